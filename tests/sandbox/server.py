@@ -1,0 +1,110 @@
+"""Start the sandbox: in a thread (pytest) or as a process (make sandbox-up, make demo). One code path for both."""
+
+import argparse
+import os
+import signal
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from werkzeug.serving import make_server
+
+from sandbox.control import STATE, ControlPlane
+
+REGION = "us-west-2"
+LOOPBACK = "127.0.0.1"
+_installed = False
+
+
+def install_extensions():
+    """Register our moto extensions. Must run before the server builds a service's Flask app."""
+    global _installed
+    if _installed:
+        return
+    from sandbox import fsx, ssm
+
+    fsx.install(STATE)
+    ssm.install(STATE)
+    _installed = True
+
+
+def client_environment(endpoint, root):
+    """The environment a client (boto3, ansible-playbook) needs to talk to this sandbox."""
+    root = Path(root)
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "DAYEC_SANDBOX_URL": endpoint,
+        "DAYEC_SANDBOX_ROOT": str(root),
+        "DAYEC_SANDBOX_FSX_ROOT": str(root / "fsx"),
+        "DAYEC_SANDBOX_HEADNODE_ROOT": str(root / "headnodes"),
+    }
+
+
+class SandboxServer:
+    """moto + extensions behind the control plane, served by werkzeug on 127.0.0.1."""
+
+    def __init__(self, root, port=0):
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+
+        install_extensions()
+        STATE.set_root(root)
+        app = ControlPlane(DomainDispatcherApplication(create_backend_app), STATE)
+        self.httpd = make_server(LOOPBACK, port, app, threaded=True, request_handler=MotoRequestHandler)
+        self.endpoint = "http://%s:%d" % self.httpd.server_address[:2]
+        self.root = Path(root)
+        self.thread = None
+
+    @property
+    def environment(self):
+        return client_environment(self.endpoint, self.root)
+
+    def start(self):
+        self.thread = threading.Thread(target=self.httpd.serve_forever, name="dayec-sandbox", daemon=True)
+        self.thread.start()
+        return self
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        if self.thread:
+            self.thread.join(10)
+
+
+def write_env_file(path, environment):
+    lines = [f"export {key}={value!s}" for key, value in sorted(environment.items())]
+    lines.append("unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN")
+    Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Run the daylily.ephemeral_cluster AWS sandbox on 127.0.0.1.")
+    parser.add_argument("--port", type=int, default=0, help="TCP port (0: any free port)")
+    parser.add_argument("--root", default=None, help="directory for FSx namespaces and headnode homes")
+    parser.add_argument("--env-file", default=None, help="write shell export lines for clients here")
+    parser.add_argument("--pid-file", default=None, help="write this process's PID here")
+    args = parser.parse_args(argv)
+
+    root = Path(args.root or tempfile.mkdtemp(prefix="dayec-sandbox-")).resolve()
+    server = SandboxServer(root, args.port)
+    if args.env_file:
+        write_env_file(args.env_file, server.environment)
+    if args.pid_file:
+        Path(args.pid_file).write_text(f"{os.getpid()}\n", encoding="utf-8")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    print(f"sandbox listening on {server.endpoint} (root {root})", flush=True)
+    try:
+        server.httpd.serve_forever()
+    finally:
+        server.httpd.server_close()
+        if args.pid_file:
+            Path(args.pid_file).unlink(missing_ok=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
