@@ -1,0 +1,113 @@
+# daylily.ephemeral_cluster: every target creates and reuses .venv itself.
+#   make demo   - the whole lifecycle (as far as it exists) on the local sandbox
+#   make test   - everything CI runs
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# Python 3.12: on machines with pyenv and 3.12.1 installed select it; elsewhere python3.12 must be on PATH.
+ifeq ($(origin PYENV_VERSION),undefined)
+PYENV_VERSION := $(shell command -v pyenv >/dev/null 2>&1 && pyenv versions --bare 2>/dev/null | grep -qx '3.12.1' && echo 3.12.1)
+endif
+ifneq ($(PYENV_VERSION),)
+export PYENV_VERSION
+endif
+PYTHON ?= python3.12
+
+ROOT := $(CURDIR)
+VENV := $(ROOT)/.venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-test.txt | sha256sum | cut -c1-12)
+COLLECTIONS := $(ROOT)/.build/collections
+LINK := $(COLLECTIONS)/ansible_collections/daylily/ephemeral_cluster
+ATEST_ROOT := $(ROOT)/.build/ansible-test/ansible_collections
+ATEST := $(ATEST_ROOT)/daylily/ephemeral_cluster
+SANDBOX_DIR := $(ROOT)/.sandbox
+PYTEST_WORKERS ?= 2
+
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export ANSIBLE_LOCAL_TEMP := $(ROOT)/.build/ansible-tmp
+export ANSIBLE_HOME := $(ROOT)/.build/ansible-home
+export PYTHONPATH := $(ROOT)/tests
+
+.PHONY: help venv link test sanity lint unit integration molecule fidelity demo sandbox-up sandbox-down bench doc clean
+
+help:
+	@echo "make demo          run the lifecycle on the local sandbox"
+	@echo "make test          sanity + lint + unit + integration + molecule (what CI runs)"
+	@echo "make sandbox-up    start the sandbox in the background (. .sandbox/env to use it)"
+	@echo "make sandbox-down  stop it"
+	@echo "make bench         benchmarks (ratios against a baseline measured in the same run)"
+
+$(STAMP): requirements.txt requirements-test.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-test.txt
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+venv: $(STAMP)
+
+link: venv
+	@mkdir -p $(dir $(LINK)) $(ANSIBLE_LOCAL_TEMP) $(ANSIBLE_HOME)
+	@ln -sfn $(ROOT) $(LINK)
+
+test: link
+	$(MAKE) --no-print-directory sanity lint unit integration molecule
+
+# ansible-test wants the collection at ansible_collections/daylily/ephemeral_cluster and amazon.aws beside it.
+sanity: link
+	@rm -rf $(ATEST) && mkdir -p $(ATEST) $(ATEST_ROOT)/amazon
+	@git ls-files --cached --others --exclude-standard -z | xargs -0 -I{} sh -c 'test -e "{}" && echo "{}"' | tar -cf - -T - | tar -xf - -C $(ATEST)
+	@ln -sfn $$($(BIN)/python -c 'import ansible_collections.amazon.aws as m, os; print(os.path.dirname(m.__file__) if m.__file__ else list(m.__path__)[0])') $(ATEST_ROOT)/amazon/aws
+	@$(BIN)/python tests/tools/install_get_pip_stand_in.py
+	cd $(ATEST) && $(BIN)/ansible-test sanity --venv --python 3.12 --requirements --color no
+
+lint: link
+	$(BIN)/ansible-lint --profile production --offline
+
+unit: link
+	$(BIN)/pytest -n $(PYTEST_WORKERS) tests/unit
+
+integration: link
+	$(BIN)/pytest -n $(PYTEST_WORKERS) tests/integration
+
+# molecule scenarios talk to a sandbox process of their own, stopped by PID whatever the outcome.
+molecule: link
+	@dir=$(ROOT)/.build/molecule-sandbox; \
+	$(MAKE) --no-print-directory sandbox-up SANDBOX_DIR=$$dir >/dev/null; \
+	trap '$(MAKE) --no-print-directory sandbox-down SANDBOX_DIR='$$dir EXIT; \
+	. $$dir/env; cd extensions && $(BIN)/molecule test --all
+
+doc: link
+	$(BIN)/ansible-doc daylily.ephemeral_cluster.fsx_dra_info
+
+demo: link
+	$(BIN)/python tests/sandbox/demo.py
+
+sandbox-up: link
+	@mkdir -p $(SANDBOX_DIR)
+	@if [ -f $(SANDBOX_DIR)/pid ] && kill -0 $$(cat $(SANDBOX_DIR)/pid) 2>/dev/null; then \
+	  echo "sandbox already running (PID $$(cat $(SANDBOX_DIR)/pid)); . .sandbox/env"; exit 0; fi; \
+	rm -f $(SANDBOX_DIR)/env; \
+	nohup $(BIN)/python -m sandbox --port $${SANDBOX_PORT:-0} --root $(SANDBOX_DIR)/root \
+	  --env-file $(SANDBOX_DIR)/env --pid-file $(SANDBOX_DIR)/pid >$(SANDBOX_DIR)/server.log 2>&1 & \
+	for i in $$(seq 100); do [ -s $(SANDBOX_DIR)/env ] && break; sleep 0.1; done; \
+	[ -s $(SANDBOX_DIR)/env ] || { cat $(SANDBOX_DIR)/server.log; exit 1; }; \
+	cat $(SANDBOX_DIR)/server.log; echo "use it with: . .sandbox/env"
+
+sandbox-down:
+	@if [ -f $(SANDBOX_DIR)/pid ]; then \
+	  pid=$$(cat $(SANDBOX_DIR)/pid); kill $$pid 2>/dev/null || true; \
+	  for i in $$(seq 50); do kill -0 $$pid 2>/dev/null || break; sleep 0.1; done; \
+	  kill -0 $$pid 2>/dev/null && kill -9 $$pid || true; \
+	  rm -f $(SANDBOX_DIR)/pid $(SANDBOX_DIR)/env; echo "sandbox (PID $$pid) stopped"; \
+	else echo "no sandbox running"; fi
+
+bench: link
+	$(BIN)/python tests/bench/run.py
+
+clean: sandbox-down
+	rm -rf .build $(SANDBOX_DIR) tests/output

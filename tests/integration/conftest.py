@@ -1,0 +1,77 @@
+"""Run real ansible-playbook processes against the in-thread sandbox."""
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from sandbox.seed import seed_cluster
+
+REPO = Path(__file__).resolve().parents[2]
+PLAYBOOKS = Path(__file__).resolve().parent / "playbooks"
+
+
+@dataclass
+class PlaybookRun:
+    rc: int
+    stdout: str
+    stderr: str
+    report: dict = field(default_factory=dict)
+
+    def task_results(self, name):
+        """Results of every host for the task called `name` (last play wins)."""
+        found = []
+        for play in self.report.get("plays", []):
+            for task in play.get("tasks", []):
+                if task["task"]["name"] == name:
+                    found = list(task["hosts"].values())
+        if not found:
+            raise AssertionError(f"no task named {name!r} in the run; stderr:\n{self.stderr}\nstdout:\n{self.stdout[-4000:]}")
+        return found
+
+    def result(self, name):
+        return self.task_results(name)[0]
+
+    @property
+    def stats(self):
+        return self.report.get("stats", {})
+
+    def changed_count(self):
+        return sum(host.get("changed", 0) for host in self.stats.values())
+
+
+def run_playbook(playbook, extra_vars=None, check=False, diff=False, env=None, timeout=600):
+    """Run ansible-playbook with the json callback and return its parsed report."""
+    command = [str(Path(sys.executable).with_name("ansible-playbook")), str(PLAYBOOKS / playbook)]
+    if extra_vars:
+        command += ["-e", json.dumps(extra_vars)]
+    if check:
+        command.append("--check")
+    if diff:
+        command.append("--diff")
+    environment = dict(os.environ)
+    environment.update({
+        "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
+        "ANSIBLE_COLLECTIONS_PATH": str(REPO / ".build" / "collections"),
+        "ANSIBLE_STDOUT_CALLBACK": "json",
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_LOCALHOST_WARNING": "false",
+        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
+    })
+    environment.update(env or {})
+    process = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=timeout, cwd=REPO)
+    try:
+        report = json.loads(process.stdout[process.stdout.index("{"):])
+    except ValueError:
+        report = {}
+    return PlaybookRun(process.returncode, process.stdout, process.stderr, report)
+
+
+@pytest.fixture
+def cluster(sandbox):
+    """A cluster-shaped set of sandbox resources (buckets, tagged FSx, SSM headnode)."""
+    return seed_cluster(control=sandbox)
