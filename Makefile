@@ -63,6 +63,7 @@ sanity: link
 	@git ls-files --cached --others --exclude-standard -z | xargs -0 -I{} sh -c 'test -e "{}" && echo "{}"' | tar -cf - -T - | tar -xf - -C $(ATEST)
 	@ln -sfn $$($(BIN)/python -c 'import ansible_collections.amazon.aws as m, os; print(os.path.dirname(m.__file__) if m.__file__ else list(m.__path__)[0])') $(ATEST_ROOT)/amazon/aws
 	@$(BIN)/python tests/tools/install_get_pip_stand_in.py
+	@cd $(ATEST) && git init -q && git add -A  # ansible-test lists the files git knows
 	cd $(ATEST) && $(BIN)/ansible-test sanity --venv --python 3.12 --requirements --color no
 
 lint: link

@@ -45,3 +45,21 @@ class SandboxControl:
 
     def info(self):
         return self.call("GET", "info")
+
+    # --- SSM managed instances (tests/sandbox/ssm.py) ------------------------------------------------------
+    def register_headnode(self, instance_id, file_system_id=None, **fields):
+        """Register (or update) an SSM managed instance whose machine is <headnode_root>/<instance_id>/.
+
+        fields: ping_status ("Online", "ConnectionLost", "Inactive"), platform_name, platform_version,
+        agent_version, ip_address, computer_name, region. Returns the headnode with its local paths.
+        """
+        payload = dict(fields, instance_id=instance_id)
+        if file_system_id is not None:
+            payload["file_system_id"] = file_system_id
+        return self.call("POST", "headnodes", payload)
+
+    def deregister_headnode(self, instance_id):
+        return self.call("DELETE", "headnodes", {"instance_id": instance_id})
+
+    def headnodes(self):
+        return self.call("GET", "headnodes")

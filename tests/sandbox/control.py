@@ -63,11 +63,11 @@ class SandboxState:
             reset_model_data()
             self.faults.clear()
             self.audit.clear()
+            for hook in self.reset_hooks:  # first: extensions stop what still runs (SSM scripts)
+                hook()
             for directory in (self.fsx_root, self.headnode_root):
                 shutil.rmtree(directory, ignore_errors=True)
                 directory.mkdir(parents=True, exist_ok=True)
-            for hook in self.reset_hooks:
-                hook()
 
     # --- faults -----------------------------------------------------------------------------------------
     def add_fault(self, rule):
@@ -230,10 +230,9 @@ class ControlPlane:
             if name == "lifecycle" and method == "POST":
                 return _json_response(start_response, 200, set_lifecycle(payload))
             if name == "info":
-                return _json_response(start_response, 200, {"root": str(self.state.root),
-                                                              "fsx_root": str(self.state.fsx_root),
-                                                              "headnode_root": str(self.state.headnode_root),
-                                                              "controls": sorted(self.state.controls)})
+                info = {"root": str(self.state.root), "fsx_root": str(self.state.fsx_root),
+                        "headnode_root": str(self.state.headnode_root), "controls": sorted(self.state.controls)}
+                return _json_response(start_response, 200, info)
             handler = self.state.controls.get(name)
             if handler is None:
                 return _json_response(start_response, 404, {"error": f"no sandbox control named {name!r}"})

@@ -23,6 +23,26 @@ def ensure_bucket(s3, name, region):
         s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
 
 
+REFERENCE_OBJECTS = {
+    "s3_reference_data_version.info": b"0.7.131c\n",
+    "genomic_data/organism_references/H_sapiens/hg38/fasta/README": b"hg38 placeholder for the sandbox\n",
+    "genomic_data/organism_annotations/H_sapiens/hg38/README": b"annotations placeholder\n",
+}
+
+
+def attach_references(s3, fsx, file_system, bucket):
+    """The one startup DRA every Daylily cluster has (invariant 2): /references/ <- the reference bucket."""
+    for key, body in REFERENCE_OBJECTS.items():
+        s3.put_object(Bucket=bucket, Key=key, Body=body)
+    association = fsx.create_data_repository_association(
+        FileSystemId=file_system, FileSystemPath="/references/", DataRepositoryPath=f"s3://{bucket}/",
+        BatchImportMetaDataOnCreate=True,
+        S3={"AutoImportPolicy": {"Events": ["NEW", "CHANGED", "DELETED"]}},
+        Tags=[{"Key": "lsmc:purpose", "Value": "reference"}],
+    )["Association"]
+    return association["AssociationId"]
+
+
 def seed_cluster(cluster_name=DEFAULT_CLUSTER, region="us-west-2", deployment_type="SCRATCH_2",
                  buckets=("dayec-reference", "dayec-analysis", "dayec-runs"), control=None):
     """Create a cluster-shaped set of resources and return their identifiers."""
@@ -48,6 +68,7 @@ def seed_cluster(cluster_name=DEFAULT_CLUSTER, region="us-west-2", deployment_ty
             {"Key": "parallelcluster:node-type", "Value": "HeadNode"}, {"Key": "Name", "Value": "HeadNode"}]}],
     )["Instances"][0]["InstanceId"]
     headnode = control.call("POST", "headnodes", {"instance_id": instance, "file_system_id": file_system})
+    startup = attach_references(s3, fsx, file_system, buckets[0])
     return {
         "cluster_name": cluster_name,
         "region": region,
@@ -56,6 +77,7 @@ def seed_cluster(cluster_name=DEFAULT_CLUSTER, region="us-west-2", deployment_ty
         "headnode_root": headnode.get("root", ""),
         "fsx_mount": headnode.get("fsx_mount", ""),
         "subnet_id": subnet,
+        "reference_association_id": startup,
         "buckets": list(buckets),
     }
 

@@ -1,0 +1,468 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the daylily.ephemeral_cluster project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""FSx for Lustre building blocks shared by the FSx modules of daylily.ephemeral_cluster.
+
+Layers (the amazon.aws pattern, with FSx's gaps closed):
+
+* ``fsx_retry()``: ``AWSRetry.jittered_backoff`` that also retries ``ThrottlingException`` (FSx's throttle
+  code, missing from amazon.aws's default list), every other throttle code botocore knows, and FSx's
+  transient 5xx codes.
+* ``describe_associations()`` / ``describe_tasks()``: our own ``NextToken`` loops (botocore has no paginator
+  for DescribeDataRepositoryAssociations or DescribeDataRepositoryTasks); every page call is retried on its own.
+* ``FSxErrorHandler`` / ``AnsibleFSxError``: botocore errors become one typed error whose message names the
+  AWS operation, the error code and what to do next; modules pass it to ``module.fail_json_aws_error``.
+* Pure helpers (no AWS calls): path normalisation, filter building, client-side filters, snake_case output.
+
+Clients: pass a plain botocore client or the ``RetryingBotoClientWrapper`` returned by
+``module.client("fsx", retry_decorator=...)`` (``fsx_client(module)`` builds one with ``fsx_retry()``). The page
+calls use, in order: the ``retry_decorator`` argument, the wrapper's decorator, ``fsx_retry()``.
+"""
+
+try:
+    import botocore
+except ImportError:
+    pass  # Handled by AnsibleAWSModule
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import paginated_query_with_retries
+from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
+from ansible_collections.amazon.aws.plugins.module_utils.transformation import boto3_resource_to_ansible_dict
+from ansible_collections.amazon.aws.plugins.module_utils.transformation import sanitize_filters_to_boto3_filter_list
+
+# --------------------------------------------------------------------------------------------------------------
+# Constants
+# --------------------------------------------------------------------------------------------------------------
+
+CLUSTER_NAME_TAG = "parallelcluster:cluster-name"
+DEFAULT_MOUNT_POINT = "/fsx"
+
+DRA_LIFECYCLES = ("CREATING", "AVAILABLE", "MISCONFIGURED", "UPDATING", "DELETING", "FAILED")
+# An association that still owns its paths (MISCONFIGURED counts: AWS keeps the paths reserved).
+DRA_ACTIVE_LIFECYCLES = ("CREATING", "AVAILABLE", "MISCONFIGURED", "UPDATING")
+TASK_LIFECYCLES = ("PENDING", "EXECUTING", "FAILED", "SUCCEEDED", "CANCELED", "CANCELING")
+TASK_ACTIVE_LIFECYCLES = ("PENDING", "EXECUTING", "CANCELING")
+TASK_TERMINAL_LIFECYCLES = ("SUCCEEDED", "FAILED", "CANCELED")
+
+# Filter names the API accepts (botocore does not validate the enum, AWS answers BadRequest).
+DRA_FILTER_NAMES = ("file-system-id", "data-repository-type", "file-cache-id", "file-cache-type")
+TASK_FILTER_NAMES = ("file-system-id", "task-lifecycle", "data-repository-association-id", "file-cache-id")
+
+# botocore's standard retry mode treats these as throttling (botocore/retries/standard.py).
+# amazon.aws's AWSRetry lacks ThrottlingException, which is the code FSx returns.
+FSX_THROTTLE_CODES = (
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "TransactionInProgressException",
+    "RequestLimitExceeded",
+    "BandwidthLimitExceeded",
+    "LimitExceededException",
+    "RequestThrottled",
+    "SlowDown",
+    "PriorRequestNotComplete",
+    "EC2ThrottledException",
+)
+# Transient server-side failures (FSx's HTTP 500 is InternalServerError). Every FSx call that changes
+# something carries a ClientRequestToken, so retrying it is safe.
+FSX_TRANSIENT_CODES = (
+    "InternalServerError",
+    "InternalFailure",
+    "InternalError",
+    "ServiceUnavailable",
+    "Unavailable",
+    "RequestTimeout",
+    "RequestTimeoutException",
+)
+FSX_RETRY_CODES = FSX_THROTTLE_CODES + FSX_TRANSIENT_CODES
+
+FSX_RETRIES = 10
+FSX_RETRY_DELAY = 3
+FSX_RETRY_BACKOFF = 2.0
+FSX_RETRY_MAX_DELAY = 60
+
+_MISSING_CODES = ("DataRepositoryAssociationNotFound", "DataRepositoryTaskNotFound", "FileSystemNotFound")
+_CREDENTIAL_CODES = (
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+    "InvalidSignatureException",
+    "SignatureDoesNotMatch",
+    "AuthFailure",
+)
+_ACCESS_CODES = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Errors
+# --------------------------------------------------------------------------------------------------------------
+
+
+def aws_error_code(exception):
+    """The AWS error code of a botocore ClientError, else None."""
+    try:
+        return exception.response["Error"]["Code"]
+    except (AttributeError, KeyError, TypeError):
+        return None
+
+
+def remediation(code, operation=None, exception=None):
+    """A one-sentence "what to do" for an AWS error code (None when there is nothing useful to say)."""
+    action = f"fsx:{operation}" if operation else "the FSx action"
+    if code in FSX_THROTTLE_CODES:
+        return (
+            f"AWS kept throttling {operation or 'the call'} after every retry: re-run later, lower the number of "
+            "forks or parallel jobs calling FSx, or ask AWS for a higher FSx API rate limit."
+        )
+    if code in FSX_TRANSIENT_CODES:
+        return "FSx kept failing on its side after every retry: re-run later, and check the AWS Health Dashboard for FSx in this region."
+    if code in _ACCESS_CODES:
+        return f"The caller is not allowed to call {action}: add {action} to the IAM policy of the user or role running Ansible."
+    if code in _CREDENTIAL_CODES:
+        return "The AWS credentials are invalid or expired: refresh them (profile, access_key/secret_key/session_token, or SSO login)."
+    if code == "FileSystemNotFound":
+        return "Check file_system_id (or cluster_name) and that region is the file system's region."
+    if code == "DataRepositoryAssociationNotFound":
+        return "Check the association ID and that region is the file system's region."
+    if code == "DataRepositoryTaskNotFound":
+        return "Check the task ID and that region is the file system's region."
+    if code == "BadRequest":
+        return "AWS rejected the request parameters: check the module options named in the AWS message."
+    if code is None and exception is not None:
+        if isinstance(exception, botocore.exceptions.NoCredentialsError):
+            return "No AWS credentials were found: set profile, or access_key and secret_key, or the AWS_* environment variables."
+        if isinstance(exception, botocore.exceptions.NoRegionError):
+            return "No region was found: set the region option or AWS_REGION."
+        if isinstance(exception, botocore.exceptions.EndpointConnectionError):
+            return "The FSx endpoint could not be reached: check region, endpoint_url and the network or proxy."
+    return None
+
+
+class AnsibleFSxError(AnsibleAWSError):
+    """An FSx failure. ``operation`` and ``code`` name the AWS operation and error code when AWS answered.
+
+    The message always ends with what to do when we know it, e.g.::
+
+        Failed to describe data repository associations (DescribeDataRepositoryAssociations, ThrottlingException).
+        AWS kept throttling DescribeDataRepositoryAssociations after every retry: re-run later, ...
+
+    ``str(error)`` appends botocore's own message; ``module.fail_json_aws_error(error)`` reports both plus the
+    snake_cased AWS error and the SDK versions.
+    """
+
+    def __init__(self, message=None, exception=None, operation=None, code=None, hint=None, **kwargs):
+        operation = operation or getattr(exception, "operation_name", None)
+        code = code or aws_error_code(exception)
+        hint = hint or remediation(code, operation, exception)
+        if message:
+            details = ", ".join(part for part in (operation, code) if part and part not in message)
+            if details:
+                message = f"{message} ({details})"
+            if hint:
+                message = f"{message}. {hint.rstrip('.')}"
+        super().__init__(message=message, exception=exception, **kwargs)
+        self.operation = operation
+        self.code = code
+        self.hint = hint
+
+
+class FSxErrorHandler(AWSErrorHandler):
+    """amazon.aws AWSErrorHandler raising AnsibleFSxError; "missing" = FSx's three *NotFound codes."""
+
+    _CUSTOM_EXCEPTION = AnsibleFSxError
+
+    @classmethod
+    def _is_missing(cls):
+        return is_boto3_error_code(list(_MISSING_CODES))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Retries and clients
+# --------------------------------------------------------------------------------------------------------------
+
+
+def fsx_retry(retries=None, delay=None, backoff=None, max_delay=None):
+    """``AWSRetry.jittered_backoff`` with every throttle code and FSx's transient codes added.
+
+    Defaults (10 attempts, 3 s initial delay, x2, capped at 60 s) are read at call time from
+    FSX_RETRIES / FSX_RETRY_DELAY / FSX_RETRY_BACKOFF / FSX_RETRY_MAX_DELAY; pass ``delay=0`` in tests.
+    """
+    return AWSRetry.jittered_backoff(
+        retries=FSX_RETRIES if retries is None else retries,
+        delay=FSX_RETRY_DELAY if delay is None else delay,
+        backoff=FSX_RETRY_BACKOFF if backoff is None else backoff,
+        max_delay=FSX_RETRY_MAX_DELAY if max_delay is None else max_delay,
+        catch_extra_error_codes=list(FSX_RETRY_CODES),
+    )
+
+
+def module_retry(module):
+    """``fsx_retry()`` tuned by the module's ``retries``/``retry_delay`` options (when it has them)."""
+    params = getattr(module, "params", None) or {}
+    return fsx_retry(retries=params.get("retries"), delay=params.get("retry_delay"))
+
+
+def fsx_client(module, retry_decorator=None):
+    """An FSx client from an AnsibleAWSModule, wrapped with its retry policy (call with ``aws_retry=True``)."""
+    return module.client("fsx", retry_decorator=retry_decorator or module_retry(module))
+
+
+def _unwrap(client, retry_decorator=None):
+    """(raw botocore client, retry decorator): explicit decorator, else the wrapper's, else fsx_retry()."""
+    if isinstance(client, RetryingBotoClientWrapper):
+        return client.client, retry_decorator or client.retry
+    return client, retry_decorator or fsx_retry()
+
+
+def _describe_pages(client, method, result_key, retry_decorator=None, **params):
+    """Follow NextToken until AWS stops returning one; each page call is retried on its own."""
+    raw, retry = _unwrap(client, retry_decorator)
+    call = retry(getattr(raw, method))
+    items = []
+    seen_tokens = set()
+    while True:
+        page = call(**params)
+        items.extend(page.get(result_key) or [])
+        token = page.get("NextToken")
+        if not token:
+            return items
+        if token in seen_tokens:  # a server bug must not become an endless loop
+            raise AnsibleFSxError(
+                message=f"{method} returned the same NextToken twice; stopping after {len(items)} results",
+                operation=raw.meta.method_to_api_mapping.get(method),
+            )
+        seen_tokens.add(token)
+        params = dict(params, NextToken=token)
+
+
+def _describe(client, method, result_key, ids_key, ids, filters, missing_code, retry_decorator):
+    """Describe by IDs (skipping IDs AWS does not know) or by filters."""
+    params = {}
+    if filters:
+        params["Filters"] = filters
+    if not ids:
+        try:
+            return _describe_pages(client, method, result_key, retry_decorator, **params)
+        except is_boto3_error_code("FileSystemNotFound"):
+            return []
+    ids = list(ids)
+    try:
+        return _describe_pages(client, method, result_key, retry_decorator, **dict(params, **{ids_key: ids}))
+    except is_boto3_error_code([missing_code, "FileSystemNotFound"]):
+        if len(ids) == 1:
+            return []
+    # AWS fails the whole call when one ID is unknown: ask for each ID so the others are still returned.
+    found = []
+    for one in ids:
+        try:
+            found.extend(_describe_pages(client, method, result_key, retry_decorator, **dict(params, **{ids_key: [one]})))
+        except is_boto3_error_code([missing_code, "FileSystemNotFound"]):
+            continue
+    return found
+
+
+@FSxErrorHandler.common_error_handler("describe FSx data repository associations (DescribeDataRepositoryAssociations)")
+def describe_associations(client, association_ids=None, retry_decorator=None, **filters):
+    """All data repository associations matching ``association_ids`` and/or the API filters (raw boto3 dicts).
+
+    ``filters`` are snake_case API filter names: ``file_system_id``, ``data_repository_type``, ``file_cache_id``,
+    ``file_cache_type``; a value is a string or a list of strings; None values are ignored.
+    Unknown association IDs are skipped (an empty list when none is known); a missing file system gives [].
+    Raises AnsibleFSxError (operation DescribeDataRepositoryAssociations) on any other failure, after retries.
+    """
+    return _describe(
+        client,
+        "describe_data_repository_associations",
+        "Associations",
+        "AssociationIds",
+        association_ids,
+        build_filters(filters, DRA_FILTER_NAMES),
+        "DataRepositoryAssociationNotFound",
+        retry_decorator,
+    )
+
+
+@FSxErrorHandler.common_error_handler("describe FSx data repository tasks (DescribeDataRepositoryTasks)")
+def describe_tasks(client, task_ids=None, retry_decorator=None, **filters):
+    """All data repository tasks matching ``task_ids`` and/or the API filters (raw boto3 dicts).
+
+    ``filters``: ``file_system_id``, ``task_lifecycle``, ``data_repository_association_id``, ``file_cache_id``.
+    Unknown task IDs are skipped. Raises AnsibleFSxError (operation DescribeDataRepositoryTasks).
+    """
+    return _describe(
+        client,
+        "describe_data_repository_tasks",
+        "DataRepositoryTasks",
+        "TaskIds",
+        task_ids,
+        build_filters(filters, TASK_FILTER_NAMES),
+        "DataRepositoryTaskNotFound",
+        retry_decorator,
+    )
+
+
+@FSxErrorHandler.common_error_handler("describe FSx file systems (DescribeFileSystems)")
+def describe_file_systems(client, retry_decorator=None):
+    """Every FSx file system of the account in the client's region (DescribeFileSystems paginator, retried)."""
+    raw, retry = _unwrap(client, retry_decorator)
+    result = paginated_query_with_retries(raw, "describe_file_systems", retry_decorator=retry)
+    return result.get("FileSystems") or []
+
+
+def find_file_system_by_cluster(client, cluster_name, file_system_type=None, retry_decorator=None):
+    """The one FSx file system tagged ``parallelcluster:cluster-name=<cluster_name>`` (raw boto3 dict).
+
+    ``file_system_type`` (e.g. "LUSTRE") narrows the match. Raises AnsibleFSxError when none or more than one
+    match; the error's ``kwargs["file_systems"]`` lists the matches (id, type, lifecycle, creation time).
+    """
+    if not cluster_name:
+        raise AnsibleFSxError(message="cluster_name must be a non-empty string")
+    matches = [
+        fs
+        for fs in describe_file_systems(client, retry_decorator=retry_decorator)
+        if tags_match(fs.get("Tags"), {CLUSTER_NAME_TAG: cluster_name})
+        and (file_system_type is None or fs.get("FileSystemType") == file_system_type)
+    ]
+    if len(matches) == 1:
+        return matches[0]
+    region = getattr(getattr(client, "meta", None), "region_name", None) or "the configured region"
+    kind = f"{file_system_type} " if file_system_type else ""
+    summary = [_file_system_summary(fs) for fs in matches]
+    if not matches:
+        raise AnsibleFSxError(
+            message=(
+                f"No {kind}FSx file system in {region} is tagged {CLUSTER_NAME_TAG}={cluster_name} (DescribeFileSystems). "
+                "Check cluster_name and region, or pass file_system_id"
+            ),
+            operation="DescribeFileSystems",
+            file_systems=summary,
+        )
+    listed = "; ".join(
+        f"{item['file_system_id']} ({item['file_system_type']}, {item['lifecycle']}, created {item['creation_time']})" for item in summary
+    )
+    raise AnsibleFSxError(
+        message=(
+            f"{len(matches)} {kind}FSx file systems in {region} are tagged {CLUSTER_NAME_TAG}={cluster_name} "
+            f"(DescribeFileSystems): {listed}. Pass file_system_id to choose one"
+        ),
+        operation="DescribeFileSystems",
+        file_systems=summary,
+    )
+
+
+def _file_system_summary(fs):
+    created = fs.get("CreationTime")
+    return {
+        "file_system_id": fs.get("FileSystemId"),
+        "file_system_type": fs.get("FileSystemType"),
+        "lifecycle": fs.get("Lifecycle"),
+        "creation_time": created.isoformat() if hasattr(created, "isoformat") else created,
+    }
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Pure helpers (no AWS calls)
+# --------------------------------------------------------------------------------------------------------------
+
+
+def build_filters(filters, allowed=None):
+    """Snake_case ``{name: value}`` → boto3 ``[{"Name": "name-with-dashes", "Values": [...]}]``.
+
+    None and empty values are dropped; strings become one-element lists. Names not in ``allowed`` (dashed form)
+    raise ValueError, because AWS would answer BadRequest only after the round trip.
+    """
+    present = {key: value for key, value in (filters or {}).items() if value not in (None, "", [], ())}
+    for key, value in present.items():
+        if isinstance(value, (tuple, set, frozenset)):
+            present[key] = list(value)
+    boto_filters = sanitize_filters_to_boto3_filter_list(present)
+    if allowed is not None:
+        unknown = sorted(item["Name"] for item in boto_filters if item["Name"] not in allowed)
+        if unknown:
+            raise ValueError(f"Unknown FSx filter(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}")
+    return boto_filters
+
+
+def normalize_file_system_path(path, mount_point=DEFAULT_MOUNT_POINT):
+    """The FSx API form of a file system path: absolute, one leading and one trailing slash.
+
+    The rule: the FSx API never sees the headnode mount point. A path that is the mount point itself or starts
+    with ``<mount_point>/`` is read as the headnode form and the mount point is stripped:
+    ``/fsx/analysis_results/a/b`` → ``/analysis_results/a/b/``, ``/fsx`` → ``/``. Anything else is already the API
+    form: ``/references`` → ``/references/``; ``/fsxdata/`` stays ``/fsxdata/``. ``mount_point=None`` disables the
+    stripping. Relative paths, empty segments (``//``) and ``.``/``..`` segments raise ValueError.
+    """
+    if not isinstance(path, str) or not path:
+        raise ValueError("file_system_path must be a non-empty absolute path such as /analysis_results/entity/id/")
+    if not path.startswith("/"):
+        raise ValueError(f"file_system_path {path!r} must be absolute (start with /), e.g. /references/")
+    trimmed = path[:-1] if len(path) > 1 and path.endswith("/") else path
+    segments = trimmed.split("/")[1:] if trimmed != "/" else []
+    if "//" in path or any(segment in ("", ".", "..") for segment in segments):
+        raise ValueError(f"file_system_path {path!r} must not contain empty ('//'), '.' or '..' segments")
+    if mount_point:
+        mount = mount_point.rstrip("/")
+        mount_segments = mount.split("/")[1:] if mount else []
+        if mount_segments and segments[: len(mount_segments)] == mount_segments:
+            segments = segments[len(mount_segments):]
+    return "/" + "".join(segment + "/" for segment in segments)
+
+
+def _path_key(path):
+    """Comparison key for paths AWS returns (with or without the trailing slash)."""
+    if not path:
+        return path
+    return path.rstrip("/") + "/"
+
+
+def tags_match(tag_list, wanted):
+    """True when every ``wanted`` key/value is among the boto3 ``tag_list`` (values compared as strings)."""
+    if not wanted:
+        return True
+    have = boto3_tag_list_to_ansible_dict(tag_list or [])
+    return all(key in have and have[key] == str(value) for key, value in wanted.items())
+
+
+def filter_associations(associations, file_system_id=None, file_system_path=None, lifecycles=None, tags=None):
+    """Client-side filters on raw boto3 associations; every given filter must match.
+
+    ``file_system_path`` must already be in API form (``normalize_file_system_path``); it is an exact match,
+    not a prefix match. ``lifecycles`` is a list of DRA lifecycles; ``tags`` a dict that must all match.
+    """
+    wanted_path = _path_key(file_system_path) if file_system_path else None
+    wanted_lifecycles = set(lifecycles or [])
+    result = []
+    for dra in associations:
+        if file_system_id and dra.get("FileSystemId") != file_system_id:
+            continue
+        if wanted_path and _path_key(dra.get("FileSystemPath")) != wanted_path:
+            continue
+        if wanted_lifecycles and dra.get("Lifecycle") not in wanted_lifecycles:
+            continue
+        if not tags_match(dra.get("Tags"), tags):
+            continue
+        result.append(dra)
+    return result
+
+
+def normalize_association(dra):
+    """A boto3 association as Ansible returns it: snake_case keys, ``tags`` as a dict, ISO 8601 times.
+
+    AWS's values are kept as they are (events such as ``NEW``, lifecycles, paths).
+    """
+    return boto3_resource_to_ansible_dict(dra, transform_tags=True, force_tags=True)
+
+
+def normalize_task(task):
+    """A boto3 data repository task as Ansible returns it (same rules as ``normalize_association``)."""
+    return boto3_resource_to_ansible_dict(task, transform_tags=True, force_tags=True)

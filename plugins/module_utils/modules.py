@@ -1,0 +1,68 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the daylily.ephemeral_cluster project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The base class of every AWS module in daylily.ephemeral_cluster.
+
+``DaylilyAWSModule`` is amazon.aws's ``AnsibleAWSModule`` (same auth, region, endpoint and
+environment handling, same ``fail_json_aws``) with three differences:
+
+* the botocore user agent names this collection (``APN/1.0 Ansible/<core> daylily.ephemeral_cluster/<version>``),
+  the way community.aws's ``AnsibleCommunityAWSModule`` does it;
+* ``fail_json_aws_error`` forwards the extra fields an ``AnsibleAWSError`` carries (``e.kwargs``),
+  so a failure can return structured details (for example the file systems that matched);
+* every module takes ``retries`` and ``retry_delay`` (doc fragment ``daylily.ephemeral_cluster.retries``), so an
+  operator can tune the jittered backoff for a throttled account, and tests can make it fast;
+* an empty region (``AWS_REGION=""`` or ``AWS_DEFAULT_REGION=""``) is reported as a missing region
+  instead of botocore's ``Invalid endpoint: https://fsx..amazonaws.com``.
+
+    from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSModule
+"""
+
+from ansible_collections.amazon.aws.plugins.module_utils.common import set_collection_info
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+
+# Keep in sync with galaxy.yml (a unit test checks it).
+DAYLILY_COLLECTION_NAME = "daylily.ephemeral_cluster"
+DAYLILY_COLLECTION_VERSION = "0.1.0"
+
+# Options every module takes; documented by the daylily.ephemeral_cluster.retries doc fragment.
+RETRY_ARGUMENT_SPEC = {
+    "retries": {"type": "int", "default": 10},
+    "retry_delay": {"type": "float", "default": 3.0},
+}
+
+
+class DaylilyAWSModule(AnsibleAWSModule):
+    """AnsibleAWSModule that identifies daylily.ephemeral_cluster in the AWS user agent."""
+
+    def __init__(self, **kwargs):
+        kwargs["argument_spec"] = dict(kwargs.get("argument_spec") or {}, **RETRY_ARGUMENT_SPEC)
+        super().__init__(**kwargs)
+        if self.params["retries"] < 0 or self.params["retry_delay"] < 0:
+            self.fail_json(msg="retries and retry_delay must be zero or positive")
+        set_collection_info(
+            collection_name=DAYLILY_COLLECTION_NAME,
+            collection_version=DAYLILY_COLLECTION_VERSION,
+        )
+
+    def client(self, service, retry_decorator=None, **extra_params):
+        if self.region == "":
+            self.fail_json(
+                msg=(
+                    f"The {self._name} module requires a region, but the region resolved to an empty string "
+                    "(AWS_REGION or AWS_DEFAULT_REGION is set to ''). Set the region option, or export a "
+                    "non-empty AWS_REGION, e.g. us-west-2."
+                )
+            )
+        return super().client(service, retry_decorator=retry_decorator, **extra_params)
+
+    def fail_json_aws_error(self, exception):
+        """Fail from an AnsibleAWSError (or subclass), keeping its message, cause and extra fields."""
+        extra = dict(getattr(exception, "kwargs", None) or {})
+        extra.pop("msg", None)
+        extra.pop("exception", None)
+        if exception.exception:
+            self.fail_json_aws(exception.exception, msg=exception.message, **extra)
+        self.fail_json(msg=exception.message or str(exception), **extra)

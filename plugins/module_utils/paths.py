@@ -1,0 +1,721 @@
+# -*- coding: utf-8 -*-
+# Copyright: Daylily ephemeral cluster maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""FSx for Lustre, headnode and S3 path rules of daylily.ephemeral_cluster.
+
+Pure standard-library code (no Ansible, no boto3): it runs on the controller and on target hosts.
+
+Vocabulary
+    *API path*       a FileSystemPath as the FSx API sees it: absolute, trailing slash, never starting with
+                     ``/fsx`` (``/analysis_results/johnm/illumina_run_qc/``).
+    *headnode path*  where the same directory is visible on the headnode: mount point + API path
+                     (``/fsx/analysis_results/johnm/illumina_run_qc/``). The mount point is ``/fsx`` on real
+                     clusters and a parameter everywhere because the sandbox headnode mounts elsewhere.
+    *S3 prefix URI*  ``s3://bucket/prefix/`` with a trailing slash, or ``s3://bucket/`` for the bucket root.
+
+Every rule violation raises a subclass of :class:`PathRuleError` (itself a ``ValueError``) whose message names the
+field, shows the offending value with non-ASCII characters escaped (so look-alike characters are visible), says
+what is wrong and what is expected.
+
+The rules are deliberately stricter than AWS: the collection only ever builds paths from validated segments, so
+anything unusual (whitespace, ``%`` escapes, backslashes, non-ASCII look-alikes, ``..``) is refused rather than
+interpreted.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import re
+from typing import NamedTuple
+
+DEFAULT_MOUNT_POINT = "/fsx"
+
+#: FSx path roots per mount purpose (``dyec mounts create --purpose``).
+MOUNT_ROOTS = {
+    "run": "/run_dir_mounts/",
+    "reference": "/references/",
+    "control-data": "/control_data/",
+    "staging": "/staging/",
+}
+MOUNT_PURPOSES = tuple(MOUNT_ROOTS) + ("custom",)
+#: Purposes that may attach their bare root (e.g. ``/control_data/`` itself).
+BARE_ROOT_PURPOSES = ("control-data", "staging")
+
+ANALYSIS_RESULTS_ROOT = "/analysis_results/"
+#: Roots a ``custom`` mount may neither equal, nor sit under, nor contain, with the reason shown in errors.
+RESERVED_ROOTS = {
+    "/run_dir_mounts/": "the run mount root",
+    "/references/": "the reference role root (startup DRA)",
+    "/control_data/": "the control-data role root",
+    "/staging/": "the staging role root",
+    ANALYSIS_RESULTS_ROOT: "the analysis output root",
+    "/data/": "a retired root (now a symlink to /references)",
+    "/runtime_assets/": "a retired root",
+    "/exports/": "a retired export root",
+    "/resources/": "the shared conda/container environment root",
+}
+
+#: Lifecycles of associations that no longer hold their paths. Everything else, MISCONFIGURED included, is active.
+INACTIVE_LIFECYCLES = frozenset(("DELETING", "DELETED", "DELETE_IN_PROGRESS", "FAILED"))
+MAX_ACTIVE_ASSOCIATIONS = 8
+WARN_ACTIVE_ASSOCIATIONS = 6
+
+MONITOR_DIR = "_daylily_monitor"
+EXPORT_TIMESTAMP_FORMAT = "%Y%m%dT%H%M%SZ"
+RECEIPT_FILENAME = "fsx_export.yaml"
+
+#: ``ClientRequestToken`` in the FSx API model: 1..63 characters of ``[A-Za-z0-9_.-]``.
+CLIENT_REQUEST_TOKEN_MAX = 63
+
+_SEGMENT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_MOUNT_ID_RE = re.compile(r"[A-Za-z0-9._-]+")
+_MOUNT_ID_MAX = 128
+_SEGMENT_MAX = 255  # NAME_MAX on Lustre
+_BUCKET_CHARS_RE = re.compile(r"[a-z0-9][a-z0-9.-]*[a-z0-9]")
+_IPV4_RE = re.compile(r"\d+\.\d+\.\d+\.\d+")
+_BUCKET_BAD_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_BUCKET_BAD_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+_TIMESTAMP_RE = re.compile(r"\d{8}T\d{6}Z")
+_TOKEN_PURPOSE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,22}")
+# Printable ASCII except space; the forbidden ones among them get a precise message first.
+_PATH_CHARS_RE = re.compile(r"[\x21-\x7e]+")
+_FORBIDDEN_CHARS = (
+    ("%", "a '%' (percent-encoding is ambiguous; write the characters literally)"),
+    ("\\", "a backslash"),
+)
+
+
+class PathRuleError(ValueError):
+    """A path, URI or identifier breaks a rule. ``str(err)`` says what is wrong and what is expected."""
+
+    def __init__(self, field, value, problem, expected):
+        self.field = field
+        self.value = value
+        self.problem = problem
+        self.expected = expected
+        super().__init__("%s %s %s; expected %s" % (field, ascii(value), problem, expected))
+
+
+class S3UriError(PathRuleError):
+    """An S3 URI is malformed or unsafe."""
+
+
+class SegmentError(PathRuleError):
+    """An identifier used as one path segment (entity, analysis id, mount id) is unsafe."""
+
+
+class FsxPathError(PathRuleError):
+    """An FSx API path, headnode path or mount point is malformed or unsafe."""
+
+
+class MountRuleError(PathRuleError):
+    """A mount purpose/path combination breaks the mount layout rules."""
+
+
+class ExportRuleError(PathRuleError):
+    """An export source, destination or report location breaks the export rules."""
+
+
+class S3Location(NamedTuple):
+    """A parsed S3 prefix: ``prefix`` is ``""`` for the bucket root, else ends with ``/``."""
+
+    bucket: str
+    prefix: str
+
+    @property
+    def uri(self):
+        """The normalised URI ``s3://bucket/prefix/``."""
+        return "s3://%s/%s" % (self.bucket, self.prefix)
+
+
+class ExportSource(NamedTuple):
+    """A validated export source: the API path and the two segments it names."""
+
+    path: str
+    executing_entity: str
+    analysis_id: str
+
+
+class CapacityCheck(NamedTuple):
+    """Result of :func:`association_capacity`: ``ok`` is False when another association must be refused."""
+
+    ok: bool
+    warning: str | None
+    error: str | None
+    active: int
+
+
+# --------------------------------------------------------------------------------------------------------------
+# shared character checks
+
+
+def _require_str(value, field, error_cls, expected):
+    if not isinstance(value, str):
+        raise error_cls(field, value, "is a %s, not a string" % type(value).__name__, expected)
+    if value == "":
+        raise error_cls(field, value, "is empty", expected)
+    if value != value.strip():
+        raise error_cls(field, value, "has leading or trailing whitespace", expected)
+
+
+def _check_chars(value, field, error_cls, expected):
+    """Refuse anything that is not printable ASCII without spaces, and the ambiguous characters."""
+    for char, description in _FORBIDDEN_CHARS:
+        if char in value:
+            raise error_cls(field, value, "contains %s" % description, expected)
+    if not _PATH_CHARS_RE.fullmatch(value):
+        bad = next(c for c in value if not _PATH_CHARS_RE.fullmatch(c))
+        raise error_cls(field, value, "contains the character %s (U+%04X); only printable ASCII without spaces is allowed"
+                        % (ascii(bad), ord(bad)), expected)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# S3 URIs
+
+
+def validate_bucket_name(bucket, field="bucket"):
+    """Return ``bucket`` if it is a valid general-purpose S3 bucket name, else raise :class:`S3UriError`."""
+    expected = "3-63 characters of lowercase letters, digits, '.' and '-', starting and ending with a letter or digit"
+    _require_str(bucket, field, S3UriError, expected)
+    if bucket != bucket.lower():
+        raise S3UriError(field, bucket, "contains uppercase letters (bucket names are lowercase)", expected)
+    if not 3 <= len(bucket) <= 63:
+        raise S3UriError(field, bucket, "is %d characters long" % len(bucket), expected)
+    if not _BUCKET_CHARS_RE.fullmatch(bucket):
+        raise S3UriError(field, bucket, "contains characters or a start/end that bucket names do not allow", expected)
+    if ".." in bucket or ".-" in bucket or "-." in bucket:
+        raise S3UriError(field, bucket, "has adjacent '.'/'-' characters", expected)
+    if _IPV4_RE.fullmatch(bucket):
+        raise S3UriError(field, bucket, "is formatted as an IP address", expected)
+    if bucket.startswith(_BUCKET_BAD_PREFIXES) or bucket.endswith(_BUCKET_BAD_SUFFIXES):
+        raise S3UriError(field, bucket, "uses a prefix or suffix reserved by AWS", expected)
+    return bucket
+
+
+def parse_s3_uri(uri, field="s3_uri"):
+    """Parse an S3 prefix URI into :class:`S3Location` ``(bucket, prefix)``; the prefix gets a trailing slash.
+
+    ``s3://bucket`` and ``s3://bucket/`` give ``("bucket", "")``; ``s3://bucket/a/b`` gives ``("bucket", "a/b/")``.
+    Refused: other or uppercase schemes, ``s3:/x``, a missing or invalid bucket, ``?``/``#``, ``%``, backslashes,
+    whitespace, non-ASCII, ``//`` and ``.``/``..`` segments (and ``..`` anywhere).
+    """
+    expected = "an S3 URI like 's3://bucket/prefix/'"
+    _require_str(uri, field, S3UriError, expected)
+    if uri[:5].lower() == "s3://" and not uri.startswith("s3://"):
+        raise S3UriError(field, uri, "uses an uppercase scheme", expected + " with the lowercase scheme 's3://'")
+    if not uri.startswith("s3://"):
+        raise S3UriError(field, uri, "does not start with 's3://'", expected)
+    _check_chars(uri, field, S3UriError, expected)
+    for char, what in (("?", "a query string"), ("#", "a fragment")):
+        if char in uri:
+            raise S3UriError(field, uri, "contains %s ('%s')" % (what, char), expected + " without query or fragment")
+    rest = uri[5:]
+    bucket, _sep, key = rest.partition("/")
+    if not bucket:
+        raise S3UriError(field, uri, "has no bucket name", expected)
+    validate_bucket_name(bucket, field="%s bucket" % field)
+    if "//" in key or key.startswith("/"):
+        raise S3UriError(field, uri, "contains an empty segment ('//')", expected)
+    if ".." in key:
+        raise S3UriError(field, uri, "contains '..'", expected + " without '..'")
+    if key and not key.endswith("/"):
+        key += "/"
+    if any(segment == "." for segment in key.split("/")):
+        raise S3UriError(field, uri, "contains a '.' segment", expected)
+    return S3Location(bucket, key)
+
+
+def normalize_s3_uri(uri, field="s3_uri"):
+    """Return the normalised prefix URI ``s3://bucket/prefix/`` (see :func:`parse_s3_uri`)."""
+    return parse_s3_uri(uri, field=field).uri
+
+
+def _prefix_contains(outer, inner):
+    """True when prefix ``inner`` equals or lies under ``outer``; both end with '/' or are '' (bucket root)."""
+    return inner.startswith(outer)
+
+
+def is_under(s3_uri, prefix_uri):
+    """True when ``s3_uri`` (a prefix or an object key) equals or lies inside ``prefix_uri`` on segment boundaries.
+
+    Used to check that an export report path lies inside the DRA's DataRepositoryPath.
+    """
+    inner = parse_s3_uri(s3_uri, field="s3_uri")
+    outer = parse_s3_uri(prefix_uri, field="prefix_uri")
+    return inner.bucket == outer.bucket and _prefix_contains(outer.prefix, inner.prefix)
+
+
+def s3_uris_overlap(a, b):
+    """True when two S3 prefix URIs are in the same bucket and one equals or contains the other."""
+    first = parse_s3_uri(a, field="first S3 URI")
+    second = parse_s3_uri(b, field="second S3 URI")
+    return _locations_overlap(first, second)
+
+
+def _locations_overlap(first, second):
+    return first.bucket == second.bucket and (
+        _prefix_contains(first.prefix, second.prefix) or _prefix_contains(second.prefix, first.prefix))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# segments
+
+
+def validate_segment(value, field="segment"):
+    """Return ``value`` if it is one safe path segment for ``executing_entity`` / ``analysis_id``.
+
+    Rule: ``^[A-Za-z0-9][A-Za-z0-9._-]*$`` (ASCII only), no ``..``, ``/`` or ``%``, at most 255 characters.
+    """
+    expected = "one segment matching ^[A-Za-z0-9][A-Za-z0-9._-]*$ without '..'"
+    _require_str(value, field, SegmentError, expected)
+    if "/" in value:
+        raise SegmentError(field, value, "contains '/'", expected)
+    if "%" in value:
+        raise SegmentError(field, value, "contains '%'", expected)
+    if ".." in value:
+        raise SegmentError(field, value, "contains '..'", expected)
+    if len(value) > _SEGMENT_MAX:
+        raise SegmentError(field, value, "is %d characters long" % len(value), expected + " of at most %d characters" % _SEGMENT_MAX)
+    if not _SEGMENT_RE.fullmatch(value):
+        raise SegmentError(field, value, "contains characters outside [A-Za-z0-9._-] or does not start with a letter or digit", expected)
+    return value
+
+
+def validate_mount_id(value, field="mount_id"):
+    """Return ``value`` if it is a safe mount id: ``^[A-Za-z0-9._-]+$``, at most 128, not ``.``/``..``, no ``..``/``%``."""
+    expected = "one segment matching ^[A-Za-z0-9._-]+$ of at most %d characters, without '..'" % _MOUNT_ID_MAX
+    _require_str(value, field, SegmentError, expected)
+    if value in (".", ".."):
+        raise SegmentError(field, value, "is a relative directory name", expected)
+    if "/" in value:
+        raise SegmentError(field, value, "contains '/'", expected)
+    if "%" in value:
+        raise SegmentError(field, value, "contains '%'", expected)
+    if ".." in value:
+        raise SegmentError(field, value, "contains '..'", expected)
+    if len(value) > _MOUNT_ID_MAX:
+        raise SegmentError(field, value, "is %d characters long" % len(value), expected)
+    if not _MOUNT_ID_RE.fullmatch(value):
+        raise SegmentError(field, value, "contains characters outside [A-Za-z0-9._-]", expected)
+    return value
+
+
+# --------------------------------------------------------------------------------------------------------------
+# FSx API paths and headnode paths
+
+
+def normalize_fsx_path(path, field="file_system_path"):
+    """Return the FSx API path for ``path``: absolute, with a trailing slash, never starting with ``/fsx``.
+
+    ``/references`` gives ``/references/``; ``/`` (the file system root) is returned as is. Refused: relative
+    paths, a ``/fsx`` prefix (that is a headnode path, see :func:`headnode_to_api_path`), ``//``, ``.``/``..``
+    segments and ``..`` anywhere, ``%``, backslashes, whitespace and non-ASCII characters.
+    """
+    expected = "an absolute FSx API path like '/analysis_results/entity/analysis_id/' without the '/fsx' mount point"
+    _require_str(path, field, FsxPathError, expected)
+    _check_chars(path, field, FsxPathError, expected)
+    if not path.startswith("/"):
+        raise FsxPathError(field, path, "is not absolute", expected)
+    if "//" in path:
+        raise FsxPathError(field, path, "contains an empty segment ('//')", expected)
+    if ".." in path:
+        raise FsxPathError(field, path, "contains '..'", expected)
+    if not path.endswith("/"):
+        path += "/"
+    if "/./" in path:
+        raise FsxPathError(field, path, "contains a '.' segment", expected)
+    if path == DEFAULT_MOUNT_POINT + "/" or path.startswith(DEFAULT_MOUNT_POINT + "/"):
+        raise FsxPathError(field, path, "starts with the headnode mount point '/fsx'", expected)
+    return path
+
+
+def normalize_mount_point(mount_point, field="mount_point"):
+    """Return the headnode mount point without trailing slash (``/fsx``), refusing relative or unsafe paths."""
+    expected = "an absolute directory such as '/fsx'"
+    _require_str(mount_point, field, FsxPathError, expected)
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in mount_point):
+        raise FsxPathError(field, mount_point, "contains control characters", expected)
+    if not mount_point.startswith("/"):
+        raise FsxPathError(field, mount_point, "is not absolute", expected)
+    if "//" in mount_point:
+        raise FsxPathError(field, mount_point, "contains an empty segment ('//')", expected)
+    if mount_point == "/":
+        raise FsxPathError(field, mount_point, "is the root directory", expected)
+    if mount_point.endswith("/"):
+        mount_point = mount_point[:-1]
+    if any(segment in (".", "..") for segment in mount_point.split("/")):
+        raise FsxPathError(field, mount_point, "contains a '.' or '..' segment", expected)
+    return mount_point
+
+
+def api_to_headnode_path(api_path, mount_point=DEFAULT_MOUNT_POINT):
+    """Return the headnode path of an FSx API path: mount point + API path (``/fsx/references/``)."""
+    return normalize_mount_point(mount_point) + normalize_fsx_path(api_path)
+
+
+def headnode_to_api_path(headnode_path, mount_point=DEFAULT_MOUNT_POINT):
+    """Return the FSx API path of a headnode path, which must be the mount point or lie under it."""
+    mount_point = normalize_mount_point(mount_point)
+    field = "headnode_path"
+    expected = "a path under the FSx mount point %s" % ascii(mount_point + "/")
+    _require_str(headnode_path, field, FsxPathError, expected)
+    if headnode_path in (mount_point, mount_point + "/"):
+        return "/"
+    if not headnode_path.startswith(mount_point + "/"):
+        raise FsxPathError(field, headnode_path, "is not under the FSx mount point", expected)
+    return normalize_fsx_path(headnode_path[len(mount_point):], field=field)
+
+
+def to_api_path(path, mount_point=DEFAULT_MOUNT_POINT, field="path"):
+    """Return the FSx API path of ``path`` given either as an API path or as a headnode path.
+
+    A leading ``mount_point`` or the conventional ``/fsx`` is stripped (API paths never start with ``/fsx``, so
+    this is unambiguous); anything else is normalised as an API path.
+    """
+    _require_str(path, field, FsxPathError, "an FSx API path or a headnode path")
+    for prefix in (normalize_mount_point(mount_point), DEFAULT_MOUNT_POINT):
+        if path in (prefix, prefix + "/"):
+            return "/"
+        if path.startswith(prefix + "/"):
+            return normalize_fsx_path(path[len(prefix):], field=field)
+    return normalize_fsx_path(path, field=field)
+
+
+def fsx_paths_overlap(a, b):
+    """True when two FSx API paths are the same or one is a parent of the other (segment boundaries)."""
+    first = normalize_fsx_path(a, field="first FSx path")
+    second = normalize_fsx_path(b, field="second FSx path")
+    return first.startswith(second) or second.startswith(first)
+
+
+def paths_overlap(a, b):
+    """True when two FSx API paths, or two S3 prefix URIs, overlap (equal, parent or child).
+
+    Both arguments must be of the same kind; mixing an FSx path and an S3 URI raises :class:`PathRuleError`.
+    """
+    a_is_s3 = isinstance(a, str) and a.lower().startswith("s3:")
+    b_is_s3 = isinstance(b, str) and b.lower().startswith("s3:")
+    if a_is_s3 != b_is_s3:
+        raise PathRuleError("paths", (a, b), "mix an S3 URI and an FSx path", "two FSx paths or two S3 URIs")
+    if a_is_s3:
+        return s3_uris_overlap(a, b)
+    return fsx_paths_overlap(a, b)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# mounts
+
+
+def derive_mount_id(s3_uri, mount_id=None, run_id=None):
+    """Return the mount id: ``mount_id`` if given, else ``run_id``, else the last segment of ``s3_uri``.
+
+    ``None`` means "not given". The result is validated with :func:`validate_mount_id`; a bucket-root URI needs
+    an explicit id.
+    """
+    if mount_id is not None:
+        return validate_mount_id(mount_id, field="mount_id")
+    if run_id is not None:
+        return validate_mount_id(run_id, field="run_id")
+    location = parse_s3_uri(s3_uri, field="s3_uri")
+    if not location.prefix:
+        raise SegmentError("s3_uri", s3_uri, "is a bucket root, so no mount id can be derived from it",
+                           "an explicit mount_id or run_id")
+    last = location.prefix.rstrip("/").rsplit("/", 1)[-1]
+    try:
+        return validate_mount_id(last, field="mount_id derived from s3_uri")
+    except SegmentError as err:
+        raise SegmentError(err.field, err.value, err.problem, err.expected + ", or pass an explicit mount_id")
+
+
+def _check_segments_safe(path, field, error_cls):
+    for segment in path.strip("/").split("/"):
+        try:
+            validate_mount_id(segment, field="segment")
+        except SegmentError as err:
+            raise error_cls(field, path, "has the unsafe segment %s (%s)" % (ascii(segment), err.problem),
+                            "segments matching ^[A-Za-z0-9._-]+$ without '..'")
+
+
+def mount_path_for(purpose, mount_id=None, file_system_path=None):
+    """Return the FSx API path for a mount of ``purpose`` (``run``, ``reference``, ``control-data``, ``staging``,
+    ``custom``).
+
+    Without ``file_system_path`` the path is ``<root><mount_id>/`` (``/run_dir_mounts/<id>/``, ``/references/<id>/``,
+    ``/control_data/<id>/``, ``/staging/<id>/``). An explicit ``file_system_path`` must lie under the purpose's
+    root; only ``control-data`` and ``staging`` may attach the bare root. ``custom`` needs an explicit path that
+    neither equals, contains nor lies under any reserved root (:data:`RESERVED_ROOTS`) and is not ``/``.
+    """
+    if purpose not in MOUNT_PURPOSES:
+        raise MountRuleError("purpose", purpose, "is not a mount purpose", "one of %s" % ", ".join(MOUNT_PURPOSES))
+    if file_system_path is None:
+        if purpose == "custom":
+            raise MountRuleError("file_system_path", None, "is required for purpose 'custom'",
+                                 "an explicit FSx API path outside %s" % ", ".join(RESERVED_ROOTS))
+        if mount_id is None:
+            raise MountRuleError("mount_id", None, "is required to build the path of a '%s' mount" % purpose,
+                                 "a mount id (see derive_mount_id)")
+        return MOUNT_ROOTS[purpose] + validate_mount_id(mount_id) + "/"
+    path = normalize_fsx_path(file_system_path)
+    if path == "/":
+        raise MountRuleError("file_system_path", path, "is the file system root", "a directory below the root")
+    _check_segments_safe(path, "file_system_path", MountRuleError)
+    if purpose == "custom":
+        for root, reason in RESERVED_ROOTS.items():
+            if path.startswith(root) or root.startswith(path):
+                raise MountRuleError("file_system_path", path, "overlaps %s %s" % (root, reason),
+                                     "a custom path outside %s" % ", ".join(RESERVED_ROOTS))
+        return path
+    root = MOUNT_ROOTS[purpose]
+    if path == root:
+        if purpose in BARE_ROOT_PURPOSES:
+            return path
+        raise MountRuleError("file_system_path", path, "is the bare %s root" % purpose,
+                             "a directory below %s (only control-data and staging may mount their bare root)" % root)
+    if not path.startswith(root):
+        raise MountRuleError("file_system_path", path, "is outside the %s root" % purpose, "a directory below %s" % root)
+    return path
+
+
+# --------------------------------------------------------------------------------------------------------------
+# associations: overlap and capacity
+
+
+def is_active_association(association):
+    """True unless the association's ``Lifecycle`` is DELETING/DELETED/DELETE_IN_PROGRESS/FAILED.
+
+    MISCONFIGURED counts as active, and so does a missing lifecycle (conservative).
+    """
+    return association.get("Lifecycle") not in INACTIVE_LIFECYCLES
+
+
+def _lenient_fsx_path(value):
+    """Existing associations come from AWS and may use any form: only make them comparable."""
+    if not isinstance(value, str) or not value:
+        return None
+    if not value.startswith("/"):
+        value = "/" + value
+    return value if value.endswith("/") else value + "/"
+
+
+def _lenient_s3(value):
+    if not isinstance(value, str) or not value.lower().startswith("s3://"):
+        return None
+    bucket, _sep, key = value[5:].partition("/")
+    if not bucket:
+        return None
+    if key and not key.endswith("/"):
+        key += "/"
+    return S3Location(bucket, key)
+
+
+def association_conflict_reasons(file_system_path, s3_uri, association):
+    """Return why ``association`` (a DescribeDataRepositoryAssociations entry) conflicts with a proposed
+    ``(file_system_path, s3_uri)``; an empty list means no conflict. Lifecycle is not considered here.
+
+    An existing path that cannot be parsed is reported as a conflict: overlap cannot be ruled out.
+    """
+    path = normalize_fsx_path(file_system_path)
+    location = parse_s3_uri(s3_uri, field="data_repository_path")
+    reasons = []
+    other_path = _lenient_fsx_path(association.get("FileSystemPath"))
+    if other_path is None:
+        reasons.append("FileSystemPath %s cannot be compared" % ascii(association.get("FileSystemPath")))
+    elif path.startswith(other_path) or other_path.startswith(path):
+        reasons.append("FileSystemPath %s overlaps %s" % (other_path, path))
+    other_location = _lenient_s3(association.get("DataRepositoryPath"))
+    if other_location is None:
+        reasons.append("DataRepositoryPath %s cannot be compared" % ascii(association.get("DataRepositoryPath")))
+    elif _locations_overlap(location, other_location):
+        reasons.append("DataRepositoryPath %s overlaps %s" % (other_location.uri, location.uri))
+    return reasons
+
+
+def find_conflicting_associations(file_system_path, s3_uri, associations, exclude_ids=()):
+    """Return the active associations whose FSx path or S3 prefix overlaps the proposed pair, in input order.
+
+    ``associations`` are plain dicts with FileSystemPath, DataRepositoryPath, Lifecycle and AssociationId.
+    ``exclude_ids`` skips associations by id (e.g. the one an idempotent re-run already created).
+    """
+    file_system_path = normalize_fsx_path(file_system_path)
+    s3_uri = normalize_s3_uri(s3_uri, field="data_repository_path")
+    conflicts = []
+    for association in associations:
+        if association.get("AssociationId") in exclude_ids or not is_active_association(association):
+            continue
+        if association_conflict_reasons(file_system_path, s3_uri, association):
+            conflicts.append(association)
+    return conflicts
+
+
+def count_active_associations(associations):
+    """Number of active associations (see :func:`is_active_association`)."""
+    return sum(1 for association in associations if is_active_association(association))
+
+
+def association_capacity(associations, limit=MAX_ACTIVE_ASSOCIATIONS, warn_at=WARN_ACTIVE_ASSOCIATIONS):
+    """Check whether one more association may be attached: refuse at ``limit`` active, warn from ``warn_at``.
+
+    Returns :class:`CapacityCheck` ``(ok, warning, error, active)``.
+    """
+    active = count_active_associations(associations)
+    if active >= limit:
+        return CapacityCheck(False, None, "%d data repository associations are active (limit %d, MISCONFIGURED included); "
+                             "detach one with DeleteDataInFileSystem=false before attaching another" % (active, limit), active)
+    if active >= warn_at:
+        return CapacityCheck(True, "%d of %d data repository associations are active; %d left" % (active, limit, limit - active),
+                             None, active)
+    return CapacityCheck(True, None, None, active)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# exports
+
+
+def analysis_root(executing_entity, analysis_id):
+    """Return the FSx API path of an analysis: ``/analysis_results/<entity>/<analysis_id>/``."""
+    validate_segment(executing_entity, field="executing_entity")
+    validate_segment(analysis_id, field="analysis_id")
+    return "%s%s/%s/" % (ANALYSIS_RESULTS_ROOT, executing_entity, analysis_id)
+
+
+def validate_export_source(source, executing_entity=None, analysis_id=None, mount_point=DEFAULT_MOUNT_POINT):
+    """Validate an export source and return :class:`ExportSource` ``(path, executing_entity, analysis_id)``.
+
+    ``source`` is an API path or a headnode path (the mount point / ``/fsx`` is stripped). It must be exactly
+    ``/analysis_results/<entity>/<analysis_id>/``: never a run mount, a role root, ``/data``, ``/exports``, the
+    results root itself, an entity directory or anything nested inside an analysis root. When
+    ``executing_entity``/``analysis_id`` are given, the source must name them.
+    """
+    field = "source_path"
+    expected = "exactly one analysis root '/analysis_results/<executing_entity>/<analysis_id>/'"
+    mount_point = normalize_mount_point(mount_point)
+    try:
+        path = to_api_path(source, mount_point=mount_point, field=field)
+    except FsxPathError as err:
+        raise ExportRuleError(field, source, err.problem, expected)
+    segments = path.strip("/").split("/") if path != "/" else []
+    if not segments:
+        raise ExportRuleError(field, source, "is the file system root", expected)
+    top = "/%s/" % segments[0]
+    if top != ANALYSIS_RESULTS_ROOT:
+        if top in RESERVED_ROOTS:
+            problem = "is under %s, %s" % (top, RESERVED_ROOTS[top])
+        else:
+            problem = "is not under %s" % ANALYSIS_RESULTS_ROOT
+        raise ExportRuleError(field, source, problem, expected)
+    if len(segments) == 1:
+        raise ExportRuleError(field, source, "is the analysis results root itself", expected)
+    if len(segments) == 2:
+        raise ExportRuleError(field, source, "names only the executing entity", expected)
+    if len(segments) > 3:
+        raise ExportRuleError(field, source, "is nested inside the analysis root /%s/" % "/".join(segments[:3]), expected)
+    entity = validate_segment(segments[1], field="executing_entity in %s" % field)
+    analysis = validate_segment(segments[2], field="analysis_id in %s" % field)
+    if executing_entity is not None and entity != executing_entity:
+        raise ExportRuleError(field, source, "names executing_entity %s" % ascii(entity),
+                              "executing_entity %s" % ascii(executing_entity))
+    if analysis_id is not None and analysis != analysis_id:
+        raise ExportRuleError(field, source, "names analysis_id %s" % ascii(analysis), "analysis_id %s" % ascii(analysis_id))
+    return ExportSource(path, entity, analysis)
+
+
+def validate_export_destination(destination, executing_entity, analysis_id):
+    """Return the normalised destination URI; its key must end with ``<executing_entity>/<analysis_id>/``.
+
+    Emptiness of the destination is checked against S3 by the caller, not here.
+    """
+    field = "destination_s3_uri"
+    validate_segment(executing_entity, field="executing_entity")
+    validate_segment(analysis_id, field="analysis_id")
+    location = parse_s3_uri(destination, field=field)
+    suffix = "%s/%s/" % (executing_entity, analysis_id)
+    expected = "an S3 URI whose key ends with '%s'" % suffix
+    if MONITOR_DIR in location.prefix.split("/"):
+        raise ExportRuleError(field, destination, "lies inside a %s/ prefix" % MONITOR_DIR, expected)
+    if not (location.prefix == suffix or location.prefix.endswith("/" + suffix)):
+        raise ExportRuleError(field, destination, "does not end with '%s'" % suffix, expected)
+    return location.uri
+
+
+def export_timestamp(when=None):
+    """Return the export timestamp ``YYYYmmddTHHMMSSZ`` (UTC) for ``when`` (an aware datetime) or now."""
+    if when is None:
+        when = datetime.datetime.now(datetime.timezone.utc)
+    if not isinstance(when, datetime.datetime) or when.tzinfo is None or when.utcoffset() is None:
+        raise ExportRuleError("timestamp", when, "is not a timezone-aware datetime", "an aware datetime, e.g. in UTC")
+    return when.astimezone(datetime.timezone.utc).strftime(EXPORT_TIMESTAMP_FORMAT)
+
+
+def _check_timestamp(timestamp):
+    expected = "a UTC timestamp formatted YYYYmmddTHHMMSSZ"
+    if isinstance(timestamp, datetime.datetime):
+        return export_timestamp(timestamp)
+    if not isinstance(timestamp, str) or not _TIMESTAMP_RE.fullmatch(timestamp):
+        raise ExportRuleError("timestamp", timestamp, "is not formatted YYYYmmddTHHMMSSZ", expected)
+    try:
+        datetime.datetime.strptime(timestamp, EXPORT_TIMESTAMP_FORMAT)
+    except ValueError:
+        raise ExportRuleError("timestamp", timestamp, "is not a valid date and time", expected)
+    return timestamp
+
+
+def export_monitor_prefix(destination, timestamp):
+    """Return ``<destination>_daylily_monitor/fsx-export/<timestamp>/`` (``timestamp``: string or aware datetime)."""
+    base = normalize_s3_uri(destination, field="destination_s3_uri")
+    return "%s%s/fsx-export/%s/" % (base, MONITOR_DIR, _check_timestamp(timestamp))
+
+
+def export_report_path(destination, timestamp):
+    """Return the task report ``Path``: ``<destination>_daylily_monitor/fsx-export/<timestamp>/export-report/``."""
+    return export_monitor_prefix(destination, timestamp) + "export-report/"
+
+
+def export_receipt_uri(destination, timestamp):
+    """Return the receipt location ``<destination>_daylily_monitor/fsx-export/<timestamp>/fsx_export.yaml``."""
+    return export_monitor_prefix(destination, timestamp) + RECEIPT_FILENAME
+
+
+def failure_report_uri(report_path, task_id):
+    """Return where FSx writes a task's failed-files CSV: ``<report_path>/task-<id>/failures.csv``.
+
+    ``task_id`` may be given with or without its ``task-`` prefix.
+    """
+    location = parse_s3_uri(report_path, field="report_path")
+    if not isinstance(task_id, str) or not re.fullmatch(r"(task-)?[0-9a-f]{17,}", task_id):
+        raise ExportRuleError("task_id", task_id, "is not a data repository task id", "an id like 'task-0123456789abcdef0'")
+    if not task_id.startswith("task-"):
+        task_id = "task-" + task_id
+    return "%s%s/failures.csv" % (location.uri, task_id)
+
+
+def s3_uri_to_key(s3_uri):
+    """Return ``(bucket, key)`` of an S3 object URI (no trailing slash added), with the same checks as prefixes."""
+    location = parse_s3_uri(s3_uri)
+    key = location.prefix
+    if not s3_uri.endswith("/"):
+        key = key[:-1]
+    return location.bucket, key
+
+
+# --------------------------------------------------------------------------------------------------------------
+# idempotency tokens
+
+
+def client_request_token(purpose, inputs):
+    """Return a deterministic FSx ``ClientRequestToken``: ``<purpose>-<sha256 of canonical JSON of inputs>``.
+
+    The token is cut to 63 characters (the API maximum) and only uses ``[A-Za-z0-9_.-]``. ``purpose`` is a short
+    tag (at most 23 characters) such as ``dra`` or ``export``, so at least 39 hex digits of the hash remain.
+    Include in ``inputs`` everything that makes the request distinct, including an attempt discriminator (e.g.
+    the export timestamp) for operations that may legitimately be repeated after the first resource is gone.
+    """
+    if not isinstance(purpose, str) or not _TOKEN_PURPOSE_RE.fullmatch(purpose):
+        raise PathRuleError("purpose", purpose, "is not a short token tag", "1-23 characters of [A-Za-z0-9_.-], starting alphanumeric")
+    try:
+        canonical = json.dumps(inputs, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+    except (TypeError, ValueError) as err:
+        raise PathRuleError("inputs", inputs, "cannot be serialised as canonical JSON (%s)" % err, "JSON-compatible values")
+    digest = hashlib.sha256(canonical.encode("ascii")).hexdigest()
+    return ("%s-%s" % (purpose, digest))[:CLIENT_REQUEST_TOKEN_MAX]

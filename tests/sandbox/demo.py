@@ -1,0 +1,89 @@
+"""`make demo`: the operator lifecycle on the local sandbox, end to end, as far as the collection goes today.
+
+Starts the sandbox as a background process (stopped by PID whatever happens), seeds a cluster-shaped set of
+resources, then runs the collection's playbooks in the order an operator would.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+WORK = REPO / ".build" / "demo"
+
+
+def banner(text):
+    print(f"\n=== {text}", flush=True)
+
+
+def start_sandbox():
+    WORK.mkdir(parents=True, exist_ok=True)
+    env_file, pid_file = WORK / "env", WORK / "pid"
+    env_file.unlink(missing_ok=True)
+    log = open(WORK / "sandbox.log", "w", encoding="utf-8")  # pylint: disable=consider-using-with
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", "--port", "0", "--root", str(WORK / "root"),
+         "--env-file", str(env_file), "--pid-file", str(pid_file)],
+        stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
+    deadline = time.monotonic() + 30
+    while not env_file.exists() or not env_file.read_text(encoding="utf-8").strip():
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"sandbox did not start; see {WORK / 'sandbox.log'}")
+        time.sleep(0.1)
+    environment = {}
+    for line in env_file.read_text(encoding="utf-8").splitlines():
+        if line.startswith("export "):
+            key, value = line[len("export "):].split("=", 1)
+            environment[key] = value
+    return process, environment
+
+
+def run(command, environment, **kwargs):
+    print("$ " + " ".join(str(part) for part in command), flush=True)
+    completed = subprocess.run(command, env=environment, cwd=REPO, check=False, **kwargs)
+    if completed.returncode != 0:
+        raise SystemExit(f"demo step failed (rc={completed.returncode}): {' '.join(map(str, command))}")
+    return completed
+
+
+def playbook(name, environment, *extra):
+    return run([Path(sys.executable).with_name("ansible-playbook"), REPO / "playbooks" / name,
+                "-e", f"@{WORK / 'seed.json'}", *extra], environment)
+
+
+def main():
+    banner("Starting the local AWS sandbox")
+    process, sandbox_env = start_sandbox()
+    environment = dict(os.environ)
+    for key in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
+        environment.pop(key, None)
+    environment.update(sandbox_env)
+    print(f"sandbox PID {process.pid} at {sandbox_env['AWS_ENDPOINT_URL']}")
+    try:
+        banner("Seeding a cluster: buckets, FSx for Lustre with the /references/ startup DRA, an SSM headnode")
+        run([sys.executable, "-m", "sandbox.seed", "--out", WORK / "seed.json"], environment)
+        seed = json.loads((WORK / "seed.json").read_text(encoding="utf-8"))
+
+        banner("FSx status of the cluster (daylily.ephemeral_cluster.fsx_dra_info)")
+        playbook("fsx_status.yml", environment)
+
+        banner("Done")
+        print(f"cluster {seed['cluster_name']}: file system {seed['file_system_id']}, "
+              f"headnode {seed['headnode_instance_id']}")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        print(f"sandbox PID {process.pid} stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
