@@ -79,7 +79,7 @@ integration: link
 molecule: link
 	@dir=$(ROOT)/.build/molecule-sandbox; \
 	$(MAKE) --no-print-directory sandbox-up SANDBOX_DIR=$$dir >/dev/null; \
-	trap '$(MAKE) --no-print-directory sandbox-down SANDBOX_DIR='$$dir EXIT; \
+	trap '$(MAKE) --no-print-directory -C $(ROOT) sandbox-down SANDBOX_DIR='$$dir EXIT; \
 	. $$dir/env; cd extensions && $(BIN)/molecule test --all
 
 doc: link
