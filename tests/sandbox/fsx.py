@@ -141,7 +141,7 @@ class S3Location:
     """s3://bucket/prefix, compared by path components so that 'a/b' is inside 'a' but 'ab' is not."""
 
     def __init__(self, uri):
-        bucket, _, prefix = uri[len("s3://"):].partition("/") if uri.startswith("s3://") else ("", "", "")
+        bucket, _sep, prefix = uri[len("s3://"):].partition("/") if uri.startswith("s3://") else ("", "", "")
         if not bucket:
             raise BadRequest(f"The data repository path {uri} is not valid. Use the format s3://bucket-name/prefix/.")
         self.uri, self.bucket, self.prefix = uri, bucket, _parts(prefix)
@@ -214,7 +214,7 @@ class Namespace:
         if top.is_file():
             return [parts]
         found = []
-        for directory, _, names in os.walk(top):
+        for directory, _subdirs, names in os.walk(top):
             here = _parts(os.path.relpath(directory, self.root).replace(os.sep, "/"))
             found.extend(here + (name,) for name in names if os.path.isfile(os.path.join(directory, name)))
         return sorted(found)
@@ -340,7 +340,7 @@ class FileSystemView:
         self.deployment_type = lustre.get("DeploymentType", DEFAULT_DEPLOYMENT_TYPE)
         alphabet = string.ascii_lowercase + string.digits
         self.mount_name = "fsx" if self.deployment_type == "SCRATCH_1" else "".join(
-            secrets.choice(alphabet) for _ in range(8))
+            secrets.choice(alphabet) for _position in range(8))
         self.legacy_repository = self._legacy_repository(lustre)
         shown = _lustre_output_members()
         self.lustre = {key: value for key, value in lustre.items() if key in shown}
@@ -416,7 +416,7 @@ class Task:
         self.arn = f"{arn_prefix}:task/{self.id}"
         self.paths, self.report = request.get("Paths"), request["Report"]
         self.targets = targets  # [(Association, file system path parts)] the task works on
-        self.association_ids = {association.id for association, _ in targets}
+        self.association_ids = {association.id for association, _paths in targets}
         self.creation_time = self.updated = _now()
         self.start_time = self.end_time = None
         self.total = self.succeeded = self.failed = 0

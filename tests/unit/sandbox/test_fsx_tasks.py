@@ -60,8 +60,8 @@ def write(sandbox, fs_id):
     return put
 
 
-def export(fsx, fs_id, paths=None, report=NO_REPORT, **extra):
-    request = {"FileSystemId": fs_id, "Type": "EXPORT_TO_REPOSITORY", "Report": report, **extra}
+def export(fsx, fs_id, paths=None, report=None, **extra):
+    request = {"FileSystemId": fs_id, "Type": "EXPORT_TO_REPOSITORY", "Report": report or NO_REPORT, **extra}
     if paths is not None:
         request["Paths"] = paths
     return fsx.create_data_repository_task(**request)["DataRepositoryTask"]
@@ -136,7 +136,7 @@ def test_export_copies_a_200_mb_file(fsx, s3, dra, sandbox):
     path.parent.mkdir(parents=True, exist_ok=True)
     chunk = bytes(range(256)) * 4096  # 1 MiB
     with open(path, "wb") as big:
-        for _ in range(200):
+        for _attempt in range(200):
             big.write(chunk)
     task = export(fsx, dra["FileSystemId"], ["results/big.bam"])
     assert describe(fsx, task["TaskId"])["Lifecycle"] == "SUCCEEDED"
@@ -186,7 +186,7 @@ def test_task_goes_pending_executing_succeeded_and_copies_when_it_completes(fsx,
     write("results/a.txt")
     sandbox.slow_lifecycle("fsx::task", times=2)  # one step every second describe
     task_id = export(fsx, dra["FileSystemId"], ["results"])["TaskId"]
-    seen = [describe(fsx, task_id) for _ in range(4)]
+    seen = [describe(fsx, task_id) for _attempt in range(4)]
     assert [task["Lifecycle"] for task in seen] == ["PENDING", "EXECUTING", "EXECUTING", "SUCCEEDED"]
     assert "StartTime" not in seen[0] and "StartTime" in seen[1] and "EndTime" not in seen[2]
     assert seen[3]["EndTime"] >= seen[3]["StartTime"] >= seen[3]["CreationTime"]
@@ -206,7 +206,7 @@ def test_counts_grow_while_the_task_executes(fsx, sandbox, dra, write):
         write(f"results/part{index:02}.txt")
     sandbox.slow_lifecycle("fsx::task", times=4)
     task_id = export(fsx, dra["FileSystemId"], ["results"])["TaskId"]
-    executing = [status for status in (describe(fsx, task_id) for _ in range(12))
+    executing = [status for status in (describe(fsx, task_id) for _attempt in range(12))
                  if status["Lifecycle"] == "EXECUTING"]
     succeeded = [task["Status"]["SucceededCount"] for task in executing]
     assert len(executing) >= 3 and all(task["Status"]["TotalCount"] == 20 for task in executing)
@@ -331,7 +331,7 @@ def test_describe_filters_by_file_system_lifecycle_and_association(fsx, sandbox,
 
 
 def test_describe_tasks_returns_at_most_max_results_per_page_with_a_next_token(fsx, dra):
-    created = [export(fsx, dra["FileSystemId"])["TaskId"] for _ in range(5)]
+    created = [export(fsx, dra["FileSystemId"])["TaskId"] for _attempt in range(5)]
     seen, token = [], None
     while True:
         page = fsx.describe_data_repository_tasks(MaxResults=2, **({"NextToken": token} if token else {}))

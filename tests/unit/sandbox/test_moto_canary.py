@@ -52,7 +52,7 @@ def test_the_server_app_is_built_from_our_route():
 
 
 def test_moto_does_not_implement_the_operations_we_add():
-    native = {name for name, _ in inspect.getmembers(FSxResponse, inspect.isfunction)}
+    native = {name for name, _member in inspect.getmembers(FSxResponse, inspect.isfunction)}
     for operation in ADDED_OPERATIONS:
         assert camelcase_to_underscores(operation) not in native, f"moto now implements {operation}: drop ours?"
 
@@ -60,13 +60,13 @@ def test_moto_does_not_implement_the_operations_we_add():
 def test_operations_dispatch_by_their_snake_case_names_on_our_class():
     """BaseResponse.call_action maps X-Amz-Target's operation to a method named camelcase_to_underscores(op)."""
     assert "camelcase_to_underscores(self._get_action())" in inspect.getsource(BaseResponse.call_action)
-    ours = {name for name, _ in inspect.getmembers(fsx.FsxResponse, inspect.isfunction)}
+    ours = {name for name, _member in inspect.getmembers(fsx.FsxResponse, inspect.isfunction)}
     for operation in ADDED_OPERATIONS + WRAPPED_OPERATIONS:
         assert camelcase_to_underscores(operation) in ours
 
 
 def test_wrapped_file_system_operations_still_exist_in_moto():
-    native = {name for name, _ in inspect.getmembers(FSxResponse, inspect.isfunction)}
+    native = {name for name, _member in inspect.getmembers(FSxResponse, inspect.isfunction)}
     assert {camelcase_to_underscores(operation) for operation in WRAPPED_OPERATIONS} <= native
 
 
