@@ -1,0 +1,119 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the daylily.ephemeral_cluster project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The export_plan filter: every path of one analysis export, validated before anything changes."""
+
+DOCUMENTATION = r"""
+name: export_plan
+short_description: Plan the export of one analysis directory (source, destination, report and receipt locations)
+version_added: 0.1.0
+author:
+  - Daylily ephemeral cluster maintainers (!UNKNOWN)
+description:
+  - Validates an export request and returns every path the export uses.
+  - The source is exactly C(/analysis_results/<executing_entity>/<analysis_id>/) on FSx; the destination S3 URI must end
+    with C(<executing_entity>/<analysis_id>/).
+  - The failed-files report and the receipt live under the destination's C(_daylily_monitor/fsx-export/<timestamp>/),
+    inside the export association's prefix, so they are as durable as the data.
+  - Fails with a message naming the offending value when any rule is broken, before any AWS call.
+options:
+  _input:
+    description: The destination S3 URI, for example V(s3://analysis-bucket/derived/alice/run42/).
+    type: str
+    required: true
+  executing_entity:
+    description: Who ran the analysis (one safe path segment).
+    type: str
+    required: true
+  analysis_id:
+    description: The analysis id (one safe path segment).
+    type: str
+    required: true
+  timestamp:
+    description: The export's timestamp (C(YYYYmmddTHHMMSSZ), UTC); now when omitted.
+    type: str
+  mount_point:
+    description: Where the file system is mounted on the headnode.
+    type: str
+    default: /fsx
+"""
+
+EXAMPLES = r"""
+- name: Plan an export
+  ansible.builtin.set_fact:
+    plan: "{{ 's3://analysis-bucket/derived/alice/run42/' | daylily.ephemeral_cluster.export_plan('alice', 'run42') }}"
+"""
+
+RETURN = r"""
+_value:
+  description: The export plan.
+  type: dict
+  contains:
+    source_path:
+      description: The FSx API path of the analysis directory.
+      type: str
+    headnode_path:
+      description: The analysis directory on the headnode.
+      type: str
+    destination_s3_uri:
+      description: The normalised destination.
+      type: str
+    bucket:
+      description: The destination bucket.
+      type: str
+    prefix:
+      description: The destination key prefix.
+      type: str
+    timestamp:
+      description: The export timestamp.
+      type: str
+    report_path:
+      description: Where FSx writes the failed-files report.
+      type: str
+    receipt_s3_uri:
+      description: Where the receipt is stored next to the data.
+      type: str
+    association_name:
+      description: The C(Name) tag of the export association (C(<executing_entity>/<analysis_id>)).
+      type: str
+    receipt_fields:
+      description: The path fields of the C(fsx_export.yaml) receipt.
+      type: dict
+"""
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import receipt
+
+
+def export_plan(destination_s3_uri, executing_entity, analysis_id, timestamp=None, mount_point=paths.DEFAULT_MOUNT_POINT):
+    try:
+        fields = receipt.receipt_paths(executing_entity, analysis_id, destination_s3_uri, mount_point=mount_point)
+        stamp = timestamp or paths.export_timestamp()
+        location = paths.parse_s3_uri(fields["destination_s3_uri"], field="destination_s3_uri")
+        plan = {
+            "source_path": fields["source_path"],
+            "headnode_path": fields["headnode_path"],
+            "destination_s3_uri": location.uri,
+            "bucket": location.bucket,
+            "prefix": location.prefix,
+            "timestamp": stamp,
+            "report_path": paths.export_report_path(location.uri, stamp),
+            "receipt_s3_uri": paths.export_receipt_uri(location.uri, stamp),
+            "association_name": fields["analysis_dir"],
+        }
+    except (paths.PathRuleError, receipt.ReceiptError) as exc:
+        raise AnsibleFilterError(str(exc)) from exc
+    fields.pop("file_system_path")
+    plan["receipt_fields"] = fields
+    return plan
+
+
+class FilterModule:
+    """daylily.ephemeral_cluster.export_plan"""
+
+    def filters(self):
+        return {"export_plan": export_plan}
