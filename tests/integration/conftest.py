@@ -13,6 +13,7 @@ from sandbox.seed import seed_cluster
 
 REPO = Path(__file__).resolve().parents[2]
 PLAYBOOKS = Path(__file__).resolve().parent / "playbooks"
+OPERATOR_PLAYBOOKS = REPO / "playbooks"
 
 
 @dataclass
@@ -44,15 +45,20 @@ class PlaybookRun:
         return sum(host.get("changed", 0) for host in self.stats.values())
 
 
-def run_playbook(playbook, extra_vars=None, check=False, diff=False, env=None, timeout=600):
-    """Run ansible-playbook with the json callback and return its parsed report."""
-    command = [str(Path(sys.executable).with_name("ansible-playbook")), str(PLAYBOOKS / playbook)]
+def playbook_command(playbook, extra_vars=None, check=False, diff=False):
+    """The ansible-playbook command line; `playbook` is a name in tests/integration/playbooks or a path."""
+    path = Path(playbook) if Path(playbook).is_absolute() else PLAYBOOKS / playbook
+    command = [str(Path(sys.executable).with_name("ansible-playbook")), str(path)]
     if extra_vars:
         command += ["-e", json.dumps(extra_vars)]
     if check:
         command.append("--check")
     if diff:
         command.append("--diff")
+    return command
+
+
+def playbook_environment(env=None):
     environment = dict(os.environ)
     environment.update({
         "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
@@ -63,8 +69,20 @@ def run_playbook(playbook, extra_vars=None, check=False, diff=False, env=None, t
         "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
     })
     environment.update(env or {})
-    process = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=timeout, cwd=REPO,
-                             check=False)
+    return environment
+
+
+def start_playbook(playbook, extra_vars=None, env=None, log_path=None):
+    """Start ansible-playbook in the background (for interruption tests); the caller stops it by PID."""
+    log = open(log_path or os.devnull, "w", encoding="utf-8")  # pylint: disable=consider-using-with
+    return subprocess.Popen(playbook_command(playbook, extra_vars), stdout=log, stderr=subprocess.STDOUT,
+                            env=playbook_environment(env), cwd=REPO, start_new_session=True)
+
+
+def run_playbook(playbook, extra_vars=None, check=False, diff=False, env=None, timeout=600):
+    """Run ansible-playbook with the json callback and return its parsed report."""
+    process = subprocess.run(playbook_command(playbook, extra_vars, check, diff), capture_output=True, text=True,
+                             env=playbook_environment(env), timeout=timeout, cwd=REPO, check=False)
     try:
         report = json.loads(process.stdout[process.stdout.index("{"):])
     except ValueError:

@@ -33,6 +33,11 @@ class SandboxControl:
     def clear_audit(self):
         return self.call("DELETE", "audit")
 
+    def calls(self, operation, service=None):
+        """Audit entries of one operation (with their JSON request parameters where the protocol has them)."""
+        return [entry for entry in self.audit()
+                if entry["operation"] == operation and service in (None, entry["service"]) and "fault" not in entry]
+
     def mutating_calls(self):
         return [entry for entry in self.audit() if entry["mutating"]]
 

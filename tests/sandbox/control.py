@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, unquote
 
 CONTROL_PREFIX = "/_sandbox/"
 _SIGV4_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
+MAX_RECORDED_BODY = 64 * 1024
 _READ_ONLY_PREFIXES = ("Describe", "List", "Get", "Head", "BatchGet", "Lookup", "Search")
 
 
@@ -156,6 +157,13 @@ def classify(environ, body):
     return service, environ["REQUEST_METHOD"]
 
 
+def _json_or_none(body):
+    try:
+        return json.loads(body) if body else {}
+    except ValueError:
+        return None
+
+
 def _json_response(start_response, status, payload):
     body = json.dumps(payload, default=str).encode()
     start_response(f"{status} {'OK' if status < 400 else 'ERROR'}",
@@ -195,6 +203,8 @@ class ControlPlane:
             return self.app(environ, start_response)
         entry = {"service": service, "operation": operation, "mutating": is_mutating(operation),
                  "user_agent": environ.get("HTTP_USER_AGENT", ""), "time": time.time()}
+        if environ.get("HTTP_X_AMZ_TARGET") and len(body) <= MAX_RECORDED_BODY:
+            entry["request"] = _json_or_none(body)  # JSON-protocol parameters, so tests can assert on them
         rule = self.state.take_fault(service, operation)
         if rule:
             entry.update(status=int(rule["status"]), fault=rule["code"])

@@ -6,6 +6,7 @@ resources, then runs the collection's playbooks in the order an operator would.
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,7 +22,8 @@ def banner(text):
 
 
 def start_sandbox():
-    WORK.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(WORK, ignore_errors=True)  # every demo starts from nothing
+    WORK.mkdir(parents=True)
     env_file, pid_file = WORK / "env", WORK / "pid"
     env_file.unlink(missing_ok=True)
     log = open(WORK / "sandbox.log", "w", encoding="utf-8")  # pylint: disable=consider-using-with
@@ -55,6 +57,17 @@ def playbook(name, environment, *extra):
                 "-e", f"@{WORK / 'seed.json'}", *extra], environment)
 
 
+def put_run_folder(environment, bucket, run_id):
+    """A sequencing run folder in S3, as the sequencer's uploader leaves it."""
+    import boto3  # pylint: disable=import-outside-toplevel
+
+    s3 = boto3.client("s3", endpoint_url=environment["AWS_ENDPOINT_URL"], region_name=environment["AWS_DEFAULT_REGION"],
+                      aws_access_key_id=environment["AWS_ACCESS_KEY_ID"],
+                      aws_secret_access_key=environment["AWS_SECRET_ACCESS_KEY"])
+    s3.put_object(Bucket=bucket, Key=f"{run_id}/RunInfo.xml", Body=b"<RunInfo Version='6' Id='230101_A0001_0001_AH2'/>\n")
+    s3.put_object(Bucket=bucket, Key=f"{run_id}/SampleSheet.csv", Body=b"[Header]\nFileFormatVersion,2\n")
+
+
 def main():
     banner("Starting the local AWS sandbox")
     process, sandbox_env = start_sandbox()
@@ -70,6 +83,32 @@ def main():
 
         banner("FSx status of the cluster (daylily.ephemeral_cluster.fsx_dra_info)")
         playbook("fsx_status.yml", environment)
+
+        run_id = "230101_A0001_0001_AH2"
+        runs_bucket, analysis_bucket = seed["buckets"][2], seed["buckets"][1]
+        put_run_folder(environment, runs_bucket, run_id)
+        common = ["-e", f"fsx_mount_point={seed['fsx_mount']}", "-e", "run_mount_poll_interval=1",
+                  "-e", "export_poll_interval=1"]
+
+        banner(f"Mount the run folder s3://{runs_bucket}/{run_id}/ read-only (playbooks/mount_run.yml)")
+        playbook("mount_run.yml", environment, *common, "-e", f"run_mount_s3_uri=s3://{runs_bucket}/{run_id}/")
+
+        export_args = ["-e", "export_executing_entity=demo", "-e", "export_analysis_id=run_qc",
+                       "-e", f"export_destination_s3_uri=s3://{analysis_bucket}/derived/demo/run_qc/",
+                       "-e", f"export_output_dir={WORK / 'exports'}", "-e", f"run_mount_id={run_id}"]
+        banner("Write an analysis directory on the headnode")
+        run([Path(sys.executable).with_name("ansible-playbook"), REPO / "tests/sandbox/demo_playbooks/write_analysis.yml",
+             "-e", f"@{WORK / 'seed.json'}", *common, *export_args], environment)
+
+        banner("Export it to S3 through a temporary association, with a verified receipt (playbooks/export.yml)")
+        playbook("export.yml", environment, *common, *export_args)
+
+        banner("Detach the run folder, keeping every file (playbooks/mount_run.yml, state absent)")
+        playbook("mount_run.yml", environment, *common, "-e", f"run_mount_id={run_id}", "-e", "run_mount_state=absent")
+
+        receipts = sorted((WORK / "exports").rglob("fsx_export.yaml"))
+        banner("The receipt")
+        print(receipts[-1].read_text(encoding="utf-8"))
 
         banner("Done")
         print(f"cluster {seed['cluster_name']}: file system {seed['file_system_id']}, "
