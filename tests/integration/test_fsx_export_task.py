@@ -211,3 +211,16 @@ def test_an_unrelated_running_task_is_named_or_waited_for(sandbox, aws, cluster,
     assert waited.rc == 0, waited.stdout[-3000:]
     export = waited.result(EXPORT)
     assert export["waited_for_tasks"] == [other] and export["task_lifecycle"] == "SUCCEEDED" and export["changed"] is True
+
+
+def test_check_mode_before_the_association_is_attached_warns_and_changes_nothing(sandbox, aws, cluster):
+    sandbox.clear_audit()
+    report = f"s3://{cluster['buckets'][1]}/derived/e1/a1/_daylily_monitor/export-report/"
+
+    run = run_playbook(PLAYBOOK, {"file_system_id": cluster["file_system_id"], "export_paths": [SOURCE], "report_path": report},
+                       check=True)
+    assert run.rc == 0, run.stdout[-3000:]
+    export = run.result(EXPORT)
+    assert export["changed"] is True and export["association_id"] is None
+    assert any("lies in no" in warning for warning in export.get("warnings", []))
+    assert sandbox.mutating_calls() == []

@@ -1,0 +1,318 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the daylily.ephemeral_cluster project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: fsx_data_repository_task_info
+short_description: List FSx for Lustre data repository tasks
+version_added: 0.1.0
+description:
+  - Lists the data repository tasks (exports to S3, metadata imports, releases) of FSx for Lustre file systems,
+    as returned by the FSx C(DescribeDataRepositoryTasks) API, with their progress counts and failure details.
+  - Use it to show the progress of an export (poll it with C(until:)) and, before a cluster is deleted, to find
+    export tasks that are still V(PENDING) or V(EXECUTING).
+  - Select the file system by O(file_system_id), or by O(cluster_name), which finds the one file system tagged
+    C(parallelcluster:cluster-name=<cluster_name>). With neither, the tasks of every file system in the region are listed.
+  - O(task_ids), O(file_system_id)/O(cluster_name), O(lifecycle) and O(association_id) are sent to AWS as filters;
+    O(type) and O(paths) are applied to the answer. Every given filter must match. Unknown task IDs are skipped.
+  - Every page request is retried on throttling (including C(ThrottlingException)) and on transient FSx errors,
+    with jittered exponential backoff.
+  - This module only reads; it supports check mode and never reports a change.
+author:
+  - Daylily ephemeral cluster maintainers (!UNKNOWN)
+options:
+  task_ids:
+    description:
+      - Only these task IDs, for example V(task-0123456789abcdef0).
+    type: list
+    elements: str
+  file_system_id:
+    description:
+      - Only tasks of this file system, for example V(fs-0123456789abcdef0).
+      - Mutually exclusive with O(cluster_name).
+    type: str
+  cluster_name:
+    description:
+      - Only tasks of the FSx file system of this AWS ParallelCluster cluster, found by its
+        C(parallelcluster:cluster-name) tag.
+      - Exactly one file system must carry the tag; the module fails and lists the candidates when none or several do.
+      - Mutually exclusive with O(file_system_id).
+    type: str
+  lifecycle:
+    description:
+      - Only tasks in one of these states.
+      - V(PENDING), V(EXECUTING) and V(CANCELING) tasks still occupy the file system.
+    type: list
+    elements: str
+    choices: [PENDING, EXECUTING, FAILED, SUCCEEDED, CANCELED, CANCELING]
+  association_id:
+    description:
+      - Only tasks that work on this data repository association (AWS filter C(data-repository-association-id)),
+        for example V(dra-0123456789abcdef0).
+    type: str
+  type:
+    description:
+      - Only tasks of these types.
+    type: list
+    elements: str
+    choices: [EXPORT_TO_REPOSITORY, IMPORT_METADATA_FROM_REPOSITORY, RELEASE_DATA_FROM_FILESYSTEM, AUTO_RELEASE_DATA]
+  paths:
+    description:
+      - Only tasks whose C(Paths) are exactly these paths (same set, any order); not their parents or children.
+      - Give the FSx API form (V(/analysis_results/alice/run42/)), the relative form FSx documents for C(Paths)
+        (V(analysis_results/alice/run42)) or the headnode form under O(mount_point) or C(/fsx)
+        (V(/fsx/analysis_results/alice/run42)); all three mean the same directory.
+      - A task created without C(Paths) works on the whole file system and matches V([/]).
+    type: list
+    elements: str
+  mount_point:
+    description:
+      - Where the file system is mounted on the headnode; stripped from headnode paths in O(paths).
+    type: str
+    default: /fsx
+notes:
+  - Needs the IAM action C(fsx:DescribeDataRepositoryTasks), and C(fsx:DescribeFileSystems) when O(cluster_name) is used.
+  - FSx keeps ended tasks for a limited time, so old tasks may no longer be listed.
+seealso:
+  - module: daylily.ephemeral_cluster.fsx_export_task
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+  - daylily.ephemeral_cluster.retries
+"""
+
+EXAMPLES = r"""
+- name: Show the progress of an export task until it ends
+  daylily.ephemeral_cluster.fsx_data_repository_task_info:
+    task_ids: ["{{ export.task_id }}"]
+  register: progress
+  until: progress.tasks[0].lifecycle in ['SUCCEEDED', 'FAILED', 'CANCELED']
+  retries: 120
+  delay: 30
+
+- name: Export tasks still running on a cluster's file system (the delete gate)
+  daylily.ephemeral_cluster.fsx_data_repository_task_info:
+    cluster_name: day-demo
+    type: EXPORT_TO_REPOSITORY
+    lifecycle: [PENDING, EXECUTING]
+  register: running_exports
+
+- name: Every export of one analysis directory (headnode path accepted)
+  daylily.ephemeral_cluster.fsx_data_repository_task_info:
+    file_system_id: fs-0123456789abcdef0
+    type: EXPORT_TO_REPOSITORY
+    paths: [/fsx/analysis_results/alice/run42]
+  register: exports
+"""
+
+RETURN = r"""
+file_system_id:
+  description: The file system the tasks were listed for, given as O(file_system_id) or resolved from O(cluster_name).
+  returned: when O(file_system_id) or O(cluster_name) is given
+  type: str
+  sample: fs-0123456789abcdef0
+tasks:
+  description: The matching data repository tasks, in the order AWS returned them (creation order).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    task_id:
+      description: The task ID.
+      returned: always
+      type: str
+      sample: task-0123456789abcdef0
+    resource_arn:
+      description: The task's ARN.
+      returned: always
+      type: str
+      sample: arn:aws:fsx:us-west-2:123456789012:task/task-0123456789abcdef0
+    file_system_id:
+      description: The file system the task runs on.
+      returned: always
+      type: str
+      sample: fs-0123456789abcdef0
+    type:
+      description: The task type.
+      returned: always
+      type: str
+      sample: EXPORT_TO_REPOSITORY
+    lifecycle:
+      description: The task's state, one of V(PENDING), V(EXECUTING), V(FAILED), V(SUCCEEDED), V(CANCELED), V(CANCELING).
+      returned: always
+      type: str
+      sample: EXECUTING
+    paths:
+      description: The paths the task works on, as they were sent to FSx.
+      returned: when the task was created with paths
+      type: list
+      elements: str
+      sample: [analysis_results/alice/run42]
+    status:
+      description: Progress counts.
+      returned: always
+      type: dict
+      contains:
+        total_count:
+          description: Files the task will process.
+          returned: when known
+          type: int
+          sample: 1200
+        succeeded_count:
+          description: Files processed successfully.
+          returned: when known
+          type: int
+          sample: 1198
+        failed_count:
+          description: Files that failed.
+          returned: when known
+          type: int
+          sample: 2
+        last_updated_time:
+          description: When the counts were last updated (ISO 8601).
+          returned: when known
+          type: str
+          sample: "2026-01-31T12:05:00+00:00"
+    report:
+      description: The completion report settings.
+      returned: always
+      type: dict
+      contains:
+        enabled:
+          description: Whether a report is written.
+          returned: always
+          type: bool
+          sample: true
+        path:
+          description: The S3 prefix of the report; the CSV of failed files is C(<path>task-<id>/failures.csv).
+          returned: when enabled
+          type: str
+          sample: s3://daylily-analysis/derived/alice/run42/_daylily_monitor/fsx-export/20260131T120000Z/export-report/
+        format:
+          description: The report format.
+          returned: when enabled
+          type: str
+          sample: REPORT_CSV_20191124
+        scope:
+          description: Which files the report lists.
+          returned: when enabled
+          type: str
+          sample: FAILED_FILES_ONLY
+    failure_details:
+      description: Why the task failed.
+      returned: when AWS reports a failure
+      type: dict
+      contains:
+        message:
+          description: AWS's explanation.
+          returned: always
+          type: str
+          sample: "The task failed to process 2 of 1200 files. See the task completion report."
+    creation_time:
+      description: When the task was created (ISO 8601).
+      returned: always
+      type: str
+      sample: "2026-01-31T12:00:00+00:00"
+    start_time:
+      description: When the task started (ISO 8601).
+      returned: once the task has started
+      type: str
+      sample: "2026-01-31T12:00:05+00:00"
+    end_time:
+      description: When the task ended (ISO 8601).
+      returned: once the task has ended
+      type: str
+      sample: "2026-01-31T12:10:00+00:00"
+    tags:
+      description: The task's tags as a dict (empty when it has none).
+      returned: always
+      type: dict
+      sample: {}
+"""
+
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import tasks as task_rules
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import AnsibleFSxError
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import describe_tasks
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import find_file_system_by_cluster
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import fsx_client
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import normalize_task
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSModule
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.paths import to_api_path
+
+
+def requested_paths(params):
+    """The O(paths) filter in API form (None when not given); raises ValueError on a bad path."""
+    if params.get("paths") is None:
+        return None
+    result = []
+    for index, given in enumerate(params["paths"]):
+        # The relative form FSx documents for Paths ("analysis_results/a/b") is accepted too.
+        absolute = given if given.startswith("/") else "/" + given
+        result.append(to_api_path(absolute, mount_point=params["mount_point"], field="paths[%d]" % index))
+    return result
+
+
+def list_tasks(client, params):
+    """Return (file_system_id or None, [normalised tasks]) for the module parameters."""
+    wanted_paths = requested_paths(params)
+
+    file_system_id = params.get("file_system_id")
+    if params.get("cluster_name"):
+        file_system_id = find_file_system_by_cluster(client, params["cluster_name"])["FileSystemId"]
+
+    raw = describe_tasks(
+        client,
+        task_ids=params.get("task_ids"),
+        file_system_id=file_system_id,
+        task_lifecycle=params.get("lifecycle"),
+        data_repository_association_id=params.get("association_id"),
+    )
+    matching = [
+        task
+        for task in raw
+        if task_rules.matches(task, types=params.get("type"), paths=wanted_paths, file_system_id=file_system_id, lifecycles=params.get("lifecycle"))
+    ]
+    return file_system_id, [normalize_task(task) for task in matching]
+
+
+def main():
+    argument_spec = dict(
+        task_ids=dict(type="list", elements="str"),
+        file_system_id=dict(type="str"),
+        cluster_name=dict(type="str"),
+        lifecycle=dict(type="list", elements="str", choices=list(task_rules.TASK_LIFECYCLES)),
+        association_id=dict(type="str"),
+        type=dict(type="list", elements="str", choices=list(task_rules.TASK_TYPES)),
+        paths=dict(type="list", elements="str"),
+        mount_point=dict(type="str", default="/fsx"),
+    )
+    module = DaylilyAWSModule(
+        argument_spec=argument_spec,
+        mutually_exclusive=[["file_system_id", "cluster_name"]],
+        supports_check_mode=True,
+    )
+
+    try:
+        requested_paths(module.params)  # bad input is refused before any AWS call
+    except ValueError as e:
+        module.fail_json(msg=str(e))
+
+    client = fsx_client(module)
+    try:
+        file_system_id, tasks = list_tasks(client, module.params)
+    except ValueError as e:
+        module.fail_json(msg=str(e))
+    except AnsibleFSxError as e:
+        module.fail_json_aws_error(e)
+
+    result = dict(changed=False, tasks=tasks)
+    if file_system_id:
+        result["file_system_id"] = file_system_id
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
