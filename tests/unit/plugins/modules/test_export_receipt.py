@@ -1,0 +1,577 @@
+"""Unit tests for plugins/modules/export_receipt.py.
+
+main() runs for real with patch_module_args. DaylilyAWSModule.client returns a real botocore S3 client wrapped in
+Stubber (every request validated against the S3 API model) and in amazon.aws's RetryingBotoClientWrapper with the
+production retry codes and no back-off delay. A call the test did not queue fails the test, so "no PutObject"
+is proven by not queueing one.
+"""
+
+import base64
+import datetime
+import hashlib
+import io
+import json
+
+import boto3
+import pytest
+import yaml
+from botocore.response import StreamingBody
+from botocore.stub import Stubber
+
+from ansible.module_utils.testing import patch_module_args
+from ansible_collections.amazon.aws.plugins.module_utils import common as aws_common
+from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths, receipt
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import fsx_retry
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSModule
+from ansible_collections.daylily.ephemeral_cluster.plugins.modules import export_receipt
+
+REGION = "us-west-2"
+CONNECTION = {"region": REGION, "access_key": "testing", "secret_key": "testing", "retry_delay": 0}
+BUCKET = "dayec-analysis"
+PREFIX = "derived/e1/a1/"
+DESTINATION = "s3://%s/%s" % (BUCKET, PREFIX)
+TIMESTAMP = "20260131T120000Z"
+TASK_ID = "task-0123456789abcdef0"
+REPORT_PATH = paths.export_report_path(DESTINATION, TIMESTAMP)
+REPORT_KEY = "%s_daylily_monitor/fsx-export/%s/export-report/%s/failures.csv" % (PREFIX, TIMESTAMP, TASK_ID)
+RECEIPT_KEY = "%s_daylily_monitor/fsx-export/%s/fsx_export.yaml" % (PREFIX, TIMESTAMP)
+MONITOR_PREFIX = PREFIX + "_daylily_monitor/fsx-export/"
+MODIFIED = datetime.datetime(2026, 1, 31, 12, 0, tzinfo=datetime.timezone.utc)
+FILES = {"config/samples.tsv": 100, "results/multiqc.html": 5000, "results/empty": 0}
+
+
+def success_fields(**overrides):
+    fields = dict(receipt.receipt_paths("e1", "a1", DESTINATION))
+    fields.update(
+        status="success", phase="complete", cluster_name="day-c1", region=REGION,
+        fsx_file_system_id="fs-0123456789abcdef0", association_id="dra-0123456789abcdef0", lifecycle="AVAILABLE",
+        task_id=TASK_ID, task_lifecycle="SUCCEEDED", report_path=REPORT_PATH, detach_lifecycle="DELETED", detached=True,
+    )
+    fields.update(overrides)
+    return fields
+
+
+def fsx_inventory(files=None):
+    files = FILES if files is None else files
+    return {"file_count": len(files), "total_bytes": sum(files.values()), "directory_count": 2, "symlink_count": 0}
+
+
+def s3_object(key, size):
+    return {"Key": key, "Size": size, "LastModified": MODIFIED, "ETag": '"etag"', "StorageClass": "STANDARD"}
+
+
+def body(data):
+    return StreamingBody(io.BytesIO(data), len(data))
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch):
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_URL", "AWS_ACCESS_KEY_ID",
+                 "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    saved = dict(aws_common.get_collection_info())
+    yield
+    aws_common.set_collection_info(saved["name"], saved["version"])
+
+
+@pytest.fixture
+def s3(monkeypatch):
+    """(stubber, calls): DaylilyAWSModule.client('s3', ...) returns the stubbed client; calls records the services."""
+    client = boto3.client("s3", region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing")
+    calls = []
+
+    def fake_client(self, service, retry_decorator=None, **extra):
+        calls.append(service)
+        assert retry_decorator is not None, "S3 clients must be created with a retry decorator"
+        return RetryingBotoClientWrapper(client, fsx_retry(delay=0))
+
+    monkeypatch.setattr(DaylilyAWSModule, "client", fake_client)
+    with Stubber(client) as stubber:
+        yield stubber, calls
+        stubber.assert_no_pending_responses()
+
+
+def run_module(capsys, args, check_mode=False, diff=False):
+    """Run export_receipt.main(); return (exit code, parsed JSON result)."""
+    args = dict(CONNECTION, **args)
+    if check_mode:
+        args["_ansible_check_mode"] = True
+    if diff:
+        args["_ansible_diff"] = True
+    with patch_module_args(args):
+        with pytest.raises(SystemExit) as exited:
+            export_receipt.main()
+    return exited.value.code, json.loads(capsys.readouterr().out)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# request shapes
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def expect_listing(stubber, files=None, extra=()):
+    """Two ListObjectsV2 pages of the destination: the files, a directory marker and _daylily_monitor objects."""
+    files = FILES if files is None else files
+    objects = [s3_object(PREFIX + key, size) for key, size in files.items()]
+    objects += [s3_object(PREFIX + "results/", 0), s3_object(PREFIX + "_daylily_monitor/fsx-export/x/fsx_export.yaml", 999)]
+    objects += list(extra)
+    half = len(objects) // 2
+    stubber.add_response("list_objects_v2", {"Contents": objects[:half], "IsTruncated": True, "NextContinuationToken": "page2",
+                                             "KeyCount": half}, {"Bucket": BUCKET, "Prefix": PREFIX})
+    stubber.add_response("list_objects_v2", {"Contents": objects[half:], "IsTruncated": False, "KeyCount": len(objects) - half},
+                         {"Bucket": BUCKET, "Prefix": PREFIX, "ContinuationToken": "page2"})
+
+
+def expect_report(stubber, text=None):
+    if text is None:
+        stubber.add_client_error("get_object", "NoSuchKey", "The specified key does not exist.", 404,
+                                 expected_params={"Bucket": BUCKET, "Key": REPORT_KEY})
+    else:
+        stubber.add_response("get_object", {"Body": body(text.encode())}, {"Bucket": BUCKET, "Key": REPORT_KEY})
+
+
+def expect_existing_receipt(stubber, text=None):
+    if text is None:
+        stubber.add_client_error("get_object", "NoSuchKey", "The specified key does not exist.", 404,
+                                 expected_params={"Bucket": BUCKET, "Key": RECEIPT_KEY})
+    else:
+        stubber.add_response("get_object", {"Body": body(text.encode())}, {"Bucket": BUCKET, "Key": RECEIPT_KEY})
+
+
+def expect_put(stubber, text):
+    data = text.encode()
+    checksum = base64.b64encode(hashlib.sha256(data).digest()).decode()
+    stubber.add_response("put_object", {"ETag": '"etag"'}, {
+        "Bucket": BUCKET, "Key": RECEIPT_KEY, "Body": data, "ContentType": "application/yaml", "ChecksumSHA256": checksum})
+
+
+def expected_text(fields, files=None, rows=()):
+    """The document the module must write: the receipt verified with these S3 and FSx inventories."""
+    files = FILES if files is None else files
+    summary = {"count": len(files), "total_bytes": sum(files.values())}
+    verified, _failures = receipt.apply_verification(receipt.build_receipt(**fields), s3_inventory=summary,
+                                                     fsx_inventory=fsx_inventory(), report_rows=list(rows))
+    return receipt.dump_receipt(verified)
+
+
+def test_success_receipt_is_verified_written_locally_and_uploaded(s3, capsys, tmp_path):
+    stubber, calls = s3
+    expect_listing(stubber)
+    expect_report(stubber)  # NoSuchKey: no failures
+    expect_existing_receipt(stubber)
+    expect_put(stubber, expected_text(success_fields()))
+
+    rc, result = run_module(capsys, {"receipt": success_fields(), "fsx_inventory": fsx_inventory(),
+                                     "output_dir": str(tmp_path / "out")})
+
+    assert rc == 0, result
+    assert calls == ["s3"]
+    assert result["changed"] is True
+    assert result["verified"] is True
+    assert result["verification_failures"] == []
+    assert (result["s3_object_count"], result["s3_total_bytes"]) == (3, 5100)
+    assert result["failed_files"] == []
+    assert result["receipt_s3_uri"] == "s3://%s/%s" % (BUCKET, RECEIPT_KEY)
+    assert result["receipt_path"] == str(tmp_path / "out" / "fsx_export.yaml")
+    text = (tmp_path / "out" / "fsx_export.yaml").read_text()
+    assert text == expected_text(success_fields())
+    document = yaml.safe_load(text)
+    assert list(document) == ["fsx_export"]
+    written = document["fsx_export"]
+    assert written == result["receipt"]
+    assert written["schema_version"] == 4
+    assert list(written)[:24] == list(receipt.V4_FIELDS)
+    assert (written["fsx_file_count"], written["fsx_total_bytes"]) == (3, 5100)
+    assert (written["s3_object_count"], written["s3_total_bytes"]) == (3, 5100)
+    assert written["verified"] is True
+    assert written["producer"] == {"name": "daylily.ephemeral_cluster", "version": "0.1.0"}
+
+
+def test_second_run_with_identical_local_file_and_s3_object_changes_nothing(s3, capsys, tmp_path):
+    stubber = s3[0]
+    text = expected_text(success_fields())
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "fsx_export.yaml").write_text(text)
+    expect_listing(stubber)
+    expect_report(stubber)
+    expect_existing_receipt(stubber, text)  # no PutObject queued: one would fail the test
+
+    rc, result = run_module(capsys, {"receipt": success_fields(), "fsx_inventory": fsx_inventory(), "output_dir": str(out)},
+                            diff=True)
+
+    assert rc == 0, result
+    assert result["changed"] is False
+    assert result["verified"] is True
+    assert result["diff"] == []
+
+
+def test_check_mode_issues_no_put_object_and_writes_nothing_locally(s3, capsys, tmp_path):
+    stubber = s3[0]
+    expect_listing(stubber)
+    expect_report(stubber)
+    expect_existing_receipt(stubber)
+
+    rc, result = run_module(capsys, {"receipt": success_fields(), "fsx_inventory": fsx_inventory(),
+                                     "output_dir": str(tmp_path / "out")}, check_mode=True, diff=True)
+
+    assert rc == 0, result
+    assert result["changed"] is True
+    assert result["verified"] is True
+    assert result["receipt"]["verified"] is True
+    assert not (tmp_path / "out").exists()
+    text = expected_text(success_fields())
+    assert result["diff"] == [
+        {"before": "", "after": text, "before_header": str(tmp_path / "out" / "fsx_export.yaml"),
+         "after_header": str(tmp_path / "out" / "fsx_export.yaml")},
+        {"before": "", "after": text, "before_header": result["receipt_s3_uri"], "after_header": result["receipt_s3_uri"]},
+    ]
+
+
+def test_diff_shows_the_existing_s3_receipt_as_before(s3, capsys):
+    stubber = s3[0]
+    old = expected_text(success_fields(status="error", phase="run"))
+    new = expected_text(success_fields())
+    expect_listing(stubber)
+    expect_report(stubber)
+    expect_existing_receipt(stubber, old)
+    expect_put(stubber, new)
+
+    rc, result = run_module(capsys, {"receipt": success_fields(), "fsx_inventory": fsx_inventory()}, diff=True)
+
+    assert rc == 0, result
+    assert result["changed"] is True
+    assert "receipt_path" not in result
+    assert result["diff"] == [{"before": old, "after": new, "before_header": result["receipt_s3_uri"],
+                               "after_header": result["receipt_s3_uri"]}]
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# verification outcomes (dayec_domain.md §12 invariant 13: the receipt is always written)
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def test_invariant_13_missing_s3_object_fails_verification_on_count_and_is_still_written(s3, capsys, tmp_path):
+    stubber = s3[0]
+    in_s3 = {key: size for key, size in FILES.items() if key != "results/multiqc.html"}
+    expect_listing(stubber, files=in_s3)
+    expect_report(stubber)
+    expect_existing_receipt(stubber)
+    expect_put(stubber, receipt.dump_receipt(receipt.apply_verification(
+        receipt.build_receipt(**success_fields()), s3_inventory={"count": 2, "total_bytes": 100},
+        fsx_inventory=fsx_inventory(), report_rows=[])[0]))
+
+    rc, result = run_module(capsys, {"receipt": success_fields(), "fsx_inventory": fsx_inventory(),
+                                     "output_dir": str(tmp_path)})
+
+    assert rc == 0, result
+    assert result["verified"] is False
+    assert [failure["field"] for failure in result["verification_failures"]] == ["s3_object_count", "s3_total_bytes"]
+    assert result["verification_failures"][0] == {
+        "field": "s3_object_count", "expected": 3, "actual": 2,
+        "message": "s3_object_count: expected 3 (fsx_file_count), got 2"}
+    assert yaml.safe_load((tmp_path / "fsx_export.yaml").read_text())["fsx_export"]["verified"] is False
+
+
+def test_invariant_13_failed_rows_in_the_report_fail_verification_and_are_listed(s3, capsys, tmp_path):
+    stubber = s3[0]
+    report = "analysis_results/e1/a1/results/big.bam,failed,S3AccessDenied\n\"=odd,name\",failed,FileSizeTooLarge\n"
+    rows = receipt.parse_failure_report(report)
+    expect_listing(stubber)
+    expect_report(stubber, report)
+    expect_existing_receipt(stubber)
+    expect_put(stubber, expected_text(success_fields(), rows=rows))
+
+    rc, result = run_module(capsys, {"receipt": success_fields(), "fsx_inventory": fsx_inventory(),
+                                     "output_dir": str(tmp_path)})
+
+    assert rc == 0, result
+    assert result["verified"] is False
+    assert result["failed_files"] == [
+        {"file_path": "analysis_results/e1/a1/results/big.bam", "file_status": "failed", "error_code": "S3AccessDenied"},
+        {"file_path": "=odd,name", "file_status": "failed", "error_code": "FileSizeTooLarge"},
+    ]
+    assert [failure["field"] for failure in result["verification_failures"]] == ["failed_files"]
+    assert yaml.safe_load((tmp_path / "fsx_export.yaml").read_text())["fsx_export"]["failed_files"] == result["failed_files"]
+
+
+def test_invariant_13_success_requires_detached(s3, capsys, tmp_path):
+    stubber = s3[0]
+    fields = success_fields(detached=False, detach_lifecycle="AVAILABLE")
+    expect_listing(stubber)
+    expect_report(stubber)
+    expect_existing_receipt(stubber)
+    expect_put(stubber, expected_text(fields))
+
+    rc, result = run_module(capsys, {"receipt": fields, "fsx_inventory": fsx_inventory(), "output_dir": str(tmp_path)})
+
+    assert rc == 0, result
+    assert result["verified"] is False
+    assert [failure["field"] for failure in result["verification_failures"]] == ["detached", "detach_lifecycle"]
+    assert (tmp_path / "fsx_export.yaml").exists()
+
+
+def test_invariant_13_error_receipt_without_task_is_written_with_the_timestamp_option(s3, capsys, tmp_path):
+    stubber = s3[0]
+    fields = {"status": "error", "phase": "attach", "destination_s3_uri": DESTINATION,
+              "failure_details": {"message": "CreateDataRepositoryAssociation failed: BadRequest"}}
+    expect_listing(stubber, files={})
+    expect_existing_receipt(stubber)  # no report_path/task_id: no failures.csv to read
+    built, _failures = receipt.apply_verification(receipt.build_receipt(**fields), s3_inventory={"count": 0, "total_bytes": 0})
+    expect_put(stubber, receipt.dump_receipt(built))
+
+    rc, result = run_module(capsys, {"receipt": fields, "timestamp": TIMESTAMP, "output_dir": str(tmp_path)})
+
+    assert rc == 0, result
+    assert result["verified"] is False
+    fields_failed = [failure["field"] for failure in result["verification_failures"]]
+    assert fields_failed[:2] == ["status", "task_lifecycle"]
+    written = yaml.safe_load((tmp_path / "fsx_export.yaml").read_text())["fsx_export"]
+    assert written["status"] == "error" and written["failure_details"]["message"].startswith("CreateDataRepository")
+
+
+def test_fail_on_unverified_fails_after_writing(s3, capsys, tmp_path):
+    stubber = s3[0]
+    fields = success_fields(task_lifecycle="FAILED")
+    expect_listing(stubber)
+    expect_report(stubber)
+    expect_existing_receipt(stubber)
+    expect_put(stubber, expected_text(fields))
+
+    rc, result = run_module(capsys, {"receipt": fields, "fsx_inventory": fsx_inventory(), "output_dir": str(tmp_path),
+                                     "fail_on_unverified": True})
+
+    assert rc == 1
+    assert result["msg"] == "the export receipt does not verify: task_lifecycle: expected 'SUCCEEDED', got 'FAILED'"
+    assert result["changed"] is True and result["verified"] is False
+    assert (tmp_path / "fsx_export.yaml").exists()
+
+
+def test_listing_denied_becomes_a_verification_failure_and_the_receipt_is_still_written(s3, capsys, tmp_path):
+    stubber = s3[0]
+    stubber.add_client_error("list_objects_v2", "AccessDenied", "Access Denied", 403,
+                             expected_params={"Bucket": BUCKET, "Prefix": PREFIX})
+    expect_report(stubber)
+    expect_existing_receipt(stubber)
+    built, _failures = receipt.apply_verification(receipt.build_receipt(**success_fields()), fsx_inventory=fsx_inventory(),
+                                                  report_rows=[])
+    expect_put(stubber, receipt.dump_receipt(receipt.update_receipt(built, verified=False)))
+
+    rc, result = run_module(capsys, {"receipt": success_fields(), "fsx_inventory": fsx_inventory(),
+                                     "output_dir": str(tmp_path)})
+
+    assert rc == 0, result
+    assert result["verified"] is False
+    first = result["verification_failures"][0]
+    assert first["field"] == "s3_object_count"
+    assert "ListObjectsV2" in first["message"] and "AccessDenied" in first["message"]
+    assert "allow s3:ListBucket on arn:aws:s3:::%s/%s" % (BUCKET, PREFIX) in first["message"]
+    assert "s3_object_count" not in result
+
+
+def test_verify_false_reads_nothing_and_writes_an_unverified_receipt(s3, capsys, tmp_path):
+    stubber = s3[0]
+    built, _failures = receipt.apply_verification(receipt.build_receipt(**success_fields()), fsx_inventory=fsx_inventory())
+    expect_existing_receipt(stubber)
+    expect_put(stubber, receipt.dump_receipt(receipt.update_receipt(built, verified=False)))
+
+    rc, result = run_module(capsys, {"receipt": success_fields(), "fsx_inventory": fsx_inventory(), "verify": False,
+                                     "output_dir": str(tmp_path)})
+
+    assert rc == 0, result
+    assert result["verified"] is False
+    assert result["verification_failures"][0]["message"] == "verified: not checked against S3 (verify is false)"
+
+
+def test_local_only_needs_no_aws_client(s3, capsys, tmp_path):
+    rc, result = run_module(capsys, {"receipt": {"status": "error", "phase": "validate",
+                                                 "destination_s3_uri": "not-an-s3-uri"},
+                                     "verify": False, "upload": False, "output_dir": str(tmp_path)})
+
+    assert rc == 0, result
+    assert s3[1] == []
+    assert yaml.safe_load((tmp_path / "fsx_export.yaml").read_text())["fsx_export"]["destination_s3_uri"] == "not-an-s3-uri"
+
+
+def test_invariant_13_error_receipt_with_an_invalid_destination_is_written_locally_and_verification_says_why(s3, capsys, tmp_path):
+    rc, result = run_module(capsys, {"receipt": {"status": "error", "phase": "validate", "destination_s3_uri": "s3://%s/x/../y/" % BUCKET},
+                                     "upload": False, "output_dir": str(tmp_path)})
+
+    assert rc == 0, result
+    assert s3[1] == []  # no S3 call, so no client (and no AWS configuration needed)
+    first = result["verification_failures"][0]
+    assert first["field"] == "destination_s3_uri"
+    assert "S3 cannot be checked" in first["message"] and "contains '..'" in first["message"]
+    assert (tmp_path / "fsx_export.yaml").exists()
+
+
+def test_put_object_throttling_is_retried(s3, capsys):
+    stubber = s3[0]
+    expect_listing(stubber)
+    expect_report(stubber)
+    expect_existing_receipt(stubber)
+    stubber.add_client_error("put_object", "SlowDown", "Please reduce your request rate.", 503)
+    expect_put(stubber, expected_text(success_fields()))
+
+    rc, result = run_module(capsys, {"receipt": success_fields(), "fsx_inventory": fsx_inventory()})
+
+    assert rc == 0, result
+    assert result["changed"] is True
+
+
+def test_put_object_denied_fails_naming_the_permission_after_the_local_write(s3, capsys, tmp_path):
+    stubber = s3[0]
+    expect_listing(stubber)
+    expect_report(stubber)
+    expect_existing_receipt(stubber)
+    stubber.add_client_error("put_object", "AccessDenied", "Access Denied", 403)
+
+    rc, result = run_module(capsys, {"receipt": success_fields(), "fsx_inventory": fsx_inventory(), "output_dir": str(tmp_path)})
+
+    assert rc == 1
+    assert "PutObject of s3://%s/%s failed (PutObject, AccessDenied)" % (BUCKET, RECEIPT_KEY) in result["msg"]
+    assert "allow s3:PutObject on arn:aws:s3:::%s/%s" % (BUCKET, RECEIPT_KEY) in result["msg"]
+    assert "the receipt was written to %s" % (tmp_path / "fsx_export.yaml") in result["msg"]
+    assert (tmp_path / "fsx_export.yaml").exists()
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# bad input is rejected before any AWS call
+# ----------------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args, fragment", [
+    ({"receipt": {"status": "done"}}, "status: expected one of started|success|error"),
+    ({"receipt": {"colour": "red"}}, "unknown receipt field 'colour'"),
+    ({"receipt": {"delete_data_in_file_system": True}}, "delete_data_in_file_system: expected false"),
+    ({"receipt": {"status": "error", "destination_s3_uri": DESTINATION}}, "s3_uri None cannot be derived"),
+    ({"receipt": {"status": "error", "destination_s3_uri": "s3:/x"}, "timestamp": TIMESTAMP}, "does not start with 's3://'"),
+    ({"receipt": {"status": "error"}, "timestamp": TIMESTAMP}, "the receipt has no destination_s3_uri"),
+    ({"receipt": success_fields(), "timestamp": "20250101T000000Z"}, "differs from the report_path timestamp"),
+    ({"receipt": success_fields(), "timestamp": "yesterday", "s3_uri": None, "upload": True,
+      "destination_s3_uri": "s3://other-bucket/derived/e1/a1/"}, "differs from the receipt's"),
+    ({"receipt": success_fields(), "s3_uri": "s3://%s/receipts/" % BUCKET}, "ends with '/'"),
+    ({"receipt": success_fields(), "fsx_inventory": {"files": []}}, "expected integer count and total_bytes"),
+    ({"receipt": success_fields(), "upload": False}, "nothing to write"),
+    ({}, "state is present but all of the following are missing: receipt"),
+])
+def test_invalid_options_fail_before_any_aws_call(s3, capsys, args, fragment):
+    rc, result = run_module(capsys, args)
+
+    assert rc == 1
+    assert fragment in result["msg"]
+    assert s3[1] == []
+
+
+def test_explicit_s3_uri_is_used(s3, capsys):
+    stubber = s3[0]
+    expect_listing(stubber)
+    expect_report(stubber)
+    text = expected_text(success_fields())
+    stubber.add_client_error("get_object", "NoSuchKey", "missing", 404, expected_params={"Bucket": BUCKET, "Key": "r/one.yaml"})
+    stubber.add_response("put_object", {}, {"Bucket": BUCKET, "Key": "r/one.yaml", "Body": text.encode(),
+                                            "ContentType": "application/yaml",
+                                            "ChecksumSHA256": base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()})
+
+    rc, result = run_module(capsys, {"receipt": success_fields(), "fsx_inventory": fsx_inventory(),
+                                     "s3_uri": "s3://%s/r/one.yaml" % BUCKET})
+
+    assert rc == 0, result
+    assert result["receipt_s3_uri"] == "s3://%s/r/one.yaml" % BUCKET
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# state: verified
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def expect_monitor_listing(stubber, keys):
+    stubber.add_response("list_objects_v2", {"Contents": [s3_object(key, 10) for key in keys], "IsTruncated": False},
+                         {"Bucket": BUCKET, "Prefix": MONITOR_PREFIX})
+
+
+def test_state_verified_re_verifies_the_latest_receipt_and_writes_nothing(s3, capsys):
+    stubber = s3[0]
+    older = MONITOR_PREFIX + "20260101T000000Z/fsx_export.yaml"
+    expect_monitor_listing(stubber, [older, MONITOR_PREFIX + "20260131T120000Z/export-report/%s/failures.csv" % TASK_ID,
+                                     RECEIPT_KEY, MONITOR_PREFIX + "20991231T000000Z/notes.txt"])
+    stubber.add_response("get_object", {"Body": body(expected_text(success_fields()).encode())},
+                         {"Bucket": BUCKET, "Key": RECEIPT_KEY})
+    expect_listing(stubber)
+    expect_report(stubber)
+
+    rc, result = run_module(capsys, {"state": "verified", "destination_s3_uri": DESTINATION})
+
+    assert rc == 0, result
+    assert result["changed"] is False
+    assert result["verified"] is True
+    assert result["receipt_s3_uri"] == "s3://%s/%s" % (BUCKET, RECEIPT_KEY)
+    assert result["receipt"]["task_id"] == TASK_ID
+    assert result["s3_object_count"] == 3
+    assert "receipt_path" not in result
+
+
+def test_state_verified_detects_objects_lost_since_the_receipt_was_written(s3, capsys):
+    stubber = s3[0]
+    expect_monitor_listing(stubber, [RECEIPT_KEY])
+    stubber.add_response("get_object", {"Body": body(expected_text(success_fields()).encode())},
+                         {"Bucket": BUCKET, "Key": RECEIPT_KEY})
+    expect_listing(stubber, files={"config/samples.tsv": 100})
+    expect_report(stubber)
+
+    rc, result = run_module(capsys, {"state": "verified", "destination_s3_uri": DESTINATION, "fail_on_unverified": True})
+
+    assert rc == 1
+    assert result["verified"] is False
+    assert "s3_object_count" in result["msg"]
+    assert result["verification_failures"][0]["field"] == "s3_object_count"
+
+
+def test_state_verified_without_a_receipt_is_unverified(s3, capsys):
+    stubber = s3[0]
+    expect_monitor_listing(stubber, [])
+
+    rc, result = run_module(capsys, {"state": "verified", "receipt": {"destination_s3_uri": DESTINATION}})
+
+    assert rc == 0, result
+    assert result["changed"] is False and result["verified"] is False
+    assert result["verification_failures"][0]["field"] == "receipt"
+    assert "write one with state=present" in result["verification_failures"][0]["message"]
+
+
+def test_state_verified_with_a_timestamp_reads_that_receipt(s3, capsys):
+    stubber = s3[0]
+    older = MONITOR_PREFIX + "20260101T000000Z/fsx_export.yaml"
+    expect_monitor_listing(stubber, [older, RECEIPT_KEY])
+    stubber.add_response("get_object", {"Body": body(b"fsx_export: {}\n")}, {"Bucket": BUCKET, "Key": older})
+    expect_listing(stubber)
+
+    rc, result = run_module(capsys, {"state": "verified", "destination_s3_uri": DESTINATION, "timestamp": "20260101T000000Z"})
+
+    assert rc == 0, result
+    assert result["receipt_s3_uri"] == "s3://%s/%s" % (BUCKET, older)
+    assert result["verified"] is False
+    assert "status" in [failure["field"] for failure in result["verification_failures"]]
+
+
+def test_state_verified_needs_a_destination(s3, capsys):
+    rc, result = run_module(capsys, {"state": "verified"})
+
+    assert rc == 1
+    assert "destination_s3_uri None is required with state=verified (the receipt has no destination_s3_uri)" in result["msg"]
+    assert s3[1] == []
+
+
+def test_latest_receipt_key_ignores_other_objects():
+    keys = [MONITOR_PREFIX + "20260101T000000Z/fsx_export.yaml", MONITOR_PREFIX + "20270101T000000Z/fsx_export.yaml.bak",
+            MONITOR_PREFIX + "x/20280101T000000Z/fsx_export.yaml", RECEIPT_KEY]
+    assert export_receipt.latest_receipt_key(keys, MONITOR_PREFIX) == RECEIPT_KEY
+    assert export_receipt.latest_receipt_key(keys, MONITOR_PREFIX, "20260101T000000Z") == keys[0]
+    assert export_receipt.latest_receipt_key([], MONITOR_PREFIX) is None
+
+
+def test_report_timestamp():
+    assert export_receipt.report_timestamp(REPORT_PATH) == TIMESTAMP
+    assert export_receipt.report_timestamp("s3://b/x/") is None
+    assert export_receipt.report_timestamp(None) is None
