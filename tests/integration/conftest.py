@@ -37,6 +37,16 @@ class PlaybookRun:
     def result(self, name):
         return self.task_results(name)[0]
 
+    def failures(self):
+        """'task: message' for every failed host result, for assertion messages."""
+        found = []
+        for play in self.report.get("plays", []):
+            for task in play.get("tasks", []):
+                for host, result in task["hosts"].items():
+                    if result.get("failed") and not result.get("skipped"):
+                        found.append(f"{task['task']['name']} [{host}]: {result.get('msg') or result.get('results') or result}")
+        return "\n".join(found) or self.stderr[-3000:] or self.stdout[-3000:]
+
     @property
     def stats(self):
         return self.report.get("stats", {})
