@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from conftest import OPERATOR_PLAYBOOKS, run_playbook, start_playbook
+from testlib.playbooks import OPERATOR_PLAYBOOKS, run_playbook, start_playbook
 
 MOUNT = str(OPERATOR_PLAYBOOKS / "mount_run.yml")
 EXPORT = str(OPERATOR_PLAYBOOKS / "export.yml")

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 import yaml
-from conftest import run_playbook
+from testlib.playbooks import run_playbook
 
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths, receipt
 

@@ -4,7 +4,7 @@ injected outcomes and throttling."""
 import os
 from pathlib import Path
 
-from conftest import run_playbook
+from testlib.playbooks import run_playbook
 
 PRESENT = "fsx_dra_present.yml"
 ABSENT = "fsx_dra_absent.yml"

@@ -1,6 +1,6 @@
 """fsx_dra_info through ansible-playbook against the sandbox, including injected throttling."""
 
-from conftest import run_playbook
+from testlib.playbooks import run_playbook
 
 PLAYBOOK = "fsx_dra_info.yml"
 

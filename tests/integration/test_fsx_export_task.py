@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.receipt import parse_failure_report
-from conftest import run_playbook
+from testlib.playbooks import run_playbook
 
 PLAYBOOK = "fsx_export_task_run.yml"
 SOURCE = "/analysis_results/e1/a1/"

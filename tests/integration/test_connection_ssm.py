@@ -1,0 +1,180 @@
+"""The daylily.ephemeral_cluster.ssm connection plugin through real ansible-playbook runs against the sandbox.
+
+The sandbox runs AWS-RunShellScript for real, with bash, in <headnode_root>/<instance-id>/home/ubuntu, with AWS's
+24,000/8,000-character output caps and OutputS3BucketName uploads. There is no sudo in the sandbox, so run_as is ''
+(commands run as the agent's user). The audit log shows every SendCommand; each is attributed to the task whose
+start/end (json callback) encloses it. Invariant 14 (dayec_domain.md §12): remote work goes through SSM Run Command,
+base64-guarded.
+"""
+
+import base64
+import gzip
+import hashlib
+import json
+import os
+import random
+import string
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from testlib.playbooks import run_playbook
+
+pytestmark = pytest.mark.integration
+
+TASKS = "connection_ssm_tasks.yml"
+OUTPUT = "connection_ssm_output.yml"
+MODULE_TASKS = ("Ping", "Command", "Shell", "Stat", "File", "Lineinfile", "Slurp")
+TORTURE = ("it's \"double\" and 'single' $(echo no) `echo no` $HOME \\ \\n \\\\ trailing\\\n"
+           "second line\ttab ünïcødé ✓ 中文 %s %% ' \" ;|&<>*?!#~ end")
+NOISE_CHARS = 60000
+
+
+def inventory(tmp_path, cluster, **extra):
+    """An inventory with the sandbox headnode behind the ssm connection (fast polls; no sudo in the sandbox)."""
+    host = {
+        "ansible_connection": "daylily.ephemeral_cluster.ssm",
+        "ansible_ssm_instance_id": cluster["headnode_instance_id"],
+        "ansible_ssm_region": cluster["region"],
+        "ansible_ssm_run_as": "",
+        "ansible_ssm_poll_interval": 0.02,
+        "ansible_ssm_poll_max_interval": 0.1,
+        "ansible_ssm_retry_delay": 0.05,
+        "ansible_python_interpreter": sys.executable,
+    }
+    host.update(extra)
+    path = tmp_path / "inventory.json"
+    path.write_text(json.dumps({"all": {"hosts": {"headnode": host}}}))
+    return {"ANSIBLE_INVENTORY": str(path)}
+
+
+def home(cluster):
+    return Path(cluster["headnode_root"]) / "home" / "ubuntu"
+
+
+def _epoch(stamp):
+    return datetime.fromisoformat(stamp.rstrip("Z")).replace(tzinfo=timezone.utc).timestamp()
+
+
+def send_commands(sandbox):
+    return [e for e in sandbox.audit() if e["service"] == "ssm" and e["operation"] == "SendCommand"]
+
+
+def sends_per_task(run, sends):
+    """{task name: SendCommands made while it ran}; every SendCommand belongs to exactly one task."""
+    counts = {}
+    attributed = 0
+    for play in run.report["plays"]:
+        for task in play["tasks"]:
+            window = task["task"]["duration"]
+            start, end = _epoch(window["start"]), _epoch(window["end"])
+            inside = sum(start <= entry["time"] <= end for entry in sends)
+            counts[task["task"]["name"]] = inside
+            print(f"{task['task']['name']}: {end - start:.2f}s, {inside} SendCommand")
+            attributed += inside
+    assert attributed == len(sends), (counts, len(sends))
+    return counts
+
+
+def noise():
+    random.seed(7)
+    return "".join(random.choice(string.ascii_letters) for _ in range(NOISE_CHARS))
+
+
+@pytest.fixture
+def node_tmp(tmp_path, monkeypatch):
+    """The headnode's TMPDIR (scratch, spool, stage and cache files): one per test, so counts do not depend on
+    earlier tests. Sandbox scripts inherit the test process's environment."""
+    path = tmp_path / "node-tmp"
+    path.mkdir()
+    monkeypatch.setenv("TMPDIR", str(path))
+    return path
+
+
+@pytest.fixture
+def files(tmp_path):
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(1024 * 1024))
+    template = tmp_path / "motd.j2"
+    template.write_text("cluster {{ inventory_hostname }} ✓\n")
+    fetched = tmp_path / "fetched"
+    fetched.mkdir()
+    return {"big_file": str(big), "template_file": str(template), "fetch_dir": str(fetched)}
+
+
+def leftovers(node_tmp):
+    """What the plugin left in the node's TMPDIR besides its module cache."""
+    return sorted(path.name for path in node_tmp.iterdir() if not path.name.startswith("dayec-ssm-cache-"))
+
+
+def test_ten_mixed_tasks_one_send_command_per_module_task(sandbox, cluster, tmp_path, node_tmp, files):
+    bucket = cluster["buckets"][2]
+    env = inventory(tmp_path, cluster, ansible_ssm_bucket_name=bucket)
+    sandbox.clear_audit()
+    run = run_playbook(TASKS, dict(files, work_dir=str(home(cluster))), env=env)
+    assert run.rc == 0, run.stdout[-4000:] + run.stderr[-2000:]
+
+    sent = hashlib.sha256(Path(files["big_file"]).read_bytes()).hexdigest()
+    assert hashlib.sha256((home(cluster) / "big.bin").read_bytes()).hexdigest() == sent
+    assert hashlib.sha256((Path(files["fetch_dir"]) / "big.bin").read_bytes()).hexdigest() == sent
+    assert run.result("Stat")["stat"]["checksum"] == sent
+    assert run.result("Command")["stdout"] == "hello from ssm"
+    assert run.result("Shell")["stdout"].strip() == "3"
+    assert (home(cluster) / "rendered.txt").read_text() == "cluster headnode ✓\n"
+    assert (home(cluster) / "subdir").is_dir()
+    assert base64.b64decode(run.result("Slurp")["content"]) == b"key = value\n"
+
+    sends = send_commands(sandbox)
+    counts = sends_per_task(run, sends)
+    print("SendCommand per task (bucket):", counts)
+    for name in MODULE_TASKS:
+        assert counts[name] == 1, counts
+    # copy and template also expand ~ in the remote tmp path, make and remove Ansible's temporary directory, stat the
+    # destination, transfer the file and chmod it: 7 commands; fetch stats the file and fetches it: 2.
+    assert counts["Copy a 1 MB file"] <= 7 and counts["Template"] <= 7 and counts["Fetch it back"] <= 2, counts
+
+    assert all(entry.get("request") for entry in sends), "a SendCommand body was above 64 KiB"
+    requests = [entry["request"] for entry in sends]
+    assert all(r["DocumentName"] == "AWS-RunShellScript" for r in requests)
+    assert all(r["InstanceIds"] == [cluster["headnode_instance_id"]] for r in requests)
+    assert all(r["OutputS3BucketName"] == bucket for r in requests)
+    assert all(r["Parameters"]["executionTimeout"] == ["3600"] and r["TimeoutSeconds"] == 60 for r in requests)
+    # Module payloads (~160 KB with ansible-core 2.21) and the 1 MB file went through the bucket, and were removed.
+    s3_puts = [e for e in sandbox.audit() if e["service"] == "s3" and e["operation"] == "PutObject"]
+    assert len(s3_puts) >= len(MODULE_TASKS) + 1
+    # Output past the cap: one SendCommand, the full output read from the bucket the agent wrote it to.
+    assert run.result("Print 24001 characters")["stdout"] == "x" * 24001
+    assert counts["Print 24001 characters"] == 1, counts
+    output_reads = [e for e in sandbox.audit() if e["service"] == "s3" and e["operation"] == "GetObject"]
+    assert len(output_reads) == 2 + 2  # stdout and stderr of the fetch and of the wide output
+    assert leftovers(node_tmp) == []
+
+
+def test_output_past_the_cap_and_quoting_torture_without_a_bucket(sandbox, cluster, tmp_path, node_tmp):
+    env = inventory(tmp_path, cluster)
+    sandbox.clear_audit()
+    run = run_playbook(OUTPUT, {"torture": TORTURE, "work_dir": str(home(cluster)), "noise_chars": NOISE_CHARS},
+                       env=env)
+    assert run.rc == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert run.result("Print 24001 characters")["stdout"] == "x" * 24001
+    assert run.result("Print incompressible output")["stdout"] == noise()
+    assert run.result("Torture through command argv")["stdout"] == TORTURE
+    assert run.result("Torture through raw")["stdout"] == TORTURE
+    assert (home(cluster) / "torture.txt").read_bytes() == TORTURE.encode()
+    assert base64.b64decode(run.result("Torture read back")["content"]).decode() == TORTURE
+    failing = run.result("Exit code and stderr")
+    assert (failing["rc"], failing["stdout"], failing["stderr"]) == (3, "to-stdout", "to-stderr")
+
+    counts = sends_per_task(run, send_commands(sandbox))
+    print("SendCommand per task (no bucket):", counts)
+    # First use of the command module on this node: the script reports the module's zip missing and runs nothing,
+    # 3 commands cache it (the zip is ~155 KB, commands carry 60 KB), the command runs, its spooled output is read.
+    assert counts["Print 24001 characters"] == 1 + 3 + 1 + 1, counts
+    # Cached from now on: one SendCommand, plus chunk reads for output spooled past 24,000 characters.
+    noise_reads = -(-len(base64.b64encode(gzip.compress(noise().encode()))) // 23000)
+    assert counts["Print incompressible output"] == 1 + noise_reads, counts
+    for name in ("Torture through command argv", "Torture through raw", "Exit code and stderr"):
+        assert counts[name] == 1, counts
+    assert leftovers(node_tmp) == []

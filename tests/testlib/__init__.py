@@ -1,0 +1,1 @@
+"""Helpers shared by the test suites (importable because pytest.ini puts tests/ on sys.path)."""

@@ -1,0 +1,97 @@
+"""Run real ansible-playbook processes (against the sandbox) and read their json-callback reports."""
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+REPO = Path(__file__).resolve().parents[2]
+PLAYBOOKS = REPO / "tests" / "integration" / "playbooks"
+OPERATOR_PLAYBOOKS = REPO / "playbooks"
+
+
+@dataclass
+class PlaybookRun:
+    rc: int
+    stdout: str
+    stderr: str
+    report: dict = field(default_factory=dict)
+
+    def task_results(self, name):
+        """Results of every host for the task called `name` (last play wins)."""
+        found = []
+        for play in self.report.get("plays", []):
+            for task in play.get("tasks", []):
+                if task["task"]["name"] == name:
+                    found = list(task["hosts"].values())
+        if not found:
+            raise AssertionError(f"no task named {name!r} in the run; stderr:\n{self.stderr}\nstdout:\n{self.stdout[-4000:]}")
+        return found
+
+    def result(self, name):
+        return self.task_results(name)[0]
+
+    def failures(self):
+        """'task: message' for every failed host result, for assertion messages."""
+        found = []
+        for play in self.report.get("plays", []):
+            for task in play.get("tasks", []):
+                for host, result in task["hosts"].items():
+                    if result.get("failed") and not result.get("skipped"):
+                        found.append(f"{task['task']['name']} [{host}]: {result.get('msg') or result.get('results') or result}")
+        return "\n".join(found) or self.stderr[-3000:] or self.stdout[-3000:]
+
+    @property
+    def stats(self):
+        return self.report.get("stats", {})
+
+    def changed_count(self):
+        return sum(host.get("changed", 0) for host in self.stats.values())
+
+
+def playbook_command(playbook, extra_vars=None, check=False, diff=False):
+    """The ansible-playbook command line; `playbook` is a name in tests/integration/playbooks or a path."""
+    path = Path(playbook) if Path(playbook).is_absolute() else PLAYBOOKS / playbook
+    command = [str(Path(sys.executable).with_name("ansible-playbook")), str(path)]
+    if extra_vars:
+        command += ["-e", json.dumps(extra_vars)]
+    if check:
+        command.append("--check")
+    if diff:
+        command.append("--diff")
+    return command
+
+
+def playbook_environment(env=None):
+    environment = dict(os.environ)
+    environment.update({
+        "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
+        "ANSIBLE_COLLECTIONS_PATH": str(REPO / ".build" / "collections"),
+        "ANSIBLE_STDOUT_CALLBACK": "json",
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_LOCALHOST_WARNING": "false",
+        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
+    })
+    environment.update(env or {})
+    return environment
+
+
+def start_playbook(playbook, extra_vars=None, env=None, log_path=None):
+    """Start ansible-playbook in the background (for interruption tests); the caller stops it by PID."""
+    log = open(log_path or os.devnull, "w", encoding="utf-8")  # pylint: disable=consider-using-with
+    return subprocess.Popen(playbook_command(playbook, extra_vars), stdout=log, stderr=subprocess.STDOUT,
+                            env=playbook_environment(env), cwd=REPO, start_new_session=True)
+
+
+def run_playbook(playbook, extra_vars=None, check=False, diff=False, env=None, timeout=600):
+    """Run ansible-playbook with the json callback and return its parsed report."""
+    process = subprocess.run(playbook_command(playbook, extra_vars, check, diff), capture_output=True, text=True,
+                             env=playbook_environment(env), timeout=timeout, cwd=REPO, check=False)
+    try:
+        report = json.loads(process.stdout[process.stdout.index("{"):])
+    except ValueError:
+        report = {}
+    return PlaybookRun(process.returncode, process.stdout, process.stderr, report)
