@@ -31,3 +31,27 @@ rule produce_run_qc_reports:  # TARGET: run QC of every row of the run context f
 rule produce_run_qc_report:  # same as produce_run_qc_reports
     input:
         lambda wildcards: [f"{path}/multiqc_report.html" for path in run_qc_dirs()],
+
+
+# The targets the collection's catalog (catalog/daylily_available_repositories.yaml) launches. The sandbox has no
+# aligner or variant caller, so these map onto the QC, report and run-QC work it does for real.
+rule produce_snv_concordances:  # TARGET (catalog): per-sample results stand in for concordance tables
+    input:
+        FINAL_HTML,
+
+
+rule produce_multiqc_final_wgs:  # TARGET (catalog): the final MultiQC report
+    input:
+        FINAL_HTML,
+
+
+rule produce_illumina_run_qc_and_bclconvert:  # TARGET (catalog): run QC of the ILMN run folders
+    input:
+        lambda wildcards: [f"{path}/multiqc_report.html" for path in run_qc_dirs("ILMN")],
+
+
+rule util_env_check:  # TARGET (catalog): the environment check of the utility command
+    output:
+        "results/util/env_check.txt",
+    shell:
+        "mkdir -p results/util && (snakemake --version; python3 --version) > {output}"
