@@ -55,7 +55,7 @@ link: venv
 	@ln -sfn $(ROOT) $(LINK)
 
 test: link
-	$(MAKE) --no-print-directory sanity lint unit integration molecule
+	$(MAKE) --no-print-directory --keep-going sanity lint unit integration molecule
 
 # ansible-test wants the collection at ansible_collections/daylily/ephemeral_cluster and amazon.aws beside it.
 sanity: link

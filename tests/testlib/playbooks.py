@@ -52,10 +52,12 @@ class PlaybookRun:
         return sum(host.get("changed", 0) for host in self.stats.values())
 
 
-def playbook_command(playbook, extra_vars=None, check=False, diff=False):
+def playbook_command(playbook, extra_vars=None, check=False, diff=False, inventory=None):
     """The ansible-playbook command line; `playbook` is a name in tests/integration/playbooks or a path."""
     path = Path(playbook) if Path(playbook).is_absolute() else PLAYBOOKS / playbook
     command = [str(Path(sys.executable).with_name("ansible-playbook")), str(path)]
+    if inventory:
+        command += ["-i", str(inventory)]
     if extra_vars:
         command += ["-e", json.dumps(extra_vars)]
     if check:
@@ -79,19 +81,37 @@ def playbook_environment(env=None):
     return environment
 
 
-def start_playbook(playbook, extra_vars=None, env=None, log_path=None):
+def start_playbook(playbook, extra_vars=None, env=None, log_path=None, inventory=None):
     """Start ansible-playbook in the background (for interruption tests); the caller stops it by PID."""
     log = open(log_path or os.devnull, "w", encoding="utf-8")  # pylint: disable=consider-using-with
-    return subprocess.Popen(playbook_command(playbook, extra_vars), stdout=log, stderr=subprocess.STDOUT,
+    return subprocess.Popen(playbook_command(playbook, extra_vars, inventory=inventory), stdout=log, stderr=subprocess.STDOUT,
                             env=playbook_environment(env), cwd=REPO, start_new_session=True)
 
 
-def run_playbook(playbook, extra_vars=None, check=False, diff=False, env=None, timeout=600):
+def run_playbook(playbook, extra_vars=None, check=False, diff=False, env=None, timeout=600, inventory=None):
     """Run ansible-playbook with the json callback and return its parsed report."""
-    process = subprocess.run(playbook_command(playbook, extra_vars, check, diff), capture_output=True, text=True,
+    process = subprocess.run(playbook_command(playbook, extra_vars, check, diff, inventory), capture_output=True, text=True,
                              env=playbook_environment(env), timeout=timeout, cwd=REPO, check=False)
     try:
         report = json.loads(process.stdout[process.stdout.index("{"):])
     except ValueError:
         report = {}
     return PlaybookRun(process.returncode, process.stdout, process.stderr, report)
+
+
+def ssm_inventory(directory, cluster, poll_interval=0.2):
+    """An inventory whose `headnode` is the sandbox headnode reached through the collection's SSM connection."""
+    path = Path(directory) / "inventory.yml"
+    path.write_text(json.dumps({"all": {
+        "hosts": {
+            "localhost": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable},
+            "headnode": {
+                "ansible_connection": "daylily.ephemeral_cluster.ssm",
+                "ansible_ssm_instance_id": cluster["headnode_instance_id"],
+                "ansible_ssm_run_as": "",
+                "ansible_ssm_poll_interval": poll_interval,
+                "ansible_python_interpreter": sys.executable,
+            },
+        },
+    }}), encoding="utf-8")
+    return path
