@@ -15,6 +15,7 @@ import os
 import random
 import string
 import sys
+import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -30,6 +31,7 @@ MODULE_TASKS = ("Ping", "Command", "Shell", "Stat", "File", "Lineinfile", "Slurp
 TORTURE = ("it's \"double\" and 'single' $(echo no) `echo no` $HOME \\ \\n \\\\ trailing\\\n"
            "second line\ttab ünïcødé ✓ 中文 %s %% ' \" ;|&<>*?!#~ end")
 NOISE_CHARS = 60000
+CONTROLLER_TMP = tempfile.gettempdir()  # read before any test changes TMPDIR
 
 
 def inventory(tmp_path, cluster, **extra):
@@ -47,7 +49,8 @@ def inventory(tmp_path, cluster, **extra):
     host.update(extra)
     path = tmp_path / "inventory.json"
     path.write_text(json.dumps({"all": {"hosts": {"headnode": host}}}))
-    return {"ANSIBLE_INVENTORY": str(path)}
+    # The node's TMPDIR is node_tmp; the controller keeps the usual one (short: ansible's RPC socket lives there).
+    return {"ANSIBLE_INVENTORY": str(path), "TMPDIR": CONTROLLER_TMP}
 
 
 def home(cluster):
@@ -72,7 +75,6 @@ def sends_per_task(run, sends):
             start, end = _epoch(window["start"]), _epoch(window["end"])
             inside = sum(start <= entry["time"] <= end for entry in sends)
             counts[task["task"]["name"]] = inside
-            print(f"{task['task']['name']}: {end - start:.2f}s, {inside} SendCommand")
             attributed += inside
     assert attributed == len(sends), (counts, len(sends))
     return counts
@@ -80,7 +82,7 @@ def sends_per_task(run, sends):
 
 def noise():
     random.seed(7)
-    return "".join(random.choice(string.ascii_letters) for _ in range(NOISE_CHARS))
+    return "".join(random.choice(string.ascii_letters) for position in range(NOISE_CHARS))
 
 
 @pytest.fixture
@@ -177,4 +179,19 @@ def test_output_past_the_cap_and_quoting_torture_without_a_bucket(sandbox, clust
     assert counts["Print incompressible output"] == 1 + noise_reads, counts
     for name in ("Torture through command argv", "Torture through raw", "Exit code and stderr"):
         assert counts[name] == 1, counts
+    assert leftovers(node_tmp) == []
+
+
+def test_throttling_and_a_late_invocation_are_retried(sandbox, cluster, tmp_path, node_tmp):
+    env = inventory(tmp_path, cluster, ansible_ssm_bucket_name=cluster["buckets"][2])
+    sandbox.clear_audit()
+    sandbox.inject_fault("ssm", "SendCommand", code="ThrottlingException", count=2)
+    sandbox.inject_fault("ssm", "GetCommandInvocation", code="InvocationDoesNotExist", count=2)
+    run = run_playbook("connection_ssm_faults.yml", env=env)
+    assert run.rc == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert run.result("Raw")["stdout"] == "raw-ok\n"
+    faults = [(e["operation"], e["fault"]) for e in sandbox.audit() if e.get("fault")]
+    assert faults == [("SendCommand", "ThrottlingException")] * 2 + [("GetCommandInvocation", "InvocationDoesNotExist")] * 2
+    accepted = [e for e in send_commands(sandbox) if not e.get("fault")]
+    assert len(accepted) == 2  # one per task: the throttled sends were not carried out, so nothing ran twice
     assert leftovers(node_tmp) == []

@@ -1,0 +1,914 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the daylily.ephemeral_cluster project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Remote commands on a headnode through SSM Run Command (``AWS-RunShellScript``), for daylily.ephemeral_cluster.
+
+No Ansible imports: the ``daylily.ephemeral_cluster.ssm`` connection plugin uses this, and so can modules. Two layers:
+
+Pure helpers (no AWS calls, no I/O):
+
+* :func:`build_wrapper` turns one command (bytes, any quoting) and its optional standard input into the POSIX
+  ``sh`` script sent as the ``commands`` parameter. The command travels base64-encoded in a quoted here-document,
+  so no quote, ``$()``, backtick, backslash, newline or non-ASCII byte can break it (invariant 14). The script
+  runs it as ``run_as`` in a bash login shell (``sudo -iu <user> bash -l``), or, with ``run_as=""``, as the
+  agent's own user without sudo. Standard input arrives inline (gzip + base64 in the script), from S3 through a
+  presigned URL, from the node's cache, or from a file staged on the node by earlier commands.
+* The script's standard output starts with a header line, ``@@DAYEC-SSM <token> rc=.. out=<bytes>:<sha256>
+  err=<bytes>:<sha256> spool=<path|-> ob=.. eb=..@@``, followed by the command's stdout; its stderr is the
+  command's stderr. :func:`parse_frame` reads the header and :meth:`Frame.matches` proves the output arrived
+  whole: ``GetCommandInvocation`` returns only the first 24,000 characters of stdout and 8,000 of stderr, and a
+  truncated module result must never pass silently.
+* When no S3 bucket is configured the script itself decides: output above those budgets (or not valid UTF-8)
+  is left gzip + base64 encoded in a spool file on the node and read back in chunks (:func:`spool_read_command`).
+  With a bucket, every command sets ``OutputS3BucketName`` and the full output is read from S3 instead.
+* Standard input too large for one command (the 64 KB SSM document limit) and no bucket: lines of 8 KiB or more
+  (in ansible-core's ~160 KB pipelined module, the module's zip, the same for every task using that module) are
+  referenced by sha256 from a cache on the node (:func:`segment_payload`). A missing one is reported
+  (``missing=``) before anything runs, cached by a few commands (:func:`cache_chunk_command`), and the command is
+  sent again. Input with no such lines is appended to a stage file by several commands (:func:`stage_chunk_command`).
+
+:class:`SSMCommandRunner` (botocore clients, no Ansible): one ``SendCommand`` per command, ``GetCommandInvocation``
+polled with a growing interval, ``InvocationDoesNotExist`` right after the send tolerated for the delivery timeout,
+throttling (and, for calls that are safe to repeat, 5xx and connection errors) retried with bounded full-jitter
+back-off, S3 transfers, output fallbacks. Failures raise :class:`SSMError` subclasses with a message that says
+what to do.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import gzip
+import hashlib
+import json
+import os
+import random
+import re
+import shlex
+import time
+import uuid
+
+try:
+    import botocore.exceptions
+except ImportError:  # the connection plugin reports the missing SDK
+    pass
+
+DOCUMENT_NAME = "AWS-RunShellScript"
+# SendCommand fails with MaxDocumentSizeExceeded, "The size limit of a document is 64 KB" (SSM API reference);
+# the commands parameter is part of that document.
+DOCUMENT_SIZE_LIMIT = 64 * 1024
+# Kept free inside the limit for the AWS-RunShellScript document's own text and the request envelope.
+DOCUMENT_OVERHEAD = 4 * 1024
+STDOUT_LIMIT = 24000  # GetCommandInvocation.StandardOutputContent: "The first 24,000 characters"
+STDERR_LIMIT = 8000  # GetCommandInvocation.StandardErrorContent: "The first 8,000 characters"
+HEADER_ROOM = 512  # the header line, with room to spare
+INLINE_STDOUT_BUDGET = STDOUT_LIMIT - HEADER_ROOM  # bytes; a byte count never undercounts characters
+INLINE_STDERR_BUDGET = STDERR_LIMIT
+# Input up to this many times max_command_size is gzip-encoded to see whether it fits in the command (text often
+# does); larger input goes straight to S3 or the stage without being read whole first.
+INLINE_CANDIDATE_RATIO = 32
+READ_BLOCK = 1000  # dd block size for spool reads
+READ_CHUNK = 23 * READ_BLOCK  # characters of spooled base64 read back per command
+MIN_DELIVERY_TIMEOUT = 30  # SendCommand TimeoutSeconds: 30 to 2592000
+MAX_EXECUTION_TIMEOUT = 172800  # AWS-RunShellScript executionTimeout: 1 to 172800
+RETRY_CAP = 20.0  # seconds; the longest single back-off
+WAIT_GRACE = 30.0  # seconds past delivery + execution timeout before the controller gives up
+PRESIGN_MARGIN = 300  # seconds a presigned URL outlives the delivery timeout
+COMMENT_LIMIT = 100  # SendCommand Comment
+
+DEFAULT_RUN_AS = "ubuntu"
+DEFAULT_BUCKET_PREFIX = "daylily-ssm/"
+
+PENDING_STATUSES = frozenset({"Pending", "InProgress", "Delayed", "Cancelling"})
+COMPLETED_STATUSES = frozenset({"Success", "Failed"})
+
+# Throttled requests were not carried out, so every operation may repeat them (botocore's standard retry list).
+THROTTLE_CODES = frozenset({
+    "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
+    "TooManyRequestsException", "ProvisionedThroughputExceededException", "TransactionInProgressException",
+    "RequestLimitExceeded", "BandwidthLimitExceeded", "LimitExceededException", "RequestThrottled", "SlowDown",
+    "PriorRequestNotComplete", "EC2ThrottledException",
+})
+# Server-side failures: repeated only for calls that are safe to repeat (never SendCommand, which has no client
+# token: a 5xx there may mean the command runs anyway).
+TRANSIENT_CODES = frozenset({
+    "InternalServerError", "InternalFailure", "InternalError", "ServiceUnavailable", "ServiceUnavailableException",
+    "RequestTimeout", "RequestTimeoutException",
+})
+
+_INSTANCE_ID = re.compile(r"^(i-[0-9a-f]{8}|i-[0-9a-f]{17}|mi-[0-9a-f]{17})$")
+_USER_NAME = re.compile(r"^[a-z_][a-z0-9_.-]{0,31}$")
+_TOKEN = re.compile(r"^[0-9a-f]{32}$")
+_SPOOL_PATH = re.compile(r"^/[A-Za-z0-9._/-]+$")
+_MISSING = re.compile(rb"@@DAYEC-SSM (?P<token>[0-9a-f]{32}) missing=(?P<shas>[0-9a-f,]+)@@")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_HEADER = re.compile(
+    rb"@@DAYEC-SSM (?P<token>[0-9a-f]{32}) rc=(?P<rc>-?[0-9]+) out=(?P<ol>[0-9]+):(?P<os>[0-9a-f]{64}) "
+    rb"err=(?P<el>[0-9]+):(?P<es>[0-9a-f]{64}) spool=(?P<spool>\S+) ob=(?P<ob>[0-9]+) eb=(?P<eb>[0-9]+)@@\n"
+)
+B64_LINE = 76
+# Lines of standard input at least this long are kept in a content-addressed cache on the node, so they travel once:
+# ansible-core's pipelined module (AnsiballZ) is ~160 KB, nearly all of it one line (the module's zip) that is the
+# same for every task using that module, while the document limit is 64 KB.
+CACHE_MIN_LINE = 8192
+CACHE_DIR = '"${TMPDIR:-/tmp}/dayec-ssm-cache-$(id -u)"'
+CACHE_MAX_AGE_DAYS = 7
+CMD_ERROR = 'fail "cannot decode the command"'
+STDIN_ERROR = 'fail "cannot decode the standard input"'
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Errors
+# --------------------------------------------------------------------------------------------------------------
+class SSMError(Exception):
+    """A command could not be run or its result could not be read back."""
+
+
+class SSMAPIError(SSMError):
+    """An AWS call failed (after the retries it was allowed)."""
+
+    def __init__(self, operation, code, message, retried=0):
+        self.operation, self.code, self.retried = operation, code, retried
+        suffix = f" (after {retried} retries)" if retried else ""
+        super().__init__(f"{operation} failed with {code}: {message}{suffix}")
+
+
+class SSMTimeoutError(SSMError):
+    """The command was not delivered, or did not finish, in time."""
+
+
+class SSMOutputError(SSMError):
+    """The command ran but its output could not be read back whole."""
+
+
+class SSMCommandFailed(SSMError):
+    """A file transfer command ran and failed on the node (missing file, permission denied...)."""
+
+    def __init__(self, message, rc, stderr):
+        self.rc, self.stderr = rc, stderr
+        super().__init__(message)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Pure helpers
+# --------------------------------------------------------------------------------------------------------------
+def new_token():
+    """A random 32-hex-digit token: names the command's header line, heredoc delimiters and stage files."""
+    return uuid.uuid4().hex
+
+
+def is_instance_id(value):
+    return isinstance(value, str) and bool(_INSTANCE_ID.match(value))
+
+
+def check_run_as(value):
+    """'' (the agent's user, no sudo) or a POSIX user name; raises ValueError otherwise."""
+    if value in (None, ""):
+        return ""
+    if not _USER_NAME.match(value):
+        raise ValueError(f"run_as {value!r} is not a user name (lower case letters, digits, '_', '-', '.'; at most "
+                         "32 characters); use '' to run as the SSM agent's user without sudo")
+    return value
+
+
+def normalize_prefix(prefix):
+    """'a/b' -> 'a/b/', '/a/' -> 'a/', '' -> ''."""
+    prefix = (prefix or "").strip("/")
+    return prefix + "/" if prefix else ""
+
+
+def encode_payload(data):
+    """gzip (fixed mtime, so the same data gives the same text) then base64: how standard input travels."""
+    return base64.b64encode(gzip.compress(data, mtime=0)).decode("ascii")
+
+
+def decode_payload(text):
+    return gzip.decompress(base64.b64decode(text))
+
+
+def sha256_hex(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def _wrap(text, width=B64_LINE):
+    return "\n".join(text[i:i + width] for i in range(0, len(text), width))
+
+
+def _heredoc(delimiter, b64_text, on_error="exit 125"):
+    """``<<'DELIM' || on_error``, the wrapped base64 lines and the delimiter: a quoted here-document expands nothing."""
+    return f"<<'{delimiter}' || {on_error}\n{_wrap(b64_text)}\n{delimiter}"
+
+
+def stage_expression(token):
+    """Where staged standard input lives on the node (a shell word, expanded there)."""
+    return f'"${{TMPDIR:-/tmp}}/dayec-ssm-stage.{token}"'
+
+
+def segment_payload(data, min_line=CACHE_MIN_LINE):
+    """Split standard input into pieces: ("cached", line) for lines of ``min_line`` bytes or more, ("inline", bytes)
+    for the runs of shorter lines between them. Joined in order they give ``data`` back."""
+    pieces = []
+    run = []
+    for line in data.splitlines(keepends=True):
+        if len(line) >= min_line:
+            if run:
+                pieces.append(("inline", b"".join(run)))
+                run = []
+            pieces.append(("cached", line))
+        else:
+            run.append(line)
+    if run:
+        pieces.append(("inline", b"".join(run)))
+    return pieces
+
+
+def _pieces_block(delimiter, token, pieces):
+    """Standard input assembled from inline pieces and pieces cached on the node (checked by sha256 on use).
+
+    When a cached piece is missing (new node, other module, cleaned /tmp) the script prints
+    ``@@DAYEC-SSM <token> missing=<sha256,...>@@`` and stops before running anything.
+    """
+    shas = [value for kind, value in pieces if kind == "cached"]
+    lines = [f"C={CACHE_DIR}\n",
+             'get() { [ -d "$C" ] && [ ! -L "$C" ] && [ -O "$C" ] && cp "$C/$1" "$d/s.$1" 2>/dev/null &&\n'
+             '  [ "$(sha256sum < "$d/s.$1" | cut -c1-64)" = "$1" ] && { touch "$C/$1" 2>/dev/null || :; }; }\n',
+             "m=\n",
+             f'for h in {" ".join(shas)}; do get "$h" || m="$m${{m:+,}}$h"; done\n',
+             f"if [ -n \"$m\" ]; then printf '@@DAYEC-SSM %s missing=%s@@\\n' {token} \"$m\"; exit 0; fi\n",
+             ': > "$d/in"\n']
+    for kind, value in pieces:
+        if kind == "cached":
+            lines.append(f'cat "$d/s.{value}" >> "$d/in"\n')
+        else:
+            lines.append(f'base64 -d > "$d/p" {_heredoc(delimiter, value, STDIN_ERROR)}\n'
+                         f'gzip -dc < "$d/p" >> "$d/in" || {STDIN_ERROR}\n')
+    return "".join(lines)
+
+
+def _stdin_block(delimiter, stdin_b64, stdin_url, stdin_stage):
+    if stdin_b64 is not None:
+        return (f'base64 -d > "$d/in.gz" {_heredoc(delimiter, stdin_b64, STDIN_ERROR)}\n'
+                'gzip -dc < "$d/in.gz" > "$d/in" || fail "cannot decode the standard input"\n')
+    if stdin_url is not None:
+        url = shlex.quote(stdin_url)
+        return ("if command -v curl >/dev/null 2>&1; then\n"
+                f'  curl -fsS --retry 3 -o "$d/in" {url}\n'
+                "else\n"
+                "  python3 -c 'import sys, urllib.request; urllib.request.urlretrieve(sys.argv[1], sys.argv[2])' "
+                f'{url} "$d/in"\n'
+                'fi || fail "cannot download the standard input from S3 (the node needs curl or python3 and '
+                'network access to S3)"\n')
+    if stdin_stage is not None:
+        return (f'gzip -dc < {stdin_stage}/in.gz > "$d/in" || fail "cannot read the staged standard input"\n'
+                f"rm -rf {stdin_stage}\n")
+    return ': > "$d/in"\n'
+
+
+def _launch_block(run_as):
+    prepare = ': > "$d/out"; : > "$d/err"\n'  # the output files exist even if the command never starts
+    if run_as:
+        user = shlex.quote(run_as)
+        return (prepare + f'chown -R {user} "$d" || fail "cannot hand the command over to {run_as} (the SSM agent '
+                'must run as root to use run_as)"\n'
+                f'sudo -iu {user} bash -l "$d/run" "$d" > "$d/shell" 2>&1 < /dev/null\n')
+    return prepare + 'bash -l "$d/run" "$d" > "$d/shell" 2>&1 < /dev/null\n'
+
+
+_SPOOL_BLOCK = """utf8() { command -v iconv >/dev/null 2>&1 || return 0; iconv -f UTF-8 -t UTF-8 "$1" >/dev/null 2>&1; }
+if [ "$ol" -gt %(out_budget)d ] || [ "$el" -gt %(err_budget)d ] || ! utf8 "$d/out" || ! utf8 "$d/err"; then
+  sp=$(mktemp "${TMPDIR:-/tmp}/dayec-ssm-out.XXXXXXXX") || fail "cannot spool the output"
+  { gzip -c < "$d/out" | base64 -w0 > "$d/o.b64" && gzip -c < "$d/err" | base64 -w0 > "$d/e.b64" &&
+    cat "$d/o.b64" "$d/e.b64" > "$sp"; } || { rm -f "$sp"; fail "cannot spool the output"; }
+  ob=$(wc -c < "$d/o.b64" | tr -d ' '); eb=$(wc -c < "$d/e.b64" | tr -d ' ')
+fi
+"""
+
+
+def build_wrapper(command, token, run_as=DEFAULT_RUN_AS, stdin_b64=None, stdin_url=None, stdin_stage=None,
+                  stdin_pieces=None, spool=True, out_budget=INLINE_STDOUT_BUDGET, err_budget=INLINE_STDERR_BUDGET):
+    """The AWS-RunShellScript script that runs ``command`` (bytes or str) and frames its output.
+
+    At most one standard input source: ``stdin_b64`` (from :func:`encode_payload`), ``stdin_url`` (presigned S3
+    GET), ``stdin_stage`` (from :func:`stage_expression`) or ``stdin_pieces`` (("inline", encode_payload(bytes)) and
+    ("cached", sha256) items). ``spool``: keep output above the budgets on the node (no bucket configured) instead
+    of printing it whole (a bucket receives the full output through OutputS3BucketName).
+    """
+    if not _TOKEN.match(token):
+        raise ValueError(f"token {token!r} is not 32 hex digits")
+    if sum(x is not None for x in (stdin_b64, stdin_url, stdin_stage, stdin_pieces)) > 1:
+        raise ValueError("standard input comes from one source at most")
+    for kind, value in stdin_pieces or ():
+        if kind not in ("inline", "cached") or (kind == "cached" and not _SHA256.match(value)):
+            raise ValueError(f"bad standard input piece {kind!r}")
+    run_as = check_run_as(run_as)
+    if isinstance(command, str):
+        command = command.encode("utf-8", "surrogateescape")
+    delimiter = f"DAYEC_SSM_{token}"
+    who = f"as {run_as} in a bash login shell (sudo -iu {run_as} bash -l)" if run_as else \
+        "as the SSM agent's user in a bash login shell"
+    return "".join((
+        f"# daylily.ephemeral_cluster.ssm {token}\n",
+        f"# Runs one base64-wrapped command {who}; stdout starts with a length/sha256 header.\n",
+        "umask 077\n",
+        'fail() { echo "dayec-ssm: $*" >&2; exit 125; }\n',
+        'd=$(mktemp -d "${TMPDIR:-/tmp}/dayec-ssm.XXXXXXXX") || fail "cannot create a temporary directory"\n',
+        "trap 'rm -rf \"$d\"' EXIT\n",
+        f'base64 -d > "$d/cmd" {_heredoc(delimiter, base64.b64encode(command).decode("ascii"), CMD_ERROR)}\n',
+        _pieces_block(delimiter, token, stdin_pieces) if stdin_pieces is not None else
+        _stdin_block(delimiter, stdin_b64, stdin_url, stdin_stage),
+        f"cat > \"$d/run\" <<'{delimiter}'\n",
+        'cd "$HOME" 2>/dev/null || :\n',
+        'bash "$1/cmd" < "$1/in" > "$1/out" 2> "$1/err"\n',
+        'echo $? > "$1/rc"\n',
+        f"{delimiter}\n",
+        _launch_block(run_as),
+        "s=$?\n",
+        'if [ -f "$d/rc" ]; then rc=$(cat "$d/rc"); else rc=$s; cat "$d/shell" >> "$d/err"; fi\n',
+        """ol=$(wc -c < "$d/out" | tr -d ' '); el=$(wc -c < "$d/err" | tr -d ' ')\n""",
+        'os=$(sha256sum < "$d/out" | cut -c1-64); es=$(sha256sum < "$d/err" | cut -c1-64)\n',
+        "sp=-; ob=0; eb=0\n",
+        _SPOOL_BLOCK % {"out_budget": out_budget, "err_budget": err_budget} if spool else "",
+        f"printf '@@DAYEC-SSM %s rc=%s out=%s:%s err=%s:%s spool=%s ob=%s eb=%s@@\\n' {token} "
+        '"$rc" "$ol" "$os" "$el" "$es" "$sp" "$ob" "$eb"\n',
+        'if [ "$sp" = - ]; then cat "$d/out"; cat "$d/err" >&2; fi\n',
+        "exit 0\n",
+    ))
+
+
+def request_size(script):
+    """Bytes the script takes in the SendCommand request (JSON-escaped, so never an undercount)."""
+    return len(json.dumps(script).encode("utf-8"))
+
+
+def fits(script, max_command_size=DOCUMENT_SIZE_LIMIT):
+    return request_size(script) + DOCUMENT_OVERHEAD <= max_command_size
+
+
+@dataclasses.dataclass(frozen=True)
+class Frame:
+    """What the header line says about the command's result, and the stdout bytes that followed it."""
+
+    rc: int
+    out_len: int
+    out_sha: str
+    err_len: int
+    err_sha: str
+    spool: str  # "-" when the output was printed inline
+    spool_out_chars: int
+    spool_err_chars: int
+    inline: bytes
+
+    @property
+    def spooled(self):
+        return self.spool != "-"
+
+    def matches(self, stdout, stderr):
+        """True when stdout and stderr are exactly the bytes the node measured."""
+        return (len(stdout) == self.out_len and sha256_hex(stdout) == self.out_sha
+                and len(stderr) == self.err_len and sha256_hex(stderr) == self.err_sha)
+
+
+def parse_frame(output, token):
+    """The Frame at the start of ``output`` (str from GetCommandInvocation, or bytes from S3); None if absent."""
+    if isinstance(output, str):
+        output = output.encode("utf-8", "surrogateescape")
+    match = _HEADER.search(output)
+    if match is None or match.group("token").decode() != token:
+        return None
+    spool = match.group("spool").decode()
+    if spool != "-" and not _SPOOL_PATH.match(spool):
+        return None
+    return Frame(int(match.group("rc")), int(match.group("ol")), match.group("os").decode(), int(match.group("el")),
+                 match.group("es").decode(), spool, int(match.group("ob")), int(match.group("eb")),
+                 output[match.end():])
+
+
+def parse_missing(output, token):
+    """The sha256s of cached standard input pieces the node lacks (the script ran nothing), else None."""
+    if isinstance(output, str):
+        output = output.encode("utf-8", "surrogateescape")
+    match = _MISSING.search(output)
+    if match is None or match.group("token").decode() != token:
+        return None
+    return [sha for sha in match.group("shas").decode().split(",") if _SHA256.match(sha)]
+
+
+def cache_chunk_command(token, sha, b64_chunk, first, last):
+    """Append a chunk of a gzip-compressed piece to the node's cache; the last one checks its sha256 and installs it.
+
+    Prints the partial file's size, or ``cached <sha256>`` after the last chunk.
+    """
+    if not _SHA256.match(sha) or len(b64_chunk) % 4:
+        raise ValueError("a cache chunk needs a sha256 and whole base64 quanta")
+    lines = ["umask 077\n", f"C={CACHE_DIR}\n"]
+    if first:
+        lines.append('[ -d "$C" ] || mkdir -m 700 "$C" || exit 125\n')
+    lines += ['if [ -L "$C" ] || [ ! -O "$C" ]; then echo "dayec-ssm: $C does not belong to $(id -un)" >&2; exit 125; fi\n',
+              f'p="$C/{sha}.{token}"\n',
+              f'base64 -d >> "$p.gz" {_heredoc("DAYEC_SSM_" + token, b64_chunk)}\n']
+    if last:
+        lines += ['gzip -dc < "$p.gz" > "$p" && rm -f "$p.gz" &&\n',
+                  f'  [ "$(sha256sum < "$p" | cut -c1-64)" = {sha} ] && mv -f "$p" "$C/{sha}" ||\n',
+                  '  { rm -f "$p" "$p.gz"; echo "dayec-ssm: the cached piece does not match its sha256" >&2; exit 125; }\n',
+                  f'find "$C" -type f -mtime +{CACHE_MAX_AGE_DAYS} -exec rm -f {{}} + 2>/dev/null\n',
+                  f"echo cached {sha}\n"]
+    else:
+        lines.append("""wc -c < "$p.gz" | tr -d ' '\n""")
+    return "".join(lines)
+
+
+def spool_read_command(spool, offset, length, last):
+    """Print ``length`` characters of the spool file from ``offset`` (multiples of READ_BLOCK); delete it last."""
+    if offset % READ_BLOCK or (length % READ_BLOCK and not last):
+        raise ValueError("spool reads go by whole blocks")
+    if not _SPOOL_PATH.match(spool):
+        raise ValueError(f"spool path {spool!r} is not a plain absolute path")
+    path = shlex.quote(spool)
+    blocks = -(-length // READ_BLOCK)
+    command = f"dd if={path} bs={READ_BLOCK} skip={offset // READ_BLOCK} count={blocks} 2>/dev/null\n"
+    if last:
+        command += f"rm -f {path}\n"
+    return command
+
+
+def spool_cleanup_command(spool):
+    if not _SPOOL_PATH.match(spool):
+        raise ValueError(f"spool path {spool!r} is not a plain absolute path")
+    return f"rm -f {shlex.quote(spool)}\n"
+
+
+def split_spool(text, frame):
+    """(stdout, stderr) from the spool's base64 text: gzip(stdout) and gzip(stderr), base64, concatenated."""
+    out_b64 = text[:frame.spool_out_chars]
+    err_b64 = text[frame.spool_out_chars:frame.spool_out_chars + frame.spool_err_chars]
+    return decode_payload(out_b64), decode_payload(err_b64)
+
+
+def stage_chunk_command(token, b64_chunk, first):
+    """Append one chunk of base64 (a multiple of 4 characters) to the stage file; print the file's size."""
+    if len(b64_chunk) % 4:
+        raise ValueError("a stage chunk must be a whole number of base64 quanta")
+    stage = stage_expression(token)
+    head = f"umask 077\ns={stage}\n"
+    if first:
+        head += 'mkdir "$s" || exit 125\n'
+    return (f'{head}base64 -d >> "$s/in.gz" {_heredoc("DAYEC_SSM_" + token, b64_chunk)}\n'
+            """wc -c < "$s/in.gz" | tr -d ' '\n""")
+
+
+def stage_cleanup_command(token):
+    return f"rm -rf {stage_expression(token)}\n"
+
+
+def stage_chunk_size(max_command_size):
+    """Base64 characters per stage command: what fits beside the command's fixed text, in whole quanta."""
+    room = max_command_size - DOCUMENT_OVERHEAD - 1024
+    room -= room // (B64_LINE + 1) + 1  # newlines of the wrapped here-document
+    room -= room // 30  # JSON escaping of those newlines, with margin
+    return max(4, room - room % 4)
+
+
+def put_file_command(remote_path):
+    """Write standard input to ``remote_path`` and print its sha256 (checked by the controller)."""
+    path = shlex.quote(remote_path)
+    return f"cat > {path} && sha256sum < {path} | cut -c1-64"
+
+
+def fetch_file_command(remote_path):
+    return f"cat < {shlex.quote(remote_path)}"
+
+
+def output_keys(prefix, command_id, instance_id):
+    """S3 keys of stdout/stderr for OutputS3KeyPrefix ``prefix`` (AWS's layout for AWS-RunShellScript)."""
+    base = "/".join(part for part in (prefix.strip("/"), command_id, instance_id, "awsrunShellScript") if part)
+    return f"{base}/0.awsrunShellScript/stdout", f"{base}/0.awsrunShellScript/stderr"
+
+
+def retry_delay(attempt, base, cap=RETRY_CAP, jitter=random.random):
+    """Full-jitter exponential back-off: a random time up to min(cap, base * 2**attempt)."""
+    return jitter() * min(cap, base * (2 ** attempt))
+
+
+def comment_for(purpose):
+    return f"daylily.ephemeral_cluster.ssm {purpose}"[:COMMENT_LIMIT]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The runner
+# --------------------------------------------------------------------------------------------------------------
+@dataclasses.dataclass
+class SSMSettings:
+    """How commands reach one managed instance (the connection plugin's options)."""
+
+    instance_id: str
+    run_as: str = DEFAULT_RUN_AS
+    bucket: str = ""
+    bucket_prefix: str = DEFAULT_BUCKET_PREFIX
+    sse_mode: str = ""
+    sse_kms_key_id: str = ""
+    command_timeout: int = 3600
+    delivery_timeout: int = 60
+    poll_interval: float = 0.5
+    poll_max_interval: float = 3.0
+    retries: int = 10
+    retry_delay: float = 1.0
+    max_command_size: int = DOCUMENT_SIZE_LIMIT
+
+    def validate(self):
+        """Reject bad settings before any AWS call."""
+        if not is_instance_id(self.instance_id):
+            raise SSMError(f"{self.instance_id!r} is not an EC2 instance id (i-<8 or 17 hex>) or managed instance id "
+                           "(mi-<17 hex>); set ansible_ssm_instance_id, or ansible_host, to the headnode's id")
+        try:
+            self.run_as = check_run_as(self.run_as)
+        except ValueError as exc:
+            raise SSMError(str(exc)) from None
+        if not 1 <= self.command_timeout <= MAX_EXECUTION_TIMEOUT:
+            raise SSMError(f"command_timeout must be from 1 to {MAX_EXECUTION_TIMEOUT} seconds "
+                           "(AWS-RunShellScript executionTimeout)")
+        if self.delivery_timeout < 1 or self.poll_interval <= 0 or self.poll_max_interval <= 0:
+            raise SSMError("delivery_timeout, poll_interval and poll_max_interval must be positive")
+        if self.retries < 0 or self.retry_delay < 0:
+            raise SSMError("retries and retry_delay must be zero or positive")
+        if self.max_command_size < 2 * DOCUMENT_OVERHEAD:
+            raise SSMError(f"max_command_size must be at least {2 * DOCUMENT_OVERHEAD} bytes")
+        self.bucket_prefix = normalize_prefix(self.bucket_prefix)
+        return self
+
+
+@dataclasses.dataclass
+class CommandResult:
+    rc: int
+    stdout: bytes
+    stderr: bytes
+    command_id: str
+    how: str = "inline"  # how the output came back: inline, s3 or spool
+
+
+def _error_code(exc):
+    error = exc.response.get("Error", {}) if hasattr(exc, "response") else {}
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) if hasattr(exc, "response") else 0
+    return error.get("Code", "Unknown"), error.get("Message", str(exc)), status or 0
+
+
+class SSMCommandRunner:
+    """Runs commands and moves files on one managed instance over SSM Run Command (see the module docstring)."""
+
+    def __init__(self, ssm, settings, s3=None, log=None, sleep=time.sleep, clock=time.monotonic,
+                 token_factory=None, jitter=random.random):
+        self.ssm = ssm
+        self.s3 = s3
+        self.settings = settings.validate()
+        if settings.bucket and s3 is None:
+            raise SSMError("bucket_name is set but no S3 client was given")
+        self.log = log or (lambda message: None)
+        self.sleep, self.clock, self.jitter = sleep, clock, jitter
+        self.token_factory = token_factory or new_token
+        self.sent = []  # (purpose, command id) of every SendCommand, for logs and tests
+
+    # -- AWS calls ---------------------------------------------------------------------------------------------
+    def _call(self, operation, method, repeatable, **params):
+        """One AWS call with bounded full-jitter retries on throttling (and, if repeatable, on 5xx)."""
+        attempt = 0
+        while True:
+            try:
+                return method(**params)
+            except botocore.exceptions.ClientError as exc:
+                code, message, status = _error_code(exc)
+                retry = code in THROTTLE_CODES or (repeatable and (code in TRANSIENT_CODES or status >= 500))
+                if not retry or attempt >= self.settings.retries:
+                    raise SSMAPIError(operation, code, message, attempt) from exc
+            except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectTimeoutError) as exc:
+                # The request never left: safe to repeat whatever the operation.
+                if attempt >= self.settings.retries:
+                    raise SSMAPIError(operation, type(exc).__name__, str(exc), attempt) from exc
+            except (botocore.exceptions.ReadTimeoutError, botocore.exceptions.ConnectionClosedError) as exc:
+                if not repeatable or attempt >= self.settings.retries:
+                    raise SSMAPIError(operation, type(exc).__name__, str(exc), attempt) from exc
+            delay = retry_delay(attempt, self.settings.retry_delay, jitter=self.jitter)
+            self.log(f"{operation}: retry {attempt + 1} of {self.settings.retries} in {delay:.2f}s")
+            self.sleep(delay)
+            attempt += 1
+
+    def _send(self, script, purpose, capture_output_in_s3=False):
+        settings = self.settings
+        params = {
+            "InstanceIds": [settings.instance_id],
+            "DocumentName": DOCUMENT_NAME,
+            "Comment": comment_for(purpose),
+            "TimeoutSeconds": max(MIN_DELIVERY_TIMEOUT, settings.delivery_timeout),
+            "Parameters": {"commands": [script], "executionTimeout": [str(settings.command_timeout)]},
+        }
+        if capture_output_in_s3:
+            params["OutputS3BucketName"] = settings.bucket
+            params["OutputS3KeyPrefix"] = self._output_prefix()
+        command = self._call("SendCommand", self.ssm.send_command, False, **params)["Command"]
+        self.sent.append((purpose, command["CommandId"]))
+        self.log(f"SendCommand {command['CommandId']} ({purpose}, {request_size(script)} bytes)")
+        return command["CommandId"]
+
+    def _wait(self, command_id):
+        """Poll GetCommandInvocation until the invocation ends; returns it."""
+        settings = self.settings
+        start = self.clock()
+        deadline = start + settings.delivery_timeout + settings.command_timeout + WAIT_GRACE
+        interval = settings.poll_interval
+        while True:
+            self.sleep(interval)
+            interval = min(interval * 1.5, settings.poll_max_interval)
+            try:
+                invocation = self._call("GetCommandInvocation", self.ssm.get_command_invocation, True,
+                                        CommandId=command_id, InstanceId=settings.instance_id)
+            except SSMAPIError as exc:
+                # Right after SendCommand the invocation may not exist yet: wait for it, up to the delivery timeout.
+                if exc.code != "InvocationDoesNotExist" or self.clock() - start > settings.delivery_timeout:
+                    raise
+                continue
+            status = invocation.get("Status")
+            if status not in PENDING_STATUSES:
+                return invocation
+            if self.clock() > deadline:
+                self._cancel(command_id)
+                raise SSMTimeoutError(f"command {command_id} is still {status} after "
+                                      f"{settings.delivery_timeout + settings.command_timeout + WAIT_GRACE:.0f}s; "
+                                      "it was cancelled. Raise command_timeout if the work needs longer.")
+
+    def _cancel(self, command_id):
+        try:
+            self._call("CancelCommand", self.ssm.cancel_command, True, CommandId=command_id,
+                       InstanceIds=[self.settings.instance_id])
+        except SSMError as exc:
+            self.log(f"CancelCommand {command_id} failed: {exc}")
+
+    def _finished(self, invocation, command_id):
+        """Raise unless the invocation ran to completion (Success, or Failed with an exit code)."""
+        status = invocation.get("Status")
+        if status in COMPLETED_STATUSES:
+            return
+        details = invocation.get("StatusDetails", "")
+        if status == "TimedOut" and details == "DeliveryTimedOut":
+            raise SSMTimeoutError(f"command {command_id} was not delivered to {self.settings.instance_id} within "
+                                  f"{self.settings.delivery_timeout}s: is its SSM agent online "
+                                  "(ssm describe-instance-information)?")
+        if status == "TimedOut":
+            raise SSMTimeoutError(f"command {command_id} ran longer than command_timeout "
+                                  f"({self.settings.command_timeout}s) and was stopped")
+        raise SSMError(f"command {command_id} ended {status} ({details}) on {self.settings.instance_id}")
+
+    def _raw(self, script, purpose):
+        """An internal command (no wrapper, agent's user): its stdout; raises unless it exited 0."""
+        command_id = self._send(script, purpose)
+        invocation = self._wait(command_id)
+        self._finished(invocation, command_id)
+        if invocation.get("Status") != "Success":
+            raise SSMError(f"{purpose} command {command_id} failed with exit code {invocation.get('ResponseCode')}: "
+                           f"{invocation.get('StandardErrorContent', '').strip()}")
+        return invocation.get("StandardOutputContent", "")
+
+    # -- S3 ----------------------------------------------------------------------------------------------------
+    def _output_prefix(self):
+        return f"{self.settings.bucket_prefix}{self.settings.instance_id}/output"
+
+    def _transfer_key(self, token):
+        return f"{self.settings.bucket_prefix}{self.settings.instance_id}/transfer/{token}"
+
+    def _upload(self, token, data=None, path=None):
+        """Put standard input in the bucket; returns (key, presigned GET URL).
+
+        The S3 client should sign with SigV4 (``signature_version="s3v4"``): KMS-encrypted objects need it.
+        """
+        settings = self.settings
+        key = self._transfer_key(token)
+        extra = {}
+        if settings.sse_mode:
+            extra["ServerSideEncryption"] = settings.sse_mode
+            if settings.sse_mode == "aws:kms" and settings.sse_kms_key_id:
+                extra["SSEKMSKeyId"] = settings.sse_kms_key_id
+        if path is not None:
+            with open(path, "rb") as body:
+                self._call("PutObject", self.s3.put_object, True, Bucket=settings.bucket, Key=key, Body=body, **extra)
+        else:
+            self._call("PutObject", self.s3.put_object, True, Bucket=settings.bucket, Key=key, Body=data, **extra)
+        url = self.s3.generate_presigned_url("get_object", Params={"Bucket": settings.bucket, "Key": key},
+                                             ExpiresIn=max(MIN_DELIVERY_TIMEOUT, settings.delivery_timeout)
+                                             + PRESIGN_MARGIN)
+        self.log(f"PutObject s3://{settings.bucket}/{key}")
+        return key, url
+
+    def _delete(self, keys):
+        """Best effort: transfers and command output may hold secrets, so they do not stay in the bucket."""
+        try:
+            self._call("DeleteObjects", self.s3.delete_objects, True, Bucket=self.settings.bucket,
+                       Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True})
+        except SSMError as exc:
+            self.log(f"could not delete {keys} from s3://{self.settings.bucket}: {exc}")
+
+    def _get(self, key, missing_ok=False):
+        try:
+            response = self._call("GetObject", self.s3.get_object, True, Bucket=self.settings.bucket, Key=key)
+        except SSMAPIError as exc:
+            if missing_ok and exc.code in ("NoSuchKey", "404"):
+                return b""
+            raise
+        return response["Body"].read()
+
+    # -- standard input and output ----------------------------------------------------------------------------
+    def _stage(self, encoded, token):
+        """Append base64 standard input to a file on the node, one command per chunk (no bucket configured)."""
+        size = stage_chunk_size(self.settings.max_command_size)
+        chunks = [encoded[i:i + size] for i in range(0, len(encoded), size)]
+        self.log(f"staging {len(encoded)} characters of standard input in {len(chunks)} commands; "
+                 "set bucket_name to move large payloads through S3 in one")
+        expected = 0
+        try:
+            for number, chunk in enumerate(chunks):
+                expected += len(base64.b64decode(chunk))
+                reported = self._raw(stage_chunk_command(token, chunk, number == 0), "stage").strip()
+                if reported != str(expected):
+                    raise SSMOutputError(f"staging standard input: the node holds {reported or 'nothing'} bytes, "
+                                         f"expected {expected}")
+        except SSMError:
+            self._raw_best_effort(stage_cleanup_command(token), "cleanup")
+            raise
+        return stage_expression(token)
+
+    def _raw_best_effort(self, script, purpose):
+        try:
+            self._raw(script, purpose)
+        except SSMError as exc:
+            self.log(f"{purpose} failed: {exc}")
+
+    def _read_spool(self, frame):
+        """The output the node spooled (it was too large, or not UTF-8, to print inline)."""
+        total = frame.spool_out_chars + frame.spool_err_chars
+        parts = []
+        offset = 0
+        try:
+            while offset < total or not parts:
+                length = min(READ_CHUNK, total - offset)
+                last = offset + length >= total
+                text = self._raw(spool_read_command(frame.spool, offset, length, last), "read output")
+                if len(text) != length:
+                    raise SSMOutputError(f"reading spooled output {frame.spool}: got {len(text)} characters at "
+                                         f"offset {offset}, expected {length}")
+                parts.append(text)
+                offset += length
+        except SSMError:
+            self._raw_best_effort(spool_cleanup_command(frame.spool), "cleanup")
+            raise
+        stdout, stderr = split_spool("".join(parts), frame)
+        if not frame.matches(stdout, stderr):
+            raise SSMOutputError(f"spooled output {frame.spool} does not match the sizes and sha256 the node reported")
+        return stdout, stderr
+
+    def _read_s3_output(self, command_id, token):
+        """The full output the agent wrote to the bucket (OutputS3BucketName)."""
+        out_key, err_key = output_keys(self._output_prefix(), command_id, self.settings.instance_id)
+        try:
+            framed = self._get(out_key)
+        except SSMAPIError as exc:
+            raise SSMOutputError(f"the output of command {command_id} was cut at {STDOUT_LIMIT} characters and "
+                                 f"s3://{self.settings.bucket}/{out_key} cannot be read ({exc}); the instance "
+                                 "profile needs s3:PutObject on the bucket") from exc
+        frame = parse_frame(framed, token)
+        stderr = self._get(err_key, missing_ok=True)
+        if frame is None or not frame.matches(frame.inline, stderr):
+            raise SSMOutputError(f"the output of command {command_id} in s3://{self.settings.bucket}/{out_key} does "
+                                 "not match the sizes and sha256 the node reported")
+        return frame, frame.inline, stderr
+
+    # -- public API --------------------------------------------------------------------------------------------
+    def run(self, command, stdin=None, purpose="exec", stdin_path=None):
+        """Run ``command`` (bytes or str) with optional standard input (bytes, or a local file ``stdin_path``).
+
+        One SendCommand when everything fits, or when large lines of standard input are already cached on the node;
+        a first use of a cached piece costs one more (the script reports it missing and runs nothing) plus the
+        commands that cache it.
+        """
+        settings = self.settings
+        if stdin is None and stdin_path is not None and \
+                os.path.getsize(stdin_path) <= INLINE_CANDIDATE_RATIO * settings.max_command_size:
+            with open(stdin_path, "rb") as handle:
+                stdin, stdin_path = handle.read(), None
+        filled = False
+        while True:
+            token = self.token_factory()
+            source, cleanup_key, cached = self._stdin_source(command, token, stdin, stdin_path)
+            script = build_wrapper(command, token, settings.run_as, spool=not settings.bucket, **source)
+            if not fits(script, settings.max_command_size):
+                raise SSMError(f"the command is {request_size(script)} bytes once wrapped, above max_command_size "
+                               f"({settings.max_command_size}); pass large data as a file (copy) instead")
+            command_id = None
+            try:
+                command_id = self._send(script, purpose, capture_output_in_s3=bool(settings.bucket))
+                invocation = self._wait(command_id)
+                self._finished(invocation, command_id)
+                missing = parse_missing(invocation.get("StandardOutputContent", ""), token)
+                if missing is None:
+                    return self._collect(invocation, command_id, token)
+            finally:
+                # One DeleteObjects for the uploaded input and the output the agent wrote (it may hold secrets).
+                keys = [cleanup_key] if cleanup_key else []
+                if settings.bucket and command_id:
+                    keys += output_keys(self._output_prefix(), command_id, settings.instance_id)
+                if keys:
+                    self._delete(keys)
+            unknown = [sha for sha in missing if sha not in cached]
+            if filled or unknown or not missing:
+                raise SSMOutputError(f"the node still lacks cached standard input {missing} after caching it")
+            for sha in missing:
+                self._fill_cache(sha, cached[sha])
+            filled = True
+
+    def _stdin_source(self, command, token, stdin, stdin_path):
+        """Where standard input comes from; returns (build_wrapper kwargs, S3 key to delete, {sha256: cached piece}).
+
+        Inline when it fits; else S3 with a bucket; else large lines from the node's cache with the rest inline;
+        else a stage file written by several commands.
+        """
+        settings = self.settings
+        if stdin is None and stdin_path is None:
+            return {}, None, {}
+        spool = not settings.bucket
+        if stdin is not None:
+            encoded = encode_payload(stdin)
+            if fits(build_wrapper(command, token, settings.run_as, stdin_b64=encoded, spool=spool),
+                    settings.max_command_size):
+                return {"stdin_b64": encoded}, None, {}
+            # With a bucket, large input goes through S3 in the same single command; without one, through the cache.
+            pieces = [] if settings.bucket else segment_payload(stdin)
+            cached = {sha256_hex(value): value for kind, value in pieces if kind == "cached"}
+            if cached:
+                plan = [("cached", sha256_hex(value)) if kind == "cached" else ("inline", encode_payload(value))
+                        for kind, value in pieces]
+                if fits(build_wrapper(command, token, settings.run_as, stdin_pieces=plan, spool=spool),
+                        settings.max_command_size):
+                    return {"stdin_pieces": plan}, None, cached
+        if settings.bucket:
+            key, url = self._upload(token, data=stdin, path=stdin_path)
+            return {"stdin_url": url}, key, {}
+        if stdin is None:
+            with open(stdin_path, "rb") as handle:
+                stdin = handle.read()
+        return {"stdin_stage": self._stage(encode_payload(stdin), token)}, None, {}
+
+    def _fill_cache(self, sha, piece):
+        """Put one piece in the node's cache, through commands of at most max_command_size."""
+        encoded = encode_payload(piece)
+        size = stage_chunk_size(self.settings.max_command_size)
+        chunks = [encoded[i:i + size] for i in range(0, len(encoded), size)]
+        token = self.token_factory()
+        self.log(f"caching a {len(piece)}-byte piece of standard input on the node in {len(chunks)} commands")
+        expected = 0
+        for number, chunk in enumerate(chunks):
+            last = number == len(chunks) - 1
+            expected += len(base64.b64decode(chunk))
+            reported = self._raw(cache_chunk_command(token, sha, chunk, number == 0, last), "cache").strip()
+            if reported != (f"cached {sha}" if last else str(expected)):
+                raise SSMOutputError(f"caching standard input on the node: it reported {reported or 'nothing'}")
+
+    def _collect(self, invocation, command_id, token):
+        frame = parse_frame(invocation.get("StandardOutputContent", ""), token)
+        if frame is None:
+            raise SSMError(f"command {command_id} ended {invocation.get('Status')} with exit code "
+                           f"{invocation.get('ResponseCode')} before reporting a result: "
+                           f"{invocation.get('StandardErrorContent', '').strip() or 'no error output'}")
+        if frame.spooled:
+            stdout, stderr = self._read_spool(frame)
+            return CommandResult(frame.rc, stdout, stderr, command_id, "spool")
+        stdout = frame.inline
+        stderr = invocation.get("StandardErrorContent", "").encode("utf-8", "surrogateescape")
+        if frame.matches(stdout, stderr):
+            return CommandResult(frame.rc, stdout, stderr, command_id)
+        if not self.settings.bucket:
+            raise SSMOutputError(f"the output of command {command_id} arrived altered or cut ({len(stdout)} of "
+                                 f"{frame.out_len} stdout bytes); set bucket_name so the full output goes to S3")
+        self.log(f"output of {command_id} was cut or altered in GetCommandInvocation; reading it from S3")
+        frame, stdout, stderr = self._read_s3_output(command_id, token)
+        return CommandResult(frame.rc, stdout, stderr, command_id, "s3")
+
+    def put_file(self, local_path, remote_path):
+        """Copy a local file to ``remote_path`` (written by run_as); the node's sha256 must match."""
+        with open(local_path, "rb") as handle:
+            digest = hashlib.sha256()
+            for block in iter(lambda: handle.read(1024 * 1024), b""):
+                digest.update(block)
+        result = self.run(put_file_command(remote_path), purpose="put_file", stdin_path=local_path)
+        if result.rc != 0:
+            raise SSMCommandFailed(f"failed to write {remote_path} (exit code {result.rc}): "
+                                   f"{result.stderr.decode('utf-8', 'replace').strip()}", result.rc, result.stderr)
+        reported = result.stdout.decode("ascii", "replace").strip()
+        if reported != digest.hexdigest():
+            raise SSMOutputError(f"{remote_path} on the node has sha256 {reported}, the local file "
+                                 f"{digest.hexdigest()}")
+        return result
+
+    def fetch(self, remote_path):
+        """The bytes of ``remote_path`` on the node (read by run_as)."""
+        result = self.run(fetch_file_command(remote_path), purpose="fetch_file")
+        if result.rc != 0:
+            raise SSMCommandFailed(f"failed to read {remote_path} (exit code {result.rc}): "
+                                   f"{result.stderr.decode('utf-8', 'replace').strip()}", result.rc, result.stderr)
+        return result.stdout

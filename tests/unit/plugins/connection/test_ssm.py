@@ -1,0 +1,222 @@
+"""Unit tests for the daylily.ephemeral_cluster.ssm connection plugin (plugins/connection/ssm.py).
+
+The plugin's options are registered from its DOCUMENTATION the way Ansible's plugin loader does, so variables,
+environment and defaults resolve for real. AWS clients are real botocore clients wrapped in Stubber (requests
+validated against the API models); only Connection._client is replaced to hand them over.
+"""
+
+import hashlib
+import uuid
+
+import pytest
+import yaml
+from botocore.stub import Stubber
+
+from ansible import constants as C
+from ansible.errors import AnsibleConnectionFailure, AnsibleError, AnsibleFileNotFound
+from ansible.playbook.play_context import PlayContext
+from ansible_collections.daylily.ephemeral_cluster.plugins.connection import ssm as ssm_connection
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import ssm
+
+NAME = "daylily.ephemeral_cluster.ssm"
+INSTANCE = "i-0123456789abcdef0"
+REGION = "us-west-2"
+TOKEN = "ab" * 16
+
+
+def cid(name):
+    return str(uuid.uuid5(uuid.NAMESPACE_OID, name))
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch):
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ACCESS_KEY_ID",
+                 "AWS_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY", "AWS_SECRET_KEY", "AWS_SESSION_TOKEN", "ANSIBLE_PIPELINING"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(ssm, "new_token", lambda: TOKEN)
+
+
+def connection(variables=None, remote_addr=None):
+    """A Connection with its options resolved from host variables, as TaskExecutor does."""
+    if not C.config.has_configuration_definition("connection", NAME):
+        options = yaml.safe_load(ssm_connection.DOCUMENTATION)["options"]
+        C.config.initialize_plugin_configuration_definitions("connection", NAME, options)
+    play_context = PlayContext()
+    play_context.remote_addr = remote_addr
+    conn = ssm_connection.Connection(play_context)
+    conn._load_name = conn.ansible_name = NAME
+    conn.set_options(var_options=dict(variables or {}))
+    return conn
+
+
+BASE_VARS = {"ansible_ssm_instance_id": INSTANCE, "ansible_ssm_region": REGION,
+             "ansible_ssm_access_key_id": "testing", "ansible_ssm_secret_access_key": "testing",
+             "ansible_ssm_poll_interval": 0.001}
+
+
+class Stubbed:
+    """Give the connection Stubber-wrapped clients and record how they were configured."""
+
+    def __init__(self, monkeypatch):
+        self.clients = {}
+        self.stubbers = {}
+        self.endpoints = {}
+        original = ssm_connection.Connection._client
+
+        def fake_client(conn, session, service, endpoint_url):
+            real = original(conn, session, service, endpoint_url)
+            self.clients[service] = real
+            self.endpoints[service] = endpoint_url
+            self.stubbers[service] = Stubber(real)
+            self.stubbers[service].activate()
+            for name, queued in self.pending.get(service, []):
+                getattr(self.stubbers[service], name)(*queued[0], **queued[1])
+            return real
+
+        self.pending = {}
+        monkeypatch.setattr(ssm_connection.Connection, "_client", fake_client)
+
+    def add(self, service, method, *args, **kwargs):
+        self.pending.setdefault(service, []).append((method, (args, kwargs)))
+
+    def command(self, name, stdout, status="Success", stderr=""):
+        self.add("ssm", "add_response", "send_command", {"Command": {"CommandId": cid(name)}})
+        self.add("ssm", "add_response", "get_command_invocation", {
+            "CommandId": cid(name), "InstanceId": INSTANCE, "Status": status, "ResponseCode": 0,
+            "StandardOutputContent": stdout, "StandardErrorContent": stderr},
+            {"CommandId": cid(name), "InstanceId": INSTANCE})
+
+    def done(self):
+        for stubber in self.stubbers.values():
+            stubber.assert_no_pending_responses()
+
+
+def frame(rc=0, out=b"", err=b""):
+    return (f"@@DAYEC-SSM {TOKEN} rc={rc} out={len(out)}:{hashlib.sha256(out).hexdigest()} "
+            f"err={len(err)}:{hashlib.sha256(err).hexdigest()} spool=- ob=0 eb=0@@\n") + out.decode()
+
+
+def test_defaults_and_ssm_variables():
+    conn = connection(BASE_VARS)
+    assert conn.has_pipelining and conn.get_option("pipelining") is True
+    assert conn.is_pipelining_enabled()
+    assert conn.get_option("run_as") == "ubuntu"
+    assert conn.get_option("command_timeout") == 3600 and conn.get_option("delivery_timeout") == 60
+    assert conn.get_option("max_command_size") == ssm.DOCUMENT_SIZE_LIMIT
+    assert conn.get_option("bucket_prefix") == "daylily-ssm/"
+    assert conn.get_option("bucket_name") is None
+    settings = conn._settings()
+    assert (settings.instance_id, settings.run_as, settings.poll_interval) == (INSTANCE, "ubuntu", 0.001)
+
+
+def test_every_option_has_an_ansible_ssm_variable():
+    options = yaml.safe_load(ssm_connection.DOCUMENTATION)["options"]
+    for name, spec in options.items():
+        names = [var["name"] for var in spec.get("vars", [])]
+        assert any(var.startswith("ansible_ssm_") for var in names), name
+
+
+def test_instance_id_falls_back_to_ansible_host_then_inventory_hostname():
+    assert connection({"inventory_hostname": INSTANCE})._settings().instance_id == INSTANCE
+    other = "i-0fedcba9876543210"
+    assert connection({"inventory_hostname": "headnode", "ansible_host": other})._settings().instance_id == other
+    assert connection({"inventory_hostname": "headnode", "ansible_host": other,
+                       "ansible_ssm_instance_id": INSTANCE})._settings().instance_id == INSTANCE
+    assert connection({}, remote_addr=INSTANCE)._settings().instance_id == INSTANCE
+
+
+def test_run_as_empty_means_the_agent_user_and_pipelining_can_be_turned_off():
+    conn = connection(dict(BASE_VARS, ansible_ssm_run_as="", ansible_pipelining=False))
+    assert conn._settings().run_as == "" and conn.get_option("pipelining") is False
+
+
+def test_region_and_credentials_from_the_environment(monkeypatch):
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    conn = connection({"ansible_ssm_instance_id": INSTANCE})
+    assert conn.get_option("region") == "eu-west-1"
+
+
+@pytest.mark.parametrize("variables, message", [
+    ({"ansible_ssm_instance_id": "headnode"}, "not an EC2 instance id"),
+    (dict(BASE_VARS, ansible_ssm_run_as="root; rm -rf /"), "run_as"),
+    (dict(BASE_VARS, ansible_ssm_region=""), "no AWS region"),
+    (dict(BASE_VARS, ansible_ssm_profile="dev"), "either profile or access_key"),
+])
+def test_bad_settings_fail_before_any_aws_call(variables, message, monkeypatch):
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    with pytest.raises(AnsibleConnectionFailure, match=message):
+        connection(variables)._connect()
+
+
+def test_exec_command_is_one_send_command_with_stdin(monkeypatch):
+    stubs = Stubbed(monkeypatch)
+    stubs.command("c-1", frame(out=b'{"ping": "pong"}', err=b"warning\n"), stderr="warning\n")
+    conn = connection(BASE_VARS)
+    rc, stdout, stderr = conn.exec_command("/bin/sh -c '/usr/bin/python3 && sleep 0'", in_data=b"print('x')\n")
+    assert (rc, stdout, stderr) == (0, b'{"ping": "pong"}', b"warning\n")
+    stubs.done()
+    config = stubs.clients["ssm"].meta.config
+    assert "daylily.ephemeral_cluster/0.1.0" in config.user_agent_extra
+    assert config.retries["total_max_attempts"] == 1  # the runner retries, not botocore
+    assert "s3" not in stubs.clients  # no bucket, no S3 client
+
+
+def test_non_zero_exit_code_comes_back_as_is(monkeypatch):
+    stubs = Stubbed(monkeypatch)
+    stubs.command("c-1", frame(rc=3, out=b"partial", err=b"oops\n"), stderr="oops\n")
+    assert connection(BASE_VARS).exec_command("exit 3") == (3, b"partial", b"oops\n")
+
+
+def test_aws_errors_become_connection_failures(monkeypatch):
+    stubs = Stubbed(monkeypatch)
+    stubs.add("ssm", "add_client_error", "send_command", "InvalidInstanceId", "Instances not in a valid state")
+    with pytest.raises(AnsibleConnectionFailure, match=f"ssm \\({INSTANCE}\\).*InvalidInstanceId"):
+        connection(BASE_VARS).exec_command("true")
+
+
+def test_put_file(tmp_path, monkeypatch):
+    local = tmp_path / "f.txt"
+    local.write_bytes(b"content\n")
+    stubs = Stubbed(monkeypatch)
+    stubs.command("c-1", frame(out=hashlib.sha256(b"content\n").hexdigest().encode() + b"\n"))
+    connection(BASE_VARS).put_file(str(local), "/home/ubuntu/f.txt")
+    stubs.done()
+    with pytest.raises(AnsibleFileNotFound):
+        connection(BASE_VARS).put_file(str(tmp_path / "missing"), "/home/ubuntu/f.txt")
+
+
+def test_put_file_failure_on_the_node_is_an_ansible_error(tmp_path, monkeypatch):
+    local = tmp_path / "f.txt"
+    local.write_bytes(b"content\n")
+    stubs = Stubbed(monkeypatch)
+    stubs.command("c-1", frame(rc=1, err=b"Permission denied\n"), stderr="Permission denied\n")
+    with pytest.raises(AnsibleError, match="Permission denied") as caught:
+        connection(BASE_VARS).put_file(str(local), "/root/f.txt")
+    assert not isinstance(caught.value, AnsibleConnectionFailure)
+
+
+def test_fetch_file_writes_the_bytes(tmp_path, monkeypatch):
+    data = "ünïcødé ✓ $(x) `y`\n".encode()
+    stubs = Stubbed(monkeypatch)
+    stubs.command("c-1", frame(out=data))
+    connection(BASE_VARS).fetch_file("/home/ubuntu/t.txt", str(tmp_path / "t.txt"))
+    assert (tmp_path / "t.txt").read_bytes() == data
+
+
+def test_a_bucket_gets_a_sigv4_s3_client_on_the_bucket_endpoint(monkeypatch):
+    stubs = Stubbed(monkeypatch)
+    conn = connection(dict(BASE_VARS, ansible_ssm_bucket_name="dayec-transfer", ansible_ssm_endpoint_url="http://ssm.local",
+                           ansible_ssm_bucket_endpoint_url="http://s3.local"))
+    conn._connect()
+    assert stubs.clients["s3"].meta.config.signature_version == "s3v4"
+    assert stubs.endpoints == {"ssm": "http://ssm.local", "s3": "http://s3.local"}
+    assert conn._runner.settings.bucket == "dayec-transfer"
+
+
+def test_reset_and_close_drop_the_runner(monkeypatch):
+    Stubbed(monkeypatch)
+    conn = connection(BASE_VARS)
+    conn._connect()
+    assert conn.connected and conn._runner is not None
+    conn.reset()
+    assert not conn.connected and conn._runner is None

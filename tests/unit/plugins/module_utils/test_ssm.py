@@ -1,0 +1,691 @@
+"""Unit tests for plugins/module_utils/ssm.py: the shell wrapper (run for real with /bin/sh), framing, chunking,
+and SSMCommandRunner against botocore Stubber (every request validated against the SSM and S3 API models).
+
+Invariant 14 (dayec_domain.md §12): remote work uses SSM Run Command only, as ubuntu in a bash login shell,
+base64-guarded.
+"""
+
+import base64
+import gzip
+import hashlib
+import io
+import os
+import shlex
+import subprocess
+import uuid
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.response import StreamingBody
+from botocore.stub import ANY, Stubber
+
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import ssm
+
+INSTANCE = "i-0123456789abcdef0"
+REGION = "us-west-2"
+BUCKET = "dayec-transfer"
+TORTURE = ("it's \"double\" and 'single' $(echo no) `echo no` $HOME \\ \\n \\\\ trailing\\\n"
+           "second line\ttab ünïcødé ✓ 中文 %s %% ' \" ;|&<>*?!#~ end").encode()
+TOKENS = [f"{n:032x}" for n in range(1, 100)]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Running the generated scripts locally (dash, like the agent's /bin/sh on Ubuntu)
+# --------------------------------------------------------------------------------------------------------------
+@pytest.fixture
+def node(tmp_path):
+    """A fake node: HOME and TMPDIR in tmp_path; `sh` runs a script there like the SSM agent does."""
+    home = tmp_path / "home"
+    home.mkdir()
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = dict(os.environ, HOME=str(home), TMPDIR=str(tmp))
+
+    def run(script, extra_path=None):
+        environment = dict(env)
+        if extra_path:
+            environment["PATH"] = f"{extra_path}:{environment['PATH']}"
+        process = subprocess.run(["sh", "-c", script], capture_output=True, env=environment, cwd=home, check=False)
+        return process.returncode, process.stdout, process.stderr
+
+    run.home, run.tmp = home, tmp
+    return run
+
+
+def execute(node, command, token=TOKENS[0], **kwargs):
+    """Run build_wrapper(command) on the fake node; return (Frame, stdout after the header, stderr)."""
+    code, stdout, stderr = node(ssm.build_wrapper(command, token, run_as=kwargs.pop("run_as", ""), **kwargs))
+    assert code == 0, stderr
+    frame = ssm.parse_frame(stdout, token)
+    assert frame is not None, stdout
+    return frame, stdout, stderr
+
+
+def read_spool(node, frame):
+    """Read a spooled output back the way the runner does, chunk by chunk."""
+    total = frame.spool_out_chars + frame.spool_err_chars
+    text = ""
+    offset = 0
+    while offset < total:
+        length = min(ssm.READ_CHUNK, total - offset)
+        code, chunk, stderr = node(ssm.spool_read_command(frame.spool, offset, length, offset + length >= total))
+        assert code == 0, stderr
+        text += chunk.decode()
+        offset += length
+    return ssm.split_spool(text, frame)
+
+
+def test_quoting_torture_round_trips_byte_for_byte(node):
+    frame, stdout, stderr = execute(node, b"printf '%s' " + shlex.quote(TORTURE.decode()).encode())
+    assert frame.rc == 0 and frame.inline == TORTURE and stderr == b""
+    assert frame.matches(frame.inline, stderr)
+
+
+def test_the_command_is_base64_inside_a_quoted_heredoc(node):
+    script = ssm.build_wrapper(TORTURE, TOKENS[0], run_as="")
+    # Nothing of the command appears as shell text: only its base64 between the heredoc delimiters.
+    assert b"echo no" not in script.encode() and "$(echo no)" not in script
+    body = script.split(f"<<'DAYEC_SSM_{TOKENS[0]}' || fail \"cannot decode the command\"\n", 1)[1]
+    encoded = body.split(f"\nDAYEC_SSM_{TOKENS[0]}\n", 1)[0]
+    assert base64.b64decode(encoded.replace("\n", "")) == TORTURE
+
+
+def test_exit_code_and_stderr_are_kept_apart(node):
+    frame, stdout, stderr = execute(node, "echo out; echo err >&2; exit 7")
+    assert (frame.rc, frame.inline, stderr) == (7, b"out\n", b"err\n")
+    assert frame.matches(frame.inline, stderr)
+
+
+def test_exit_code_137_is_reported_and_the_script_itself_succeeds(node):
+    # The agent would turn a script exit code of 137 into TimedOut; the command's 137 travels in the header instead.
+    frame, stdout, stderr = execute(node, "exit 137")
+    assert frame.rc == 137
+
+
+def test_standard_input_is_fed_to_the_command(node):
+    data = bytes(range(256)) * 3 + TORTURE
+    frame, stdout, stderr = execute(node, "sha256sum | cut -c1-64", stdin_b64=ssm.encode_payload(data))
+    assert frame.inline.decode().strip() == hashlib.sha256(data).hexdigest()
+
+
+def test_login_shell_noise_does_not_reach_the_output(node):
+    (node.home / ".bash_profile").write_text("echo profile noise\necho more noise >&2\n")
+    frame, stdout, stderr = execute(node, "echo clean")
+    assert frame.inline == b"clean\n" and stderr == b""
+
+
+def test_runs_in_home_with_the_login_shell(node):
+    frame, stdout, stderr = execute(node, 'pwd; echo "$HOME"; shopt -q login_shell && echo login || echo not-login')
+    lines = frame.inline.decode().split()
+    assert lines[0] == str(node.home) and lines[1] == str(node.home)
+
+
+def test_run_as_wraps_the_command_in_sudo_login_shell(node, tmp_path):
+    script = ssm.build_wrapper("id -un", TOKENS[0], run_as="ubuntu")
+    assert "sudo -iu ubuntu bash -l" in script
+    assert 'chown -R ubuntu "$d"' in script
+    assert "as ubuntu in a bash login shell (sudo -iu ubuntu bash -l)" in script
+    # Run it with shims for sudo and chown (no sudo here): sudo -iu USER CMD... -> CMD..., recording its arguments.
+    shims = tmp_path / "shims"
+    shims.mkdir()
+    (shims / "sudo").write_text('#!/bin/sh\necho "$@" > "$TMPDIR/sudo.args"\n[ "$1" = -iu ] && shift 2\nexec "$@"\n')
+    (shims / "chown").write_text('#!/bin/sh\necho "$@" > "$TMPDIR/chown.args"\n')
+    for shim in shims.iterdir():
+        shim.chmod(0o755)
+    code, stdout, stderr = node(script, extra_path=shims)
+    assert code == 0, stderr
+    assert ssm.parse_frame(stdout, TOKENS[0]).rc == 0
+    assert (node.tmp / "sudo.args").read_text().startswith("-iu ubuntu bash -l ")
+    assert (node.tmp / "chown.args").read_text().startswith("-R ubuntu ")
+
+
+def test_run_as_empty_means_no_sudo():
+    script = ssm.build_wrapper("id -un", TOKENS[0], run_as="")
+    assert "sudo" not in script and "chown" not in script
+    assert 'bash -l "$d/run" "$d"' in script
+
+
+@pytest.mark.parametrize("user", ["root;rm -rf /", "Ubuntu", "a b", "$(id)", "x" * 40])
+def test_bad_run_as_is_refused(user):
+    with pytest.raises(ValueError):
+        ssm.build_wrapper("true", TOKENS[0], run_as=user)
+
+
+def test_a_failing_launch_reports_the_shell_error(node, tmp_path):
+    shims = tmp_path / "shims"
+    shims.mkdir()
+    (shims / "sudo").write_text('#!/bin/sh\necho "sudo: unknown user nobody2" >&2\nexit 1\n')
+    (shims / "chown").write_text("#!/bin/sh\n")
+    for shim in shims.iterdir():
+        shim.chmod(0o755)
+    code, stdout, stderr = node(ssm.build_wrapper("true", TOKENS[0], run_as="nobody2"), extra_path=shims)
+    frame = ssm.parse_frame(stdout, TOKENS[0])
+    assert code == 0 and frame.rc == 1 and frame.out_len == 0
+    assert frame.err_len == len(b"sudo: unknown user nobody2\n")
+
+
+def test_output_past_the_budget_is_spooled_and_read_back_whole(node):
+    text = os.urandom(40000).hex().encode()  # 80,000 characters, little to compress
+    frame, stdout, stderr = execute(node, f"printf '%s' {text.decode()}; head -c 9000 /dev/zero | tr '\\0' e >&2")
+    assert frame.spooled and frame.inline == b"" and stderr == b""
+    assert frame.out_len == len(text) and frame.err_len == 9000
+    out, err = read_spool(node, frame)
+    assert out == text and err == b"e" * 9000
+    assert not os.path.exists(frame.spool)  # the last read deletes it
+    assert list(node.tmp.iterdir()) == []  # the scratch directory went too
+
+
+def test_invalid_utf8_output_is_spooled(node):
+    frame, stdout, stderr = execute(node, r"printf 'ok\377\376'")
+    assert frame.spooled
+    assert read_spool(node, frame)[0] == b"ok\xff\xfe"
+
+
+def test_without_spooling_everything_is_printed(node):
+    frame, stdout, stderr = execute(node, "head -c 30000 /dev/zero | tr '\\0' y", spool=False)
+    assert not frame.spooled and frame.inline == b"y" * 30000
+
+
+def test_a_cut_output_does_not_match_its_header(node):
+    frame, stdout, stderr = execute(node, "head -c 30000 /dev/zero | tr '\\0' y", spool=False)
+    cut = frame.inline[:ssm.STDOUT_LIMIT - 300]
+    assert not frame.matches(cut, b"")
+    assert not frame.matches(frame.inline[:-1] + b"z", b"")
+
+
+def test_staged_standard_input(node):
+    data = os.urandom(150000)
+    encoded = ssm.encode_payload(data)
+    token = TOKENS[1]
+    size = ssm.stage_chunk_size(16384)
+    chunks = [encoded[i:i + size] for i in range(0, len(encoded), size)]
+    assert len(chunks) > 3
+    total = 0
+    for number, chunk in enumerate(chunks):
+        code, stdout, stderr = node(ssm.stage_chunk_command(token, chunk, number == 0))
+        total += len(base64.b64decode(chunk))
+        assert code == 0 and stdout.decode().strip() == str(total), stderr
+        assert ssm.fits(ssm.stage_chunk_command(token, chunk, number == 0), 16384)
+    frame, stdout, stderr = execute(node, "sha256sum | cut -c1-64", token=token, stdin_stage=ssm.stage_expression(token))
+    assert frame.inline.decode().strip() == hashlib.sha256(data).hexdigest()
+    assert list(node.tmp.iterdir()) == []  # the stage directory is removed once read
+
+
+def test_cached_pieces_missing_then_cached_then_used(node):
+    big = b"ZIPDATA=" + base64.b64encode(os.urandom(30000)) + b"\n"
+    payload = b"#!/usr/bin/python\nimport sys\n" + big + b"print('params')\n"
+    pieces = ssm.segment_payload(payload)
+    assert [kind for kind, value in pieces] == ["inline", "cached", "inline"]
+    assert b"".join(value for kind, value in pieces) == payload
+    sha = hashlib.sha256(big).hexdigest()
+    plan = [("cached", hashlib.sha256(v).hexdigest()) if k == "cached" else ("inline", ssm.encode_payload(v))
+            for k, v in pieces]
+    command = "sha256sum | cut -c1-64; touch ran"
+    code, stdout, stderr = node(ssm.build_wrapper(command, TOKENS[2], run_as="", stdin_pieces=plan))
+    assert code == 0 and ssm.parse_missing(stdout, TOKENS[2]) == [sha]
+    assert not (node.home / "ran").exists()  # nothing ran
+
+    encoded = ssm.encode_payload(big)
+    size = ssm.stage_chunk_size(16384)
+    chunks = [encoded[i:i + size] for i in range(0, len(encoded), size)]
+    for number, chunk in enumerate(chunks):
+        last = number == len(chunks) - 1
+        code, stdout, stderr = node(ssm.cache_chunk_command(TOKENS[3], sha, chunk, number == 0, last))
+        assert code == 0, stderr
+    assert stdout.decode().strip() == f"cached {sha}"
+
+    frame, stdout, stderr = execute(node, command, token=TOKENS[4], stdin_pieces=plan)
+    assert frame.inline.decode().split()[0] == hashlib.sha256(payload).hexdigest()
+    assert (node.home / "ran").exists()
+
+
+def test_a_tampered_cache_entry_counts_as_missing(node):
+    big = b"A" * 10000 + b"\n"
+    sha = hashlib.sha256(big).hexdigest()
+    cache = node.tmp / f"dayec-ssm-cache-{os.getuid()}"
+    cache.mkdir(mode=0o700)
+    (cache / sha).write_bytes(b"B" * 10000 + b"\n")
+    code, stdout, stderr = node(ssm.build_wrapper("cat", TOKENS[5], run_as="", stdin_pieces=[("cached", sha)]))
+    assert code == 0 and ssm.parse_missing(stdout, TOKENS[5]) == [sha]
+
+
+def test_a_cache_chunk_that_does_not_match_its_sha_is_refused(node):
+    encoded = ssm.encode_payload(b"not what the sha says\n")
+    code, stdout, stderr = node(ssm.cache_chunk_command(TOKENS[6], "0" * 64, encoded + "=" * (-len(encoded) % 4), True, True))
+    assert code == 125 and b"does not match" in stderr
+
+
+def test_frame_parsing_rules():
+    header = (f"@@DAYEC-SSM {TOKENS[0]} rc=0 out=2:{hashlib.sha256(b'ok').hexdigest()} "
+              f"err=0:{hashlib.sha256(b'').hexdigest()} spool=- ob=0 eb=0@@\n")
+    frame = ssm.parse_frame(header + "ok", TOKENS[0])
+    assert frame.rc == 0 and frame.inline == b"ok" and frame.matches(b"ok", b"")
+    assert ssm.parse_frame(header + "ok", TOKENS[1]) is None  # another command's header
+    assert ssm.parse_frame("ok", TOKENS[0]) is None
+    assert ssm.parse_frame(header.replace("spool=-", "spool=/tmp/x;rm"), TOKENS[0]) is None
+
+
+def test_encode_payload_is_deterministic_and_round_trips():
+    assert ssm.encode_payload(TORTURE) == ssm.encode_payload(TORTURE)
+    assert ssm.decode_payload(ssm.encode_payload(TORTURE)) == TORTURE
+
+
+def test_small_helpers():
+    assert ssm.is_instance_id("i-0123456789abcdef0") and ssm.is_instance_id("i-01234567")
+    assert ssm.is_instance_id("mi-0123456789abcdef0") and not ssm.is_instance_id("headnode")
+    assert ssm.normalize_prefix("/a/b") == "a/b/" and ssm.normalize_prefix("") == ""
+    assert ssm.output_keys("p/output", "cmd", INSTANCE) == (
+        f"p/output/cmd/{INSTANCE}/awsrunShellScript/0.awsrunShellScript/stdout",
+        f"p/output/cmd/{INSTANCE}/awsrunShellScript/0.awsrunShellScript/stderr")
+    assert ssm.retry_delay(0, 1.0, jitter=lambda: 1.0) == 1.0
+    assert ssm.retry_delay(10, 1.0, jitter=lambda: 1.0) == ssm.RETRY_CAP
+    assert len(ssm.comment_for("x" * 200)) == 100
+    with pytest.raises(ValueError):
+        ssm.build_wrapper("true", TOKENS[0], stdin_b64="", stdin_url="http://x")
+    with pytest.raises(ValueError):
+        ssm.build_wrapper("true", "not-a-token")
+    with pytest.raises(ValueError):
+        ssm.spool_read_command("/tmp/x y", 0, 1000, True)
+
+
+def test_the_document_limit_default_and_fit():
+    assert ssm.DOCUMENT_SIZE_LIMIT == 65536
+    script = ssm.build_wrapper("true", TOKENS[0], stdin_b64=ssm.encode_payload(os.urandom(50000)))
+    assert not ssm.fits(script) and ssm.fits(script, 200000)
+    assert ssm.request_size('a"b\n') == len('"a\\"b\\n"')
+
+
+# --------------------------------------------------------------------------------------------------------------
+# SSMCommandRunner with Stubber
+# --------------------------------------------------------------------------------------------------------------
+class Capture:
+    """Stubber parameter matcher that accepts any value and keeps it."""
+
+    def __init__(self):
+        self.values = []
+
+    def __eq__(self, other):
+        self.values.append(other)
+        return True
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+    __hash__ = None
+
+    @property
+    def value(self):
+        return self.values[-1]
+
+
+def cid(name):
+    """A command id of the form SSM uses (36 characters) for a readable name."""
+    return str(uuid.uuid5(uuid.NAMESPACE_OID, name))
+
+
+def frame_text(token, rc=0, out=b"", err=b"", spool="-", ob=0, eb=0, inline=None):
+    header = (f"@@DAYEC-SSM {token} rc={rc} out={len(out)}:{hashlib.sha256(out).hexdigest()} "
+              f"err={len(err)}:{hashlib.sha256(err).hexdigest()} spool={spool} ob={ob} eb={eb}@@\n")
+    return header + (out if inline is None else inline).decode("utf-8", "surrogateescape")
+
+
+def invocation(command_id, status="Success", stdout="", stderr="", code=0, details=None):
+    return {"CommandId": cid(command_id), "InstanceId": INSTANCE, "DocumentName": ssm.DOCUMENT_NAME, "Status": status,
+            "StatusDetails": details or status, "ResponseCode": code, "StandardOutputContent": stdout,
+            "StandardErrorContent": stderr, "PluginName": "aws:runShellScript"}
+
+
+class Harness:
+    """A runner over stubbed SSM (and S3) clients, with a fake clock and recorded sleeps."""
+
+    def __init__(self, bucket="", **settings):
+        self.ssm_client = boto3.client("ssm", region_name=REGION, aws_access_key_id="testing",
+                                       aws_secret_access_key="testing")
+        self.s3_client = boto3.client("s3", region_name=REGION, aws_access_key_id="testing",
+                                      aws_secret_access_key="testing", config=Config(signature_version="s3v4"))
+        self.ssm = Stubber(self.ssm_client)
+        self.s3 = Stubber(self.s3_client)
+        self.now = 0.0
+        self.sleeps = []
+        self.tokens = iter(TOKENS)
+        self.scripts = Capture()
+        self.logs = []
+        options = dict(instance_id=INSTANCE, run_as="ubuntu", bucket=bucket, retry_delay=1.0, poll_interval=0.5)
+        options.update(settings)
+        self.runner = ssm.SSMCommandRunner(
+            self.ssm_client, ssm.SSMSettings(**options), s3=self.s3_client if bucket else None,
+            log=self.logs.append, sleep=self.sleep, clock=lambda: self.now, token_factory=lambda: next(self.tokens),
+            jitter=lambda: 1.0)
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def expect_send(self, command_id, output_s3=False, comment="exec", timeout=60, execution="3600"):
+        params = {"InstanceIds": [INSTANCE], "DocumentName": "AWS-RunShellScript",
+                  "Comment": f"daylily.ephemeral_cluster.ssm {comment}", "TimeoutSeconds": timeout,
+                  "Parameters": {"commands": self.scripts, "executionTimeout": [execution]}}
+        if output_s3:
+            params["OutputS3BucketName"] = BUCKET
+            params["OutputS3KeyPrefix"] = f"daylily-ssm/{INSTANCE}/output"
+        self.ssm.add_response("send_command", {"Command": {"CommandId": cid(command_id), "Status": "Pending"}}, params)
+
+    def expect_get(self, command_id, **fields):
+        self.ssm.add_response("get_command_invocation", invocation(command_id, **fields),
+                              {"CommandId": cid(command_id), "InstanceId": INSTANCE})
+
+    def expect_get_error(self, command_id, code, status=400):
+        self.ssm.add_client_error("get_command_invocation", code, "injected", http_status_code=status,
+                                  expected_params={"CommandId": cid(command_id), "InstanceId": INSTANCE})
+
+    def expect_output_cleanup(self, command_id, also=()):
+        keys = list(also) + list(ssm.output_keys(f"daylily-ssm/{INSTANCE}/output", cid(command_id), INSTANCE))
+        self.s3.add_response("delete_objects", {}, {"Bucket": BUCKET, "Delete": {
+            "Objects": [{"Key": key} for key in keys], "Quiet": True}})
+
+    def __enter__(self):
+        self.ssm.activate()
+        self.s3.activate()
+        return self
+
+    def __exit__(self, *exc):
+        self.ssm.deactivate()
+        self.s3.deactivate()
+        if exc[0] is None:
+            self.ssm.assert_no_pending_responses()
+            self.s3.assert_no_pending_responses()
+
+
+def test_one_send_command_with_the_exact_request_shape():
+    with Harness() as h:
+        h.expect_send("c-1")
+        h.expect_get("c-1", stdout=frame_text(TOKENS[0], out=b"hello\n"))
+        result = h.runner.run("echo hello")
+    assert (result.rc, result.stdout, result.stderr, result.how) == (0, b"hello\n", b"", "inline")
+    script = h.scripts.value[0]
+    assert len(h.scripts.value) == 1
+    assert "sudo -iu ubuntu bash -l" in script
+    assert base64.b64encode(b"echo hello").decode() in script
+    assert h.runner.sent == [("exec", cid("c-1"))]
+    assert h.sleeps == [0.5]
+
+
+def test_timeouts_are_sent_as_timeout_seconds_and_execution_timeout():
+    with Harness(command_timeout=120, delivery_timeout=10) as h:
+        h.expect_send("c-1", timeout=30, execution="120")  # TimeoutSeconds is at least 30
+        h.expect_get("c-1", stdout=frame_text(TOKENS[0]))
+        h.runner.run("true")
+
+
+def test_invocation_does_not_exist_right_after_send_is_waited_out_with_backoff():
+    with Harness() as h:
+        h.expect_send("c-1")
+        h.expect_get_error("c-1", "InvocationDoesNotExist")
+        h.expect_get_error("c-1", "InvocationDoesNotExist")
+        h.expect_get("c-1", status="Pending")
+        h.expect_get("c-1", status="InProgress")
+        h.expect_get("c-1", stdout=frame_text(TOKENS[0], out=b"done"))
+        assert h.runner.run("true").stdout == b"done"
+    assert h.sleeps == [0.5, 0.75, 1.125, 1.6875, 2.53125]
+
+
+def test_invocation_that_never_appears_fails_after_the_delivery_timeout():
+    with Harness(delivery_timeout=2, poll_max_interval=1.0) as h:
+        h.expect_send("c-1", timeout=30)
+        for attempt in range(3):  # polls at 0.5, 1.25 and 2.25 s; past the 2 s delivery timeout it gives up
+            h.expect_get_error("c-1", "InvocationDoesNotExist")
+        with pytest.raises(ssm.SSMAPIError, match="InvocationDoesNotExist"):
+            h.runner.run("true")
+
+
+def test_throttled_send_command_is_retried_with_bounded_backoff():
+    with Harness(retries=3) as h:
+        h.ssm.add_client_error("send_command", "ThrottlingException", "Rate exceeded")
+        h.ssm.add_client_error("send_command", "ThrottlingException", "Rate exceeded")
+        h.expect_send("c-1")
+        h.expect_get("c-1", stdout=frame_text(TOKENS[0]))
+        h.runner.run("true")
+    assert h.sleeps[:2] == [1.0, 2.0]
+
+
+def test_throttling_that_never_ends_fails_after_the_retries():
+    with Harness(retries=2) as h:
+        for attempt in range(3):
+            h.ssm.add_client_error("send_command", "ThrottlingException", "Rate exceeded")
+        with pytest.raises(ssm.SSMAPIError, match=r"SendCommand failed with ThrottlingException.*after 2 retries"):
+            h.runner.run("true")
+
+
+def test_a_5xx_on_send_command_is_not_repeated():
+    with Harness() as h:
+        h.ssm.add_client_error("send_command", "InternalServerError", "oops", http_status_code=500)
+        with pytest.raises(ssm.SSMAPIError, match="InternalServerError"):
+            h.runner.run("true")
+    assert h.sleeps == []
+
+
+def test_a_5xx_or_throttle_on_get_command_invocation_is_retried():
+    with Harness() as h:
+        h.expect_send("c-1")
+        h.expect_get_error("c-1", "InternalServerError", status=500)
+        h.expect_get_error("c-1", "ThrottlingException")
+        h.expect_get("c-1", stdout=frame_text(TOKENS[0]))
+        h.runner.run("true")
+
+
+def test_non_zero_exit_code_and_stderr_come_back():
+    with Harness() as h:
+        h.expect_send("c-1")
+        h.expect_get("c-1", stdout=frame_text(TOKENS[0], rc=2, out=b"partial\n", err=b"boom\n"), stderr="boom\n")
+        result = h.runner.run("false")
+    assert (result.rc, result.stdout, result.stderr) == (2, b"partial\n", b"boom\n")
+
+
+def test_a_wrapper_failure_without_header_is_an_error_with_its_stderr():
+    with Harness() as h:
+        h.expect_send("c-1")
+        h.expect_get("c-1", status="Failed", code=125, stderr="dayec-ssm: cannot create a temporary directory\n")
+        with pytest.raises(ssm.SSMError, match="cannot create a temporary directory"):
+            h.runner.run("true")
+
+
+def test_timed_out_and_undelivered_commands_fail_clearly():
+    with Harness() as h:
+        h.expect_send("c-1")
+        h.expect_get("c-1", status="TimedOut", code=137, details="ExecutionTimedOut")
+        with pytest.raises(ssm.SSMTimeoutError, match="command_timeout"):
+            h.runner.run("sleep 9999")
+    with Harness() as h:
+        h.expect_send("c-2")
+        h.expect_get("c-2", status="TimedOut", code=-1, details="DeliveryTimedOut")
+        with pytest.raises(ssm.SSMTimeoutError, match="agent online"):
+            h.runner.run("true")
+
+
+def test_a_command_past_its_deadline_is_cancelled():
+    with Harness(command_timeout=1, delivery_timeout=1, poll_max_interval=20.0) as h:
+        h.expect_send("c-1", timeout=30, execution="1")
+        for attempt in range(9):  # 0.5 s growing by 1.5x: the 9th poll is past 1 + 1 + 30 s
+            h.expect_get("c-1", status="InProgress")
+        h.ssm.add_response("cancel_command", {}, {"CommandId": cid("c-1"), "InstanceIds": [INSTANCE]})
+        with pytest.raises(ssm.SSMTimeoutError, match="cancelled"):
+            h.runner.run("sleep 9999")
+
+
+def test_truncated_output_without_a_bucket_is_never_accepted():
+    out = b"y" * 30000
+    with Harness() as h:
+        h.expect_send("c-1")
+        h.expect_get("c-1", stdout=frame_text(TOKENS[0], out=out, inline=out[:23000]))
+        with pytest.raises(ssm.SSMOutputError, match="set bucket_name"):
+            h.runner.run("yes")
+
+
+def test_truncated_output_is_read_from_the_bucket():
+    out = ("{\"result\": \"" + "z" * 30000 + "\"}").encode()
+    framed = frame_text(TOKENS[0], out=out, err=b"warn\n").encode()
+    out_key, err_key = ssm.output_keys(f"daylily-ssm/{INSTANCE}/output", cid("c-1"), INSTANCE)
+    with Harness(bucket=BUCKET) as h:
+        h.expect_send("c-1", output_s3=True)
+        h.expect_get("c-1", stdout=framed[:24000].decode(), stderr="warn\n")
+        h.s3.add_response("get_object", {"Body": StreamingBody(io.BytesIO(framed), len(framed))},
+                          {"Bucket": BUCKET, "Key": out_key})
+        h.s3.add_response("get_object", {"Body": StreamingBody(io.BytesIO(b"warn\n"), 5)},
+                          {"Bucket": BUCKET, "Key": err_key})
+        h.expect_output_cleanup("c-1")
+        result = h.runner.run("module")
+    assert (result.stdout, result.stderr, result.how) == (out, b"warn\n", "s3")
+
+
+def test_a_bucket_copy_that_does_not_match_either_is_an_error():
+    out = b"z" * 30000
+    framed = frame_text(TOKENS[0], out=out).encode()
+    out_key, err_key = ssm.output_keys(f"daylily-ssm/{INSTANCE}/output", cid("c-1"), INSTANCE)
+    with Harness(bucket=BUCKET) as h:
+        h.expect_send("c-1", output_s3=True)
+        h.expect_get("c-1", stdout=framed[:24000].decode())
+        h.s3.add_response("get_object", {"Body": StreamingBody(io.BytesIO(framed[:-1]), len(framed) - 1)},
+                          {"Bucket": BUCKET, "Key": out_key})
+        h.s3.add_client_error("get_object", "NoSuchKey", "missing", 404, expected_params={"Bucket": BUCKET, "Key": err_key})
+        h.expect_output_cleanup("c-1")
+        with pytest.raises(ssm.SSMOutputError, match="does not match"):
+            h.runner.run("module")
+
+
+def test_spooled_output_is_read_back_in_chunks():
+    out = os.urandom(30000).hex().encode()
+    out_b64 = base64.b64encode(gzip.compress(out)).decode()
+    err_b64 = base64.b64encode(gzip.compress(b"")).decode()
+    spool = "/tmp/dayec-ssm-out.AbC123"
+    text = out_b64 + err_b64
+    with Harness() as h:
+        h.expect_send("c-1")
+        h.expect_get("c-1", stdout=frame_text(TOKENS[0], out=out, spool=spool, ob=len(out_b64), eb=len(err_b64),
+                                              inline=b""))
+        offset = 0
+        number = 2
+        while offset < len(text):
+            chunk = text[offset:offset + ssm.READ_CHUNK]
+            h.expect_send(f"c-{number}", comment="read output")
+            h.expect_get(f"c-{number}", stdout=chunk)
+            offset += len(chunk)
+            number += 1
+        result = h.runner.run("big")
+    assert (result.stdout, result.how) == (out, "spool")
+    reads = h.scripts.values[1:]
+    assert all(script[0].startswith(f"dd if={spool} bs=1000 skip=") for script in reads)
+    assert reads[-1][0].endswith(f"rm -f {spool}\n")
+
+
+def test_put_file_inline_checks_the_remote_sha(tmp_path):
+    local = tmp_path / "f.txt"
+    local.write_bytes(TORTURE)
+    digest = hashlib.sha256(TORTURE).hexdigest().encode()
+    with Harness() as h:
+        h.expect_send("c-1", comment="put_file")
+        h.expect_get("c-1", stdout=frame_text(TOKENS[0], out=digest + b"\n"))
+        h.runner.put_file(str(local), "/home/ubuntu/it's here.txt")
+    script = h.scripts.value[0]
+    assert ssm.encode_payload(TORTURE)[:60] in script
+    assert base64.b64encode(ssm.put_file_command("/home/ubuntu/it's here.txt").encode()).decode()[:40] in script
+    with Harness() as h:
+        h.expect_send("c-1", comment="put_file")
+        h.expect_get("c-1", stdout=frame_text(TOKENS[0], out=b"0" * 64 + b"\n"))
+        with pytest.raises(ssm.SSMOutputError, match="sha256"):
+            h.runner.put_file(str(local), "/tmp/x")
+
+
+def test_put_file_above_the_limit_goes_through_the_bucket_with_sse(tmp_path):
+    local = tmp_path / "big.bin"
+    data = os.urandom(200000)
+    local.write_bytes(data)
+    key = f"daylily-ssm/{INSTANCE}/transfer/{TOKENS[0]}"
+    with Harness(bucket=BUCKET, sse_mode="aws:kms", sse_kms_key_id="alias/dayec") as h:
+        h.s3.add_response("put_object", {}, {"Bucket": BUCKET, "Key": key, "Body": ANY,
+                                             "ServerSideEncryption": "aws:kms", "SSEKMSKeyId": "alias/dayec"})
+        h.expect_send("c-1", output_s3=True, comment="put_file")
+        h.expect_get("c-1", stdout=frame_text(TOKENS[0], out=hashlib.sha256(data).hexdigest().encode()))
+        h.expect_output_cleanup("c-1", also=[key])  # the upload and the output go in one DeleteObjects
+        h.runner.put_file(str(local), "/home/ubuntu/big.bin")
+    script = h.scripts.value[0]
+    assert ssm.fits(script)
+    assert f"https://{BUCKET}.s3" in script or f"/{BUCKET}/" in script
+    assert "curl -fsS --retry 3" in script and "X-Amz-Signature" in script
+
+
+def test_put_file_above_the_limit_without_a_bucket_is_staged(tmp_path):
+    local = tmp_path / "big.bin"
+    data = os.urandom(100000)
+    local.write_bytes(data)
+    encoded = ssm.encode_payload(data)
+    size = ssm.stage_chunk_size(ssm.DOCUMENT_SIZE_LIMIT)
+    chunks = [encoded[i:i + size] for i in range(0, len(encoded), size)]
+    with Harness() as h:
+        total = 0
+        for number, chunk in enumerate(chunks):
+            total += len(base64.b64decode(chunk))
+            h.expect_send(f"s-{number}", comment="stage")
+            h.expect_get(f"s-{number}", stdout=f"{total}\n")
+        h.expect_send("c-1", comment="put_file")
+        h.expect_get("c-1", stdout=frame_text(TOKENS[0], out=hashlib.sha256(data).hexdigest().encode()))
+        h.runner.put_file(str(local), "/home/ubuntu/big.bin")
+    assert len(chunks) == 3
+    assert all(ssm.fits(script[0]) for script in h.scripts.values)
+    assert ssm.stage_expression(TOKENS[0]) in h.scripts.value[0]
+
+
+def test_a_large_module_payload_is_cached_once_then_one_send_command():
+    big = b"zip_data=" + base64.b64encode(os.urandom(90000)) + b"\n"
+    payload = b"#!/usr/bin/python\n" + big + b"params={}\n"
+    sha = hashlib.sha256(big).hexdigest()
+    encoded = ssm.encode_payload(big)
+    size = ssm.stage_chunk_size(ssm.DOCUMENT_SIZE_LIMIT)
+    chunks = [encoded[i:i + size] for i in range(0, len(encoded), size)]
+    with Harness() as h:
+        h.expect_send("c-1")
+        h.expect_get("c-1", stdout=f"@@DAYEC-SSM {TOKENS[0]} missing={sha}@@\n")
+        total = 0
+        for number, chunk in enumerate(chunks):
+            total += len(base64.b64decode(chunk))
+            last = number == len(chunks) - 1
+            h.expect_send(f"k-{number}", comment="cache")
+            h.expect_get(f"k-{number}", stdout=f"cached {sha}\n" if last else f"{total}\n")
+        h.expect_send("c-2")
+        h.expect_get("c-2", stdout=frame_text(TOKENS[2], out=b'{"ping": "pong"}'))
+        result = h.runner.run("/usr/bin/python", stdin=payload)
+    assert result.stdout == b'{"ping": "pong"}'
+    first, rerun = h.scripts.values[0][0], h.scripts.values[-1][0]
+    assert sha in first and big.decode()[9:100] not in first
+    assert ssm.fits(first) and ssm.fits(rerun)
+    # Next task with the same module: one SendCommand.
+    with Harness() as h:
+        h.expect_send("c-1")
+        h.expect_get("c-1", stdout=frame_text(TOKENS[0], out=b"ok"))
+        assert h.runner.run("/usr/bin/python", stdin=payload).stdout == b"ok"
+
+
+def test_fetch_returns_the_bytes_or_fails_with_the_node_error():
+    with Harness() as h:
+        h.expect_send("c-1", comment="fetch_file")
+        h.expect_get("c-1", stdout=frame_text(TOKENS[0], out=TORTURE))
+        assert h.runner.fetch("/home/ubuntu/t.txt") == TORTURE
+    with Harness() as h:
+        h.expect_send("c-1", comment="fetch_file")
+        h.expect_get("c-1", stdout=frame_text(TOKENS[0], rc=1, err=b"No such file\n"), stderr="No such file\n")
+        with pytest.raises(ssm.SSMCommandFailed, match="No such file"):
+            h.runner.fetch("/nope")
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"instance_id": "headnode"}, "not an EC2 instance id"),
+    ({"run_as": "bad user"}, "run_as"),
+    ({"command_timeout": 0}, "command_timeout"),
+    ({"retries": -1}, "retries"),
+    ({"max_command_size": 100}, "max_command_size"),
+])
+def test_bad_settings_are_rejected_before_any_call(settings, message):
+    options = dict(instance_id=INSTANCE)
+    options.update(settings)
+    with pytest.raises(ssm.SSMError, match=message):
+        ssm.SSMSettings(**options).validate()
