@@ -19,6 +19,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -311,6 +312,11 @@ class HeadnodeRegistry:
     def _lay_out(self, node):
         """Create the machine's home and point its /fsx at the file system's Lustre namespace."""
         node.home.mkdir(parents=True, exist_ok=True)
+        # Login shells (the connection runs `bash -l`) reset PATH; like a real headnode's profile, put the tools back.
+        profile = node.home / ".profile"
+        if not profile.exists():
+            profile.write_text(f'export PATH="{os.path.dirname(sys.executable)}:$HOME/.local/bin:$PATH"\n'
+                               f'export TMUX_TMPDIR="{node.root / "tmp"}"\n', encoding="utf-8")
         link = node.fsx_mount
         if link.exists() and not link.is_symlink():
             raise ValueError(f"{link} exists and is not a symlink; not replacing it")
@@ -503,8 +509,12 @@ def _orchestration_dir(invocation):
 
 
 def _environment(node):
-    return dict(os.environ, HOME=str(node.home), DAYEC_HEADNODE_ROOT=str(node.root),
-                DAYEC_FSX_MOUNT=str(node.fsx_mount))
+    """The headnode's environment: its own HOME, its own tmux server, and the sandbox's tools (snakemake) on PATH."""
+    tmux_dir = node.root / "tmp"
+    tmux_dir.mkdir(parents=True, exist_ok=True)
+    tools = os.path.dirname(sys.executable)
+    return dict(os.environ, HOME=str(node.home), DAYEC_HEADNODE_ROOT=str(node.root), DAYEC_FSX_MOUNT=str(node.fsx_mount),
+                TMUX_TMPDIR=str(tmux_dir), PATH=tools + os.pathsep + os.environ.get("PATH", ""))
 
 
 def _working_directory(node, requested):
