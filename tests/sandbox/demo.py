@@ -14,7 +14,11 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests"))
 WORK = REPO / ".build" / "demo"
+
+
+from sandbox.dayoa_repo import build_repository  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def banner(text):
@@ -68,6 +72,34 @@ def put_run_folder(environment, bucket, run_id):
     s3.put_object(Bucket=bucket, Key=f"{run_id}/SampleSheet.csv", Body=b"[Header]\nFileFormatVersion,2\n")
 
 
+def write_inventory(seed):
+    """The demo's inventory: the controller, and the sandbox headnode reached through the collection's SSM connection."""
+    path = WORK / "inventory.json"
+    headnode = {"ansible_connection": "daylily.ephemeral_cluster.ssm", "ansible_ssm_instance_id": seed["headnode_instance_id"],
+                "ansible_ssm_run_as": "", "ansible_ssm_poll_interval": 0.3, "ansible_python_interpreter": sys.executable}
+    local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+    path.write_text(json.dumps({"all": {"hosts": {"localhost": local, "headnode": headnode}}}), encoding="utf-8")
+    return path
+
+
+def write_sample_inputs(seed):
+    """Two tiny samples staged on the file system, and the samples.tsv/units.tsv that point at them."""
+    staged = Path(seed["fsx_mount"]) / "staging" / "remote_stage_demo"
+    staged.mkdir(parents=True, exist_ok=True)
+    reads = "@r1\nACGTACGTAC\n+\nIIIIIIIIII\n@r2\nGGGCCCAAAT\n+\nIIIIIIIIII\n"
+    samples = ["SAMPLEID\tSAMPLESOURCE\tSAMPLECLASS\tSAMPLE_TYPE"]
+    units = ["RUNID\tSAMPLEID\tEXPERIMENTID\tLANEID\tBARCODEID\tLIBPREP\tSEQ_VENDOR\tSEQ_PLATFORM\tILMN_R1_PATH\tILMN_R2_PATH"]
+    for sample in ("HG002", "HG003"):
+        for read in ("R1", "R2"):
+            (staged / f"{sample}_{read}.fastq").write_text(reads, encoding="utf-8")
+        samples.append(f"{sample}\tblood\tresearch\tWGS")
+        units.append(f"R0\t{sample}\tE1\t0\tBC{sample}\tPCR-FREE\tILMN\tNOVASEQ\t"
+                     f"{staged / (sample + '_R1.fastq')}\t{staged / (sample + '_R2.fastq')}")
+    (WORK / "samples.tsv").write_text("\n".join(samples) + "\n", encoding="utf-8")
+    (WORK / "units.tsv").write_text("\n".join(units) + "\n", encoding="utf-8")
+    return str(WORK / "samples.tsv"), str(WORK / "units.tsv")
+
+
 def main():
     banner("Starting the local AWS sandbox")
     process, sandbox_env = start_sandbox()
@@ -90,18 +122,26 @@ def main():
         common = ["-e", f"fsx_mount_point={seed['fsx_mount']}", "-e", "run_mount_poll_interval=1",
                   "-e", "export_poll_interval=1"]
 
+        inventory = write_inventory(seed)
+        common += ["-i", str(inventory)]
         banner(f"Mount the run folder s3://{runs_bucket}/{run_id}/ read-only (playbooks/mount_run.yml)")
         playbook("mount_run.yml", environment, *common, "-e", f"run_mount_s3_uri=s3://{runs_bucket}/{run_id}/")
 
-        export_args = ["-e", "export_executing_entity=demo", "-e", "export_analysis_id=run_qc",
-                       "-e", f"export_destination_s3_uri=s3://{analysis_bucket}/derived/demo/run_qc/",
-                       "-e", f"export_output_dir={WORK / 'exports'}", "-e", f"run_mount_id={run_id}"]
-        banner("Write an analysis directory on the headnode")
-        run([Path(sys.executable).with_name("ansible-playbook"), REPO / "tests/sandbox/demo_playbooks/write_analysis.yml",
-             "-e", f"@{WORK / 'seed.json'}", *common, *export_args], environment)
+        banner("Read the run folder on the headnode, over SSM Run Command")
+        run([Path(sys.executable).with_name("ansible-playbook"),
+             REPO / "tests/sandbox/demo_playbooks/read_run_folder.yml", "-e", f"@{WORK / 'seed.json'}", *common,
+             "-e", f"run_mount_id={run_id}"], environment)
 
-        banner("Export it to S3 through a temporary association, with a verified receipt (playbooks/export.yml)")
-        playbook("export.yml", environment, *common, *export_args)
+        banner("Launch DayOA 2.0.26 from the catalog in tmux on the headnode, wait, export on success (playbooks/launch.yml)")
+        samples, units = write_sample_inputs(seed)
+        launch = {"workflow_command_id": "ilmn_germline_wgs_align_qc", "workflow_executing_entity": "demo",
+                  "workflow_analysis_id": "wgs_demo", "workflow_samples_file": samples, "workflow_units_file": units,
+                  "workflow_repository_urls": {"daylily-omics-analysis": build_repository(WORK / "git")},
+                  "workflow_wait": True, "workflow_poll_interval": 1, "workflow_export_trigger": "on-success",
+                  "workflow_export_destination_s3_uri": f"s3://{analysis_bucket}/derived/demo/wgs_demo/",
+                  "workflow_export_output_dir": str(WORK / "exports"), "headnode_require_mountpoint": False,
+                  "headnode_ssm_poll_interval": 1}
+        playbook("launch.yml", environment, *common, "-e", json.dumps(launch))
 
         banner("Detach the run folder, keeping every file (playbooks/mount_run.yml, state absent)")
         playbook("mount_run.yml", environment, *common, "-e", f"run_mount_id={run_id}", "-e", "run_mount_state=absent")
