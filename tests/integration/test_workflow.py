@@ -96,7 +96,7 @@ def test_sample_analysis_runs_dayoa_in_tmux_and_exports_on_success(sandbox, aws,
     assert tag.stdout.strip() == "2.0.26"
     receipt = yaml.safe_load(next((tmp_path / "exports").rglob("fsx_export.yaml")).read_text())["fsx_export"]
     assert receipt["verified"] is True and receipt["status"] == "success"
-    launches = [e for e in sandbox.calls("SendCommand", service="ssm")]
+    launches = sandbox.calls("SendCommand", service="ssm")
     assert launches, "the headnode was reached over SSM Run Command"
 
 
