@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,6 +12,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 PLAYBOOKS = REPO / "tests" / "integration" / "playbooks"
 OPERATOR_PLAYBOOKS = REPO / "playbooks"
+# Read at import, before any test points TMPDIR elsewhere: ansible-playbook keeps its RPC socket there (short path).
+CONTROLLER_TMP = tempfile.gettempdir()
 
 
 @dataclass
@@ -76,6 +79,7 @@ def playbook_environment(env=None):
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_LOCALHOST_WARNING": "false",
         "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
+        "TMPDIR": CONTROLLER_TMP,
     })
     environment.update(env or {})
     return environment
