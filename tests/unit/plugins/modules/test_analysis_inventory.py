@@ -7,24 +7,17 @@ import hashlib
 import json
 import os
 
-import pytest
 
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import inventory
 from ansible_collections.daylily.ephemeral_cluster.plugins.modules import analysis_inventory
+from testlib.modules import execute_module
 
 UNICODE_NAME = "\u00e9chantillon \u6587\u4ef6 \U0001f9ec.txt"
 
 
 def run_module(capsys, args, check_mode=False):
     """Run analysis_inventory.main(); return (exit code, parsed JSON result)."""
-    args = dict(args)
-    if check_mode:
-        args["_ansible_check_mode"] = True
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exited:
-            analysis_inventory.main()
-    return exited.value.code, json.loads(capsys.readouterr().out)
+    return execute_module(capsys, analysis_inventory.main, args, check_mode=check_mode)
 
 
 def make_tree(root):

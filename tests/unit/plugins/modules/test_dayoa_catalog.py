@@ -6,15 +6,14 @@ written to a temporary file and passed as catalog_path.
 """
 
 import copy
-import json
 from pathlib import Path
 
 import pytest
 import yaml
 
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import catalog as cat
 from ansible_collections.daylily.ephemeral_cluster.plugins.modules import dayoa_catalog
+from testlib.modules import execute_module
 
 COLLECTION_ROOT = Path(__file__).resolve().parents[4]
 SHIPPED = COLLECTION_ROOT / "catalog" / cat.CATALOG_FILENAME
@@ -24,13 +23,7 @@ SHIPPED_IDS = ["ilmn_germline_wgs_align_qc", "ilmn_germline_wgs_sentieon_b37", "
 
 def run_module(capsys, args, check_mode=False):
     """Run dayoa_catalog.main(); return (exit code, parsed JSON result)."""
-    args = dict(args)
-    if check_mode:
-        args["_ansible_check_mode"] = True
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exited:
-            dayoa_catalog.main()
-    return exited.value.code, json.loads(capsys.readouterr().out)
+    return execute_module(capsys, dayoa_catalog.main, args, check_mode=check_mode)
 
 
 def shipped():

@@ -10,21 +10,15 @@ import base64
 import datetime
 import hashlib
 import io
-import json
 
-import boto3
 import pytest
 import yaml
 from botocore.response import StreamingBody
-from botocore.stub import Stubber
 
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.amazon.aws.plugins.module_utils import common as aws_common
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths, receipt
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import fsx_retry
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSModule
 from ansible_collections.daylily.ephemeral_cluster.plugins.modules import export_receipt
+from testlib.modules import execute_module, stubbed_module_client
 
 REGION = "us-west-2"
 CONNECTION = {"region": REGION, "access_key": "testing", "secret_key": "testing", "retry_delay": 0}
@@ -78,31 +72,13 @@ def clean_environment(monkeypatch):
 @pytest.fixture
 def s3(monkeypatch):
     """(stubber, calls): DaylilyAWSModule.client('s3', ...) returns the stubbed client; calls records the services."""
-    client = boto3.client("s3", region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing")
-    calls = []
-
-    def fake_client(self, service, retry_decorator=None, **extra):
-        calls.append(service)
-        assert retry_decorator is not None, "S3 clients must be created with a retry decorator"
-        return RetryingBotoClientWrapper(client, fsx_retry(delay=0))
-
-    monkeypatch.setattr(DaylilyAWSModule, "client", fake_client)
-    with Stubber(client) as stubber:
-        yield stubber, calls
-        stubber.assert_no_pending_responses()
+    with stubbed_module_client(monkeypatch, "s3") as stubbed:
+        yield stubbed
 
 
 def run_module(capsys, args, check_mode=False, diff=False):
     """Run export_receipt.main(); return (exit code, parsed JSON result)."""
-    args = dict(CONNECTION, **args)
-    if check_mode:
-        args["_ansible_check_mode"] = True
-    if diff:
-        args["_ansible_diff"] = True
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exited:
-            export_receipt.main()
-    return exited.value.code, json.loads(capsys.readouterr().out)
+    return execute_module(capsys, export_receipt.main, dict(CONNECTION, **args), check_mode=check_mode, diff=diff)
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -5,19 +5,13 @@ main() runs for real with patch_module_args; DaylilyAWSModule.client returns a r
 """
 
 import datetime
-import json
 import re
 
-import boto3
 import pytest
-from botocore.stub import Stubber
 
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.amazon.aws.plugins.module_utils import common as aws_common
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import fsx_retry
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSModule
 from ansible_collections.daylily.ephemeral_cluster.plugins.modules import fsx_data_repository_task_info
+from testlib.modules import execute_module, stubbed_module_client
 
 REGION = "us-west-2"
 FS_ID = "fs-0123456789abcdef0"
@@ -62,28 +56,12 @@ def clean_environment(monkeypatch):
 
 @pytest.fixture
 def fsx(monkeypatch):
-    client = boto3.client("fsx", region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing")
-    calls = []
-
-    def fake_client(self, service, retry_decorator=None, **extra):
-        calls.append(service)
-        assert retry_decorator is not None
-        return RetryingBotoClientWrapper(client, fsx_retry(delay=0))
-
-    monkeypatch.setattr(DaylilyAWSModule, "client", fake_client)
-    with Stubber(client) as stubber:
-        yield stubber, calls
-        stubber.assert_no_pending_responses()
+    with stubbed_module_client(monkeypatch, "fsx") as stubbed:
+        yield stubbed
 
 
 def run_module(capsys, args, check_mode=False):
-    args = dict(CONNECTION, **args)
-    if check_mode:
-        args["_ansible_check_mode"] = True
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exited:
-            fsx_data_repository_task_info.main()
-    return exited.value.code, json.loads(capsys.readouterr().out)
+    return execute_module(capsys, fsx_data_repository_task_info.main, dict(CONNECTION, **args), check_mode=check_mode)
 
 
 def test_lists_tasks_of_a_cluster_normalised(fsx, capsys):

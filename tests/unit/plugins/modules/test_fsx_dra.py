@@ -13,13 +13,13 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.amazon.aws.plugins.module_utils import common as aws_common
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import fsx_retry
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSModule
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.paths import client_request_token
 from ansible_collections.daylily.ephemeral_cluster.plugins.modules import fsx_dra
+from testlib.modules import execute_module
 
 REGION = "us-west-2"
 FS_ID = "fs-0123456789abcdef0"
@@ -140,15 +140,7 @@ def fsx(monkeypatch):
 
 def run_module(capsys, args, check_mode=False, diff=False):
     """Run fsx_dra.main(); return (exit code, parsed JSON result)."""
-    args = dict(CONNECTION, poll_interval=0.001, **args)
-    if check_mode:
-        args["_ansible_check_mode"] = True
-    if diff:
-        args["_ansible_diff"] = True
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exited:
-            fsx_dra.main()
-    return exited.value.code, json.loads(capsys.readouterr().out)
+    return execute_module(capsys, fsx_dra.main, dict(CONNECTION, poll_interval=0.001, **args), check_mode=check_mode, diff=diff)
 
 
 def present(**extra):

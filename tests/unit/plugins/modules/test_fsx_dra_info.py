@@ -10,18 +10,16 @@ import datetime
 import json
 from pathlib import Path
 
-import boto3
 import pytest
-from botocore.stub import Stubber
 
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.amazon.aws.plugins.module_utils import botocore as aws_botocore
 from ansible_collections.amazon.aws.plugins.module_utils import common as aws_common
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import modules as daylily_modules
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import FSX_RETRIES, fsx_retry
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import FSX_RETRIES
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSModule
 from ansible_collections.daylily.ephemeral_cluster.plugins.modules import fsx_dra_info
+from testlib.modules import execute_module, stubbed_module_client
 
 REGION = "us-west-2"
 FS_ID = "fs-0123456789abcdef0"
@@ -74,29 +72,13 @@ def clean_environment(monkeypatch):
 @pytest.fixture
 def fsx(monkeypatch):
     """(stubber, calls): DaylilyAWSModule.client('fsx', ...) returns the stubbed client; calls records the services."""
-    client = boto3.client("fsx", region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing")
-    calls = []
-
-    def fake_client(self, service, retry_decorator=None, **extra):
-        calls.append(service)
-        assert retry_decorator is not None, "FSx clients must be created with a retry decorator"
-        return RetryingBotoClientWrapper(client, fsx_retry(delay=0))
-
-    monkeypatch.setattr(DaylilyAWSModule, "client", fake_client)
-    with Stubber(client) as stubber:
-        yield stubber, calls
-        stubber.assert_no_pending_responses()
+    with stubbed_module_client(monkeypatch, "fsx") as stubbed:
+        yield stubbed
 
 
 def run_module(capsys, args, check_mode=False):
     """Run fsx_dra_info.main(); return (exit code, parsed JSON result)."""
-    args = dict(CONNECTION, **args)
-    if check_mode:
-        args["_ansible_check_mode"] = True
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exited:
-            fsx_dra_info.main()
-    return exited.value.code, json.loads(capsys.readouterr().out)
+    return execute_module(capsys, fsx_dra_info.main, dict(CONNECTION, **args), check_mode=check_mode)
 
 
 # ----------------------------------------------------------------------------------------------------------------

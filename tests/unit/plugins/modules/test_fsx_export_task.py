@@ -7,20 +7,14 @@ Time is a fake clock, so waits and timeouts are exact and instant.
 """
 
 import datetime
-import json
 import re
 
-import boto3
 import pytest
-from botocore.stub import Stubber
 
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.amazon.aws.plugins.module_utils import common as aws_common
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import fsx_retry
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSModule
 from ansible_collections.daylily.ephemeral_cluster.plugins.modules import fsx_export_task
+from testlib.modules import execute_module, stubbed_module_client
 
 REGION = "us-west-2"
 FS_ID = "fs-0123456789abcdef0"
@@ -103,30 +97,12 @@ def clock(monkeypatch):
 @pytest.fixture
 def fsx(monkeypatch, clock):
     """(stubber, calls): the module's FSx client is a Stubber-validated botocore client; calls lists clients made."""
-    client = boto3.client("fsx", region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing")
-    calls = []
-
-    def fake_client(self, service, retry_decorator=None, **extra):
-        calls.append(service)
-        assert retry_decorator is not None
-        return RetryingBotoClientWrapper(client, fsx_retry(delay=0))
-
-    monkeypatch.setattr(DaylilyAWSModule, "client", fake_client)
-    with Stubber(client) as stubber:
-        yield stubber, calls
-        stubber.assert_no_pending_responses()
+    with stubbed_module_client(monkeypatch, "fsx") as stubbed:
+        yield stubbed
 
 
 def run_module(capsys, args, check_mode=False, diff=False):
-    args = dict(CONNECTION, **args)
-    if check_mode:
-        args["_ansible_check_mode"] = True
-    if diff:
-        args["_ansible_diff"] = True
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exited:
-            fsx_export_task.main()
-    return exited.value.code, json.loads(capsys.readouterr().out)
+    return execute_module(capsys, fsx_export_task.main, dict(CONNECTION, **args), check_mode=check_mode, diff=diff)
 
 
 def expect_setup(stubber, existing=(), associations=(REFERENCES, association())):

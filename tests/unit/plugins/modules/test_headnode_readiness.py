@@ -3,12 +3,11 @@
 Invariant guarded (reference/dayec_domain.md §12): 17, headnode readiness is checked before every launch.
 """
 
-import json
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.daylily.ephemeral_cluster.plugins.modules import headnode_readiness
+from testlib.modules import execute_module
 
 
 @pytest.fixture
@@ -30,12 +29,7 @@ def node(tmp_path, monkeypatch):
 
 
 def run_module(capsys, args, check_mode=False):
-    if check_mode:
-        args = dict(args, _ansible_check_mode=True)
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exited:
-            headnode_readiness.main()
-    return exited.value.code, json.loads(capsys.readouterr().out)
+    return execute_module(capsys, headnode_readiness.main, args, check_mode=check_mode)
 
 
 def base_args(node, **extra):

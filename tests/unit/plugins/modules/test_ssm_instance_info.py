@@ -6,18 +6,17 @@ validated against the API model), wrapped the way amazon.aws wraps them.
 """
 
 import datetime
-import json
 
 import boto3
 import pytest
 from botocore.stub import Stubber
 
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.amazon.aws.plugins.module_utils import common as aws_common
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import fsx_retry
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSModule
 from ansible_collections.daylily.ephemeral_cluster.plugins.modules import ssm_instance_info
+from testlib.modules import execute_module
 
 REGION = "us-west-2"
 HEADNODE = "i-0123456789abcdef0"
@@ -88,13 +87,7 @@ def stubs(monkeypatch):
 
 
 def run_module(capsys, args, check_mode=False):
-    args = dict(CONNECTION, **args)
-    if check_mode:
-        args["_ansible_check_mode"] = True
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exited:
-            ssm_instance_info.main()
-    return exited.value.code, json.loads(capsys.readouterr().out)
+    return execute_module(capsys, ssm_instance_info.main, dict(CONNECTION, **args), check_mode=check_mode)
 
 
 def test_instance_ids_are_described_and_snake_cased(stubs, capsys):

@@ -1,0 +1,45 @@
+"""Drive a module's main() in-process, and give modules a Stubber-validated botocore client."""
+
+import contextlib
+import json
+
+import boto3
+import pytest
+from ansible.module_utils.testing import patch_module_args
+from botocore.stub import Stubber
+
+from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import fsx_retry
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSModule
+
+REGION = "us-west-2"
+
+
+def execute_module(capsys, main, args, check_mode=False, diff=False):
+    """Run `main()` with `args`; return (exit code, parsed JSON result)."""
+    args = dict(args)
+    if check_mode:
+        args["_ansible_check_mode"] = True
+    if diff:
+        args["_ansible_diff"] = True
+    with patch_module_args(args):
+        with pytest.raises(SystemExit) as exited:
+            main()
+    return exited.value.code, json.loads(capsys.readouterr().out)
+
+
+@contextlib.contextmanager
+def stubbed_module_client(monkeypatch, service, region=REGION):
+    """DaylilyAWSModule.client(service) returns one Stubber-validated client; yields (stubber, services asked for)."""
+    client = boto3.client(service, region_name=region, aws_access_key_id="testing", aws_secret_access_key="testing")
+    calls = []
+
+    def fake_client(self, name, retry_decorator=None, **extra):  # pylint: disable=unused-argument
+        calls.append(name)
+        assert retry_decorator is not None, f"{name} clients must be created with a retry decorator"
+        return RetryingBotoClientWrapper(client, fsx_retry(delay=0))
+
+    monkeypatch.setattr(DaylilyAWSModule, "client", fake_client)
+    with Stubber(client) as stubber:
+        yield stubber, calls
+        stubber.assert_no_pending_responses()
