@@ -27,6 +27,7 @@ except ImportError:
     pass  # Handled by AnsibleAWSModule
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import paginated_query_with_retries
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
@@ -394,28 +395,12 @@ def build_filters(filters, allowed=None):
 
 
 def normalize_file_system_path(path, mount_point=DEFAULT_MOUNT_POINT):
-    """The FSx API form of a file system path: absolute, one leading and one trailing slash.
+    """The FSx API form of a file system path (the collection's one rule: ``paths.to_api_path``).
 
-    The rule: the FSx API never sees the headnode mount point. A path that is the mount point itself or starts
-    with ``<mount_point>/`` is read as the headnode form and the mount point is stripped:
-    ``/fsx/analysis_results/a/b`` → ``/analysis_results/a/b/``, ``/fsx`` → ``/``. Anything else is already the API
-    form: ``/references`` → ``/references/``; ``/fsxdata/`` stays ``/fsxdata/``. ``mount_point=None`` disables the
-    stripping. Relative paths, empty segments (``//``) and ``.``/``..`` segments raise ValueError.
+    ``/fsx/analysis_results/a/b`` (headnode form) → ``/analysis_results/a/b/``; ``/references`` → ``/references/``.
+    Raises ValueError (``paths.PathRuleError``) for relative paths, ``//``, ``.`` or ``..`` segments.
     """
-    if not isinstance(path, str) or not path:
-        raise ValueError("file_system_path must be a non-empty absolute path such as /analysis_results/entity/id/")
-    if not path.startswith("/"):
-        raise ValueError(f"file_system_path {path!r} must be absolute (start with /), e.g. /references/")
-    trimmed = path[:-1] if len(path) > 1 and path.endswith("/") else path
-    segments = trimmed.split("/")[1:] if trimmed != "/" else []
-    if "//" in path or any(segment in ("", ".", "..") for segment in segments):
-        raise ValueError(f"file_system_path {path!r} must not contain empty ('//'), '.' or '..' segments")
-    if mount_point:
-        mount = mount_point.rstrip("/")
-        mount_segments = mount.split("/")[1:] if mount else []
-        if mount_segments and segments[: len(mount_segments)] == mount_segments:
-            segments = segments[len(mount_segments):]
-    return "/" + "".join(segment + "/" for segment in segments)
+    return paths.to_api_path(path, mount_point=mount_point or DEFAULT_MOUNT_POINT, field="file_system_path")
 
 
 def _path_key(path):

@@ -257,7 +257,7 @@ def test_bad_path_fails_before_any_aws_call(fsx, capsys):
     rc, result = run_module(capsys, {"file_system_id": FS_ID, "file_system_path": "analysis_results/../x"})
 
     assert rc == 1
-    assert "must be absolute" in result["msg"]
+    assert "is not absolute" in result["msg"]
 
 
 def test_unknown_lifecycle_is_refused(fsx, capsys):
