@@ -15,7 +15,6 @@ import pytest
 import yaml
 from botocore.response import StreamingBody
 
-from ansible_collections.amazon.aws.plugins.module_utils import common as aws_common
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths, receipt
 from ansible_collections.daylily.ephemeral_cluster.plugins.modules import export_receipt
 from testlib.modules import execute_module, stubbed_module_client
@@ -57,16 +56,6 @@ def s3_object(key, size):
 
 def body(data):
     return StreamingBody(io.BytesIO(data), len(data))
-
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch):
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_URL", "AWS_ACCESS_KEY_ID",
-                 "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(name, raising=False)
-    saved = dict(aws_common.get_collection_info())
-    yield
-    aws_common.set_collection_info(saved["name"], saved["version"])
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import re
 
 import pytest
 
-from ansible_collections.amazon.aws.plugins.module_utils import common as aws_common
 from ansible_collections.daylily.ephemeral_cluster.plugins.modules import fsx_data_repository_task_info
 from testlib.modules import execute_module, stubbed_module_client
 
@@ -43,15 +42,6 @@ def task(n, lifecycle="SUCCEEDED", paths=("analysis_results/e1/a1",), kind="EXPO
     if failure:
         item["FailureDetails"] = {"Message": failure}
     return item
-
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch):
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.delenv(name, raising=False)
-    saved = dict(aws_common.get_collection_info())
-    yield
-    aws_common.set_collection_info(saved["name"], saved["version"])
 
 
 @pytest.fixture

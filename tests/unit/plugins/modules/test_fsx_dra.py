@@ -13,7 +13,6 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from ansible_collections.amazon.aws.plugins.module_utils import common as aws_common
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import fsx_retry
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSModule
@@ -112,15 +111,6 @@ class Fsx:
             DELETE, {"AssociationId": association_id, "Lifecycle": "DELETING", "DeleteDataInFileSystem": delete_data},
             {"AssociationId": association_id, "DeleteDataInFileSystem": delete_data,
              "ClientRequestToken": client_request_token("dra-delete", {"association_id": association_id})})
-
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch):
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.delenv(name, raising=False)
-    saved = dict(aws_common.get_collection_info())
-    yield
-    aws_common.set_collection_info(saved["name"], saved["version"])
 
 
 @pytest.fixture

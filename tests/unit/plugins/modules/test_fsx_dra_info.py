@@ -14,7 +14,6 @@ import pytest
 
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.amazon.aws.plugins.module_utils import botocore as aws_botocore
-from ansible_collections.amazon.aws.plugins.module_utils import common as aws_common
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import modules as daylily_modules
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import FSX_RETRIES
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSModule
@@ -58,15 +57,6 @@ def file_system(fs_id, cluster):
         "CreationTime": CREATED,
         "Tags": [{"Key": "parallelcluster:cluster-name", "Value": cluster}],
     }
-
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch):
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.delenv(name, raising=False)
-    saved = dict(aws_common.get_collection_info())
-    yield
-    aws_common.set_collection_info(saved["name"], saved["version"])  # DaylilyAWSModule sets it process-wide
 
 
 @pytest.fixture
