@@ -7,16 +7,9 @@ from pathlib import Path
 
 import boto3
 
+from sandbox.server import read_env_file
+
 REPO = Path(__file__).resolve().parents[2]
-
-
-def read_env_file(path):
-    values = {}
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        if line.startswith("export "):
-            key, value = line[len("export "):].split("=", 1)
-            values[key] = value
-    return values
 
 
 def process_alive(pid):

@@ -19,6 +19,7 @@ WORK = REPO / ".build" / "demo"
 
 
 from sandbox.dayoa_repo import build_repository  # noqa: E402  pylint: disable=wrong-import-position
+from sandbox.server import read_env_file  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def banner(text):
@@ -40,12 +41,7 @@ def start_sandbox():
         if process.poll() is not None or time.monotonic() > deadline:
             raise SystemExit(f"sandbox did not start; see {WORK / 'sandbox.log'}")
         time.sleep(0.1)
-    environment = {}
-    for line in env_file.read_text(encoding="utf-8").splitlines():
-        if line.startswith("export "):
-            key, value = line[len("export "):].split("=", 1)
-            environment[key] = value
-    return process, environment
+    return process, read_env_file(env_file)
 
 
 def run(command, environment, **kwargs):

@@ -81,6 +81,16 @@ def write_env_file(path, environment):
     Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def read_env_file(path):
+    """The variables write_env_file exported (for clients that start the sandbox as a process)."""
+    values = {}
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if line.startswith("export "):
+            key, value = line[len("export "):].split("=", 1)
+            values[key] = value
+    return values
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Run the daylily.ephemeral_cluster AWS sandbox on 127.0.0.1.")
     parser.add_argument("--port", type=int, default=0, help="TCP port (0: any free port)")
