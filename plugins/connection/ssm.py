@@ -233,6 +233,20 @@ options:
     default: 65536
     vars:
       - name: ansible_ssm_max_command_size
+  defer_housekeeping:
+    description:
+      - Answer Ansible's own housekeeping commands without a round trip and carry what they change in the next
+        command. C(echo ~) is answered from the home directory every earlier command reported; the C(mkdir) of the
+        task's remote temporary directory, files transferred into it (through O(bucket_name), or inline up to 16 KiB
+        compressed) and a C(chmod) of them run first thing in the next command; removing a temporary directory that
+        was never needed costs nothing.
+      - With it, C(copy) and C(template) take 3 commands (stat, transfer and module together, cleanup) instead of 7.
+      - A queued step that fails stops the command that carries it, which then reports exit code 125 and a message
+        naming the step. Commands are never reordered; anything not recognised exactly runs as sent.
+    type: boolean
+    default: true
+    vars:
+      - name: ansible_ssm_defer_housekeeping
   pipelining:
     description:
       - Send the module inside the command (one C(SendCommand) per module task) instead of uploading it first.
@@ -301,6 +315,7 @@ except ImportError:
     HAS_BOTO3 = False
 
 from ansible import __version__ as ANSIBLE_VERSION
+from ansible import constants as C
 from ansible.errors import AnsibleConnectionFailure, AnsibleError, AnsibleFileNotFound
 from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
 from ansible.plugins.connection import ConnectionBase, ensure_connect
@@ -353,6 +368,7 @@ class Connection(ConnectionBase):
             retries=self.get_option("retries"),
             retry_delay=self.get_option("retry_delay"),
             max_command_size=self.get_option("max_command_size"),
+            defer_housekeeping=self.get_option("defer_housekeeping"),
         )
 
     def _session(self):
@@ -401,10 +417,35 @@ class Connection(ConnectionBase):
                                   self.get_option("bucket_endpoint_url") or self.get_option("endpoint_url"))
             self._instance_id = settings.instance_id
             self._runner = SSMCommandRunner(ssm, settings, s3=s3, log=self._log)
+            self._runner.home = self._remembered_home(settings)
             self._log(f"SSM Run Command to {settings.instance_id} in {session.region_name} as "
                       f"{settings.run_as or 'the agent user'}")
         self._connected = True
         return self
+
+    @staticmethod
+    def _home_file(settings):
+        """Where this playbook run remembers run_as's home on the instance: the controller's per-run private
+        directory (C.DEFAULT_LOCAL_TMP, shared by the run's task workers and removed when the run ends)."""
+        user = settings.run_as or "-agent-"
+        return os.path.join(C.DEFAULT_LOCAL_TMP, f"dayec-ssm-home-{settings.instance_id}-{user}")
+
+    def _remembered_home(self, settings):
+        try:
+            with open(self._home_file(settings), encoding="utf-8") as handle:
+                return handle.read()
+        except OSError:
+            return ""
+
+    def _remember_home(self):
+        runner = self._runner
+        if runner is None or not runner.home or runner.home == self._remembered_home(runner.settings):
+            return
+        try:
+            with open(self._home_file(runner.settings), "w", encoding="utf-8") as handle:
+                handle.write(runner.home)
+        except OSError as exc:
+            self._log(f"cannot remember the home directory: {exc}")
 
     def _log(self, message):
         display.vvv(f"SSM: {message}", host=self._instance_id)
@@ -424,8 +465,9 @@ class Connection(ConnectionBase):
         super().exec_command(cmd, in_data=in_data, sudoable=sudoable)
         display.vvv(f"SSM EXEC {to_text(cmd)}{' (with %d bytes of stdin)' % len(in_data) if in_data else ''}",
                     host=self._instance_id)
-        result = self._guard(self._runner.run, to_bytes(cmd, errors="surrogate_or_strict"),
+        result = self._guard(self._runner.execute, to_bytes(cmd, errors="surrogate_or_strict"),
                              stdin=to_bytes(in_data) if in_data is not None else None)
+        self._remember_home()
         return result.rc, result.stdout, result.stderr
 
     @ensure_connect
@@ -456,5 +498,16 @@ class Connection(ConnectionBase):
         self.close()
 
     def close(self):
-        self._runner = None
+        """Run what is still queued (normally nothing: the task's commands carried it), then forget the clients."""
+        runner, self._runner = self._runner, None
         self._connected = False
+        if runner is None:
+            return
+        try:
+            result = runner.flush()
+        except SSMError as exc:
+            display.warning(f"ssm ({self._instance_id}): queued housekeeping did not run: {exc}")
+            return
+        if result is not None and result.rc != 0:
+            display.warning(f"ssm ({self._instance_id}): queued housekeeping failed: "
+                            f"{to_text(result.stderr, errors='surrogate_or_replace').strip()}")

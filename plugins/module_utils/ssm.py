@@ -50,6 +50,13 @@ import shlex
 import time
 import uuid
 
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.ssm_housekeeping import (
+    STEP_FAILED_RC,
+    HousekeepingQueue,
+    prelude_script,
+    recognize,
+)
+
 try:
     import botocore.exceptions
 except ImportError:  # the connection plugin reports the missing SDK
@@ -77,6 +84,9 @@ RETRY_CAP = 20.0  # seconds; the longest single back-off
 WAIT_GRACE = 30.0  # seconds past delivery + execution timeout before the controller gives up
 PRESIGN_MARGIN = 300  # seconds a presigned URL outlives the delivery timeout
 COMMENT_LIMIT = 100  # SendCommand Comment
+# A file Ansible transfers into its temporary directory waits for the next command (see ssm_housekeeping) inline
+# when its gzip + base64 form is at most this long; larger ones go through the bucket, or are sent at once.
+DEFERRED_INLINE_LIMIT = 16 * 1024
 
 DEFAULT_RUN_AS = "ubuntu"
 DEFAULT_BUCKET_PREFIX = "daylily-ssm/"
@@ -106,7 +116,8 @@ _MISSING = re.compile(rb"@@DAYEC-SSM (?P<token>[0-9a-f]{32}) missing=(?P<shas>[0
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _HEADER = re.compile(
     rb"@@DAYEC-SSM (?P<token>[0-9a-f]{32}) rc=(?P<rc>-?[0-9]+) out=(?P<ol>[0-9]+):(?P<os>[0-9a-f]{64}) "
-    rb"err=(?P<el>[0-9]+):(?P<es>[0-9a-f]{64}) spool=(?P<spool>\S+) ob=(?P<ob>[0-9]+) eb=(?P<eb>[0-9]+)@@\n"
+    rb"err=(?P<el>[0-9]+):(?P<es>[0-9a-f]{64}) spool=(?P<spool>\S+) ob=(?P<ob>[0-9]+) eb=(?P<eb>[0-9]+)"
+    rb"(?: home=(?P<home>[A-Za-z0-9+/=]*))?@@\n"
 )
 B64_LINE = 76
 # Lines of standard input at least this long are kept in a content-addressed cache on the node, so they travel once:
@@ -117,6 +128,8 @@ CACHE_DIR = '"${TMPDIR:-/tmp}/dayec-ssm-cache-$(id -u)"'
 CACHE_MAX_AGE_DAYS = 7
 CMD_ERROR = 'fail "cannot decode the command"'
 STDIN_ERROR = 'fail "cannot decode the standard input"'
+PRELUDE_ERROR = 'fail "cannot decode the deferred housekeeping"'
+_FILE_NAME = re.compile(r"^f[0-9]{1,6}$")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -247,19 +260,42 @@ def _pieces_block(delimiter, token, pieces):
     return "".join(lines)
 
 
+def _download_block(url, target, what):
+    """Shell lines that fetch a presigned S3 URL into ``target`` (a shell word), failing the wrapper clearly."""
+    url = shlex.quote(url)
+    return ("if command -v curl >/dev/null 2>&1; then\n"
+            f"  curl -fsS --retry 3 -o {target} {url}\n"
+            "else\n"
+            "  python3 -c 'import sys, urllib.request; urllib.request.urlretrieve(sys.argv[1], sys.argv[2])' "
+            f"{url} {target}\n"
+            f'fi || fail "cannot download {what} from S3 (the node needs curl or python3 and '
+            'network access to S3)"\n')
+
+
+def _prelude_block(delimiter, prelude, prelude_files):
+    """Deferred housekeeping (see ssm_housekeeping): its files land in the work directory, its script in $d/pre."""
+    if not prelude:
+        return ""
+    lines = []
+    for name, kind, value in prelude_files:
+        if not _FILE_NAME.match(name) or kind not in ("b64", "url"):
+            raise ValueError(f"bad prelude file {name!r} ({kind!r})")
+        if kind == "url":
+            lines.append(_download_block(value, f'"$d/{name}"', f"the deferred file {name}"))
+        else:
+            lines.append(f'base64 -d > "$d/{name}.gz" {_heredoc(delimiter, value, PRELUDE_ERROR)}\n'
+                         f'gzip -dc < "$d/{name}.gz" > "$d/{name}" || {PRELUDE_ERROR}\n')
+    encoded = base64.b64encode(prelude.encode("utf-8", "surrogateescape")).decode("ascii")
+    lines.append(f'base64 -d > "$d/pre" {_heredoc(delimiter, encoded, PRELUDE_ERROR)}\n')
+    return "".join(lines)
+
+
 def _stdin_block(delimiter, stdin_b64, stdin_url, stdin_stage):
     if stdin_b64 is not None:
         return (f'base64 -d > "$d/in.gz" {_heredoc(delimiter, stdin_b64, STDIN_ERROR)}\n'
                 'gzip -dc < "$d/in.gz" > "$d/in" || fail "cannot decode the standard input"\n')
     if stdin_url is not None:
-        url = shlex.quote(stdin_url)
-        return ("if command -v curl >/dev/null 2>&1; then\n"
-                f'  curl -fsS --retry 3 -o "$d/in" {url}\n'
-                "else\n"
-                "  python3 -c 'import sys, urllib.request; urllib.request.urlretrieve(sys.argv[1], sys.argv[2])' "
-                f'{url} "$d/in"\n'
-                'fi || fail "cannot download the standard input from S3 (the node needs curl or python3 and '
-                'network access to S3)"\n')
+        return _download_block(stdin_url, '"$d/in"', "the standard input")
     if stdin_stage is not None:
         return (f'gzip -dc < {stdin_stage}/in.gz > "$d/in" || fail "cannot read the staged standard input"\n'
                 f"rm -rf {stdin_stage}\n")
@@ -287,13 +323,17 @@ fi
 
 
 def build_wrapper(command, token, run_as=DEFAULT_RUN_AS, stdin_b64=None, stdin_url=None, stdin_stage=None,
-                  stdin_pieces=None, spool=True, out_budget=INLINE_STDOUT_BUDGET, err_budget=INLINE_STDERR_BUDGET):
+                  stdin_pieces=None, spool=True, out_budget=INLINE_STDOUT_BUDGET, err_budget=INLINE_STDERR_BUDGET,
+                  prelude=None, prelude_files=()):
     """The AWS-RunShellScript script that runs ``command`` (bytes or str) and frames its output.
 
     At most one standard input source: ``stdin_b64`` (from :func:`encode_payload`), ``stdin_url`` (presigned S3
     GET), ``stdin_stage`` (from :func:`stage_expression`) or ``stdin_pieces`` (("inline", encode_payload(bytes)) and
     ("cached", sha256) items). ``spool``: keep output above the budgets on the node (no bucket configured) instead
-    of printing it whole (a bucket receives the full output through OutputS3BucketName).
+    of printing it whole (a bucket receives the full output through OutputS3BucketName). ``prelude``: a bash script
+    (``ssm_housekeeping.prelude_script``) run as ``run_as`` before the command, with ``prelude_files``
+    ((name, "b64", encode_payload(bytes)) or (name, "url", presigned GET)) in its work directory; if it fails the
+    command does not run and the frame reports exit code 125 with its stderr.
     """
     if not _TOKEN.match(token):
         raise ValueError(f"token {token!r} is not 32 hex digits")
@@ -318,8 +358,11 @@ def build_wrapper(command, token, run_as=DEFAULT_RUN_AS, stdin_b64=None, stdin_u
         f'base64 -d > "$d/cmd" {_heredoc(delimiter, base64.b64encode(command).decode("ascii"), CMD_ERROR)}\n',
         _pieces_block(delimiter, token, stdin_pieces) if stdin_pieces is not None else
         _stdin_block(delimiter, stdin_b64, stdin_url, stdin_stage),
+        _prelude_block(delimiter, prelude, prelude_files),
         f"cat > \"$d/run\" <<'{delimiter}'\n",
         'cd "$HOME" 2>/dev/null || :\n',
+        "printf '%s' \"$HOME\" | base64 -w0 > \"$1/home\" 2>/dev/null\n",
+        f'[ ! -f "$1/pre" ] || bash "$1/pre" "$1" > /dev/null 2> "$1/err" || {{ echo {STEP_FAILED_RC} > "$1/rc"; exit 0; }}\n',
         'bash "$1/cmd" < "$1/in" > "$1/out" 2> "$1/err"\n',
         'echo $? > "$1/rc"\n',
         f"{delimiter}\n",
@@ -330,8 +373,9 @@ def build_wrapper(command, token, run_as=DEFAULT_RUN_AS, stdin_b64=None, stdin_u
         'os=$(sha256sum < "$d/out" | cut -c1-64); es=$(sha256sum < "$d/err" | cut -c1-64)\n',
         "sp=-; ob=0; eb=0\n",
         _SPOOL_BLOCK % {"out_budget": out_budget, "err_budget": err_budget} if spool else "",
-        f"printf '@@DAYEC-SSM %s rc=%s out=%s:%s err=%s:%s spool=%s ob=%s eb=%s@@\\n' {token} "
-        '"$rc" "$ol" "$os" "$el" "$es" "$sp" "$ob" "$eb"\n',
+        'h=$(cat "$d/home" 2>/dev/null)\n',
+        f"printf '@@DAYEC-SSM %s rc=%s out=%s:%s err=%s:%s spool=%s ob=%s eb=%s home=%s@@\\n' {token} "
+        '"$rc" "$ol" "$os" "$el" "$es" "$sp" "$ob" "$eb" "$h"\n',
         'if [ "$sp" = - ]; then cat "$d/out"; cat "$d/err" >&2; fi\n',
         "exit 0\n",
     ))
@@ -359,6 +403,7 @@ class Frame:
     spool_out_chars: int
     spool_err_chars: int
     inline: bytes
+    home: str = ""  # $HOME of the user the command ran as, when the node reported it
 
     @property
     def spooled(self):
@@ -380,9 +425,13 @@ def parse_frame(output, token):
     spool = match.group("spool").decode()
     if spool != "-" and not _SPOOL_PATH.match(spool):
         return None
+    try:
+        home = base64.b64decode(match.group("home") or b"", validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        home = ""
     return Frame(int(match.group("rc")), int(match.group("ol")), match.group("os").decode(), int(match.group("el")),
                  match.group("es").decode(), spool, int(match.group("ob")), int(match.group("eb")),
-                 output[match.end():])
+                 output[match.end():], home)
 
 
 def parse_missing(output, token):
@@ -515,6 +564,7 @@ class SSMSettings:
     retries: int = 10
     retry_delay: float = 1.0
     max_command_size: int = DOCUMENT_SIZE_LIMIT
+    defer_housekeeping: bool = True
 
     def validate(self):
         """Reject bad settings before any AWS call."""
@@ -567,6 +617,11 @@ class SSMCommandRunner:
         self.sleep, self.clock, self.jitter = sleep, clock, jitter
         self.token_factory = token_factory or new_token
         self.sent = []  # (purpose, command id) of every SendCommand, for logs and tests
+        self.home = ""  # $HOME of run_as on the node, from the latest frame (answers Ansible's "echo ~")
+        self.queue = HousekeepingQueue()
+        self.queued_files = {}  # prelude file name -> (kind, value, S3 key to delete or None)
+        self.files_queued = 0
+        self.answered = []  # housekeeping commands answered without a SendCommand, for logs and tests
 
     # -- AWS calls ---------------------------------------------------------------------------------------------
     def _call(self, operation, method, repeatable, **params):
@@ -785,22 +840,28 @@ class SSMCommandRunner:
 
         One SendCommand when everything fits, or when large lines of standard input are already cached on the node;
         a first use of a cached piece costs one more (the script reports it missing and runs nothing) plus the
-        commands that cache it.
+        commands that cache it. Queued housekeeping (see :meth:`execute`) runs first, in the same SendCommand.
         """
         settings = self.settings
         if stdin is None and stdin_path is not None and \
                 os.path.getsize(stdin_path) <= INLINE_CANDIDATE_RATIO * settings.max_command_size:
             with open(stdin_path, "rb") as handle:
                 stdin, stdin_path = handle.read(), None
+        return self._run_with(command, stdin, purpose, stdin_path, self._take_prelude(command))
+
+    def _run_with(self, command, stdin, purpose, stdin_path, prelude):
+        settings = self.settings
         filled = False
         while True:
             token = self.token_factory()
-            source, cleanup_key, cached = self._stdin_source(command, token, stdin, stdin_path)
-            script = build_wrapper(command, token, settings.run_as, spool=not settings.bucket, **source)
+            source, cleanup_key, cached = self._stdin_source(command, token, stdin, stdin_path, prelude)
+            script = build_wrapper(command, token, settings.run_as, spool=not settings.bucket, **source, **prelude)
             if not fits(script, settings.max_command_size):
+                self._release_files()
                 raise SSMError(f"the command is {request_size(script)} bytes once wrapped, above max_command_size "
                                f"({settings.max_command_size}); pass large data as a file (copy) instead")
             command_id = None
+            missing = None
             try:
                 command_id = self._send(script, purpose, capture_output_in_s3=bool(settings.bucket))
                 invocation = self._wait(command_id)
@@ -809,8 +870,11 @@ class SSMCommandRunner:
                 if missing is None:
                     return self._collect(invocation, command_id, token)
             finally:
-                # One DeleteObjects for the uploaded input and the output the agent wrote (it may hold secrets).
+                # One DeleteObjects for the uploaded input, the deferred files once used, and the output the agent
+                # wrote (all may hold secrets).
                 keys = [cleanup_key] if cleanup_key else []
+                if missing is None:
+                    keys += self._release_files(delete=False)
                 if settings.bucket and command_id:
                     keys += output_keys(self._output_prefix(), command_id, settings.instance_id)
                 if keys:
@@ -822,7 +886,59 @@ class SSMCommandRunner:
                 self._fill_cache(sha, cached[sha])
             filled = True
 
-    def _stdin_source(self, command, token, stdin, stdin_path):
+    def _take_prelude(self, command):
+        """build_wrapper arguments for the queued housekeeping, emptying the queue ({} when nothing is queued).
+
+        When the queue would crowd the command out of max_command_size it is sent alone first (one more command).
+        """
+        steps = self.queue.take()
+        if not steps:
+            return {}
+        names = {step.source for step in steps if hasattr(step, "source")}
+        prelude = {"prelude": prelude_script(steps),
+                   "prelude_files": [(name, kind, value) for name, (kind, value, key) in self.queued_files.items()
+                                     if name in names]}
+        size = request_size(build_wrapper(command, "0" * 32, self.settings.run_as, **prelude))
+        if size + DOCUMENT_OVERHEAD <= self.settings.max_command_size // 2:
+            return prelude
+        self.log(f"{len(steps)} queued housekeeping steps take {size} bytes: sending them on their own")
+        result = self._run_with(b":", None, "housekeeping", None, prelude)
+        if result.rc != 0:
+            raise SSMCommandFailed(f"deferred housekeeping failed on the node: "
+                                   f"{result.stderr.decode('utf-8', 'replace').strip()}", result.rc, result.stderr)
+        return {}
+
+    def _release_files(self, delete=True):
+        """Forget deferred files no queued step needs; returns (or, with ``delete``, deletes) their S3 keys."""
+        needed = {step.source for step in self.queue.steps if hasattr(step, "source")}
+        keys = [key for name, (kind, value, key) in self.queued_files.items() if name not in needed and key]
+        self.queued_files = {name: entry for name, entry in self.queued_files.items() if name in needed}
+        if delete and keys:
+            self._delete(keys)
+        return keys
+
+    def execute(self, command, stdin=None):
+        """Run a command for Ansible: with ``defer_housekeeping``, Ansible's own housekeeping commands (``echo ~``,
+        the temporary directory's mkdir, chmod, rm) are answered here and what they change is queued for the next
+        command (see ssm_housekeeping); anything else runs, carrying the queue."""
+        if stdin is None and self.settings.defer_housekeeping:
+            step = recognize(command)
+            answer = self.queue.answer(step, self.home) if step else None
+            if answer is not None:
+                self._release_files()
+                self.answered.append(step.kind)
+                self.log(f"answered {step.kind} without a command ({len(self.queue.steps)} steps queued)")
+                return CommandResult(answer[0], answer[1], b"", "", "answered")
+        return self.run(command, stdin=stdin)
+
+    def flush(self):
+        """Run whatever is still queued (one command); None when nothing is."""
+        if not self.queue:
+            self._release_files()
+            return None
+        return self.run(b":", purpose="housekeeping")
+
+    def _stdin_source(self, command, token, stdin, stdin_path, prelude=None):
         """Where standard input comes from; returns (build_wrapper kwargs, S3 key to delete, {sha256: cached piece}).
 
         Inline when it fits; else S3 with a bucket; else large lines from the node's cache with the rest inline;
@@ -832,9 +948,10 @@ class SSMCommandRunner:
         if stdin is None and stdin_path is None:
             return {}, None, {}
         spool = not settings.bucket
+        prelude = prelude or {}
         if stdin is not None:
             encoded = encode_payload(stdin)
-            if fits(build_wrapper(command, token, settings.run_as, stdin_b64=encoded, spool=spool),
+            if fits(build_wrapper(command, token, settings.run_as, stdin_b64=encoded, spool=spool, **prelude),
                     settings.max_command_size):
                 return {"stdin_b64": encoded}, None, {}
             # With a bucket, large input goes through S3 in the same single command; without one, through the cache.
@@ -843,7 +960,7 @@ class SSMCommandRunner:
             if cached:
                 plan = [("cached", sha256_hex(value)) if kind == "cached" else ("inline", encode_payload(value))
                         for kind, value in pieces]
-                if fits(build_wrapper(command, token, settings.run_as, stdin_pieces=plan, spool=spool),
+                if fits(build_wrapper(command, token, settings.run_as, stdin_pieces=plan, spool=spool, **prelude),
                         settings.max_command_size):
                     return {"stdin_pieces": plan}, None, cached
         if settings.bucket:
@@ -875,6 +992,7 @@ class SSMCommandRunner:
             raise SSMError(f"command {command_id} ended {invocation.get('Status')} with exit code "
                            f"{invocation.get('ResponseCode')} before reporting a result: "
                            f"{invocation.get('StandardErrorContent', '').strip() or 'no error output'}")
+        self.home = frame.home or self.home
         if frame.spooled:
             stdout, stderr = self._read_spool(frame)
             return CommandResult(frame.rc, stdout, stderr, command_id, "spool")
@@ -890,11 +1008,24 @@ class SSMCommandRunner:
         return CommandResult(frame.rc, stdout, stderr, command_id, "s3")
 
     def put_file(self, local_path, remote_path):
-        """Copy a local file to ``remote_path`` (written by run_as); the node's sha256 must match."""
+        """Copy a local file to ``remote_path`` (written by run_as); the node's sha256 must match.
+
+        A file for Ansible's temporary directory waits for the next command when it can travel with it (through the
+        bucket, or inline when small); the node checks its sha256 then. Returns None in that case.
+        """
         with open(local_path, "rb") as handle:
             digest = hashlib.sha256()
             for block in iter(lambda: handle.read(1024 * 1024), b""):
                 digest.update(block)
+        if self.settings.defer_housekeeping and self.queue.holds(remote_path):
+            source = self._deferred_source(local_path)
+            if source is not None:
+                self.files_queued += 1
+                name = f"f{self.files_queued}"
+                self.queued_files[name] = source
+                self.queue.add_put(remote_path, name, digest.hexdigest())
+                self.log(f"transfer of {remote_path} queued for the next command")
+                return None
         result = self.run(put_file_command(remote_path), purpose="put_file", stdin_path=local_path)
         if result.rc != 0:
             raise SSMCommandFailed(f"failed to write {remote_path} (exit code {result.rc}): "
@@ -904,6 +1035,17 @@ class SSMCommandRunner:
             raise SSMOutputError(f"{remote_path} on the node has sha256 {reported}, the local file "
                                  f"{digest.hexdigest()}")
         return result
+
+    def _deferred_source(self, local_path):
+        """(kind, value, S3 key) for a file that waits for the next command, or None when it must go now."""
+        if self.settings.bucket:
+            key, url = self._upload(self.token_factory(), path=local_path)
+            return "url", url, key
+        if os.path.getsize(local_path) > INLINE_CANDIDATE_RATIO * DEFERRED_INLINE_LIMIT:
+            return None
+        with open(local_path, "rb") as handle:
+            encoded = encode_payload(handle.read())
+        return ("b64", encoded, None) if len(encoded) <= DEFERRED_INLINE_LIMIT else None
 
     def fetch(self, remote_path):
         """The bytes of ``remote_path`` on the node (read by run_as)."""

@@ -5,6 +5,7 @@ environment and defaults resolve for real. AWS clients are real botocore clients
 validated against the API models); only Connection._client is replaced to hand them over.
 """
 
+import base64
 import hashlib
 import uuid
 
@@ -220,3 +221,48 @@ def test_reset_and_close_drop_the_runner(monkeypatch):
     assert conn.connected and conn._runner is not None
     conn.reset()
     assert not conn.connected and conn._runner is None
+
+
+def home_frame(home, out=b""):
+    reported = base64.b64encode(home.encode()).decode()
+    return frame(out=out).replace(" eb=0@@", f" eb=0 home={reported}@@", 1)
+
+
+def test_the_home_a_frame_reports_answers_echo_in_later_tasks_of_the_run(tmp_path, monkeypatch):
+    monkeypatch.setattr(C, "DEFAULT_LOCAL_TMP", str(tmp_path))  # the run's private directory, shared by its workers
+    stubs = Stubbed(monkeypatch)
+    stubs.command("c-1", home_frame("/home/ubuntu", out=b"pong"))
+    assert connection(BASE_VARS).exec_command("/bin/sh -c /usr/bin/python3", in_data=b"x")[1] == b"pong"
+    stubs.done()
+    # The next task's connection (a new worker process in Ansible) answers without any AWS call.
+    assert connection(BASE_VARS).exec_command("/bin/sh -c 'echo ~'") == (0, b"/home/ubuntu\n", b"")
+
+
+def test_another_user_on_the_same_instance_has_its_own_home(tmp_path, monkeypatch):
+    monkeypatch.setattr(C, "DEFAULT_LOCAL_TMP", str(tmp_path))
+    (tmp_path / f"dayec-ssm-home-{INSTANCE}-ubuntu").write_text("/home/ubuntu")
+    stubs = Stubbed(monkeypatch)
+    stubs.command("c-1", home_frame("/home/ec2-user", out=b"/home/ec2-user\n"))
+    other = dict(BASE_VARS, ansible_ssm_run_as="ec2-user")
+    assert connection(other).exec_command("/bin/sh -c 'echo ~'")[1] == b"/home/ec2-user\n"
+    stubs.done()
+    assert (tmp_path / f"dayec-ssm-home-{INSTANCE}-ec2-user").read_text() == "/home/ec2-user"
+
+
+def test_close_runs_what_is_still_queued_and_warns_when_it_fails(tmp_path, monkeypatch):
+    monkeypatch.setattr(C, "DEFAULT_LOCAL_TMP", str(tmp_path))
+    warnings = []
+    monkeypatch.setattr(ssm_connection.display, "warning", warnings.append)
+    mkdtemp = ("/bin/sh -c '( umask 77 && mkdir -p \"` echo /home/ubuntu/.ansible/tmp `\"&& mkdir \"` echo "
+               "/home/ubuntu/.ansible/tmp/ansible-tmp-1 `\" && echo ansible-tmp-1=\"` echo "
+               "/home/ubuntu/.ansible/tmp/ansible-tmp-1 `\" )'")
+    stubs = Stubbed(monkeypatch)
+    stubs.command("flush", frame(rc=125, err=b"dayec-ssm: deferred mkdir failed\n"),
+                  stderr="dayec-ssm: deferred mkdir failed\n")
+    conn = connection(BASE_VARS)
+    assert conn.exec_command(mkdtemp) == (0, b"ansible-tmp-1=/home/ubuntu/.ansible/tmp/ansible-tmp-1\n", b"")
+    conn.close()
+    stubs.done()
+    assert warnings == [f"ssm ({INSTANCE}): queued housekeeping failed: dayec-ssm: deferred mkdir failed"]
+    conn.close()  # nothing left: no call, no warning
+    assert len(warnings) == 1
