@@ -7,9 +7,9 @@
 
 Layers (the amazon.aws pattern, with FSx's gaps closed):
 
-* ``fsx_retry()``: ``AWSRetry.jittered_backoff`` that also retries ``ThrottlingException`` (FSx's throttle
-  code, missing from amazon.aws's default list), every other throttle code botocore knows, and FSx's
-  transient 5xx codes.
+* Retries: ``modules.aws_retry()`` (``AWSRetry.jittered_backoff`` that also retries ``ThrottlingException``,
+  FSx's throttle code, missing from amazon.aws's default list, every other throttle code botocore knows, and the
+  transient 5xx codes of ``aws_errors``) and ``modules.module_retry(module)``.
 * ``describe_associations()`` / ``describe_tasks()``: our own ``NextToken`` loops (botocore has no paginator
   for DescribeDataRepositoryAssociations or DescribeDataRepositoryTasks); every page call is retried on its own.
 * ``FSxErrorHandler`` / ``AnsibleFSxError``: botocore errors become one typed error whose message names the
@@ -17,8 +17,8 @@ Layers (the amazon.aws pattern, with FSx's gaps closed):
 * Pure helpers (no AWS calls): path normalisation, filter building, client-side filters, snake_case output.
 
 Clients: pass a plain botocore client or the ``RetryingBotoClientWrapper`` returned by
-``module.client("fsx", retry_decorator=...)`` (``fsx_client(module)`` builds one with ``fsx_retry()``). The page
-calls use, in order: the ``retry_decorator`` argument, the wrapper's decorator, ``fsx_retry()``.
+``module.client("fsx", retry_decorator=...)`` (``fsx_client(module)`` builds one with ``module_retry(module)``). The
+page calls use, in order: the ``retry_decorator`` argument, the wrapper's decorator, ``aws_retry()``.
 """
 
 try:
@@ -31,7 +31,8 @@ from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import p
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import paginated_query_with_retries
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.aws_errors import THROTTLE_CODES, TRANSIENT_CODES
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import aws_retry, module_retry
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import boto3_resource_to_ansible_dict
@@ -54,42 +55,6 @@ TASK_TERMINAL_LIFECYCLES = ("SUCCEEDED", "FAILED", "CANCELED")
 # Filter names the API accepts (botocore does not validate the enum, AWS answers BadRequest).
 DRA_FILTER_NAMES = ("file-system-id", "data-repository-type", "file-cache-id", "file-cache-type")
 TASK_FILTER_NAMES = ("file-system-id", "task-lifecycle", "data-repository-association-id", "file-cache-id")
-
-# botocore's standard retry mode treats these as throttling (botocore/retries/standard.py).
-# amazon.aws's AWSRetry lacks ThrottlingException, which is the code FSx returns.
-FSX_THROTTLE_CODES = (
-    "Throttling",
-    "ThrottlingException",
-    "ThrottledException",
-    "RequestThrottledException",
-    "TooManyRequestsException",
-    "ProvisionedThroughputExceededException",
-    "TransactionInProgressException",
-    "RequestLimitExceeded",
-    "BandwidthLimitExceeded",
-    "LimitExceededException",
-    "RequestThrottled",
-    "SlowDown",
-    "PriorRequestNotComplete",
-    "EC2ThrottledException",
-)
-# Transient server-side failures (FSx's HTTP 500 is InternalServerError). Every FSx call that changes
-# something carries a ClientRequestToken, so retrying it is safe.
-FSX_TRANSIENT_CODES = (
-    "InternalServerError",
-    "InternalFailure",
-    "InternalError",
-    "ServiceUnavailable",
-    "Unavailable",
-    "RequestTimeout",
-    "RequestTimeoutException",
-)
-FSX_RETRY_CODES = FSX_THROTTLE_CODES + FSX_TRANSIENT_CODES
-
-FSX_RETRIES = 10
-FSX_RETRY_DELAY = 3
-FSX_RETRY_BACKOFF = 2.0
-FSX_RETRY_MAX_DELAY = 60
 
 _MISSING_CODES = ("DataRepositoryAssociationNotFound", "DataRepositoryTaskNotFound", "FileSystemNotFound")
 _CREDENTIAL_CODES = (
@@ -120,12 +85,12 @@ def aws_error_code(exception):
 def remediation(code, operation=None, exception=None):
     """A one-sentence "what to do" for an AWS error code (None when there is nothing useful to say)."""
     action = f"fsx:{operation}" if operation else "the FSx action"
-    if code in FSX_THROTTLE_CODES:
+    if code in THROTTLE_CODES:
         return (
             f"AWS kept throttling {operation or 'the call'} after every retry: re-run later, lower the number of "
             "forks or parallel jobs calling FSx, or ask AWS for a higher FSx API rate limit."
         )
-    if code in FSX_TRANSIENT_CODES:
+    if code in TRANSIENT_CODES:
         return "FSx kept failing on its side after every retry: re-run later, and check the AWS Health Dashboard for FSx in this region."
     if code in _ACCESS_CODES:
         return f"The caller is not allowed to call {action}: add {action} to the IAM policy of the user or role running Ansible."
@@ -192,37 +157,16 @@ class FSxErrorHandler(AWSErrorHandler):
 # --------------------------------------------------------------------------------------------------------------
 
 
-def fsx_retry(retries=None, delay=None, backoff=None, max_delay=None):
-    """``AWSRetry.jittered_backoff`` with every throttle code and FSx's transient codes added.
-
-    Defaults (10 attempts, 3 s initial delay, x2, capped at 60 s) are read at call time from
-    FSX_RETRIES / FSX_RETRY_DELAY / FSX_RETRY_BACKOFF / FSX_RETRY_MAX_DELAY; pass ``delay=0`` in tests.
-    """
-    return AWSRetry.jittered_backoff(
-        retries=FSX_RETRIES if retries is None else retries,
-        delay=FSX_RETRY_DELAY if delay is None else delay,
-        backoff=FSX_RETRY_BACKOFF if backoff is None else backoff,
-        max_delay=FSX_RETRY_MAX_DELAY if max_delay is None else max_delay,
-        catch_extra_error_codes=list(FSX_RETRY_CODES),
-    )
-
-
-def module_retry(module):
-    """``fsx_retry()`` tuned by the module's ``retries``/``retry_delay`` options (when it has them)."""
-    params = getattr(module, "params", None) or {}
-    return fsx_retry(retries=params.get("retries"), delay=params.get("retry_delay"))
-
-
 def fsx_client(module, retry_decorator=None):
     """An FSx client from an AnsibleAWSModule, wrapped with its retry policy (call with ``aws_retry=True``)."""
     return module.client("fsx", retry_decorator=retry_decorator or module_retry(module))
 
 
 def _unwrap(client, retry_decorator=None):
-    """(raw botocore client, retry decorator): explicit decorator, else the wrapper's, else fsx_retry()."""
+    """(raw botocore client, retry decorator): explicit decorator, else the wrapper's, else aws_retry()."""
     if isinstance(client, RetryingBotoClientWrapper):
         return client.client, retry_decorator or client.retry
-    return client, retry_decorator or fsx_retry()
+    return client, retry_decorator or aws_retry()
 
 
 def _describe_pages(client, method, result_key, retry_decorator=None, **params):

@@ -22,6 +22,8 @@ environment handling, same ``fail_json_aws``) with three differences:
 
 from ansible_collections.amazon.aws.plugins.module_utils.common import set_collection_info
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.aws_errors import RETRY_CODES
 
 # Keep in sync with galaxy.yml (a unit test checks it).
 DAYLILY_COLLECTION_NAME = "daylily.ephemeral_cluster"
@@ -32,6 +34,32 @@ RETRY_ARGUMENT_SPEC = {
     "retries": {"type": "int", "default": 10},
     "retry_delay": {"type": "float", "default": 3.0},
 }
+
+
+# Back-off defaults: 10 attempts, 3 s initial delay, doubled each time, capped at 60 s.
+RETRIES = 10
+RETRY_DELAY = 3
+RETRY_BACKOFF = 2.0
+RETRY_MAX_DELAY = 60
+
+
+def aws_retry(retries=None, delay=None, backoff=None, max_delay=None):
+    """``AWSRetry.jittered_backoff`` that also retries every throttle code and the transient 5xx codes of
+    ``aws_errors``. Defaults are read at call time from RETRIES / RETRY_DELAY / RETRY_BACKOFF / RETRY_MAX_DELAY;
+    pass ``delay=0`` in tests."""
+    return AWSRetry.jittered_backoff(
+        retries=RETRIES if retries is None else retries,
+        delay=RETRY_DELAY if delay is None else delay,
+        backoff=RETRY_BACKOFF if backoff is None else backoff,
+        max_delay=RETRY_MAX_DELAY if max_delay is None else max_delay,
+        catch_extra_error_codes=list(RETRY_CODES),
+    )
+
+
+def module_retry(module):
+    """``aws_retry()`` tuned by the module's ``retries``/``retry_delay`` options (when it has them), for any client."""
+    params = getattr(module, "params", None) or {}
+    return aws_retry(retries=params.get("retries"), delay=params.get("retry_delay"))
 
 
 class DaylilyAWSModule(AnsibleAWSModule):

@@ -50,6 +50,7 @@ import shlex
 import time
 import uuid
 
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import aws_errors
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.ssm_housekeeping import (
     STEP_FAILED_RC,
     HousekeepingQueue,
@@ -94,19 +95,11 @@ DEFAULT_BUCKET_PREFIX = "daylily-ssm/"
 PENDING_STATUSES = frozenset({"Pending", "InProgress", "Delayed", "Cancelling"})
 COMPLETED_STATUSES = frozenset({"Success", "Failed"})
 
-# Throttled requests were not carried out, so every operation may repeat them (botocore's standard retry list).
-THROTTLE_CODES = frozenset({
-    "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
-    "TooManyRequestsException", "ProvisionedThroughputExceededException", "TransactionInProgressException",
-    "RequestLimitExceeded", "BandwidthLimitExceeded", "LimitExceededException", "RequestThrottled", "SlowDown",
-    "PriorRequestNotComplete", "EC2ThrottledException",
-})
-# Server-side failures: repeated only for calls that are safe to repeat (never SendCommand, which has no client
-# token: a 5xx there may mean the command runs anyway).
-TRANSIENT_CODES = frozenset({
-    "InternalServerError", "InternalFailure", "InternalError", "ServiceUnavailable", "ServiceUnavailableException",
-    "RequestTimeout", "RequestTimeoutException",
-})
+# Throttled requests were not carried out, so every operation may repeat them; server-side failures are repeated
+# only for calls that are safe to repeat (never SendCommand, which has no client token: after a 5xx the command
+# may run anyway).
+THROTTLE_CODES = frozenset(aws_errors.THROTTLE_CODES)
+TRANSIENT_CODES = frozenset(aws_errors.TRANSIENT_CODES)
 
 _INSTANCE_ID = re.compile(r"^(i-[0-9a-f]{8}|i-[0-9a-f]{17}|mi-[0-9a-f]{17})$")
 _USER_NAME = re.compile(r"^[a-z_][a-z0-9_.-]{0,31}$")

@@ -254,9 +254,9 @@ except ImportError:
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import digests
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import receipt as receipts
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import FSX_THROTTLE_CODES
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.aws_errors import THROTTLE_CODES
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import aws_error_code
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import module_retry
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import module_retry
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSModule
 
 CONTENT_TYPE = "application/yaml"
@@ -279,7 +279,7 @@ def _s3_hint(code, action, bucket, key):
         return "allow s3:%s on %s for the user or role running Ansible" % (action, resource)
     if code == "NoSuchBucket":
         return "check the bucket name and region"
-    if code in FSX_THROTTLE_CODES:
+    if code in THROTTLE_CODES:
         return "S3 kept throttling after every retry; re-run later"
     return "check the S3 URI, the region and the credentials"
 

@@ -149,7 +149,7 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import paginated_query_with_retries
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import CLUSTER_NAME_TAG
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import module_retry
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import module_retry
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSModule
 
 NODE_TYPE_TAG = "parallelcluster:node-type"

@@ -9,7 +9,7 @@ from ansible.module_utils.testing import patch_module_args
 from botocore.stub import Stubber
 
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import fsx_retry
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import aws_retry
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSModule
 
 REGION = "us-west-2"
@@ -37,7 +37,7 @@ def stubbed_module_client(monkeypatch, service, region=REGION):
     def fake_client(self, name, retry_decorator=None, **extra):  # pylint: disable=unused-argument
         calls.append(name)
         assert retry_decorator is not None, f"{name} clients must be created with a retry decorator"
-        return RetryingBotoClientWrapper(client, fsx_retry(delay=0))
+        return RetryingBotoClientWrapper(client, aws_retry(delay=0))
 
     monkeypatch.setattr(DaylilyAWSModule, "client", fake_client)
     with Stubber(client) as stubber:

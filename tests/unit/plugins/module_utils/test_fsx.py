@@ -14,7 +14,8 @@ from botocore.stub import Stubber
 
 from ansible_collections.amazon.aws.plugins.module_utils import cloud
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry, RetryingBotoClientWrapper
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import fsx
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import aws_errors, fsx, modules
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import aws_retry
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import (
     AnsibleFSxError,
     build_filters,
@@ -22,7 +23,6 @@ from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx impo
     describe_tasks,
     filter_associations,
     find_file_system_by_cluster,
-    fsx_retry,
     normalize_association,
     normalize_file_system_path,
     normalize_task,
@@ -33,7 +33,7 @@ REGION = "us-west-2"
 FS_ID = "fs-0123456789abcdef0"
 OTHER_FS_ID = "fs-0fedcba9876543210"
 CREATED = datetime.datetime(2026, 1, 31, 12, 0, tzinfo=datetime.timezone.utc)
-FAST = fsx_retry(delay=0)  # same codes and attempt count as production, no sleeping
+FAST = aws_retry(delay=0)  # same codes and attempt count as production, no sleeping
 
 
 def dra(n, fs_id=FS_ID, path=None, lifecycle="AVAILABLE", tags=None, s3=None, failure=None):
@@ -176,10 +176,10 @@ def test_describe_associations_missing_file_system_is_empty(client, stubber):
 
 
 def test_amazon_aws_default_retry_misses_throttling_exception():
-    """The gap fsx_retry closes: AWSRetry's default codes lack FSx's ThrottlingException."""
+    """The gap aws_retry closes: AWSRetry's default codes lack FSx's ThrottlingException."""
     assert not AWSRetry.found("ThrottlingException")
-    assert "ThrottlingException" in fsx.FSX_RETRY_CODES
-    assert "InternalServerError" in fsx.FSX_RETRY_CODES
+    assert "ThrottlingException" in aws_errors.RETRY_CODES
+    assert "InternalServerError" in aws_errors.RETRY_CODES
 
 
 def test_throttled_three_times_then_success(client, stubber, sleeps):
@@ -187,11 +187,11 @@ def test_throttled_three_times_then_success(client, stubber, sleeps):
     throttle(stubber, method, {"Filters": FS_FILTER}, times=3)
     stubber.add_response(method, {"Associations": [dra(1)]}, {"Filters": FS_FILTER})
 
-    found = describe_associations(client, file_system_id=FS_ID)  # default fsx_retry(): real back-off, sleep recorded
+    found = describe_associations(client, file_system_id=FS_ID)  # default aws_retry(): real back-off, sleep recorded
 
     assert len(found) == 1
     assert len(sleeps) == 3
-    assert all(0 <= delay <= fsx.FSX_RETRY_MAX_DELAY for delay in sleeps)
+    assert all(0 <= delay <= modules.RETRY_MAX_DELAY for delay in sleeps)
 
 
 @pytest.mark.parametrize("code", ["ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded", "InternalServerError"])
@@ -215,7 +215,7 @@ def test_each_page_is_retried_on_its_own(client, stubber):
 
 def test_retrying_wrapper_decorator_is_used(client, stubber):
     """A client from module.client('fsx', retry_decorator=...) is unwrapped and its decorator applied per page."""
-    wrapped = RetryingBotoClientWrapper(client, fsx_retry(delay=0))
+    wrapped = RetryingBotoClientWrapper(client, aws_retry(delay=0))
     method = "describe_data_repository_associations"
     throttle(stubber, method, {"Filters": FS_FILTER}, times=3)
     stubber.add_response(method, {"Associations": [dra(1)]}, {"Filters": FS_FILTER})
@@ -225,13 +225,13 @@ def test_retrying_wrapper_decorator_is_used(client, stubber):
 
 def test_permanent_throttling_fails_naming_the_operation(client, stubber, sleeps):
     method = "describe_data_repository_associations"
-    throttle(stubber, method, {"Filters": FS_FILTER}, times=fsx.FSX_RETRIES)
+    throttle(stubber, method, {"Filters": FS_FILTER}, times=modules.RETRIES)
 
     with pytest.raises(AnsibleFSxError) as caught:
         describe_associations(client, file_system_id=FS_ID)
 
     error = caught.value
-    assert len(sleeps) == fsx.FSX_RETRIES - 1  # 10 attempts, 9 back-offs, then give up
+    assert len(sleeps) == modules.RETRIES - 1  # 10 attempts, 9 back-offs, then give up
     assert "DescribeDataRepositoryAssociations" in error.message
     assert "ThrottlingException" in error.message
     assert "re-run later" in error.message  # says what to do
@@ -324,7 +324,7 @@ def test_find_file_system_by_cluster_retries_throttling(client, stubber):
 def test_find_file_system_by_cluster_permanent_failure_names_describe_file_systems(client, stubber):
     throttle(stubber, "describe_file_systems", {}, times=3)
     with pytest.raises(AnsibleFSxError) as caught:
-        find_file_system_by_cluster(client, "day-demo", retry_decorator=fsx_retry(retries=3, delay=0))
+        find_file_system_by_cluster(client, "day-demo", retry_decorator=aws_retry(retries=3, delay=0))
     assert "DescribeFileSystems" in caught.value.message
 
 

@@ -14,7 +14,7 @@ import pytest
 from botocore.stub import Stubber
 
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import fsx_retry
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import aws_retry
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSModule
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.paths import client_request_token
 from ansible_collections.daylily.ephemeral_cluster.plugins.modules import fsx_dra
@@ -120,7 +120,7 @@ def fsx(monkeypatch):
 
     def fake_client(self, service, retry_decorator=None, **extra):
         assert service == "fsx" and retry_decorator is not None
-        return RetryingBotoClientWrapper(client, fsx_retry(delay=0))
+        return RetryingBotoClientWrapper(client, aws_retry(delay=0))
 
     monkeypatch.setattr(DaylilyAWSModule, "client", fake_client)
     with Stubber(client) as stubber:

@@ -15,7 +15,7 @@ import pytest
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.amazon.aws.plugins.module_utils import botocore as aws_botocore
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import modules as daylily_modules
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import FSX_RETRIES
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import RETRIES
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSModule
 from ansible_collections.daylily.ephemeral_cluster.plugins.modules import fsx_dra_info
 from testlib.modules import execute_module, stubbed_module_client
@@ -200,7 +200,7 @@ def test_throttling_then_success(fsx, capsys):
 
 def test_permanent_throttling_fails_naming_the_operation(fsx, capsys):
     stubber = fsx[0]
-    for _attempt in range(FSX_RETRIES):
+    for _attempt in range(RETRIES):
         stubber.add_client_error(DRA_METHOD, "ThrottlingException", "Rate exceeded", 400, expected_params={"Filters": FS_FILTER})
 
     rc, result = run_module(capsys, {"file_system_id": FS_ID})

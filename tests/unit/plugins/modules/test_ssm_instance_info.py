@@ -12,7 +12,7 @@ import pytest
 from botocore.stub import Stubber
 
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import fsx_retry
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import aws_retry
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSModule
 from ansible_collections.daylily.ephemeral_cluster.plugins.modules import ssm_instance_info
 from testlib.modules import execute_module
@@ -67,7 +67,7 @@ def stubs(monkeypatch):
     def fake_client(self, service, retry_decorator=None, **extra):
         calls.append(service)
         assert retry_decorator is not None, "clients must be created with a retry decorator"
-        return RetryingBotoClientWrapper(clients[service], fsx_retry(delay=0))
+        return RetryingBotoClientWrapper(clients[service], aws_retry(delay=0))
 
     monkeypatch.setattr(DaylilyAWSModule, "client", fake_client)
     with Stubber(clients["ssm"]) as ssm, Stubber(clients["ec2"]) as ec2:
