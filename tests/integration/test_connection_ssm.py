@@ -204,11 +204,14 @@ def test_throttling_and_a_late_invocation_are_retried(sandbox, cluster, tmp_path
 
 
 # The run's first task: nothing has reported the home directory yet, so `echo ~` runs either way (7 = echo ~, mkdir,
-# stat, transfer, chmod, copy, rm; 4 = echo ~, stat + mkdir, copy + transfer + chmod, rm).
-@pytest.mark.parametrize("defer, sends", [(True, 4), (False, 7)])
-def test_deferred_housekeeping_turns_seven_commands_into_four(sandbox, cluster, tmp_path, node_tmp, defer, sends):
+# stat, transfer, chmod, copy, rm; 4 = echo ~, stat + mkdir, copy + transfer + chmod, rm). Without pipelining each
+# module is a file transferred into the temporary directory too, and rides along the same way.
+@pytest.mark.parametrize("defer, pipelining, sends", [(True, True, 4), (False, True, 7), (True, False, 4),
+                                                      (False, False, 11)])
+def test_deferred_housekeeping_turns_seven_commands_into_four(sandbox, cluster, tmp_path, node_tmp, defer, pipelining,
+                                                              sends):
     env = inventory(tmp_path, cluster, ansible_ssm_bucket_name=cluster["buckets"][2],
-                    ansible_ssm_defer_housekeeping=defer)
+                    ansible_ssm_defer_housekeeping=defer, ansible_ssm_pipelining=pipelining)
     sandbox.clear_audit()
     run = run_playbook("connection_ssm_copy.yml", {"work_dir": str(home(cluster))}, env=env)
     assert run.rc == 0, run.failures()
