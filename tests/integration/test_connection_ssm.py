@@ -16,6 +16,7 @@ import random
 import string
 import sys
 import tempfile
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -229,3 +230,21 @@ def test_a_deferred_step_that_fails_fails_the_task_with_its_name(sandbox, cluste
     assert "dayec-ssm: deferred mkdir /proc/dayec-cannot-be-made/tmp/ansible-tmp-" in message, message
     assert "the command did not run" in message
     assert not (home(cluster) / "copied.txt").exists()
+
+
+def test_async_and_script_run_with_their_files_and_leave_no_temporary_directory(sandbox, cluster, tmp_path, node_tmp):
+    script = tmp_path / "hello.sh"
+    script.write_text("#!/bin/sh\necho \"hello from $0\"\n")
+    env = inventory(tmp_path, cluster, ansible_ssm_bucket_name=cluster["buckets"][2])
+    sandbox.clear_audit()
+    run = run_playbook("connection_ssm_async_script.yml", {"script_file": str(script)}, env=env)
+    assert run.rc == 0, run.failures()
+    assert run.result("Async")["rc"] == 0 and run.result("Async")["finished"] == 1
+    assert run.result("Script")["stdout"].startswith(f"hello from {ansible_tmp(cluster)}/ansible-tmp-")
+    counts = sends_per_task(run, send_commands(sandbox))
+    assert counts["Script"] == 2, counts  # the script runs carrying mkdir, transfer and chmod; then the cleanup
+    # async_wrapper removes its own directory once the job's result is written, a moment after async_status saw it.
+    deadline = time.monotonic() + 15
+    while list(ansible_tmp(cluster).iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert list(ansible_tmp(cluster).iterdir()) == []
