@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import errno
 import itertools
+import operator
 import os
 import stat
 from typing import NamedTuple, Optional
@@ -33,6 +34,10 @@ FILE = "file"
 SYMLINK = "symlink"
 DIRECTORY = "directory"
 SPECIAL = "special"
+
+_SORT_KEY = operator.itemgetter(0)
+_STAT_DIR_FD = os.stat in os.supports_dir_fd and hasattr(os, "O_DIRECTORY")
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
 
 
 class InventoryError(OSError):
@@ -70,13 +75,19 @@ class TreeCounts:
         return {name: getattr(self, name) for name in self.__slots__ if name != "undecodable_paths"}
 
 
-def _display(relative):
-    """A relative path as printable text: bytes that are not UTF-8 (surrogate-escaped by os) become ``\\xNN``."""
+def _display(relative, counts=None):
+    """A path as printable text: bytes that are not UTF-8 (surrogate-escaped by os) become ``\\xNN``; such paths are
+    recorded in ``counts.undecodable_paths``."""
+    if relative.isascii():  # nearly every name, and an O(1) check
+        return relative
     try:
         relative.encode("utf-8")
-        return relative, False
+        return relative
     except UnicodeEncodeError:
-        return relative.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace"), True
+        shown = relative.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        if counts is not None:
+            counts.undecodable_paths.append(shown)
+        return shown
 
 
 _HINTS = {
@@ -128,85 +139,100 @@ def walk_tree(root, counts=None, follow_symlinks=False):
     # One iterator per open directory over its remaining children, sorted: an explicit stack, no recursion.
     stack = [_children(root, "", follow_symlinks)]
     while stack:
-        child = next(stack[-1], None)
-        if child is None:
-            stack.pop()
-            continue
-        entry, relative, kind, info, is_link = child
-        if is_link:
-            counts.symlink_count += 1
-        if kind == DIRECTORY:
-            if follow_symlinks:
-                key = (info.st_dev, info.st_ino)
-                if key in seen:  # a symlink loop, or a second link to a directory already walked
-                    continue
-                seen.add(key)
-            counts.directory_count += 1
-            stack.append(_children(entry.path, relative + "/", follow_symlinks))
-            continue
-        if kind == SPECIAL:
-            counts.special_count += 1
-            continue
-        shown, undecodable = _display(relative)
-        if undecodable:
-            counts.undecodable_paths.append(shown)
-        if kind == FILE:
-            counts.file_count += 1
-            counts.total_bytes += info.st_size
-            yield TreeEntry(shown, entry.path, FILE, info.st_size)
+        for _key, entry, relative, kind, info, is_link in stack[-1]:
+            if is_link:
+                counts.symlink_count += 1
+            if kind == FILE:
+                shown = _display(relative, counts)
+                counts.file_count += 1
+                counts.total_bytes += info.st_size
+                yield TreeEntry(shown, entry.path, FILE, info.st_size)
+            elif kind == DIRECTORY:
+                if follow_symlinks:
+                    key = (info.st_dev, info.st_ino)
+                    if key in seen:  # a symlink loop, or a second link to a directory already walked
+                        continue
+                    seen.add(key)
+                counts.directory_count += 1
+                stack.append(_children(entry.path, relative + "/", follow_symlinks))
+                break  # walk the directory now; this one's iterator resumes after it
+            elif kind == SPECIAL:
+                counts.special_count += 1
+            else:
+                shown = _display(relative, counts)
+                try:
+                    target = os.readlink(entry.path)
+                except OSError as err:
+                    raise _error(err, "read the symlink", entry.path)
+                yield TreeEntry(shown, entry.path, SYMLINK, info.st_size, _display(target))
         else:
-            try:
-                target = os.readlink(entry.path)
-            except OSError as err:
-                raise _error(err, "read the symlink", entry.path)
-            yield TreeEntry(shown, entry.path, SYMLINK, info.st_size, _display(target)[0])
+            stack.pop()
 
 
 def _kind(mode):
-    if stat.S_ISDIR(mode):
-        return DIRECTORY
     if stat.S_ISREG(mode):
         return FILE
+    if stat.S_ISDIR(mode):
+        return DIRECTORY
     return SPECIAL
 
 
-def _classify(entry, relative, follow_symlinks):
-    """``(entry, relative path, kind, stat, is_link)``; kind is ``directory``, ``file``, ``symlink`` or ``special``."""
-    try:
-        info = entry.stat(follow_symlinks=False)
-    except OSError as err:
-        raise _error(err, "stat", entry.path)
+def _classify(entry, info, follow_symlinks):
+    """``(kind, stat, is_link)`` of a directory entry whose ``lstat`` is ``info``; kind is ``directory``, ``file``,
+    ``symlink`` or ``special``."""
     if not stat.S_ISLNK(info.st_mode):
-        return entry, relative, _kind(info.st_mode), info, False
+        return _kind(info.st_mode), info, False
     if not follow_symlinks:
-        return entry, relative, SYMLINK, info, True
+        return SYMLINK, info, True
     try:
         target_info = entry.stat(follow_symlinks=True)
     except OSError as err:
         if err.errno in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP):  # dangling or cyclic: listed as a symlink
-            return entry, relative, SYMLINK, info, True
+            return SYMLINK, info, True
         raise _error(err, "follow the symlink", entry.path)
-    return entry, relative, _kind(target_info.st_mode), target_info, True
+    return _kind(target_info.st_mode), target_info, True
 
 
 def _children(directory, prefix, follow_symlinks):
+    """Iterator over ``(sort key, entry, relative path, kind, stat, is_link)`` of a directory's children, sorted."""
     try:
         with os.scandir(directory) as iterator:
             entries = list(iterator)
+        # lstat by name relative to the directory: the kernel resolves one component instead of the whole path
+        dir_fd = os.open(directory, _DIR_FLAGS) if _STAT_DIR_FD and entries else None
     except OSError as err:
         raise _error(err, "list the directory", directory)
-    classified = [_classify(entry, prefix + entry.name, follow_symlinks) for entry in entries]
-    # name + "/" for directories makes depth-first order equal to the sorted order of the full relative paths
-    classified.sort(key=lambda child: child[1] + "/" if child[2] == DIRECTORY else child[1])
-    return iter(classified)
+    children = []
+    try:
+        for entry in entries:
+            relative = prefix + entry.name
+            try:
+                if dir_fd is None:
+                    info = entry.stat(follow_symlinks=False)
+                else:
+                    info = os.stat(entry.name, dir_fd=dir_fd, follow_symlinks=False)
+            except OSError as err:
+                raise _error(err, "stat", entry.path)
+            if stat.S_ISREG(info.st_mode):
+                children.append((relative, entry, relative, FILE, info, False))
+                continue
+            kind, info, is_link = _classify(entry, info, follow_symlinks)
+            # name + "/" for directories makes depth-first order equal to the sorted order of the full relative paths
+            children.append((relative + "/" if kind == DIRECTORY else relative, entry, relative, kind, info, is_link))
+    finally:
+        if dir_fd is not None:
+            os.close(dir_fd)
+    children.sort(key=_SORT_KEY)
+    return iter(children)
 
 
 def scan_tree(root, checksum=False, workers=None, counts=None, follow_symlinks=False):
     """Yield one record per listed entry, sorted by ``path``: ``{path, size, type}``, plus ``sha256`` (regular
     files, when ``checksum``) and ``target`` (symlinks).
 
-    Hashing runs on ``workers`` threads (:func:`digests.sha256_files`) while the walk continues; records keep the
-    walk order. ``counts`` is complete once the generator is exhausted.
+    Hashing (:func:`digests.sha256_files`, given the sizes the walk found) streams with the walk: small files are
+    hashed in this thread, big ones on ``workers`` threads meanwhile; records keep the walk order. ``counts`` is
+    complete once the generator is exhausted.
     """
     entries = walk_tree(root, counts=counts, follow_symlinks=follow_symlinks)
     if not checksum:
@@ -215,7 +241,7 @@ def scan_tree(root, checksum=False, workers=None, counts=None, follow_symlinks=F
         return
     # tee keeps only the entries between the walk and the hashing window in memory
     listed, to_hash = itertools.tee(entries)
-    hashed = digests.sha256_files((entry.abspath for entry in to_hash if entry.type == FILE), workers=workers)
+    hashed = digests.sha256_files(((entry.abspath, entry.size) for entry in to_hash if entry.type == FILE), workers=workers)
     for entry in listed:
         record = _record(entry)
         if entry.type == FILE:

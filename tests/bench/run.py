@@ -2,7 +2,8 @@
 
 No timing is asserted anywhere; this prints numbers for humans and writes bench-results/latest.json.
   1. Tree inventory (analysis_inventory's walk) vs os.walk + os.stat.
-  2. Inventory with SHA-256 (parallel, batched, 8 MiB reads) vs a sequential hashlib loop with 64 KiB reads.
+  2. Inventory with SHA-256 (small files inline, big ones on a thread pool) vs a sequential hashlib loop with 64 KiB
+     reads.
   3. File tasks (copy, template, script) over the ssm connection on the sandbox headnode: SendCommands and wall time
      with deferred housekeeping vs Ansible's own sequence (ansible_ssm_defer_housekeeping: false). The sandbox
      answers a command in milliseconds; on AWS each SendCommand and its polling take about a second, so the count
