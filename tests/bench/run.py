@@ -84,7 +84,7 @@ def bench_ssm_file_tasks(scratch):
     from sandbox.client import SandboxControl  # pylint: disable=import-outside-toplevel
     from sandbox.seed import seed_cluster  # pylint: disable=import-outside-toplevel
     from sandbox.server import SandboxServer  # pylint: disable=import-outside-toplevel
-    from testlib.playbooks import run_playbook  # pylint: disable=import-outside-toplevel
+    from testlib.playbooks import run_playbook, ssm_inventory  # pylint: disable=import-outside-toplevel
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request would bury the results
     server = SandboxServer(scratch / "sandbox", port=0).start()
@@ -101,13 +101,8 @@ def bench_ssm_file_tasks(scratch):
                  "script_file": str(script)}
         measured = {}
         for defer in (False, True, False, True):
-            host = {"ansible_connection": "daylily.ephemeral_cluster.ssm",
-                    "ansible_ssm_instance_id": cluster["headnode_instance_id"], "ansible_ssm_run_as": "",
-                    "ansible_ssm_bucket_name": cluster["buckets"][2], "ansible_ssm_poll_interval": 0.02,
-                    "ansible_ssm_poll_max_interval": 0.1, "ansible_ssm_defer_housekeeping": defer,
-                    "ansible_python_interpreter": sys.executable}
-            inventory_file = scratch / "inventory.json"
-            inventory_file.write_text(json.dumps({"all": {"hosts": {"headnode": host}}}), encoding="utf-8")
+            inventory_file = ssm_inventory(scratch, cluster, ansible_ssm_bucket_name=cluster["buckets"][2],
+                                           ansible_ssm_defer_housekeeping=defer)
             for written in Path(extra["work_dir"]).glob("*-*.txt"):
                 written.unlink()  # every run transfers every file
             control.clear_audit()

@@ -14,15 +14,13 @@ import json
 import os
 import random
 import string
-import sys
-import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
-from testlib.playbooks import run_playbook
+from testlib.playbooks import run_playbook, ssm_inventory
 
 pytestmark = pytest.mark.integration
 
@@ -32,26 +30,11 @@ MODULE_TASKS = ("Ping", "Command", "Shell", "Stat", "File", "Lineinfile", "Slurp
 TORTURE = ("it's \"double\" and 'single' $(echo no) `echo no` $HOME \\ \\n \\\\ trailing\\\n"
            "second line\ttab ünïcødé ✓ 中文 %s %% ' \" ;|&<>*?!#~ end")
 NOISE_CHARS = 60000
-CONTROLLER_TMP = tempfile.gettempdir()  # read before any test changes TMPDIR
 
 
 def inventory(tmp_path, cluster, **extra):
-    """An inventory with the sandbox headnode behind the ssm connection (fast polls; no sudo in the sandbox)."""
-    host = {
-        "ansible_connection": "daylily.ephemeral_cluster.ssm",
-        "ansible_ssm_instance_id": cluster["headnode_instance_id"],
-        "ansible_ssm_region": cluster["region"],
-        "ansible_ssm_run_as": "",
-        "ansible_ssm_poll_interval": 0.02,
-        "ansible_ssm_poll_max_interval": 0.1,
-        "ansible_ssm_retry_delay": 0.05,
-        "ansible_python_interpreter": sys.executable,
-    }
-    host.update(extra)
-    path = tmp_path / "inventory.json"
-    path.write_text(json.dumps({"all": {"hosts": {"headnode": host}}}))
-    # The node's TMPDIR is node_tmp; the controller keeps the usual one (short: ansible's RPC socket lives there).
-    return {"ANSIBLE_INVENTORY": str(path), "TMPDIR": CONTROLLER_TMP}
+    """The sandbox headnode behind the ssm connection; ``extra`` sets more host variables."""
+    return {"ANSIBLE_INVENTORY": str(ssm_inventory(tmp_path, cluster, **extra))}
 
 
 def home(cluster):
@@ -84,16 +67,6 @@ def sends_per_task(run, sends):
 def noise():
     random.seed(7)
     return "".join(random.choice(string.ascii_letters) for position in range(NOISE_CHARS))
-
-
-@pytest.fixture
-def node_tmp(tmp_path, monkeypatch):
-    """The headnode's TMPDIR (scratch, spool, stage and cache files): one per test, so counts do not depend on
-    earlier tests. Sandbox scripts inherit the test process's environment."""
-    path = tmp_path / "node-tmp"
-    path.mkdir()
-    monkeypatch.setenv("TMPDIR", str(path))
-    return path
 
 
 @pytest.fixture

@@ -8,18 +8,16 @@ Invariants guarded (reference/dayec_domain.md §12): 14 (headnode work goes thro
 readiness is checked, every failing check reported), 19 (day-clone's repository map comes from the role's URL map).
 """
 
-import json
 import os
 import shutil
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from sandbox.dayoa_repo import REPOSITORY_NAME, TAG, build_repository
-from testlib.playbooks import OPERATOR_PLAYBOOKS, REPO, run_playbook
+from testlib.playbooks import OPERATOR_PLAYBOOKS, REPO, run_playbook, ssm_inventory
 
 pytestmark = pytest.mark.integration
 
@@ -35,31 +33,8 @@ def dayoa_url(tmp_path_factory):
     return build_repository(tmp_path_factory.mktemp("repos"))
 
 
-@pytest.fixture
-def node_tmp(tmp_path, monkeypatch):
-    """The headnode's TMPDIR for this test (sandbox scripts inherit the test's environment)."""
-    path = tmp_path / "node-tmp"
-    path.mkdir()
-    monkeypatch.setenv("TMPDIR", str(path))
-    return path
-
-
 def inventory(tmp_path, cluster):
-    """localhost (the controller) and the sandbox headnode behind the ssm connection, with fast polls."""
-    headnode = {
-        "ansible_connection": "daylily.ephemeral_cluster.ssm",
-        "ansible_ssm_instance_id": cluster["headnode_instance_id"],
-        "ansible_ssm_region": cluster["region"],
-        "ansible_ssm_run_as": "",
-        "ansible_ssm_poll_interval": 0.02,
-        "ansible_ssm_poll_max_interval": 0.1,
-        "ansible_ssm_retry_delay": 0.05,
-        "ansible_python_interpreter": sys.executable,
-    }
-    localhost = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
-    path = tmp_path / "inventory.json"
-    path.write_text(json.dumps({"all": {"hosts": {"localhost": localhost, "headnode": headnode}}}))
-    return {"ANSIBLE_INVENTORY": str(path)}
+    return {"ANSIBLE_INVENTORY": str(ssm_inventory(tmp_path, cluster))}
 
 
 def play_vars(cluster, dayoa_url, **extra):

@@ -103,19 +103,28 @@ def run_playbook(playbook, extra_vars=None, check=False, diff=False, env=None, t
     return PlaybookRun(process.returncode, process.stdout, process.stderr, report)
 
 
-def ssm_inventory(directory, cluster, poll_interval=0.2):
-    """An inventory whose `headnode` is the sandbox headnode reached through the collection's SSM connection."""
-    path = Path(directory) / "inventory.yml"
-    path.write_text(json.dumps({"all": {
-        "hosts": {
-            "localhost": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable},
-            "headnode": {
-                "ansible_connection": "daylily.ephemeral_cluster.ssm",
-                "ansible_ssm_instance_id": cluster["headnode_instance_id"],
-                "ansible_ssm_run_as": "",
-                "ansible_ssm_poll_interval": poll_interval,
-                "ansible_python_interpreter": sys.executable,
-            },
-        },
-    }}), encoding="utf-8")
+def ssm_headnode_vars(cluster, **extra):
+    """Host variables of the sandbox headnode behind the collection's ssm connection: fast polls and retries, and no
+    sudo (run_as ''), since the sandbox runs commands as the test's user. ``extra`` adds or overrides variables."""
+    variables = {
+        "ansible_connection": "daylily.ephemeral_cluster.ssm",
+        "ansible_ssm_instance_id": cluster["headnode_instance_id"],
+        "ansible_ssm_region": cluster["region"],
+        "ansible_ssm_run_as": "",
+        "ansible_ssm_poll_interval": 0.02,
+        "ansible_ssm_poll_max_interval": 0.1,
+        "ansible_ssm_retry_delay": 0.05,
+        "ansible_python_interpreter": sys.executable,
+    }
+    variables.update(extra)
+    return variables
+
+
+def ssm_inventory(directory, cluster, **extra):
+    """An inventory file with `localhost` (the controller) and `headnode` (:func:`ssm_headnode_vars`)."""
+    path = Path(directory) / "inventory.json"
+    path.write_text(json.dumps({"all": {"hosts": {
+        "localhost": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable},
+        "headnode": ssm_headnode_vars(cluster, **extra),
+    }}}), encoding="utf-8")
     return path
