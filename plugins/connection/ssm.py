@@ -52,6 +52,8 @@ notes:
     a bucket, its large line (the module's zip, the same for every task using that module) is kept in a cache
     on the node (C($TMPDIR/dayec-ssm-cache-<uid>), checked by SHA-256 on every use, entries unused for 7 days
     removed); the first use of each module on a node costs a few extra commands, later tasks one.
+  - "Round trips (C(SendCommand) calls) per task: a module task 1 (without O(bucket_name): 1 once the module's code
+    is cached on the node); C(copy) and C(template) 3, C(fetch) 2, C(script) 2, with O(defer_housekeeping)."
   - Objects this plugin puts in O(bucket_name) (large uploads, command output) are deleted after use; an
     interrupted run can leave some behind, so give the prefix a short lifecycle rule and keep versioning off.
 requirements:
