@@ -51,7 +51,8 @@ notes:
     command can carry. With O(bucket_name) it goes through the bucket in the same single C(SendCommand). Without
     a bucket, its large line (the module's zip, the same for every task using that module) is kept in a cache
     on the node (C($TMPDIR/dayec-ssm-cache-<uid>), checked by SHA-256 on every use, entries unused for 7 days
-    removed); the first use of each module on a node costs a few extra commands, later tasks one.
+    removed); the first use of each module on a node costs 3 commands (the module's zip travels in chunks, the
+    first and last riding in the module's own command), later tasks one.
   - "Round trips (C(SendCommand) calls) per task: a module task 1 (without O(bucket_name): 1 once the module's code
     is cached on the node); C(copy) and C(template) 3, C(fetch) 2, C(script) 2, with O(defer_housekeeping)."
   - Objects this plugin puts in O(bucket_name) (large uploads, command output) are deleted after use; an
@@ -419,35 +420,40 @@ class Connection(ConnectionBase):
                                   self.get_option("bucket_endpoint_url") or self.get_option("endpoint_url"))
             self._instance_id = settings.instance_id
             self._runner = SSMCommandRunner(ssm, settings, s3=s3, log=self._log)
-            self._runner.home = self._remembered_home(settings)
+            self._runner.home = self._recall(settings, "home")
+            self._runner.node_has = set(self._recall(settings, "cached").split())
             self._log(f"SSM Run Command to {settings.instance_id} in {session.region_name} as "
                       f"{settings.run_as or 'the agent user'}")
         self._connected = True
         return self
 
+    # What one task learns about the instance and later tasks of the same run reuse: run_as's home (answers
+    # "echo ~") and the pieces its cache holds (no chunk rides along for them). Kept in the controller's per-run
+    # private directory (C.DEFAULT_LOCAL_TMP, shared by the run's task workers and removed when the run ends).
     @staticmethod
-    def _home_file(settings):
-        """Where this playbook run remembers run_as's home on the instance: the controller's per-run private
-        directory (C.DEFAULT_LOCAL_TMP, shared by the run's task workers and removed when the run ends)."""
+    def _memory_file(settings, what):
         user = settings.run_as or "-agent-"
-        return os.path.join(C.DEFAULT_LOCAL_TMP, f"dayec-ssm-home-{settings.instance_id}-{user}")
+        return os.path.join(C.DEFAULT_LOCAL_TMP, f"dayec-ssm-{what}-{settings.instance_id}-{user}")
 
-    def _remembered_home(self, settings):
+    def _recall(self, settings, what):
         try:
-            with open(self._home_file(settings), encoding="utf-8") as handle:
+            with open(self._memory_file(settings, what), encoding="utf-8") as handle:
                 return handle.read()
         except OSError:
             return ""
 
-    def _remember_home(self):
+    def _remember(self):
         runner = self._runner
-        if runner is None or not runner.home or runner.home == self._remembered_home(runner.settings):
+        if runner is None:
             return
-        try:
-            with open(self._home_file(runner.settings), "w", encoding="utf-8") as handle:
-                handle.write(runner.home)
-        except OSError as exc:
-            self._log(f"cannot remember the home directory: {exc}")
+        for what, value in (("home", runner.home), ("cached", "\n".join(sorted(runner.node_has)))):
+            if not value or value == self._recall(runner.settings, what):
+                continue
+            try:
+                with open(self._memory_file(runner.settings, what), "w", encoding="utf-8") as handle:
+                    handle.write(value)
+            except OSError as exc:
+                self._log(f"cannot remember the {what} of {runner.settings.instance_id}: {exc}")
 
     def _log(self, message):
         display.vvv(f"SSM: {message}", host=self._instance_id)
@@ -469,7 +475,7 @@ class Connection(ConnectionBase):
                     host=self._instance_id)
         result = self._guard(self._runner.execute, to_bytes(cmd, errors="surrogate_or_strict"),
                              stdin=to_bytes(in_data) if in_data is not None else None)
-        self._remember_home()
+        self._remember()
         return result.rc, result.stdout, result.stderr
 
     @ensure_connect

@@ -26,8 +26,10 @@ Pure helpers (no AWS calls, no I/O):
 * Standard input too large for one command (the 64 KB SSM document limit) and no bucket: lines of 8 KiB or more
   (in ansible-core's ~160 KB pipelined module, the module's zip, the same for every task using that module) are
   referenced by sha256 from a cache on the node (:func:`segment_payload`). A missing one is reported
-  (``missing=``) before anything runs, cached by a few commands (:func:`cache_chunk_command`), and the command is
-  sent again. Input with no such lines is appended to a stage file by several commands (:func:`stage_chunk_command`).
+  (``missing=``) before anything runs, and filled in chunks (:class:`CacheFill`, :func:`cache_chunk_command`): the
+  first chunk rides in the command (a node that has the piece ignores it), the last in the command sent again, so
+  a ~160 KB module costs 3 commands on its first use on a node, 1 afterwards. Input with no such lines is appended
+  to a stage file by several commands (:func:`stage_chunk_command`).
 
 :class:`SSMCommandRunner` (botocore clients, no Ansible): one ``SendCommand`` per command, ``GetCommandInvocation``
 polled with a growing interval, ``InvocationDoesNotExist`` right after the send tolerated for the delivery timeout,
@@ -88,6 +90,10 @@ COMMENT_LIMIT = 100  # SendCommand Comment
 # A file Ansible transfers into its temporary directory waits for the next command (see ssm_housekeeping) inline
 # when its gzip + base64 form is at most this long; larger ones go through the bucket, or are sent at once.
 DEFERRED_INLINE_LIMIT = 16 * 1024
+# A chunk of a piece on its way into the node's cache rides in a command when at least this many base64 characters
+# fit beside it; room for the shell lines around it is kept free.
+MIN_RIDING_CHUNK = 4096
+FILL_LINES_ROOM = 1024
 
 DEFAULT_RUN_AS = "ubuntu"
 DEFAULT_BUCKET_PREFIX = "daylily-ssm/"
@@ -230,23 +236,66 @@ def segment_payload(data, min_line=CACHE_MIN_LINE):
     return pieces
 
 
+@dataclasses.dataclass(frozen=True)
+class CacheFill:
+    """A chunk of a piece of standard input on its way into the node's cache, riding in a command: appended to the
+    partial file named by ``token`` when the node lacks the piece (ignored when it has it); the ``last`` chunk
+    installs the piece (checked by sha256) so the command can use it at once."""
+
+    sha: str
+    token: str
+    chunk: str  # base64 of part of encode_payload(piece), whole quanta
+    first: bool
+    last: bool
+
+
+def _cache_append(sha, token, b64_chunk, first, last, delimiter):
+    """Shell lines appending a chunk of a gzip-compressed piece to its partial file in the cache ``$C``; after the
+    last chunk the piece is decompressed, checked against its sha256 and installed."""
+    if not _SHA256.match(sha) or not _TOKEN.match(token) or len(b64_chunk) % 4:
+        raise ValueError("a cache chunk needs a sha256, a token and whole base64 quanta")
+    lines = ['[ -d "$C" ] || mkdir -m 700 "$C" || exit 125\n'] if first else []
+    lines += ['if [ -L "$C" ] || [ ! -O "$C" ]; then echo "dayec-ssm: $C does not belong to $(id -un)" >&2; exit 125; fi\n',
+              f'p="$C/{sha}.{token}"\n',
+              f'base64 -d >> "$p.gz" {_heredoc(delimiter, b64_chunk)}\n']
+    if last:
+        lines += ['gzip -dc < "$p.gz" > "$p" && rm -f "$p.gz" &&\n',
+                  f'  [ "$(sha256sum < "$p" | cut -c1-64)" = {sha} ] && mv -f "$p" "$C/{sha}" ||\n',
+                  '  { rm -f "$p" "$p.gz"; echo "dayec-ssm: the cached piece does not match its sha256" >&2; exit 125; }\n',
+                  f'find "$C" -type f -mtime +{CACHE_MAX_AGE_DAYS} -exec rm -f {{}} + 2>/dev/null\n']
+    return lines
+
+
+def _piece_sha(kind, value):
+    return value.sha if kind == "fill" else value
+
+
 def _pieces_block(delimiter, token, pieces):
     """Standard input assembled from inline pieces and pieces cached on the node (checked by sha256 on use).
 
     When a cached piece is missing (new node, other module, cleaned /tmp) the script prints
-    ``@@DAYEC-SSM <token> missing=<sha256,...>@@`` and stops before running anything.
+    ``@@DAYEC-SSM <token> missing=<sha256,...>@@`` and stops before running anything. A ("fill", CacheFill) piece
+    carries a chunk of the piece for that case: appended to the cache, and, when it is the last chunk, installed and
+    used at once.
     """
-    shas = [value for kind, value in pieces if kind == "cached"]
     lines = [f"C={CACHE_DIR}\n",
              'get() { [ -d "$C" ] && [ ! -L "$C" ] && [ -O "$C" ] && cp "$C/$1" "$d/s.$1" 2>/dev/null &&\n'
              '  [ "$(sha256sum < "$d/s.$1" | cut -c1-64)" = "$1" ] && { touch "$C/$1" 2>/dev/null || :; }; }\n',
-             "m=\n",
-             f'for h in {" ".join(shas)}; do get "$h" || m="$m${{m:+,}}$h"; done\n',
-             f"if [ -n \"$m\" ]; then printf '@@DAYEC-SSM %s missing=%s@@\\n' {token} \"$m\"; exit 0; fi\n",
-             ': > "$d/in"\n']
+             "m=\n"]
     for kind, value in pieces:
         if kind == "cached":
-            lines.append(f'cat "$d/s.{value}" >> "$d/in"\n')
+            lines.append(f'get {value} || m="$m${{m:+,}}{value}"\n')
+        elif kind == "fill":
+            lines.append(f"if ! get {value.sha}; then\n")
+            lines += _cache_append(value.sha, value.token, value.chunk, value.first, value.last, delimiter)
+            lines.append(f'get {value.sha} || m="$m${{m:+,}}{value.sha}"\n' if value.last else
+                         f'm="$m${{m:+,}}{value.sha}"\n')
+            lines.append("fi\n")
+    lines += [f"if [ -n \"$m\" ]; then printf '@@DAYEC-SSM %s missing=%s@@\\n' {token} \"$m\"; exit 0; fi\n",
+              ': > "$d/in"\n']
+    for kind, value in pieces:
+        if kind in ("cached", "fill"):
+            lines.append(f'cat "$d/s.{_piece_sha(kind, value)}" >> "$d/in"\n')
         else:
             lines.append(f'base64 -d > "$d/p" {_heredoc(delimiter, value, STDIN_ERROR)}\n'
                          f'gzip -dc < "$d/p" >> "$d/in" || {STDIN_ERROR}\n')
@@ -333,7 +382,8 @@ def build_wrapper(command, token, run_as=DEFAULT_RUN_AS, stdin_b64=None, stdin_u
     if sum(x is not None for x in (stdin_b64, stdin_url, stdin_stage, stdin_pieces)) > 1:
         raise ValueError("standard input comes from one source at most")
     for kind, value in stdin_pieces or ():
-        if kind not in ("inline", "cached") or (kind == "cached" and not _SHA256.match(value)):
+        if kind not in ("inline", "cached", "fill") or (kind == "cached" and not _SHA256.match(value)) or (
+                kind == "fill" and not isinstance(value, CacheFill)):
             raise ValueError(f"bad standard input piece {kind!r}")
     run_as = check_run_as(run_as)
     if isinstance(command, str):
@@ -442,22 +492,9 @@ def cache_chunk_command(token, sha, b64_chunk, first, last):
 
     Prints the partial file's size, or ``cached <sha256>`` after the last chunk.
     """
-    if not _SHA256.match(sha) or len(b64_chunk) % 4:
-        raise ValueError("a cache chunk needs a sha256 and whole base64 quanta")
     lines = ["umask 077\n", f"C={CACHE_DIR}\n"]
-    if first:
-        lines.append('[ -d "$C" ] || mkdir -m 700 "$C" || exit 125\n')
-    lines += ['if [ -L "$C" ] || [ ! -O "$C" ]; then echo "dayec-ssm: $C does not belong to $(id -un)" >&2; exit 125; fi\n',
-              f'p="$C/{sha}.{token}"\n',
-              f'base64 -d >> "$p.gz" {_heredoc("DAYEC_SSM_" + token, b64_chunk)}\n']
-    if last:
-        lines += ['gzip -dc < "$p.gz" > "$p" && rm -f "$p.gz" &&\n',
-                  f'  [ "$(sha256sum < "$p" | cut -c1-64)" = {sha} ] && mv -f "$p" "$C/{sha}" ||\n',
-                  '  { rm -f "$p" "$p.gz"; echo "dayec-ssm: the cached piece does not match its sha256" >&2; exit 125; }\n',
-                  f'find "$C" -type f -mtime +{CACHE_MAX_AGE_DAYS} -exec rm -f {{}} + 2>/dev/null\n',
-                  f"echo cached {sha}\n"]
-    else:
-        lines.append("""wc -c < "$p.gz" | tr -d ' '\n""")
+    lines += _cache_append(sha, token, b64_chunk, first, last, "DAYEC_SSM_" + token)
+    lines.append(f"echo cached {sha}\n" if last else """wc -c < "$C/%s.%s.gz" | tr -d ' '\n""" % (sha, token))
     return "".join(lines)
 
 
@@ -504,12 +541,16 @@ def stage_cleanup_command(token):
     return f"rm -rf {stage_expression(token)}\n"
 
 
-def stage_chunk_size(max_command_size):
-    """Base64 characters per stage command: what fits beside the command's fixed text, in whole quanta."""
-    room = max_command_size - DOCUMENT_OVERHEAD - 1024
+def chunk_chars(room):
+    """Base64 characters, in whole quanta, whose wrapped here-document takes at most ``room`` bytes of a request."""
     room -= room // (B64_LINE + 1) + 1  # newlines of the wrapped here-document
     room -= room // 30  # JSON escaping of those newlines, with margin
-    return max(4, room - room % 4)
+    return max(0, room - room % 4)
+
+
+def stage_chunk_size(max_command_size):
+    """Base64 characters per stage command: what fits beside the command's fixed text, in whole quanta."""
+    return max(4, chunk_chars(max_command_size - DOCUMENT_OVERHEAD - 1024))
 
 
 def put_file_command(remote_path):
@@ -596,6 +637,16 @@ def _error_code(exc):
     return error.get("Code", "Unknown"), error.get("Message", str(exc)), status or 0
 
 
+@dataclasses.dataclass
+class _Fill:
+    """A piece of standard input on its way into the node's cache: its partial file's token, encode_payload(piece)
+    and how many of those characters the node holds."""
+
+    token: str
+    encoded: str
+    offset: int = 0
+
+
 class SSMCommandRunner:
     """Runs commands and moves files on one managed instance over SSM Run Command (see the module docstring)."""
 
@@ -615,6 +666,8 @@ class SSMCommandRunner:
         self.queued_files = {}  # prelude file name -> (kind, value, S3 key to delete or None)
         self.files_queued = 0
         self.answered = []  # housekeeping commands answered without a SendCommand, for logs and tests
+        self.node_has = set()  # sha256s of standard input pieces the node's cache is known to hold
+        self.riding_room = 0  # base64 characters of a cache chunk that fit in the latest command with pieces
 
     # -- AWS calls ---------------------------------------------------------------------------------------------
     def _call(self, operation, method, repeatable, **params):
@@ -832,8 +885,8 @@ class SSMCommandRunner:
         """Run ``command`` (bytes or str) with optional standard input (bytes, or a local file ``stdin_path``).
 
         One SendCommand when everything fits, or when large lines of standard input are already cached on the node;
-        a first use of a cached piece costs one more (the script reports it missing and runs nothing) plus the
-        commands that cache it. Queued housekeeping (see :meth:`execute`) runs first, in the same SendCommand.
+        a first use of a cached piece costs the commands that carry it there, the first and last chunks riding in
+        the command itself (see :meth:`_continue_fills`). Queued housekeeping (see :meth:`execute`) runs first, in the same SendCommand.
         """
         settings = self.settings
         if stdin is None and stdin_path is not None and \
@@ -844,10 +897,11 @@ class SSMCommandRunner:
 
     def _run_with(self, command, stdin, purpose, stdin_path, prelude):
         settings = self.settings
-        filled = False
+        fills = {}  # sha256 -> _Fill of pieces being put in the node's cache by this call
+        rounds = 0
         while True:
             token = self.token_factory()
-            source, cleanup_key, cached = self._stdin_source(command, token, stdin, stdin_path, prelude)
+            source, cleanup_key, cached = self._stdin_source(command, token, stdin, stdin_path, prelude, fills)
             script = build_wrapper(command, token, settings.run_as, spool=not settings.bucket, **source, **prelude)
             if not fits(script, settings.max_command_size):
                 self._release_files()
@@ -861,6 +915,7 @@ class SSMCommandRunner:
                 self._finished(invocation, command_id)
                 missing = parse_missing(invocation.get("StandardOutputContent", ""), token)
                 if missing is None:
+                    self.node_has.update(cached)
                     return self._collect(invocation, command_id, token)
             finally:
                 # One DeleteObjects for the uploaded input, the deferred files once used, and the output the agent
@@ -872,12 +927,8 @@ class SSMCommandRunner:
                     keys += output_keys(self._output_prefix(), command_id, settings.instance_id)
                 if keys:
                     self._delete(keys)
-            unknown = [sha for sha in missing if sha not in cached]
-            if filled or unknown or not missing:
-                raise SSMOutputError(f"the node still lacks cached standard input {missing} after caching it")
-            for sha in missing:
-                self._fill_cache(sha, cached[sha])
-            filled = True
+            rounds += 1
+            self._continue_fills(missing, cached, fills, source.get("stdin_pieces", ()), rounds)
 
     def _take_prelude(self, command):
         """build_wrapper arguments for the queued housekeeping, emptying the queue ({} when nothing is queued).
@@ -931,7 +982,66 @@ class SSMCommandRunner:
             return None
         return self.run(b":", purpose="housekeeping")
 
-    def _stdin_source(self, command, token, stdin, stdin_path, prelude=None):
+    def _continue_fills(self, missing, cached, fills, sent_pieces, rounds):
+        """After the node reported ``missing`` pieces: account for the chunks that rode in the command, then send
+        all but the last chunk of the first missing piece (the last rides in the next attempt) and every chunk of
+        any other."""
+        rode = {value.sha: value for kind, value in sent_pieces if kind == "fill"}
+        if rounds > 3 or not missing or any(sha not in cached or (sha in rode and rode[sha].last) for sha in missing):
+            raise SSMOutputError(f"the node still lacks cached standard input {missing} after caching it")
+        for number, sha in enumerate(missing):
+            fill = fills.get(sha)
+            if fill is None:
+                carried = rode.get(sha)
+                fill = fills[sha] = _Fill(carried.token if carried else self.token_factory(),
+                                          encode_payload(cached[sha]))
+                fill.offset = len(carried.chunk) if carried else 0
+            elif sha in rode:
+                fill.offset += len(rode[sha].chunk)
+            keep = self.riding_room if number == 0 else 0
+            self._send_chunks(sha, fill, max(fill.offset, len(fill.encoded) - keep))
+            if fill.offset == len(fill.encoded):
+                del fills[sha]
+
+    def _send_chunks(self, sha, fill, upto):
+        """Append ``fill.encoded[fill.offset:upto]`` to the piece's partial file on the node, one command per chunk;
+        the node's size report is checked after each, and the piece is installed when ``upto`` is its end."""
+        size = stage_chunk_size(self.settings.max_command_size)
+        if fill.offset < upto:
+            self.log(f"caching {upto - fill.offset} characters of a piece of standard input on the node")
+        while fill.offset < upto:
+            chunk = fill.encoded[fill.offset:min(upto, fill.offset + size)]
+            first, last = fill.offset == 0, fill.offset + len(chunk) == len(fill.encoded)
+            reported = self._raw(cache_chunk_command(fill.token, sha, chunk, first, last), "cache").strip()
+            fill.offset += len(chunk)
+            expected = f"cached {sha}" if last else str(len(base64.b64decode(fill.encoded[:fill.offset])))
+            if reported != expected:
+                raise SSMOutputError(f"caching standard input on the node: it reported {reported or 'nothing'}, "
+                                     f"expected {expected}")
+
+    def _piece_plan(self, command, token, pieces, cached, fills, build):
+        """The stdin_pieces for ``pieces`` (None when even without any chunk they do not fit): one piece may carry a
+        chunk, the last one of a piece being filled, else the first chunk of a piece the node is not known to have
+        (ignored by a node that has it)."""
+        plan = [("cached", sha256_hex(value)) if kind == "cached" else ("inline", encode_payload(value))
+                for kind, value in pieces]
+        size = request_size(build(plan))
+        if size + DOCUMENT_OVERHEAD > self.settings.max_command_size:
+            return None
+        room = chunk_chars(self.settings.max_command_size - DOCUMENT_OVERHEAD - size - FILL_LINES_ROOM)
+        self.riding_room = room if room >= MIN_RIDING_CHUNK else 0
+        rider = next(iter(fills), None) or next(
+            (sha for sha in cached if sha not in self.node_has), None)
+        if rider is None or room < MIN_RIDING_CHUNK:
+            return plan
+        fill = fills.get(rider) or _Fill(self.token_factory(), encode_payload(cached[rider]))
+        remaining = fill.encoded[fill.offset:]
+        if len(remaining) > room and rider in fills:
+            return plan  # the last chunk did not fit after all: the node reports the piece missing once more
+        chunk = CacheFill(rider, fill.token, remaining[:room], first=fill.offset == 0, last=len(remaining) <= room)
+        return [("fill", chunk) if kind == "cached" and value == rider else (kind, value) for kind, value in plan]
+
+    def _stdin_source(self, command, token, stdin, stdin_path, prelude=None, fills=None):
         """Where standard input comes from; returns (build_wrapper kwargs, S3 key to delete, {sha256: cached piece}).
 
         Inline when it fits; else S3 with a bucket; else large lines from the node's cache with the rest inline;
@@ -951,10 +1061,10 @@ class SSMCommandRunner:
             pieces = [] if settings.bucket else segment_payload(stdin)
             cached = {sha256_hex(value): value for kind, value in pieces if kind == "cached"}
             if cached:
-                plan = [("cached", sha256_hex(value)) if kind == "cached" else ("inline", encode_payload(value))
-                        for kind, value in pieces]
-                if fits(build_wrapper(command, token, settings.run_as, stdin_pieces=plan, spool=spool, **prelude),
-                        settings.max_command_size):
+                plan = self._piece_plan(command, token, pieces, cached, {} if fills is None else fills,
+                                        lambda plan: build_wrapper(command, token, settings.run_as, stdin_pieces=plan,
+                                                                   spool=spool, **prelude))
+                if plan is not None:
                     return {"stdin_pieces": plan}, None, cached
         if settings.bucket:
             key, url = self._upload(token, data=stdin, path=stdin_path)
@@ -963,21 +1073,6 @@ class SSMCommandRunner:
             with open(stdin_path, "rb") as handle:
                 stdin = handle.read()
         return {"stdin_stage": self._stage(encode_payload(stdin), token)}, None, {}
-
-    def _fill_cache(self, sha, piece):
-        """Put one piece in the node's cache, through commands of at most max_command_size."""
-        encoded = encode_payload(piece)
-        size = stage_chunk_size(self.settings.max_command_size)
-        chunks = [encoded[i:i + size] for i in range(0, len(encoded), size)]
-        token = self.token_factory()
-        self.log(f"caching a {len(piece)}-byte piece of standard input on the node in {len(chunks)} commands")
-        expected = 0
-        for number, chunk in enumerate(chunks):
-            last = number == len(chunks) - 1
-            expected += len(base64.b64decode(chunk))
-            reported = self._raw(cache_chunk_command(token, sha, chunk, number == 0, last), "cache").strip()
-            if reported != (f"cached {sha}" if last else str(expected)):
-                raise SSMOutputError(f"caching standard input on the node: it reported {reported or 'nothing'}")
 
     def _collect(self, invocation, command_id, token):
         frame = parse_frame(invocation.get("StandardOutputContent", ""), token)

@@ -151,9 +151,12 @@ def test_output_past_the_cap_and_quoting_torture_without_a_bucket(sandbox, clust
 
     counts = sends_per_task(run, send_commands(sandbox))
     print("SendCommand per task (no bucket):", counts)
-    # First use of the command module on this node: the script reports the module's zip missing and runs nothing,
-    # 3 commands cache it (the zip is ~155 KB, commands carry 60 KB), the command runs, its spooled output is read.
-    assert counts["Print 24001 characters"] == 1 + 3 + 1 + 1, counts
+    # First use of a module on this node: its zip (~160 KB encoded, commands carry 64 KB) reaches the node's cache in
+    # 3 commands: the first carries a chunk (the node lacks the zip, keeps the chunk and runs nothing), one more
+    # chunk, then the command itself carries the last chunk and runs. The 24,001 characters are spooled: one read.
+    assert counts["Print 24001 characters"] == 3 + 1, counts
+    # copy: stat and copy modules, both first used here (3 + 3), and the cleanup; slurp: first used here.
+    assert counts["Torture through copy content"] == 3 + 3 + 1 and counts["Torture read back"] == 3, counts
     # Cached from now on: one SendCommand, plus chunk reads for output spooled past 24,000 characters.
     noise_reads = -(-len(base64.b64encode(gzip.compress(noise().encode()))) // 23000)
     assert counts["Print incompressible output"] == 1 + noise_reads, counts

@@ -238,6 +238,18 @@ def test_the_home_a_frame_reports_answers_echo_in_later_tasks_of_the_run(tmp_pat
     assert connection(BASE_VARS).exec_command("/bin/sh -c 'echo ~'") == (0, b"/home/ubuntu\n", b"")
 
 
+def test_the_pieces_the_node_caches_are_remembered_for_the_run(tmp_path, monkeypatch):
+    monkeypatch.setattr(C, "DEFAULT_LOCAL_TMP", str(tmp_path))
+    (tmp_path / f"dayec-ssm-cached-{INSTANCE}-ubuntu").write_text("a" * 64 + "\n" + "b" * 64)
+    Stubbed(monkeypatch)
+    conn = connection(BASE_VARS)
+    conn._connect()
+    assert conn._runner.node_has == {"a" * 64, "b" * 64}
+    conn._runner.node_has.add("c" * 64)
+    conn._remember()
+    assert (tmp_path / f"dayec-ssm-cached-{INSTANCE}-ubuntu").read_text().split() == ["a" * 64, "b" * 64, "c" * 64]
+
+
 def test_another_user_on_the_same_instance_has_its_own_home(tmp_path, monkeypatch):
     monkeypatch.setattr(C, "DEFAULT_LOCAL_TMP", str(tmp_path))
     (tmp_path / f"dayec-ssm-home-{INSTANCE}-ubuntu").write_text("/home/ubuntu")

@@ -240,6 +240,36 @@ def test_cached_pieces_missing_then_cached_then_used(node):
     assert (node.home / "ran").exists()
 
 
+def test_chunks_riding_in_the_command_fill_the_cache_and_the_last_one_runs_it(node):
+    big = b"ZIPDATA=" + base64.b64encode(os.urandom(30000)) + b"\n"
+    payload = b"#!/usr/bin/python\n" + big + b"print('params')\n"
+    pieces = ssm.segment_payload(payload)
+    sha = hashlib.sha256(big).hexdigest()
+    encoded = ssm.encode_payload(big)
+    first, middle, last = encoded[:12000], encoded[12000:24000], encoded[24000:]
+
+    def plan(chunk):
+        return [("fill", chunk) if kind == "cached" else ("inline", ssm.encode_payload(value)) for kind, value in pieces]
+
+    command = "sha256sum | cut -c1-64; touch ran"
+    code, stdout, stderr = node(ssm.build_wrapper(command, TOKENS[2], run_as="", stdin_pieces=plan(
+        ssm.CacheFill(sha, TOKENS[9], first, first=True, last=False))))
+    assert code == 0 and ssm.parse_missing(stdout, TOKENS[2]) == [sha], stderr
+    assert not (node.home / "ran").exists()  # nothing ran; the chunk is in the partial file
+    code, stdout, stderr = node(ssm.cache_chunk_command(TOKENS[9], sha, middle, False, False))
+    assert stdout.decode().strip() == str(len(base64.b64decode(first + middle)))
+    frame, stdout, stderr = execute(node, command, token=TOKENS[3], stdin_pieces=plan(
+        ssm.CacheFill(sha, TOKENS[9], last, first=False, last=True)))
+    assert frame.inline.decode().split()[0] == hashlib.sha256(payload).hexdigest()
+    assert sorted(path.name for path in node.tmp.glob("dayec-ssm-cache-*/*")) == [sha]  # installed, no partial left
+    # A node that has the piece ignores a chunk that rides along (a speculative first chunk costs only its bytes).
+    (node.home / "ran").unlink()
+    frame, stdout, stderr = execute(node, command, token=TOKENS[4], stdin_pieces=plan(
+        ssm.CacheFill(sha, TOKENS[10], first, first=True, last=False)))
+    assert frame.rc == 0 and (node.home / "ran").exists()
+    assert sorted(path.name for path in node.tmp.glob("dayec-ssm-cache-*/*")) == [sha]
+
+
 def test_a_tampered_cache_entry_counts_as_missing(node):
     big = b"A" * 10000 + b"\n"
     sha = hashlib.sha256(big).hexdigest()
@@ -636,34 +666,53 @@ def test_put_file_above_the_limit_without_a_bucket_is_staged(tmp_path):
     assert ssm.stage_expression(TOKENS[0]) in h.scripts.value[0]
 
 
-def test_a_large_module_payload_is_cached_once_then_one_send_command():
+def test_a_large_module_payload_costs_three_commands_on_first_use_then_one():
     big = b"zip_data=" + base64.b64encode(os.urandom(90000)) + b"\n"
     payload = b"#!/usr/bin/python\n" + big + b"params={}\n"
     sha = hashlib.sha256(big).hexdigest()
     encoded = ssm.encode_payload(big)
-    size = ssm.stage_chunk_size(ssm.DOCUMENT_SIZE_LIMIT)
-    chunks = [encoded[i:i + size] for i in range(0, len(encoded), size)]
+    # What fits beside the command and its small pieces is the room a chunk of the big one has to ride in.
+    plan = [("cached", sha) if kind == "cached" else ("inline", ssm.encode_payload(value))
+            for kind, value in ssm.segment_payload(payload)]
+    base = ssm.request_size(ssm.build_wrapper("/usr/bin/python", TOKENS[0], "ubuntu", stdin_pieces=plan))
+    room = ssm.chunk_chars(ssm.DOCUMENT_SIZE_LIMIT - ssm.DOCUMENT_OVERHEAD - base - ssm.FILL_LINES_ROOM)
+    middle = encoded[room:len(encoded) - room]
+    assert 0 < len(middle) <= ssm.stage_chunk_size(ssm.DOCUMENT_SIZE_LIMIT)  # one command in between
     with Harness() as h:
-        h.expect_send("c-1")
+        h.expect_send("c-1")  # carries the first chunk: the node lacks the piece, keeps the chunk, runs nothing
         h.expect_get("c-1", stdout=f"@@DAYEC-SSM {TOKENS[0]} missing={sha}@@\n")
-        total = 0
-        for number, chunk in enumerate(chunks):
-            total += len(base64.b64decode(chunk))
-            last = number == len(chunks) - 1
-            h.expect_send(f"k-{number}", comment="cache")
-            h.expect_get(f"k-{number}", stdout=f"cached {sha}\n" if last else f"{total}\n")
-        h.expect_send("c-2")
+        h.expect_send("k-1", comment="cache")
+        h.expect_get("k-1", stdout=f"{len(base64.b64decode(encoded[:len(encoded) - room]))}\n")
+        h.expect_send("c-2")  # carries the last chunk: the node installs the piece and runs the module
         h.expect_get("c-2", stdout=frame_text(TOKENS[2], out=b'{"ping": "pong"}'))
         result = h.runner.run("/usr/bin/python", stdin=payload)
     assert result.stdout == b'{"ping": "pong"}'
-    first, rerun = h.scripts.values[0][0], h.scripts.values[-1][0]
-    assert sha in first and big.decode()[9:100] not in first
-    assert ssm.fits(first) and ssm.fits(rerun)
-    # Next task with the same module: one SendCommand.
+    first, cache, rerun = (script[0] for script in h.scripts.values)
+    assert all(ssm.fits(script) for script in (first, cache, rerun))
+    assert encoded[:200].replace("\n", "") in first.replace("\n", "") and f"{sha}.{TOKENS[1]}" in first
+    assert f"{sha}.{TOKENS[1]}" in cache and f"{sha}.{TOKENS[1]}" in rerun and "mv -f" in rerun
+    assert h.runner.node_has == {sha}
+    # The same runner (the same task) knows the node has it now: one command, no chunk.
+    with Harness() as h2:
+        h2.runner.node_has = {sha}
+        h2.expect_send("c-1")
+        h2.expect_get("c-1", stdout=frame_text(TOKENS[0], out=b"ok"))
+        assert h2.runner.run("/usr/bin/python", stdin=payload).stdout == b"ok"
+    assert len(h2.scripts.value[0]) < 16000
+
+
+def test_a_piece_the_node_was_thought_to_have_is_filled_again():
+    big = b"zip_data=" + base64.b64encode(os.urandom(60000)) + b"\n"
+    payload = b"#!/usr/bin/python\n" + big
+    sha = hashlib.sha256(big).hexdigest()
     with Harness() as h:
+        h.runner.node_has = {sha}  # e.g. /tmp was cleaned since
         h.expect_send("c-1")
-        h.expect_get("c-1", stdout=frame_text(TOKENS[0], out=b"ok"))
-        assert h.runner.run("/usr/bin/python", stdin=payload).stdout == b"ok"
+        h.expect_get("c-1", stdout=f"@@DAYEC-SSM {TOKENS[0]} missing={sha}@@\n")
+        h.expect_send("k-1", comment="cache")
+        h.expect_get("k-1", stdout="1\n")  # wrong size: the chunk did not land whole
+        with pytest.raises(ssm.SSMOutputError, match="it reported 1, expected"):
+            h.runner.run("/usr/bin/python", stdin=payload)
 
 
 def test_fetch_returns_the_bytes_or_fails_with_the_node_error():
