@@ -263,6 +263,13 @@ def _locations_overlap(first, second):
 # segments
 
 
+def _refuse_path_tricks(value, field, expected):
+    """A segment never holds '/', '%' (encoded separators) or '..' (traversal), whatever else its rule allows."""
+    for trick in ("/", "%", ".."):
+        if trick in value:
+            raise SegmentError(field, value, "contains '%s'" % trick, expected)
+
+
 def validate_segment(value, field="segment"):
     """Return ``value`` if it is one safe path segment for ``executing_entity`` / ``analysis_id``.
 
@@ -270,12 +277,7 @@ def validate_segment(value, field="segment"):
     """
     expected = "one segment matching ^[A-Za-z0-9][A-Za-z0-9._-]*$ without '..'"
     _require_str(value, field, SegmentError, expected)
-    if "/" in value:
-        raise SegmentError(field, value, "contains '/'", expected)
-    if "%" in value:
-        raise SegmentError(field, value, "contains '%'", expected)
-    if ".." in value:
-        raise SegmentError(field, value, "contains '..'", expected)
+    _refuse_path_tricks(value, field, expected)
     if len(value) > _SEGMENT_MAX:
         raise SegmentError(field, value, "is %d characters long" % len(value), expected + " of at most %d characters" % _SEGMENT_MAX)
     if not _SEGMENT_RE.fullmatch(value):
@@ -289,12 +291,7 @@ def validate_mount_id(value, field="mount_id"):
     _require_str(value, field, SegmentError, expected)
     if value in (".", ".."):
         raise SegmentError(field, value, "is a relative directory name", expected)
-    if "/" in value:
-        raise SegmentError(field, value, "contains '/'", expected)
-    if "%" in value:
-        raise SegmentError(field, value, "contains '%'", expected)
-    if ".." in value:
-        raise SegmentError(field, value, "contains '..'", expected)
+    _refuse_path_tricks(value, field, expected)
     if len(value) > _MOUNT_ID_MAX:
         raise SegmentError(field, value, "is %d characters long" % len(value), expected)
     if not _MOUNT_ID_RE.fullmatch(value):

@@ -15,18 +15,6 @@ BUCKET = "dayec-sandbox-data"
 
 
 @pytest.fixture
-def fsx(aws):
-    return aws("fsx")
-
-
-@pytest.fixture
-def s3(aws):
-    client = aws("s3")
-    client.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
-    return client
-
-
-@pytest.fixture
 def new_file_system(fsx):
     def create(deployment_type="PERSISTENT_2", **lustre):
         if deployment_type:

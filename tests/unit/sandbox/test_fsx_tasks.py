@@ -23,18 +23,6 @@ def report_at(path):
 
 
 @pytest.fixture
-def fsx(aws):
-    return aws("fsx")
-
-
-@pytest.fixture
-def s3(aws):
-    client = aws("s3")
-    client.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
-    return client
-
-
-@pytest.fixture
 def fs_id(fsx, s3):
     return fsx.create_file_system(FileSystemType="LUSTRE", StorageCapacity=1200, SubnetIds=["subnet-0123456789abcdef0"],
                                   LustreConfiguration={"DeploymentType": "PERSISTENT_2"})["FileSystem"]["FileSystemId"]
