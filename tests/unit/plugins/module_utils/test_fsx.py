@@ -5,8 +5,6 @@ validated against the FSx API model (operation names, parameter names and types)
 against the output shape. No MagicMock clients.
 """
 
-import datetime
-
 import boto3
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
@@ -28,33 +26,9 @@ from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx impo
     normalize_task,
     remediation,
 )
+from testlib.fsx_api import CREATED, FS_ID, OTHER_FS_ID, REGION, association as dra
 
-REGION = "us-west-2"
-FS_ID = "fs-0123456789abcdef0"
-OTHER_FS_ID = "fs-0fedcba9876543210"
-CREATED = datetime.datetime(2026, 1, 31, 12, 0, tzinfo=datetime.timezone.utc)
 FAST = aws_retry(delay=0)  # same codes and attempt count as production, no sleeping
-
-
-def dra(n, fs_id=FS_ID, path=None, lifecycle="AVAILABLE", tags=None, s3=None, failure=None):
-    item = {
-        "AssociationId": f"dra-{n:017x}",
-        "ResourceARN": f"arn:aws:fsx:{REGION}:123456789012:association/{fs_id}/dra-{n:017x}",
-        "FileSystemId": fs_id,
-        "Lifecycle": lifecycle,
-        "FileSystemPath": path or f"/run_dir_mounts/run{n}/",
-        "DataRepositoryPath": f"s3://daylily-runs/run{n}/",
-        "BatchImportMetaDataOnCreate": True,
-        "ImportedFileChunkSize": 1024,
-        "CreationTime": CREATED,
-    }
-    if tags:  # the API model requires at least one tag when Tags is present
-        item["Tags"] = [{"Key": key, "Value": value} for key, value in tags.items()]
-    if s3 is not None:
-        item["S3"] = s3
-    if failure:
-        item["FailureDetails"] = {"Message": failure}
-    return item
 
 
 def task(n, lifecycle="EXECUTING"):

@@ -6,7 +6,6 @@ validated against the API model, and any call that was not stubbed fails the tes
 RetryingBotoClientWrapper amazon.aws builds, with the production retry codes and no back-off delay.
 """
 
-import datetime
 import json
 
 import boto3
@@ -19,11 +18,8 @@ from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules 
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.paths import client_request_token
 from ansible_collections.daylily.ephemeral_cluster.plugins.modules import fsx_dra
 from testlib.modules import execute_module
+from testlib.fsx_api import CREATED, FS_ID, OTHER_FS_ID, REGION, association as dra
 
-REGION = "us-west-2"
-FS_ID = "fs-0123456789abcdef0"
-OTHER_FS_ID = "fs-0fedcba9876543210"
-CREATED = datetime.datetime(2026, 1, 31, 12, 0, tzinfo=datetime.timezone.utc)
 CONNECTION = {"region": REGION, "access_key": "testing", "secret_key": "testing", "retry_delay": 0}
 FS_FILTER = {"Filters": [{"Name": "file-system-id", "Values": [FS_ID]}]}
 DESCRIBE = "describe_data_repository_associations"
@@ -34,28 +30,6 @@ RUN_PATH = "/run_dir_mounts/run42/"
 RUN_URI = "s3://daylily-runs/run42/"
 NEW_ID = "dra-00000000000000042"
 MUTATING = (CREATE, UPDATE, DELETE, "tag_resource", "untag_resource")
-
-
-def dra(n, path=None, uri=None, lifecycle="AVAILABLE", tags=None, s3=None, failure=None, fs_id=FS_ID, assoc_id=None):
-    association_id = assoc_id or f"dra-{n:017x}"
-    item = {
-        "AssociationId": association_id,
-        "ResourceARN": f"arn:aws:fsx:{REGION}:123456789012:association/{fs_id}/{association_id}",
-        "FileSystemId": fs_id,
-        "Lifecycle": lifecycle,
-        "FileSystemPath": path or f"/run_dir_mounts/run{n}/",
-        "DataRepositoryPath": uri or f"s3://daylily-runs/run{n}/",
-        "BatchImportMetaDataOnCreate": True,
-        "ImportedFileChunkSize": 1024,
-        "CreationTime": CREATED,
-    }
-    if tags:
-        item["Tags"] = [{"Key": key, "Value": value} for key, value in tags.items()]
-    if s3 is not None:
-        item["S3"] = s3
-    if failure:
-        item["FailureDetails"] = {"Message": failure}
-    return item
 
 
 def new_dra(lifecycle="AVAILABLE", **kwargs):

@@ -6,7 +6,6 @@ a real botocore FSx client wrapped in Stubber (every request validated against t
 RetryingBotoClientWrapper amazon.aws builds, with the production retry codes and no back-off delay.
 """
 
-import datetime
 import json
 from pathlib import Path
 
@@ -19,34 +18,18 @@ from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules 
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSModule
 from ansible_collections.daylily.ephemeral_cluster.plugins.modules import fsx_dra_info
 from testlib.modules import execute_module, stubbed_module_client
+from testlib.fsx_api import CREATED, FS_ID, OTHER_FS_ID, REGION, association
 
-REGION = "us-west-2"
-FS_ID = "fs-0123456789abcdef0"
-OTHER_FS_ID = "fs-0fedcba9876543210"
-CREATED = datetime.datetime(2026, 1, 31, 12, 0, tzinfo=datetime.timezone.utc)
+
 CONNECTION = {"region": REGION, "access_key": "testing", "secret_key": "testing"}
 FS_FILTER = [{"Name": "file-system-id", "Values": [FS_ID]}]
 DRA_METHOD = "describe_data_repository_associations"
 COLLECTION_ROOT = Path(__file__).resolve().parents[4]
 
 
-def dra(n, fs_id=FS_ID, path=None, lifecycle="AVAILABLE", tags=None, s3=None):
-    item = {
-        "AssociationId": f"dra-{n:017x}",
-        "ResourceARN": f"arn:aws:fsx:{REGION}:123456789012:association/{fs_id}/dra-{n:017x}",
-        "FileSystemId": fs_id,
-        "Lifecycle": lifecycle,
-        "FileSystemPath": path or f"/run_dir_mounts/run{n}/",
-        "DataRepositoryPath": f"s3://daylily-runs/run{n}/",
-        "BatchImportMetaDataOnCreate": False,
-        "ImportedFileChunkSize": 1024,
-        "CreationTime": CREATED,
-    }
-    if tags:
-        item["Tags"] = [{"Key": key, "Value": value} for key, value in tags.items()]
-    if s3 is not None:
-        item["S3"] = s3
-    return item
+def dra(n, **kwargs):
+    """An association as this module's tests describe it (created without a metadata import)."""
+    return association(n, batch_import=False, **kwargs)
 
 
 def file_system(fs_id, cluster):
