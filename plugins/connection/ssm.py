@@ -353,6 +353,7 @@ class Connection(ConnectionBase):
         super().__init__(*args, **kwargs)
         self._runner = None
         self._instance_id = None
+        self._remembered = {}  # what the run's memory files hold, as read at connect or last written
 
     # -- setup -------------------------------------------------------------------------------------------------
     def _settings(self):
@@ -420,8 +421,9 @@ class Connection(ConnectionBase):
                                   self.get_option("bucket_endpoint_url") or self.get_option("endpoint_url"))
             self._instance_id = settings.instance_id
             self._runner = SSMCommandRunner(ssm, settings, s3=s3, log=self._log)
-            self._runner.home = self._recall(settings, "home")
-            self._runner.node_has = set(self._recall(settings, "cached").split())
+            self._remembered = {what: self._recall(settings, what) for what in ("home", "cached")}
+            self._runner.home = self._remembered["home"]
+            self._runner.node_has = set(self._remembered["cached"].split())
             self._log(f"SSM Run Command to {settings.instance_id} in {session.region_name} as "
                       f"{settings.run_as or 'the agent user'}")
         self._connected = True
@@ -447,11 +449,12 @@ class Connection(ConnectionBase):
         if runner is None:
             return
         for what, value in (("home", runner.home), ("cached", "\n".join(sorted(runner.node_has)))):
-            if not value or value == self._recall(runner.settings, what):
+            if not value or value == self._remembered.get(what):
                 continue
             try:
                 with open(self._memory_file(runner.settings, what), "w", encoding="utf-8") as handle:
                     handle.write(value)
+                self._remembered[what] = value
             except OSError as exc:
                 self._log(f"cannot remember the {what} of {runner.settings.instance_id}: {exc}")
 

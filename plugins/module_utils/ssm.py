@@ -989,14 +989,13 @@ class SSMCommandRunner:
         rode = {value.sha: value for kind, value in sent_pieces if kind == "fill"}
         if rounds > 3 or not missing or any(sha not in cached or (sha in rode and rode[sha].last) for sha in missing):
             raise SSMOutputError(f"the node still lacks cached standard input {missing} after caching it")
+        for sha in [sha for sha in fills if sha not in missing]:
+            del fills[sha]  # the node had it: the chunk that rode along was ignored
         for number, sha in enumerate(missing):
             fill = fills.get(sha)
             if fill is None:
-                carried = rode.get(sha)
-                fill = fills[sha] = _Fill(carried.token if carried else self.token_factory(),
-                                          encode_payload(cached[sha]))
-                fill.offset = len(carried.chunk) if carried else 0
-            elif sha in rode:
+                fill = fills[sha] = _Fill(self.token_factory(), encode_payload(cached[sha]))
+            if sha in rode:
                 fill.offset += len(rode[sha].chunk)
             keep = self.riding_room if number == 0 else 0
             self._send_chunks(sha, fill, max(fill.offset, len(fill.encoded) - keep))
@@ -1034,9 +1033,11 @@ class SSMCommandRunner:
             (sha for sha in cached if sha not in self.node_has), None)
         if rider is None or room < MIN_RIDING_CHUNK:
             return plan
-        fill = fills.get(rider) or _Fill(self.token_factory(), encode_payload(cached[rider]))
+        fill = fills.get(rider)
+        if fill is None:  # a first chunk, on speculation; kept so a "missing" answer continues from it
+            fill = fills[rider] = _Fill(self.token_factory(), encode_payload(cached[rider]))
         remaining = fill.encoded[fill.offset:]
-        if len(remaining) > room and rider in fills:
+        if len(remaining) > room and fill.offset:
             return plan  # the last chunk did not fit after all: the node reports the piece missing once more
         chunk = CacheFill(rider, fill.token, remaining[:room], first=fill.offset == 0, last=len(remaining) <= room)
         return [("fill", chunk) if kind == "cached" and value == rider else (kind, value) for kind, value in plan]
