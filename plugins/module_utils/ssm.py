@@ -542,10 +542,12 @@ def stage_cleanup_command(token):
 
 
 def chunk_chars(room):
-    """Base64 characters, in whole quanta, whose wrapped here-document takes at most ``room`` bytes of a request."""
-    room -= room // (B64_LINE + 1) + 1  # newlines of the wrapped here-document
-    room -= room // 30  # JSON escaping of those newlines, with margin
-    return max(0, room - room % 4)
+    """Base64 characters, in whole quanta, whose wrapped here-document takes at most ``room`` bytes of a request:
+    lines of B64_LINE characters, each ending in a newline that JSON escapes as two bytes (nothing else in base64
+    needs escaping)."""
+    lines, rest = divmod(room, B64_LINE + 2)
+    chars = lines * B64_LINE + max(0, rest - 2)
+    return chars - chars % 4
 
 
 def stage_chunk_size(max_command_size):

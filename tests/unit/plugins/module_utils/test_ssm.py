@@ -9,6 +9,7 @@ import base64
 import gzip
 import hashlib
 import io
+import json
 import os
 import shlex
 import subprocess
@@ -875,3 +876,13 @@ def test_the_wrapper_runs_the_prelude_first_and_reports_home(node, tmp_path):
     frame, stdout, stderr = execute(node, f"touch {shlex.quote(str(marker))}",
                                     prelude="echo 'dayec-ssm: deferred mkdir /x failed' >&2; exit 1\n")
     assert frame.rc == 125 and b"deferred mkdir /x failed" in stderr and not marker.exists()
+
+
+@pytest.mark.parametrize("room", [0, 3, 77, 78, 81, 1000, 56789, 60416])
+def test_chunk_chars_is_the_largest_here_document_that_fits_its_room(room):
+    chars = ssm.chunk_chars(room)
+
+    def cost(count):  # bytes the wrapped here-document adds to the JSON request
+        return len(json.dumps(ssm._wrap("A" * count) + "\n")) - 2 if count else 0  # pylint: disable=protected-access
+
+    assert chars % 4 == 0 and cost(chars) <= room < cost(chars + 4)
