@@ -66,6 +66,10 @@ class PutStep:
     source: str
     sha256: str
 
+    @property
+    def paths(self):
+        return (self.path,)
+
 
 def _plain(path):
     return bool(_PLAIN_PATH.match(path)) and "/../" not in f"{path}/" and "//" not in path
@@ -159,14 +163,10 @@ class HousekeepingQueue:
         self.steps.append(PutStep(path, source, sha256))
 
     def discard_under(self, target):
-        """Forget queued steps that only concern ``target`` or paths inside it; returns the dropped put steps."""
-        kept, dropped = [], []
-        for step in self.steps:
-            paths = (step.path,) if isinstance(step, PutStep) else step.paths
-            (dropped if all(_inside(path, target) for path in paths) else kept).append(step)
-        self.steps = kept
+        """Forget queued steps that only concern ``target`` or paths inside it (the runner then lets go of the
+        files no step needs any more)."""
+        self.steps = [step for step in self.steps if not all(_inside(path, target) for path in step.paths)]
         self.unmade = {directory for directory in self.unmade if not _inside(directory, target)}
-        return [step for step in dropped if isinstance(step, PutStep)]
 
     def take(self):
         """The queued steps, emptying the queue (the caller sends them with its command)."""
