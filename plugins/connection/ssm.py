@@ -324,7 +324,7 @@ from ansible.module_utils.common.text.converters import to_bytes, to_native, to_
 from ansible.plugins.connection import ConnectionBase, ensure_connect
 from ansible.utils.display import Display
 
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.ssm import (
+from ansible_collections.daylily.ephemeral_cluster.plugins.plugin_utils.ssm import (
     SSMCommandFailed,
     SSMCommandRunner,
     SSMError,

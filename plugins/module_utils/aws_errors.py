@@ -5,7 +5,7 @@
 
 """AWS error codes that mean "try again", shared by the modules' retry policy and the ssm connection.
 
-Pure data, no imports: the connection plugin's runner (module_utils/ssm.py) uses it without amazon.aws.
+Pure data, no imports: the connection plugin's runner (plugin_utils/ssm.py) uses it without amazon.aws.
 """
 
 # botocore's standard retry mode treats these as throttling (botocore/retries/standard.py). A throttled request was

@@ -17,7 +17,7 @@ from ansible import constants as C
 from ansible.errors import AnsibleConnectionFailure, AnsibleError, AnsibleFileNotFound
 from ansible.playbook.play_context import PlayContext
 from ansible_collections.daylily.ephemeral_cluster.plugins.connection import ssm as ssm_connection
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import ssm
+from ansible_collections.daylily.ephemeral_cluster.plugins.plugin_utils import ssm
 
 NAME = "daylily.ephemeral_cluster.ssm"
 INSTANCE = "i-0123456789abcdef0"

@@ -1,4 +1,4 @@
-"""Unit tests for plugins/module_utils/ssm.py: the shell wrapper (run for real with /bin/sh), framing, chunking,
+"""Unit tests for plugins/plugin_utils/ssm.py: the shell wrapper (run for real with /bin/sh), framing, chunking,
 and SSMCommandRunner against botocore Stubber (every request validated against the SSM and S3 API models).
 
 Invariant 14 (dayec_domain.md §12): remote work uses SSM Run Command only, as ubuntu in a bash login shell,
@@ -21,7 +21,7 @@ from botocore.config import Config
 from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import ssm
+from ansible_collections.daylily.ephemeral_cluster.plugins.plugin_utils import ssm
 
 INSTANCE = "i-0123456789abcdef0"
 REGION = "us-west-2"

@@ -5,7 +5,8 @@
 
 """Remote commands on a headnode through SSM Run Command (``AWS-RunShellScript``), for daylily.ephemeral_cluster.
 
-No Ansible imports: the ``daylily.ephemeral_cluster.ssm`` connection plugin uses this, and so can modules. Two layers:
+Controller-only code (plugin_utils): the ``daylily.ephemeral_cluster.ssm`` connection plugin runs it; nothing here
+imports Ansible, so it is tested on its own. Two layers:
 
 Pure helpers (no AWS calls, no I/O):
 
@@ -53,7 +54,7 @@ import time
 import uuid
 
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import aws_errors
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.ssm_housekeeping import (
+from ansible_collections.daylily.ephemeral_cluster.plugins.plugin_utils.ssm_housekeeping import (
     STEP_FAILED_RC,
     HousekeepingQueue,
     prelude_script,
