@@ -59,7 +59,12 @@ def relative_file(path):
 # --- checks ---------------------------------------------------------------------------------------------------
 
 
-def check_mount(mount_point, require_mountpoint=True, ismount=os.path.ismount):
+def option_name(option, names=None):
+    """How a hint names ``option``: the variable the operator sets when a role drives the module (``names``)."""
+    return (names or {}).get(option) or option
+
+
+def check_mount(mount_point, require_mountpoint=True, ismount=os.path.ismount, names=None):
     """The file system is mounted at ``mount_point`` (or, when not required, the path is at least a directory)."""
     if not os.path.isdir(mount_point):
         return result(
@@ -71,7 +76,7 @@ def check_mount(mount_point, require_mountpoint=True, ismount=os.path.ismount):
         return result(
             "fsx.mount", False, f"{mount_point} is a directory but not a mount point, so the file system is not mounted there",
             f"Mount the cluster's FSx for Lustre file system at {mount_point} (sudo mount -a, or check /etc/fstab and dmesg "
-            "for Lustre errors); set require_mountpoint=false only where the mount point is a plain directory on purpose.",
+            f"for Lustre errors); set {option_name('require_mountpoint', names)}=false only where the mount point is a plain directory on purpose.",
         )
     kind = "a mount point" if require_mountpoint else "a directory (mount point not required)"
     return result("fsx.mount", True, f"{mount_point} is {kind}", "")
@@ -96,7 +101,7 @@ def check_references(references_path):
     return result("fsx.references", True, f"{references_path} is a non-empty directory", "")
 
 
-def check_file(mount_point, relative):
+def check_file(mount_point, relative, names=None):
     """``<mount_point>/<relative>`` is a regular file (symlinks followed) with at least one byte."""
     path = os.path.join(mount_point, relative)
     check_id = f"file:{relative}"
@@ -106,7 +111,7 @@ def check_file(mount_point, relative):
             f"{mount_point}/references/ through the startup association's auto-import), or fix the reference data version."
         )
     else:
-        remedy = f"Create {path} with its expected content, or remove it from required_files."
+        remedy = f"Create {path} with its expected content, or remove it from {option_name('required_files', names)}."
     try:
         size = os.stat(path).st_size
     except OSError as e:
@@ -118,22 +123,22 @@ def check_file(mount_point, relative):
     return result(check_id, True, f"{path} is a file of {size} bytes", "")
 
 
-def check_tool(tool, search_path):
+def check_tool(tool, search_path, names=None):
     """``tool`` resolves to an executable on ``search_path`` (an os.pathsep-separated string)."""
     found = shutil.which(tool, path=search_path)
     if found:
         return result(f"tool:{tool}", True, f"{tool} is {found}", "")
-    hint = _TOOL_HINTS.get(tool, f"Install {tool} on the headnode, or add its directory to extra_path.")
+    hint = _TOOL_HINTS.get(tool, f"Install {tool} on the headnode, or add its directory to {option_name('extra_path', names)}.")
     return result(f"tool:{tool}", False, f"{tool} is not an executable on the search path {search_path}", hint)
 
 
-def check_directory(path):
+def check_directory(path, access=os.access):
     """``path`` is a directory the current user can write into (outputs are written there)."""
     check_id = f"directory:{path}"
     remedy = f"Create {path} (the headnode role does: playbooks/headnode.yml) owned by the user who runs workflows."
     if not os.path.isdir(path):
         return result(check_id, False, f"{path} does not exist or is not a directory", remedy)
-    if not os.access(path, os.W_OK | os.X_OK):
+    if not access(path, os.W_OK | os.X_OK):
         return result(check_id, False, f"{path} is not writable by this user", f"Give the workflow user write access to {path}.")
     return result(check_id, True, f"{path} is a writable directory", "")
 
@@ -196,15 +201,17 @@ def resolve(params, environ_path=None):
         "required_directories": [mount_path(mount, item) for item in (["analysis_results"] if directories is None else directories)],
         "forbidden_paths": [mount_path(mount, item) for item in (list(RETIRED_ROOTS) if forbidden is None else forbidden)],
         "min_free_bytes": min_free,
+        "option_names": dict(params.get("option_names") or {}),
     }
 
 
 def run_checks(settings, ismount=os.path.ismount, statvfs=os.statvfs):
     """Every check for the ``resolve()``d settings, in a fixed order; all run whatever fails."""
-    mount = settings["fsx_mount_point"]
-    checks = [check_mount(mount, settings["require_mountpoint"], ismount=ismount), check_references(settings["references_path"])]
-    checks += [check_file(mount, relative) for relative in settings["required_files"]]
-    checks += [check_tool(tool, settings["search_path"]) for tool in settings["required_tools"]]
+    mount, names = settings["fsx_mount_point"], settings.get("option_names")
+    checks = [check_mount(mount, settings["require_mountpoint"], ismount=ismount, names=names),
+              check_references(settings["references_path"])]
+    checks += [check_file(mount, relative, names=names) for relative in settings["required_files"]]
+    checks += [check_tool(tool, settings["search_path"], names=names) for tool in settings["required_tools"]]
     checks += [check_directory(path) for path in settings["required_directories"]]
     checks += [check_forbidden(path) for path in settings["forbidden_paths"]]
     if settings["min_free_bytes"] is not None:

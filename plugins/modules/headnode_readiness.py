@@ -83,6 +83,13 @@ options:
       - Fail the task when a check fails. With V(false) the task succeeds and RV(ready) says whether the headnode is ready.
     type: bool
     default: true
+  option_names:
+    description:
+      - How remediation hints name this module's options, for example
+        V({"require_mountpoint": "headnode_require_mountpoint"}) when a role sets them from its own variables, so a hint
+        names what the operator sets. Options not listed are named as they are.
+    type: dict
+    default: {}
 notes:
   - Runs on the headnode itself with Python 3.9 or later; it makes no AWS call.
 """
@@ -183,6 +190,7 @@ def main():
         forbidden_paths=dict(type="list", elements="path"),
         min_free_bytes=dict(type="int"),
         fail_on_not_ready=dict(type="bool", default=True),
+        option_names=dict(type="dict", default={}),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
 

@@ -6,7 +6,6 @@ failing check is reported at once, each with what to do.
 
 import os
 import shutil
-import stat
 from types import SimpleNamespace
 
 import pytest
@@ -144,16 +143,38 @@ def test_unknown_tool_gets_a_generic_hint(headnode):
 
 
 def test_read_only_directory_fails(headnode):
+    # The write test is the kernel's access(2), which always grants root write access to a directory; ask it through a
+    # stand-in that answers for an unprivileged user, so the failing branch runs whoever runs the tests (CI: root).
     root = headnode.mount / "analysis_results"
-    root.chmod(stat.S_IRUSR | stat.S_IXUSR)
-    try:
-        check = readiness.check_directory(str(root))
-    finally:
-        root.chmod(0o755)
-    if os.geteuid() == 0:
-        assert check["status"] == "PASS"  # root may write anywhere
-    else:
-        assert check["status"] == "FAIL" and "not writable" in check["details"]
+    asked = []
+
+    def unprivileged_access(path, mode):
+        asked.append((path, mode))
+        return not mode & os.W_OK
+
+    check = readiness.check_directory(str(root), access=unprivileged_access)
+
+    assert asked == [(str(root), os.W_OK | os.X_OK)]
+    assert check["status"] == "FAIL" and check["details"] == f"{root} is not writable by this user"
+    assert check["remediation"] == f"Give the workflow user write access to {root}."
+
+
+def test_writable_directory_passes_with_the_real_access_check(headnode):
+    check = readiness.check_directory(str(headnode.mount / "analysis_results"))
+    assert check["status"] == "PASS"
+
+
+def test_defect_12_hints_name_the_variable_the_operator_sets(headnode):
+    names = {"require_mountpoint": "headnode_require_mountpoint", "extra_path": "headnode_bin_dir",
+             "required_files": "headnode_required_files"}
+    checks = by_id(readiness.run_checks(settings(headnode, require_mountpoint=True, required_files=["references/absent"],
+                                                 required_tools=["snakemake"], option_names=names)))
+
+    assert "set headnode_require_mountpoint=false only where" in checks["fsx.mount"]["remediation"]
+    assert checks["tool:snakemake"]["remediation"].endswith("add its directory to headnode_bin_dir.")
+    assert "remove it from" not in checks["file:references/absent"]["remediation"]  # a reference file: fix the bucket
+    unnamed = by_id(readiness.run_checks(settings(headnode, require_mountpoint=True)))
+    assert "set require_mountpoint=false only where" in unnamed["fsx.mount"]["remediation"]
 
 
 def test_forbidden_dangling_symlink_counts_as_present(headnode):
