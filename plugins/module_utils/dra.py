@@ -98,8 +98,10 @@ def describe(association):
 
 
 def failure_message(association):
-    """AWS's FailureDetails.Message of ``association``, or a placeholder that says there is none."""
-    return (association.get("FailureDetails") or {}).get("Message") or "AWS gave no FailureDetails"
+    """AWS's FailureDetails.Message of ``association`` without its final period (messages go on after it), or a
+    placeholder that says there is none."""
+    message = ((association.get("FailureDetails") or {}).get("Message") or "").strip().rstrip(".")
+    return message or "AWS gave no FailureDetails"
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -114,6 +114,14 @@ class MountRuleError(PathRuleError):
     """A mount purpose/path combination breaks the mount layout rules."""
 
 
+class MissingMountInputError(MountRuleError):
+    """A value a mount needs was not given: the message names the field without showing a value."""
+
+    def __init__(self, field, problem, expected):
+        super().__init__(field, None, problem, expected)
+        self.args = ("%s %s; expected %s" % (field, problem, expected),)
+
+
 class ExportRuleError(PathRuleError):
     """An export source, destination or report location breaks the export rules."""
 
@@ -448,11 +456,11 @@ def mount_path_for(purpose, mount_id=None, file_system_path=None):
         raise MountRuleError("purpose", purpose, "is not a mount purpose", "one of %s" % ", ".join(MOUNT_PURPOSES))
     if file_system_path is None:
         if purpose == "custom":
-            raise MountRuleError("file_system_path", None, "is required for purpose 'custom'",
-                                 "an explicit FSx API path outside %s" % ", ".join(RESERVED_ROOTS))
+            raise MissingMountInputError("file_system_path", "is required for purpose 'custom'",
+                                         "an explicit FSx API path outside %s" % ", ".join(RESERVED_ROOTS))
         if mount_id is None:
-            raise MountRuleError("mount_id", None, "is required to build the path of a '%s' mount" % purpose,
-                                 "a mount id (see derive_mount_id)")
+            raise MissingMountInputError("mount_id", "is required to build the path of a '%s' mount" % purpose,
+                                         "a mount id (see derive_mount_id)")
         return MOUNT_ROOTS[purpose] + validate_mount_id(mount_id) + "/"
     path = normalize_fsx_path(file_system_path)
     if path == "/":

@@ -535,6 +535,17 @@ def test_mount_path_for_refuses(purpose, mount_id, path, fragment):
     assert fragment in str(info.value)
 
 
+@pytest.mark.parametrize("purpose, expected", [
+    ("custom", "file_system_path is required for purpose 'custom'; expected an explicit FSx API path"),
+    ("run", "mount_id is required to build the path of a 'run' mount"),
+])
+def test_defect_13_a_missing_mount_input_is_named_without_showing_none(purpose, expected):
+    with pytest.raises(PathRuleError) as info:
+        paths.mount_path_for(purpose)
+    assert str(info.value).startswith(expected)
+    assert "None" not in str(info.value)
+
+
 def test_mount_path_for_refuses_unsafe_ids_and_paths():
     for value in ADVERSARIAL_TEXT:
         with pytest.raises(PathRuleError):

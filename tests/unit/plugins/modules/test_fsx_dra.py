@@ -210,6 +210,17 @@ def test_misconfigured_during_wait_fails_with_details_and_the_association(fsx, c
     assert result["changed"] is True  # the association was created and is kept
 
 
+@pytest.mark.parametrize("failure", ["Amazon FSx cannot access the S3 bucket.", "Amazon FSx cannot access the S3 bucket"])
+def test_defect_13_misconfigured_message_has_no_doubled_period(fsx, capsys, failure):
+    fsx.listing(new_dra("MISCONFIGURED", failure=failure))
+
+    rc, result = run_module(capsys, present())
+
+    assert rc == 1
+    assert "Amazon FSx cannot access the S3 bucket. Fix the cause" in result["msg"]
+    assert ".." not in result["msg"]
+
+
 def test_wait_timeout_names_the_association_and_its_last_lifecycle(fsx, capsys):
     fsx.listing()
     fsx.file_system()
