@@ -62,7 +62,7 @@ options:
     default: true
 requirements:
   - PyYAML (installed with ansible-core)
-  - jsonschema is used when it is installed; without it the module evaluates the schema itself, with the same results
+  - jsonschema (checks the catalog against its JSON Schema; not needed with O(validate=false))
 notes:
   - Invariants 18 (catalog class rules) and 19 (pinned refs) of the Daylily ephemeral cluster domain contract are
     enforced here.
@@ -327,7 +327,9 @@ valid_command_ids:
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.basic import missing_required_lib
 
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.catalog import HAS_JSONSCHEMA
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.catalog import HAS_YAML
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.catalog import JSONSCHEMA_IMPORT_ERROR
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.catalog import SCHEMA_FILENAME
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.catalog import YAML_IMPORT_ERROR
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.catalog import CatalogError
@@ -383,6 +385,8 @@ def main():
     )
     if not HAS_YAML:
         module.fail_json(msg=missing_required_lib("PyYAML"), exception=YAML_IMPORT_ERROR)
+    if module.params["validate"] and not HAS_JSONSCHEMA:
+        module.fail_json(msg=missing_required_lib("jsonschema"), exception=JSONSCHEMA_IMPORT_ERROR)
     try:
         result = run(module.params)
     except CatalogError as err:

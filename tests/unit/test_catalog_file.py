@@ -48,9 +48,8 @@ def test_shipped_catalog_passes_the_cross_rules(catalog):
     assert [str(p) for p in cat.rule_problems(catalog)] == []
 
 
-@pytest.mark.parametrize("engine", ["jsonschema", "builtin"])
-def test_shipped_catalog_passes_the_collection_validation(catalog, schema, engine):
-    assert [str(p) for p in cat.validate_catalog(catalog, schema, engine=engine)] == []
+def test_shipped_catalog_passes_the_collection_validation(catalog, schema):
+    assert [str(p) for p in cat.validate_catalog(catalog, schema)] == []
 
 
 def test_shipped_catalog_loads_without_duplicate_keys(catalog):

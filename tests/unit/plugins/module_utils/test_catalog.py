@@ -1,4 +1,4 @@
-"""Unit tests for plugins/module_utils/catalog.py: loading, schema checks (jsonschema and the built-in interpreter),
+"""Unit tests for plugins/module_utils/catalog.py (and its _catalog package): loading, schema checks (jsonschema),
 cross-rules (invariants 18 and 19), templates and command resolution.
 
 The rules are exercised on a small catalog built here (one command per class), checked against the JSON Schema the
@@ -8,11 +8,14 @@ collection ships, so a test names exactly one broken field and asserts the exact
 import copy
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import catalog as cat
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._catalog import files as catalog_files
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._catalog import schema as catalog_schema
 
 COLLECTION_ROOT = Path(__file__).resolve().parents[4]
 SCHEMA = json.loads((COLLECTION_ROOT / "catalog" / cat.SCHEMA_FILENAME).read_text(encoding="utf-8"))
@@ -21,7 +24,6 @@ RUNS_COLUMNS = [
     "RUNID", "PLATFORM", "RUN_DIR", "SOURCE_S3_URI", "MOUNT_ID", "SAMPLE_SHEET", "BASECALLING_STATE", "RUN_STATUS",
     "OUTPUT_ROOT", "REGION", "PROFILE",
 ]
-ENGINES = ["jsonschema", "builtin"]
 
 
 def sample_policy():
@@ -122,8 +124,8 @@ def commands_of(catalog):
     return catalog["repositories"][REPO]["analysis_commands"]
 
 
-def problems(catalog, engine="jsonschema"):
-    return [str(p) for p in cat.validate_catalog(catalog, SCHEMA, engine=engine)]
+def problems(catalog):
+    return [str(p) for p in cat.validate_catalog(catalog, SCHEMA)]
 
 
 def cmd_path(index, field=None):
@@ -135,36 +137,13 @@ def cmd_path(index, field=None):
 # valid catalogs
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_valid_catalog_has_no_problems(engine):
-    assert problems(valid_catalog(), engine) == []
+def test_valid_catalog_has_no_problems():
+    assert problems(valid_catalog()) == []
 
 
 def test_check_catalog_returns_a_valid_catalog():
     catalog = valid_catalog()
     assert cat.check_catalog(catalog, SCHEMA) is catalog
-
-
-def test_every_schema_keyword_is_understood_by_the_builtin_interpreter():
-    found = set()
-
-    def walk(node):
-        if isinstance(node, dict):
-            found.update(node)
-            for key, value in node.items():
-                if key in ("properties", "$defs"):
-                    for sub in value.values():
-                        walk(sub)
-                elif key in ("enum", "const", "required", "examples", "default"):
-                    continue
-                else:
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(SCHEMA)
-    assert found <= cat.SCHEMA_KEYWORDS | cat.SCHEMA_ANNOTATIONS, sorted(found - cat.SCHEMA_KEYWORDS - cat.SCHEMA_ANNOTATIONS)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -486,11 +465,11 @@ def test_unbalanced_quotes():
 # artifact registration policies (section 9)
 
 
-def policy_problems(mutate, engine="jsonschema"):
+def policy_problems(mutate):
     catalog = valid_catalog()
     mutate(commands_of(catalog)[0]["artifact_registration"])
     prefix = cmd_path(0, "artifact_registration")
-    return [line.replace(prefix, "<policy>").replace(" (command germline)", "") for line in problems(catalog, engine)]
+    return [line.replace(prefix, "<policy>").replace(" (command germline)", "") for line in problems(catalog)]
 
 
 def test_unknown_manifest_source():
@@ -597,7 +576,7 @@ def test_registration_policy_problems_is_usable_alone():
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# all problems at once, both engines
+# all problems at once
 
 
 def broken_catalog():
@@ -675,24 +654,99 @@ def shape_mutations():
     return [root_not_mapping, wrong_types, missing_sections, empty_things, bad_policy]
 
 
+C0 = cmd_path(0) + "."
+LOCATION_EXPECTED = "expected a relative path or glob inside the checkout (no leading '/', no '..' segment, no whitespace)"
+#: What each shape mutation reports, word for word: every message names the field and what is expected.
+SHAPE_PROBLEMS = {
+    "root_not_mapping": ["(catalog root): is a list; expected a mapping"],
+    "wrong_types": [
+        C0 + "requires_staging (command germline): is a string ('yes'); expected a boolean (true or false)",
+        C0 + "runtime_parameters.bad-name (command germline): is a mapping; expected a string or an integer or a number "
+        "or a boolean (true or false) or a list",
+        C0 + "runtime_parameters.bad-name (command germline): is not passed to dy_command; expected 'bad-name=<value>' "
+        "in dy_command's --config",
+        C0 + "runtime_parameters.bad-name (command germline): key name 'bad-name' does not have the expected form; "
+        "expected a Snakemake config name (letters, digits, '_')",
+        C0 + "targets (command germline): is a string ('produce_x'); expected a list",
+        "repositories.daylily-omics-analysis.https_url: 'git@github.com:x/y.git' does not have the expected form; "
+        "expected an https:// clone URL",
+    ],
+    "missing_sections": [
+        "input_contracts.run_context.tables.runs.columns: lists 'RUNID' more than once; expected each item once",
+        "input_contracts.run_context.tables.runs.columns[2]: 'lower' does not have the expected form; expected an "
+        "upper-case TSV column name such as SAMPLEID",
+        "repositories: is missing; expected Workflow repositories that can be cloned on the headnode, by repository key "
+        "(the clone's repository name).",
+        "test_data_profiles.giab_reads.locations[0]: '../escape' does not have the expected form; " + LOCATION_EXPECTED,
+        "test_data_profiles.giab_reads.locations[1]: '/abs' does not have the expected form; " + LOCATION_EXPECTED,
+        "test_data_profiles.giab_reads.locations[2]: 'a b' does not have the expected form; " + LOCATION_EXPECTED,
+        "test_data_profiles.ilmn_run.run_context_mount_id_column: names the column 'MOUNT_ID', which the run_context "
+        "contract's runs table does not have; expected one of: RUNID, RUNID, lower",
+        "test_data_profiles.ilmn_run.run_context_source_s3_column: names the column 'SOURCE_S3_URI', which the "
+        "run_context contract's runs table does not have; expected one of: RUNID, RUNID, lower",
+    ],
+    "empty_things": [
+        "extra: is not a known key; expected one of: command_catalog_version, description, input_contracts, "
+        "repositories, test_data_profiles",
+        "repositories.daylily-omics-analysis.analysis_commands: is an empty list; expected at least 1 item(s)",
+        "test_data_profiles: is empty; expected at least 1 entry",
+    ],
+    "bad_policy": [
+        C0 + "artifact_registration.enabled (command germline): is a string ('yes'); expected a boolean (true or false)",
+        C0 + "artifact_registration.identity.analysis_euid (command germline): is empty; expected a non-empty string",
+        C0 + "artifact_registration.identity.extra (command germline): is not a known key; expected one of: "
+        "analysis_euid, assay_id, project_euid, run_euid, workset_euid",
+        C0 + "artifact_registration.identity.run_euid (command germline): is missing",
+        C0 + "artifact_registration.multiqc_reports (command germline): is an empty list; expected at least one report "
+        "when parser_family_hint is multiqc",
+        C0 + "artifact_registration.multiqc_version (command germline): is a number (1.35); expected a MultiQC version "
+        'as a quoted string, such as "1.35"',
+    ],
+}
+
+
 @pytest.mark.parametrize("mutate", shape_mutations(), ids=lambda f: f.__name__)
-def test_builtin_interpreter_agrees_with_jsonschema(mutate):
-    catalog = mutate(valid_catalog())
-    by_jsonschema = problems(catalog, "jsonschema")
-    assert by_jsonschema, "the mutation must break the schema"
-    assert problems(catalog, "builtin") == by_jsonschema
+def test_schema_problems_name_the_field_and_what_is_expected(mutate):
+    assert problems(mutate(valid_catalog())) == SHAPE_PROBLEMS[mutate.__name__]
 
 
-def test_engine_defaults_to_jsonschema_when_installed(monkeypatch):
-    calls = []
-    monkeypatch.setattr(cat, "_jsonschema_problems", lambda schema, instance: calls.append("jsonschema") or [])
-    assert cat.schema_problems(valid_catalog(), SCHEMA) == []
-    assert calls == ["jsonschema"]
-    monkeypatch.setattr(cat, "HAS_JSONSCHEMA", False)
-    assert cat.schema_problems(broken_catalog(), SCHEMA)  # the built-in interpreter, not the patched function
-    assert calls == ["jsonschema"]
+def test_schema_problems_are_sorted_by_path_whatever_order_jsonschema_finds_them(monkeypatch):
+    catalog = broken_catalog()
+    expected = [str(p) for p in cat.schema_problems(catalog, SCHEMA)]
+    assert len(expected) > 3
+    found_in_order = list(catalog_schema.jsonschema.Draft202012Validator(SCHEMA).iter_errors(catalog))
+
+    class ReversedOrder:
+        check_schema = staticmethod(lambda schema: None)
+
+        def __init__(self, schema):
+            pass
+
+        def iter_errors(self, instance):
+            return iter(reversed(found_in_order))
+
+    monkeypatch.setattr(catalog_schema.jsonschema.validators, "validator_for", lambda schema, default: ReversedOrder)
+    assert [str(p) for p in cat.schema_problems(catalog, SCHEMA)] == expected
+
+
+def test_keyword_without_its_own_wording_still_names_the_field_and_the_rule():
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "properties": {"tag": {"maxLength": 3}}}
+    assert [str(p) for p in cat.schema_problems({"tag": "2.0.26"}, schema)] == [
+        "tag: fails the schema keyword 'maxLength' ('2.0.26' is too long)"
+    ]
+
+
+def test_an_invalid_schema_is_a_catalog_error():
+    with pytest.raises(cat.CatalogError, match="The catalog schema is not a valid JSON Schema: 'sometimes' is not valid"):
+        cat.schema_problems({}, {"type": "sometimes"})
+
+
+def test_missing_jsonschema_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(catalog_schema, "HAS_JSONSCHEMA", False)
     with pytest.raises(cat.CatalogError, match="jsonschema library is not installed"):
-        cat.schema_problems(valid_catalog(), SCHEMA, engine="jsonschema")
+        cat.validate_catalog(valid_catalog(), SCHEMA)
+    # Without a schema only the cross-rules run, and they need no library.
+    assert cat.validate_catalog(valid_catalog()) == []
 
 
 def test_rule_problems_tolerate_any_shape():
@@ -738,7 +792,7 @@ def test_load_catalog_errors(tmp_path):
 
 
 def test_parse_without_pyyaml_reads_json_only(monkeypatch):
-    monkeypatch.setattr(cat, "yaml", None)
+    monkeypatch.setattr(catalog_files, "yaml", None)
     assert cat.parse_catalog_text('{"a": 1}') == {"a": 1}
     with pytest.raises(cat.CatalogError, match="PyYAML is required"):
         cat.parse_catalog_text("a: 1", source="x.yaml")
@@ -763,8 +817,10 @@ def fake_collection(base, files):
 
 def test_collections_path_is_searched_when_the_module_runs_from_a_zip(tmp_path, monkeypatch):
     """Inside Ansible's zipped payload, __file__ is not a real directory: the collections paths are searched."""
-    monkeypatch.setattr(cat, "__file__", "/nonexistent/payload.zip/ansible_collections/daylily/ephemeral_cluster/plugins/module_utils/catalog.py")
-    monkeypatch.setattr(cat.sys, "path", [])
+    monkeypatch.setattr(
+        catalog_files, "__file__", "/nonexistent/payload.zip/ansible_collections/daylily/ephemeral_cluster/plugins/module_utils/_catalog/files.py"
+    )
+    monkeypatch.setattr(sys, "path", [])
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.delenv("ANSIBLE_COLLECTIONS_PATHS", raising=False)
     installed = fake_collection(tmp_path / "collections", [cat.CATALOG_FILENAME, cat.SCHEMA_FILENAME])
@@ -777,8 +833,8 @@ def test_collections_path_is_searched_when_the_module_runs_from_a_zip(tmp_path, 
 
 
 def test_missing_collection_names_the_searched_places_and_the_fix(tmp_path, monkeypatch):
-    monkeypatch.setattr(cat, "__file__", str(tmp_path / "zip" / "plugins" / "module_utils" / "catalog.py"))
-    monkeypatch.setattr(cat.sys, "path", [])
+    monkeypatch.setattr(catalog_files, "__file__", str(tmp_path / "zip" / "plugins" / "module_utils" / "_catalog" / "files.py"))
+    monkeypatch.setattr(sys, "path", [])
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("ANSIBLE_COLLECTIONS_PATH", str(tmp_path / "nothing"))
     monkeypatch.delenv("ANSIBLE_COLLECTIONS_PATHS", raising=False)
