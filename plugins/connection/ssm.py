@@ -55,6 +55,9 @@ notes:
     first and last riding in the module's own command), later tasks one.
   - "Round trips (C(SendCommand) calls) per task: a module task 1 (without O(bucket_name): 1 once the module's code
     is cached on the node); C(copy) and C(template) 3, C(fetch) 2, C(script) 2, with O(defer_housekeeping)."
+  - When SSM refuses a command (C(InvalidInstanceId)) or does not deliver it in O(delivery_timeout), the host is
+    unreachable and the message gives the instance's SSM ping status (C(DescribeInstanceInformation)), or says
+    that SSM does not know the instance in that region, and what to check.
   - Objects this plugin puts in O(bucket_name) (large uploads, command output) are deleted after use; an
     interrupted run can leave some behind, so give the prefix a short lifecycle rule and keep versioning off.
 requirements:
@@ -63,8 +66,10 @@ requirements:
     coreutils C(base64), C(sha256sum), C(mktemp), C(dd), plus C(gzip).
   - For transfers through O(bucket_name), C(curl) or C(python3) on the instance, network access from it to S3, and
     an instance profile allowed C(s3:PutObject) on the bucket (for the command output the agent writes there).
-  - "IAM on the controller: C(ssm:SendCommand), C(ssm:GetCommandInvocation), C(ssm:CancelCommand); with a bucket
-    also C(s3:PutObject), C(s3:GetObject) and C(s3:DeleteObject) on O(bucket_prefix)."
+  - "IAM on the controller: C(ssm:SendCommand), C(ssm:GetCommandInvocation), C(ssm:CancelCommand), and
+    C(ssm:DescribeInstanceInformation) (asked only when SSM refuses or never delivers a command, to report the
+    agent's ping status); with a bucket also C(s3:PutObject), C(s3:GetObject) and C(s3:DeleteObject) on
+    O(bucket_prefix)."
 options:
   instance_id:
     description:
@@ -385,7 +390,7 @@ class Connection(ConnectionBase):
                                             aws_secret_access_key=keys[1], aws_session_token=keys[2],
                                             region_name=_option_or_none(self.get_option("region")))
         except botocore.exceptions.BotoCoreError as exc:
-            raise AnsibleConnectionFailure(f"ssm: cannot set up the AWS session: {to_native(exc)}") from exc
+            raise AnsibleConnectionFailure(f"ssm: cannot set up the AWS session: {to_native(exc)}") from None
         if not session.region_name:
             raise AnsibleConnectionFailure("ssm: no AWS region: set ansible_ssm_region (or AWS_REGION, or a region in "
                                            "the AWS profile)")
@@ -401,7 +406,7 @@ class Connection(ConnectionBase):
         try:
             return session.client(service, endpoint_url=_option_or_none(endpoint_url), config=config)
         except (botocore.exceptions.BotoCoreError, ValueError) as exc:
-            raise AnsibleConnectionFailure(f"ssm: cannot create the {service} client: {to_native(exc)}") from exc
+            raise AnsibleConnectionFailure(f"ssm: cannot create the {service} client: {to_native(exc)}") from None
 
     def _connect(self):
         if self._runner is None:
@@ -468,7 +473,9 @@ class Connection(ConnectionBase):
         except SSMCommandFailed:
             raise
         except SSMError as exc:
-            raise AnsibleConnectionFailure(f"ssm ({self._instance_id}): {exc}") from exc
+            # The message already names the AWS error; Ansible would append each cause's message after it again.
+            self._log(f"{type(exc).__name__} caused by {exc.__cause__!r}")
+            raise AnsibleConnectionFailure(f"ssm ({self._instance_id}): {exc}") from None
 
     # -- the connection API ------------------------------------------------------------------------------------
     @ensure_connect
@@ -491,7 +498,7 @@ class Connection(ConnectionBase):
         try:
             self._guard(self._runner.put_file, local, to_text(out_path))
         except SSMCommandFailed as exc:
-            raise AnsibleError(f"ssm: {exc}") from exc
+            raise AnsibleError(f"ssm: {exc}") from None
 
     @ensure_connect
     def fetch_file(self, in_path, out_path):
@@ -500,7 +507,7 @@ class Connection(ConnectionBase):
         try:
             data = self._guard(self._runner.fetch, to_text(in_path))
         except SSMCommandFailed as exc:
-            raise AnsibleError(f"ssm: {exc}") from exc
+            raise AnsibleError(f"ssm: {exc}") from None
         with open(to_bytes(out_path, errors="surrogate_or_strict"), "wb") as handle:
             handle.write(data)
 

@@ -156,6 +156,10 @@ class SSMOutputError(SSMError):
     """The command ran but its output could not be read back whole."""
 
 
+class SSMUnreachableError(SSMError):
+    """SSM will not run commands on the instance: not a managed instance of the region, or its agent is not Online."""
+
+
 class SSMCommandFailed(SSMError):
     """A file transfer command ran and failed on the node (missing file, permission denied...)."""
 
@@ -581,6 +585,34 @@ def comment_for(purpose):
     return f"daylily.ephemeral_cluster.ssm {purpose}"[:COMMENT_LIMIT]
 
 
+AGENT_CHECKS = ("that the instance is running, that its SSM agent (amazon-ssm-agent) is running, that its instance "
+                "profile allows SSM (the AmazonSSMManagedInstanceCore policy), and that it reaches the SSM endpoints "
+                "(through a NAT gateway, or VPC endpoints for ssm, ssmmessages and ec2messages)")
+
+
+def unreachable_message(instance_id, region, refusal, information=None, lookup_error=None):
+    """Why SSM will not run commands on ``instance_id`` and what to check, from its DescribeInstanceInformation entry
+    (``information``: None when SSM does not list the instance; ``lookup_error`` when asking failed)."""
+    where = f"SSM cannot run commands on {instance_id} in {region} ({refusal})"
+    if lookup_error:
+        return (f"{where}; its SSM ping status is unknown: {lookup_error} (allow ssm:DescribeInstanceInformation to "
+                f"see it here). Check the instance id (ansible_ssm_instance_id), the region (ansible_ssm_region), "
+                f"{AGENT_CHECKS}.")
+    if information is None:
+        return (f"{where}: it is not a managed instance of SSM in this region (DescribeInstanceInformation does not "
+                f"list it). Check the instance id (ansible_ssm_instance_id) and the region (ansible_ssm_region); if "
+                f"both are right, its agent never registered: check {AGENT_CHECKS}.")
+    status = information.get("PingStatus") or "unknown"
+    last_ping = information.get("LastPingDateTime")
+    last_ping = last_ping.isoformat() if hasattr(last_ping, "isoformat") else last_ping or "never"
+    agent = f", agent {information['AgentVersion']}" if information.get("AgentVersion") else ""
+    found = f"{where}: its SSM agent is {status} (last ping {last_ping}{agent})"
+    if status == "Online":
+        return (f"{found}, so it may have come back just now: run the task again; if it fails the same way, check "
+                f"{AGENT_CHECKS}.")
+    return f"{found}. Check {AGENT_CHECKS}."
+
+
 # --------------------------------------------------------------------------------------------------------------
 # The runner
 # --------------------------------------------------------------------------------------------------------------
@@ -708,7 +740,12 @@ class SSMCommandRunner:
         if capture_output_in_s3:
             params["OutputS3BucketName"] = settings.bucket
             params["OutputS3KeyPrefix"] = self._output_prefix()
-        command = self._call("SendCommand", self.ssm.send_command, False, **params)["Command"]
+        try:
+            command = self._call("SendCommand", self.ssm.send_command, False, **params)["Command"]
+        except SSMAPIError as exc:
+            if exc.code == "InvalidInstanceId":  # not a managed instance here, or its agent is not Online
+                raise self._unreachable(f"SendCommand: {exc.code}") from exc
+            raise
         self.sent.append((purpose, command["CommandId"]))
         self.log(f"SendCommand {command['CommandId']} ({purpose}, {request_size(script)} bytes)")
         return command["CommandId"]
@@ -753,13 +790,29 @@ class SSMCommandRunner:
             return
         details = invocation.get("StatusDetails", "")
         if status == "TimedOut" and details == "DeliveryTimedOut":
-            raise SSMTimeoutError(f"command {command_id} was not delivered to {self.settings.instance_id} within "
-                                  f"{self.settings.delivery_timeout}s: is its SSM agent online "
-                                  "(ssm describe-instance-information)?")
+            raise self._unreachable(f"command {command_id} was not delivered within {self.settings.delivery_timeout}s")
         if status == "TimedOut":
             raise SSMTimeoutError(f"command {command_id} ran longer than command_timeout "
                                   f"({self.settings.command_timeout}s) and was stopped")
         raise SSMError(f"command {command_id} ended {status} ({details}) on {self.settings.instance_id}")
+
+    def agent_information(self):
+        """The instance's DescribeInstanceInformation entry (ping status, last ping...), None when SSM does not list
+        it."""
+        response = self._call("DescribeInstanceInformation", self.ssm.describe_instance_information, True,
+                              Filters=[{"Key": "InstanceIds", "Values": [self.settings.instance_id]}])
+        found = response.get("InstanceInformationList") or []
+        return found[0] if found else None
+
+    def _unreachable(self, refusal):
+        """SSMUnreachableError for a command SSM refused or never delivered, saying what SSM reports of the agent."""
+        information = lookup_error = None
+        try:
+            information = self.agent_information()
+        except SSMError as exc:
+            lookup_error = str(exc)
+        return SSMUnreachableError(unreachable_message(self.settings.instance_id, self.ssm.meta.region_name, refusal,
+                                                       information, lookup_error))
 
     def _raw(self, script, purpose):
         """An internal command (no wrapper, agent's user): its stdout; raises unless it exited 0."""

@@ -224,3 +224,39 @@ def test_async_and_script_run_with_their_files_and_leave_no_temporary_directory(
     while list(ansible_tmp(cluster).iterdir()) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert list(ansible_tmp(cluster).iterdir()) == []
+
+
+UNKNOWN_INSTANCE = "i-0badc0ffee0000000"
+
+
+@pytest.mark.parametrize("ping_status", ["ConnectionLost", "Inactive", None])
+def test_defect_16_an_unreachable_instance_says_its_ping_status_and_what_to_check_once(sandbox, cluster, tmp_path,
+                                                                                       node_tmp, ping_status):
+    """SendCommand refuses an instance whose agent is not Online (or is not a managed instance of the region) with
+    InvalidInstanceId; the task says what SSM reports about the instance (DescribeInstanceInformation) and what to
+    check, with AWS's own text at most once."""
+    instance_id = cluster["headnode_instance_id"]
+    if ping_status:
+        sandbox.register_headnode(instance_id, ping_status=ping_status)
+    else:
+        instance_id = UNKNOWN_INSTANCE
+    env = inventory(tmp_path, cluster, ansible_ssm_instance_id=instance_id)
+    sandbox.clear_audit()
+    run = run_playbook("connection_ssm_faults.yml", env=env)
+
+    assert run.rc != 0
+    result = run.result("Ping")
+    message = result["msg"]
+    assert result.get("unreachable") is True, result
+    assert message.count("InvalidInstanceId") == 1 and "not in a valid state" not in message, message
+    assert f"{instance_id} in {cluster['region']}" in message, message
+    if ping_status:
+        assert f"its SSM agent is {ping_status} (last ping " in message, message
+    else:
+        assert "is not a managed instance of SSM in this region" in message, message
+        assert "ansible_ssm_instance_id" in message and "ansible_ssm_region" in message, message
+    for what_to_check in ("SSM agent", "instance profile", "AmazonSSMManagedInstanceCore", "VPC endpoints"):
+        assert what_to_check in message, message
+    asked = [e for e in sandbox.audit() if e["service"] == "ssm" and e["operation"] == "DescribeInstanceInformation"]
+    assert len(asked) == 1, asked
+    assert [e["operation"] for e in sandbox.audit() if e["service"] == "ssm"].count("SendCommand") == 1

@@ -171,8 +171,20 @@ def test_non_zero_exit_code_comes_back_as_is(monkeypatch):
 def test_aws_errors_become_connection_failures(monkeypatch):
     stubs = Stubbed(monkeypatch)
     stubs.add("ssm", "add_client_error", "send_command", "InvalidInstanceId", "Instances not in a valid state")
+    stubs.add("ssm", "add_response", "describe_instance_information", {"InstanceInformationList": []})
     with pytest.raises(AnsibleConnectionFailure, match=f"ssm \\({INSTANCE}\\).*InvalidInstanceId"):
         connection(BASE_VARS).exec_command("true")
+
+
+def test_defect_16_an_aws_error_is_said_once(monkeypatch):
+    """Ansible appends the message of every chained cause: the AWS text would follow the plugin's message twice."""
+    stubs = Stubbed(monkeypatch)
+    stubs.add("ssm", "add_client_error", "send_command", "AccessDeniedException", "not authorized to ssm:SendCommand")
+    with pytest.raises(AnsibleConnectionFailure) as caught:
+        connection(BASE_VARS).exec_command("true")
+    stubs.done()
+    assert caught.value.message.count("not authorized to ssm:SendCommand") == 1, caught.value.message
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
 
 
 def test_put_file(tmp_path, monkeypatch):

@@ -6,6 +6,7 @@ base64-guarded.
 """
 
 import base64
+import datetime
 import gzip
 import hashlib
 import io
@@ -411,6 +412,14 @@ class Harness:
         self.ssm.add_client_error("get_command_invocation", code, "injected", http_status_code=status,
                                   expected_params={"CommandId": cid(command_id), "InstanceId": INSTANCE})
 
+    def expect_agent(self, found=None, error=None):
+        """DescribeInstanceInformation for the instance: ``found`` entries, or the error code ``error``."""
+        params = {"Filters": [{"Key": "InstanceIds", "Values": [INSTANCE]}]}
+        if error:
+            self.ssm.add_client_error("describe_instance_information", error, "not allowed", expected_params=params)
+        else:
+            self.ssm.add_response("describe_instance_information", {"InstanceInformationList": found or []}, params)
+
     def expect_output_cleanup(self, command_id, also=()):
         keys = list(also) + list(ssm.output_keys(f"daylily-ssm/{INSTANCE}/output", cid(command_id), INSTANCE))
         self.s3.add_response("delete_objects", {}, {"Bucket": BUCKET, "Delete": {
@@ -531,8 +540,44 @@ def test_timed_out_and_undelivered_commands_fail_clearly():
     with Harness() as h:
         h.expect_send("c-2")
         h.expect_get("c-2", status="TimedOut", code=-1, details="DeliveryTimedOut")
-        with pytest.raises(ssm.SSMTimeoutError, match="agent online"):
+        h.expect_agent([agent("ConnectionLost")])
+        with pytest.raises(ssm.SSMUnreachableError, match="not delivered within 60s.*its SSM agent is ConnectionLost"):
             h.runner.run("true")
+
+
+def agent(status):
+    return {"InstanceId": INSTANCE, "PingStatus": status, "AgentVersion": "3.3.1142.0",
+            "LastPingDateTime": datetime.datetime(2026, 12, 1, 8, 30, tzinfo=datetime.timezone.utc)}
+
+
+AGENT_CHECKS = ("instance is running", "SSM agent (amazon-ssm-agent) is running", "instance profile",
+                "AmazonSSMManagedInstanceCore", "VPC endpoints for ssm, ssmmessages and ec2messages")
+
+
+@pytest.mark.parametrize("found, error, says", [
+    ([agent("ConnectionLost")], None,
+     "its SSM agent is ConnectionLost (last ping 2026-12-01T08:30:00+00:00, agent 3.3.1142.0). Check that the"),
+    ([agent("Inactive")], None, "its SSM agent is Inactive (last ping 2026-12-01T08:30:00+00:00"),
+    ([agent("Online")], None, "its SSM agent is Online (last ping 2026-12-01T08:30:00+00:00, agent 3.3.1142.0), so "
+                              "it may have come back just now: run the task again"),
+    ([], None, "it is not a managed instance of SSM in this region (DescribeInstanceInformation does not list it). "
+               "Check the instance id (ansible_ssm_instance_id) and the region (ansible_ssm_region)"),
+    (None, "AccessDeniedException", "its SSM ping status is unknown: DescribeInstanceInformation failed with "
+                                    "AccessDeniedException: not allowed (allow ssm:DescribeInstanceInformation"),
+])
+def test_defect_16_a_refused_instance_is_reported_with_its_ping_status_and_what_to_check(found, error, says):
+    with Harness() as h:
+        h.ssm.add_client_error("send_command", "InvalidInstanceId",
+                               f"Instances [[{INSTANCE}]] not in a valid state for account 123456789012")
+        h.expect_agent(found, error)
+        with pytest.raises(ssm.SSMUnreachableError) as caught:
+            h.runner.run("true")
+    message = str(caught.value)
+    assert message.startswith(f"SSM cannot run commands on {INSTANCE} in {REGION} (SendCommand: InvalidInstanceId)")
+    assert says in message, message
+    assert all(check in message for check in AGENT_CHECKS), message
+    assert "not in a valid state" not in message  # AWS's text adds nothing the status does not say
+    assert h.sleeps == []  # a refused command is not retried
 
 
 def test_a_command_past_its_deadline_is_cancelled():
