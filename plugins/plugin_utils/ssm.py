@@ -608,8 +608,9 @@ def unreachable_message(instance_id, region, refusal, information=None, lookup_e
     agent = f", agent {information['AgentVersion']}" if information.get("AgentVersion") else ""
     found = f"{where}: its SSM agent is {status} (last ping {last_ping}{agent})"
     if status == "Online":
-        return (f"{found}, so it may have come back just now: run the task again; if it fails the same way, check "
-                f"{AGENT_CHECKS}.")
+        return (f"{found}, so it may have come back just now: run the task again. If it fails the same way, check "
+                "that the IAM policy of the user or role running Ansible allows ssm:SendCommand on this instance "
+                f"(conditions on instance ids or tags), and {AGENT_CHECKS}.")
     return f"{found}. Check {AGENT_CHECKS}."
 
 

@@ -559,7 +559,8 @@ AGENT_CHECKS = ("instance is running", "SSM agent (amazon-ssm-agent) is running"
      "its SSM agent is ConnectionLost (last ping 2026-12-01T08:30:00+00:00, agent 3.3.1142.0). Check that the"),
     ([agent("Inactive")], None, "its SSM agent is Inactive (last ping 2026-12-01T08:30:00+00:00"),
     ([agent("Online")], None, "its SSM agent is Online (last ping 2026-12-01T08:30:00+00:00, agent 3.3.1142.0), so "
-                              "it may have come back just now: run the task again"),
+                              "it may have come back just now: run the task again. If it fails the same way, "
+                              "check that the IAM policy of the user or role running Ansible allows ssm:SendCommand"),
     ([], None, "it is not a managed instance of SSM in this region (DescribeInstanceInformation does not list it). "
                "Check the instance id (ansible_ssm_instance_id) and the region (ansible_ssm_region)"),
     (None, "AccessDeniedException", "its SSM ping status is unknown: DescribeInstanceInformation failed with "
