@@ -83,7 +83,10 @@ def test_one_command_of_each_class_at_least(catalog):
     assert set(by_class) == set(cat.COMMAND_CLASSES)
     sample = next(c for c in commands(catalog) if c["command_id"] == "ilmn_germline_wgs_align_qc")
     assert sample["genome"] == "hg38" and sample["targets"] and sample["compatible_data_modes"] == ["ilmn_solo"]
-    assert sample["artifact_registration"]["evidence_manifest_path"] == "results/day/{genome}/reports/dayoa_evidence_manifest.json"
+    assert (
+        sample["artifact_registration"]["evidence_manifest_path"]
+        == "results/day/{genome}/reports/dayoa_evidence_manifest.json"
+    )
     run = next(c for c in commands(catalog) if c["command_id"] == "illumina_run_qc_bclconvert")
     assert run["artifact_registration"]["manifest_source"] == "s3_inventory"
 
@@ -93,25 +96,40 @@ def test_input_contract_columns(catalog):
     assert contracts["run_context"]["tables"]["runs"] == {
         "path": "config/runs.tsv",
         "columns": [
-            "RUNID", "PLATFORM", "RUN_DIR", "SOURCE_S3_URI", "MOUNT_ID", "SAMPLE_SHEET", "BASECALLING_STATE", "RUN_STATUS",
-            "OUTPUT_ROOT", "REGION", "PROFILE",
+            "RUNID",
+            "PLATFORM",
+            "RUN_DIR",
+            "SOURCE_S3_URI",
+            "MOUNT_ID",
+            "SAMPLE_SHEET",
+            "BASECALLING_STATE",
+            "RUN_STATUS",
+            "OUTPUT_ROOT",
+            "REGION",
+            "PROFILE",
         ],
     }
     samples = contracts["sample_manifest"]["tables"]["samples"]
     units = contracts["sample_manifest"]["tables"]["units"]
     assert samples["path"] == "config/samples.tsv" and units["path"] == "config/units.tsv"
-    assert samples["columns"] == (
-        "SAMPLEID SAMPLESOURCE SAMPLECLASS BIOLOGICAL_SEX CONCORDANCE_CONTROL_PATH IS_POSITIVE_CONTROL IS_NEGATIVE_CONTROL "
-        "SAMPLE_TYPE TUM_NRM_SAMPLEID_MATCH EXTERNAL_SAMPLE_ID N_X N_Y TRUTH_DATA_DIR"
-    ).split()
-    assert units["columns"] == (
-        "RUNID SAMPLEID EXPERIMENTID LANEID BARCODEID LIBPREP SEQ_VENDOR SEQ_PLATFORM ILMN_R1_PATH ILMN_R2_PATH "
-        "PACBIO_R1_PATH PACBIO_R2_PATH ONT_R1_PATH ONT_R2_PATH UG_R1_PATH UG_R2_PATH SUBSAMPLE_PCT ILMN_TRIM_READ_LENGTH "
-        "SAMPLEUSE BWA_KMER DEEP_MODEL ULTIMA_CRAM ULTIMA_CRAM_ALIGNER ULTIMA_CRAM_SNV_CALLER ONT_CRAM ONT_CRAM_ALIGNER "
-        "ONT_CRAM_SNV_CALLER PB_BAM PB_BAM_ALIGNER PB_BAM_SNV_CALLER ROCHE_BAM ROCHE_BAM_ALIGNER ROCHE_BAM_SNV_CALLER "
-        "ROCHE_DOWNSAMPLE_RATIO LONGREADTRIM_READ_LENGTH LONGREADTRIM_MODE ULTIMA_SUBSAMPLE_PCT ONT_SUBSAMPLE_PCT ONT_BAM "
-        "ONT_BAM_ALIGNER ONT_BAM_SNV_CALLER"
-    ).split()
+    assert (
+        samples["columns"]
+        == (
+            "SAMPLEID SAMPLESOURCE SAMPLECLASS BIOLOGICAL_SEX CONCORDANCE_CONTROL_PATH IS_POSITIVE_CONTROL IS_NEGATIVE_CONTROL "
+            "SAMPLE_TYPE TUM_NRM_SAMPLEID_MATCH EXTERNAL_SAMPLE_ID N_X N_Y TRUTH_DATA_DIR"
+        ).split()
+    )
+    assert (
+        units["columns"]
+        == (
+            "RUNID SAMPLEID EXPERIMENTID LANEID BARCODEID LIBPREP SEQ_VENDOR SEQ_PLATFORM ILMN_R1_PATH ILMN_R2_PATH "
+            "PACBIO_R1_PATH PACBIO_R2_PATH ONT_R1_PATH ONT_R2_PATH UG_R1_PATH UG_R2_PATH SUBSAMPLE_PCT ILMN_TRIM_READ_LENGTH "
+            "SAMPLEUSE BWA_KMER DEEP_MODEL ULTIMA_CRAM ULTIMA_CRAM_ALIGNER ULTIMA_CRAM_SNV_CALLER ONT_CRAM ONT_CRAM_ALIGNER "
+            "ONT_CRAM_SNV_CALLER PB_BAM PB_BAM_ALIGNER PB_BAM_SNV_CALLER ROCHE_BAM ROCHE_BAM_ALIGNER ROCHE_BAM_SNV_CALLER "
+            "ROCHE_DOWNSAMPLE_RATIO LONGREADTRIM_READ_LENGTH LONGREADTRIM_MODE ULTIMA_SUBSAMPLE_PCT ONT_SUBSAMPLE_PCT ONT_BAM "
+            "ONT_BAM_ALIGNER ONT_BAM_SNV_CALLER"
+        ).split()
+    )
 
 
 def test_every_profile_mode_is_used(catalog):

@@ -15,7 +15,9 @@ from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._catalog
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._catalog.common import CatalogError
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._catalog.common import as_mapping
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._catalog.common import is_nonempty_str
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._catalog.templates import render_registration_policy
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._catalog.templates import (
+    render_registration_policy,
+)
 
 
 def _repositories(catalog):
@@ -70,11 +72,14 @@ def find_command(catalog, command_id, repository=None):
     ]
     if not matches:
         valid = command_ids(catalog, repository)
-        elsewhere = [repo_key for repo_key, command in iter_commands(catalog) if command.get("command_id") == command_id]
+        elsewhere = [
+            repo_key for repo_key, command in iter_commands(catalog) if command.get("command_id") == command_id
+        ]
         where = " in repository %r" % repository if repository is not None else ""
         hint = " (it is in repository %s)" % ", ".join(repr(r) for r in elsewhere) if elsewhere else ""
         raise CatalogError(
-            "Unknown command_id %r%s%s. Valid command ids: %s." % (command_id, where, hint, ", ".join(valid) or "(none)"),
+            "Unknown command_id %r%s%s. Valid command ids: %s."
+            % (command_id, where, hint, ", ".join(valid) or "(none)"),
             valid_command_ids=valid,
         )
     if len(matches) > 1:
@@ -91,7 +96,8 @@ def resolve_test_data_profile(catalog, profile_id):
     profiles = as_mapping(catalog.get("test_data_profiles"))
     if not (isinstance(profile_id, str) and isinstance(profiles.get(profile_id), dict)):
         raise CatalogError(
-            "The test data profile %r is not defined. Defined profiles: %s." % (profile_id, ", ".join(profiles) or "(none)")
+            "The test data profile %r is not defined. Defined profiles: %s."
+            % (profile_id, ", ".join(profiles) or "(none)")
         )
     resolved = dict(copy.deepcopy(profiles[profile_id]), profile_id=profile_id)
     prefix = resolved.get("source_fsx_prefix")
@@ -108,10 +114,15 @@ def resolve_input_contract(catalog, contract_id):
     contracts = as_mapping(catalog.get("input_contracts"))
     if not (isinstance(contract_id, str) and isinstance(contracts.get(contract_id), dict)):
         raise CatalogError(
-            "The input contract %r is not defined. Defined contracts: %s." % (contract_id, ", ".join(list(contracts) + [NO_INPUT_CONTRACT]))
+            "The input contract %r is not defined. Defined contracts: %s."
+            % (contract_id, ", ".join(list(contracts) + [NO_INPUT_CONTRACT]))
         )
     contract = copy.deepcopy(contracts[contract_id])
-    return {"contract_id": contract_id, "description": contract.get("description", ""), "tables": contract.get("tables", {})}
+    return {
+        "contract_id": contract_id,
+        "description": contract.get("description", ""),
+        "tables": contract.get("tables", {}),
+    }
 
 
 def resolve_command(catalog, command_id, repository=None):

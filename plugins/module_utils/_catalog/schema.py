@@ -65,14 +65,18 @@ def _missing_key_problems(required, instance, schema, parts):
             continue
         declared = known.get(key) if isinstance(known.get(key), dict) else {}
         expected = declared.get("x-expected") or declared.get("description") or schema.get("x-expected")
-        out.append(CatalogProblem(tuple(parts) + (key,), "is missing" + (" (%s)" % because if because else ""), expected))
+        out.append(
+            CatalogProblem(tuple(parts) + (key,), "is missing" + (" (%s)" % because if because else ""), expected)
+        )
     return out
 
 
 def _unknown_key_problems(instance, schema, parts):
     known = schema.get("properties", {})
     expected = "one of: " + ", ".join(sorted(known)) if known else "no keys"
-    return [CatalogProblem(tuple(parts) + (key,), "is not a known key", expected) for key in instance if key not in known]
+    return [
+        CatalogProblem(tuple(parts) + (key,), "is not a known key", expected) for key in instance if key not in known
+    ]
 
 
 def error_problems(error):

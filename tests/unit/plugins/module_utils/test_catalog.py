@@ -21,8 +21,17 @@ COLLECTION_ROOT = Path(__file__).resolve().parents[4]
 SCHEMA = json.loads((COLLECTION_ROOT / "catalog" / cat.SCHEMA_FILENAME).read_text(encoding="utf-8"))
 REPO = "daylily-omics-analysis"
 RUNS_COLUMNS = [
-    "RUNID", "PLATFORM", "RUN_DIR", "SOURCE_S3_URI", "MOUNT_ID", "SAMPLE_SHEET", "BASECALLING_STATE", "RUN_STATUS",
-    "OUTPUT_ROOT", "REGION", "PROFILE",
+    "RUNID",
+    "PLATFORM",
+    "RUN_DIR",
+    "SOURCE_S3_URI",
+    "MOUNT_ID",
+    "SAMPLE_SHEET",
+    "BASECALLING_STATE",
+    "RUN_STATUS",
+    "OUTPUT_ROOT",
+    "REGION",
+    "PROFILE",
 ]
 
 
@@ -48,15 +57,23 @@ def sample_policy():
 
 
 def command(command_id, command_class, **overrides):
-    target = {"sample_analysis": "produce_snv_concordances", "run_analysis": "produce_illumina_run_qc", "utility": "util_env_check"}
+    target = {
+        "sample_analysis": "produce_snv_concordances",
+        "run_analysis": "produce_illumina_run_qc",
+        "utility": "util_env_check",
+    }
     dy_command = "bin/day_run %s -p -k -j 2 --config genome_build=hg38" % target[command_class]
     if command_class == "run_analysis":
         dy_command += " run_context_file=config/runs.tsv"
     entry = {
         "command_id": command_id,
         "command_class": command_class,
-        "input_contract": {"sample_analysis": "sample_manifest", "run_analysis": "run_context", "utility": "none"}[command_class],
-        "test_data_profile": {"sample_analysis": "giab_reads", "run_analysis": "ilmn_run", "utility": "no_data"}[command_class],
+        "input_contract": {"sample_analysis": "sample_manifest", "run_analysis": "run_context", "utility": "none"}[
+            command_class
+        ],
+        "test_data_profile": {"sample_analysis": "giab_reads", "run_analysis": "ilmn_run", "utility": "no_data"}[
+            command_class
+        ],
         "requires_staging": command_class == "sample_analysis",
         "requires_run_mount": command_class == "run_analysis",
         "runtime_parameters": {},
@@ -84,7 +101,10 @@ def valid_catalog():
                     "units": {"path": "config/units.tsv", "columns": ["RUNID", "SAMPLEID", "ILMN_R1_PATH"]},
                 },
             },
-            "run_context": {"description": "runs", "tables": {"runs": {"path": "config/runs.tsv", "columns": list(RUNS_COLUMNS)}}},
+            "run_context": {
+                "description": "runs",
+                "tables": {"runs": {"path": "config/runs.tsv", "columns": list(RUNS_COLUMNS)}},
+            },
         },
         "test_data_profiles": {
             "giab_reads": {
@@ -154,14 +174,17 @@ def test_class_contract_mismatch_is_reported_with_path_problem_and_expectation()
     catalog = valid_catalog()
     commands_of(catalog)[1]["input_contract"] = "sample_manifest"
     assert problems(catalog) == [
-        cmd_path(1, "input_contract") + " (command run_qc): is 'sample_manifest', but run_analysis commands read a sequencing "
+        cmd_path(1, "input_contract")
+        + " (command run_qc): is 'sample_manifest', but run_analysis commands read a sequencing "
         "run folder that a run DRA mounts, described by runs.tsv; expected 'run_context'"
     ]
 
 
 def test_sample_command_with_run_context_and_run_profile_reports_each_field():
     catalog = valid_catalog()
-    commands_of(catalog)[0].update(input_contract="run_context", requires_staging=False, requires_run_mount=True, test_data_profile="ilmn_run")
+    commands_of(catalog)[0].update(
+        input_contract="run_context", requires_staging=False, requires_run_mount=True, test_data_profile="ilmn_run"
+    )
     found = problems(catalog)
     assert [line.split(":")[0] for line in found] == [
         cmd_path(0, "input_contract") + " (command germline)",
@@ -172,7 +195,9 @@ def test_sample_command_with_run_context_and_run_profile_reports_each_field():
     assert found[1].endswith("expected false")
     assert found[2].endswith("expected true")
     assert "names 'ilmn_run', whose source_mount_mode is 'run_dra_required'" in found[3]
-    assert found[3].endswith("expected a profile with source_mount_mode 'default_mounted' for a sample_analysis command")
+    assert found[3].endswith(
+        "expected a profile with source_mount_mode 'default_mounted' for a sample_analysis command"
+    )
 
 
 def test_run_command_needs_run_mount_and_run_dra_profile():
@@ -186,10 +211,14 @@ def test_run_command_needs_run_mount_and_run_dra_profile():
 
 def test_utility_needs_no_inputs_and_a_none_profile():
     catalog = valid_catalog()
-    commands_of(catalog)[2].update(input_contract="sample_manifest", requires_staging=True, test_data_profile="giab_reads")
+    commands_of(catalog)[2].update(
+        input_contract="sample_manifest", requires_staging=True, test_data_profile="giab_reads"
+    )
     found = problems(catalog)
     assert [line.split(" (")[0] for line in found] == [
-        cmd_path(2, "input_contract"), cmd_path(2, "requires_staging"), cmd_path(2, "test_data_profile"),
+        cmd_path(2, "input_contract"),
+        cmd_path(2, "requires_staging"),
+        cmd_path(2, "test_data_profile"),
     ]
     assert found[0].endswith("utility commands take no input data; expected 'none'")
 
@@ -198,7 +227,8 @@ def test_sample_command_cannot_use_a_profile_without_source_data():
     catalog = valid_catalog()
     commands_of(catalog)[0]["test_data_profile"] = "no_data"
     assert problems(catalog) == [
-        cmd_path(0, "test_data_profile") + " (command germline): names 'no_data', whose source_mount_mode is 'none', but "
+        cmd_path(0, "test_data_profile")
+        + " (command germline): names 'no_data', whose source_mount_mode is 'none', but "
         "sample_analysis commands read staged sample manifests (samples.tsv + units.tsv) and validate against "
         "default-mounted test data; expected a profile with source_mount_mode 'default_mounted' for a sample_analysis command"
     ]
@@ -208,23 +238,30 @@ def test_sample_command_needs_a_data_mode():
     catalog = valid_catalog()
     commands_of(catalog)[0]["compatible_data_modes"] = []
     found = problems(catalog)
-    assert len(found) == 1 and found[0].startswith(cmd_path(0, "compatible_data_modes") + " (command germline): is empty")
+    assert len(found) == 1 and found[0].startswith(
+        cmd_path(0, "compatible_data_modes") + " (command germline): is empty"
+    )
 
 
 def test_unknown_data_mode_is_a_schema_problem():
     catalog = valid_catalog()
     commands_of(catalog)[0]["compatible_data_modes"] = ["ilmn_duo"]
     found = problems(catalog)
-    assert found == [cmd_path(0, "compatible_data_modes[0]") + " (command germline): 'ilmn_duo' is not allowed; expected one of: "
-                     + ", ".join(repr(mode) for mode in cat.DATA_MODES)]
+    assert found == [
+        cmd_path(0, "compatible_data_modes[0]")
+        + " (command germline): 'ilmn_duo' is not allowed; expected one of: "
+        + ", ".join(repr(mode) for mode in cat.DATA_MODES)
+    ]
 
 
 def test_unknown_command_class_is_reported_once_by_the_schema():
     catalog = valid_catalog()
     commands_of(catalog)[0]["command_class"] = "sample"
     found = problems(catalog)
-    assert found == [cmd_path(0, "command_class") + " (command germline): 'sample' is not allowed; expected one of: "
-                     "'sample_analysis', 'run_analysis', 'utility'"]
+    assert found == [
+        cmd_path(0, "command_class") + " (command germline): 'sample' is not allowed; expected one of: "
+        "'sample_analysis', 'run_analysis', 'utility'"
+    ]
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -244,8 +281,11 @@ def test_missing_contract_is_reported():
     catalog = valid_catalog()
     commands_of(catalog)[0]["input_contract"] = "sample_sheet"
     found = problems(catalog)
-    assert cmd_path(0, "input_contract") + " (command germline): names the input contract 'sample_sheet', which input_contracts " \
+    assert (
+        cmd_path(0, "input_contract")
+        + " (command germline): names the input contract 'sample_sheet', which input_contracts "
         "does not define; expected one of: run_context, sample_manifest, none" in found
+    )
 
 
 def test_contract_id_none_is_reserved():
@@ -260,7 +300,9 @@ def test_duplicated_command_ids_name_the_first_use():
     catalog = valid_catalog()
     commands_of(catalog)[2]["command_id"] = "germline"
     assert problems(catalog) == [
-        cmd_path(2, "command_id") + " (command germline): 'germline' is already the id of " + cmd_path(0)
+        cmd_path(2, "command_id")
+        + " (command germline): 'germline' is already the id of "
+        + cmd_path(0)
         + "; expected a command_id used once in the whole catalog"
     ]
 
@@ -271,8 +313,11 @@ def test_duplicated_command_ids_across_repositories():
     other["analysis_commands"] = [command("run_qc", "run_analysis")]
     catalog["repositories"]["other-repo"] = other
     found = problems(catalog)
-    assert found == ["repositories.other-repo.analysis_commands[0].command_id (command run_qc): 'run_qc' is already the id of "
-                     + cmd_path(1) + "; expected a command_id used once in the whole catalog"]
+    assert found == [
+        "repositories.other-repo.analysis_commands[0].command_id (command run_qc): 'run_qc' is already the id of "
+        + cmd_path(1)
+        + "; expected a command_id used once in the whole catalog"
+    ]
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -284,15 +329,21 @@ def test_branch_names_are_not_pinned(ref):
     catalog = valid_catalog()
     commands_of(catalog)[0]["git_tag"] = ref
     assert problems(catalog) == [
-        cmd_path(0, "git_tag") + " (command germline): %r is a branch name, not a pinned tag; expected %s" % (ref, cat.PINNED_REF_EXPECTED)
+        cmd_path(0, "git_tag")
+        + " (command germline): %r is a branch name, not a pinned tag; expected %s" % (ref, cat.PINNED_REF_EXPECTED)
     ]
 
 
-@pytest.mark.parametrize("ref, problem", [("", "is empty"), ("   ", "is empty"), ("feature-x", "'feature-x' is neither a release tag nor a full commit id")])
+@pytest.mark.parametrize(
+    "ref, problem",
+    [("", "is empty"), ("   ", "is empty"), ("feature-x", "'feature-x' is neither a release tag nor a full commit id")],
+)
 def test_empty_and_unknown_refs_are_not_pinned(ref, problem):
     catalog = valid_catalog()
     commands_of(catalog)[0]["git_tag"] = ref
-    assert problems(catalog) == [cmd_path(0, "git_tag") + " (command germline): %s; expected %s" % (problem, cat.PINNED_REF_EXPECTED)]
+    assert problems(catalog) == [
+        cmd_path(0, "git_tag") + " (command germline): %s; expected %s" % (problem, cat.PINNED_REF_EXPECTED)
+    ]
 
 
 @pytest.mark.parametrize("ref", ["2.0.26", "v2.1", "2.0.26-rc1", "0123456789abcdef0123456789abcdef01234567"])
@@ -303,15 +354,18 @@ def test_pinned_refs(ref):
 def test_unquoted_numeric_tag_is_a_type_problem():
     catalog = valid_catalog()
     commands_of(catalog)[0]["git_tag"] = 2.1
-    assert problems(catalog) == [cmd_path(0, "git_tag") + ' (command germline): is a number (2.1); expected a pinned release tag '
-                                 'as a quoted YAML string, such as "2.0.26"']
+    assert problems(catalog) == [
+        cmd_path(0, "git_tag") + " (command germline): is a number (2.1); expected a pinned release tag "
+        'as a quoted YAML string, such as "2.0.26"'
+    ]
 
 
 def test_git_tag_must_equal_default_ref_unless_allowed():
     catalog = valid_catalog()
     commands_of(catalog)[0]["git_tag"] = "2.0.25"
     assert problems(catalog) == [
-        cmd_path(0, "git_tag") + " (command germline): pins '2.0.25', but the repository's default_ref is '2.0.26'; expected "
+        cmd_path(0, "git_tag")
+        + " (command germline): pins '2.0.25', but the repository's default_ref is '2.0.26'; expected "
         "'2.0.26', or '2.0.25' listed in the repository's allowed_git_tags to allow it explicitly"
     ]
     catalog["repositories"][REPO]["allowed_git_tags"] = ["2.0.25"]
@@ -323,8 +377,10 @@ def test_unpinned_default_ref_is_reported_once():
     catalog["repositories"][REPO]["default_ref"] = "main"
     catalog["repositories"][REPO]["allowed_git_tags"] = ["latest"]
     assert problems(catalog) == [
-        "repositories.daylily-omics-analysis.allowed_git_tags[0]: 'latest' is a branch name, not a pinned tag; expected " + cat.PINNED_REF_EXPECTED,
-        "repositories.daylily-omics-analysis.default_ref: 'main' is a branch name, not a pinned tag; expected " + cat.PINNED_REF_EXPECTED,
+        "repositories.daylily-omics-analysis.allowed_git_tags[0]: 'latest' is a branch name, not a pinned tag; expected "
+        + cat.PINNED_REF_EXPECTED,
+        "repositories.daylily-omics-analysis.default_ref: 'main' is a branch name, not a pinned tag; expected "
+        + cat.PINNED_REF_EXPECTED,
     ]
 
 
@@ -366,7 +422,9 @@ def test_default_mounted_prefix_must_show_the_template_data():
 
 def test_default_mounted_prefix_is_an_fsx_api_path():
     catalog = valid_catalog()
-    catalog["test_data_profiles"]["giab_reads"]["source_fsx_prefix"] = "/fsx/control_data/genomic_data/organism_reads/HG002/"
+    catalog["test_data_profiles"]["giab_reads"]["source_fsx_prefix"] = (
+        "/fsx/control_data/genomic_data/organism_reads/HG002/"
+    )
     found = problems(catalog)
     assert len(found) == 1
     assert "starts with the headnode mount point '/fsx'" in found[0]
@@ -414,7 +472,8 @@ def test_launch_command_rules():
     )
     found = problems(catalog)
     assert found == [
-        cmd_path(0, "dy_command") + " (command germline): does not run the target(s) produce_multiqc_final_wgs; expected every "
+        cmd_path(0, "dy_command")
+        + " (command germline): does not run the target(s) produce_multiqc_final_wgs; expected every "
         "entry of targets as a word of dy_command",
         cmd_path(0, "dy_command") + " (command germline): runs with -j 2, but jobs is 8; expected '-j 8'",
         cmd_path(0, "runtime_parameters.aligners") + " (command germline): is not passed to dy_command; expected "
@@ -427,7 +486,8 @@ def test_dry_run_must_be_the_real_command_plus_n():
     commands_of(catalog)[0]["dryrun_dy_command"] = "bin/day_run produce_snv_concordances -n"
     found = problems(catalog)
     assert found == [
-        cmd_path(0, "dryrun_dy_command") + " (command germline): is not dy_command followed by ' -n', so the dry run would not "
+        cmd_path(0, "dryrun_dy_command")
+        + " (command germline): is not dy_command followed by ' -n', so the dry run would not "
         "plan the real run; expected 'bin/day_run produce_snv_concordances -p -k -j 2 --config genome_build=hg38 -n'"
     ]
 
@@ -491,7 +551,9 @@ def test_unknown_placeholder_in_include_paths_and_identity():
 
 
 def test_data_dir_must_be_the_one_multiqc_writes():
-    assert policy_problems(lambda p: p["multiqc_reports"][0].update(data_dir_path="results/day/{genome}/reports/multiqc_data/")) == [
+    assert policy_problems(
+        lambda p: p["multiqc_reports"][0].update(data_dir_path="results/day/{genome}/reports/multiqc_data/")
+    ) == [
         "<policy>.multiqc_reports[0].data_dir_path: is 'results/day/{genome}/reports/multiqc_data/', but MultiQC writes the data "
         "directory of 'results/day/{genome}/reports/DAY_final_multiqc.html' to 'results/day/{genome}/reports/DAY_final_multiqc_data/'; "
         "expected 'results/day/{genome}/reports/DAY_final_multiqc_data/'"
@@ -514,9 +576,14 @@ def test_enabled_policy_must_select_something():
         del policy["include_paths"]
 
     found = policy_problems(mutate)
-    assert found[0] == ("<policy>: selects nothing: include_classifications and include_paths are both empty or missing; expected "
-                        "at least one classification or include path (or enabled: false)")
-    assert "<policy>.multiqc_reports[0].html_path: is selected by neither include_paths nor include_classifications" in found[-1]
+    assert found[0] == (
+        "<policy>: selects nothing: include_classifications and include_paths are both empty or missing; expected "
+        "at least one classification or include path (or enabled: false)"
+    )
+    assert (
+        "<policy>.multiqc_reports[0].html_path: is selected by neither include_paths nor include_classifications"
+        in found[-1]
+    )
 
 
 def test_report_selection_by_paths_only():
@@ -571,8 +638,10 @@ def test_registration_policy_problems_is_usable_alone():
     policy = sample_policy()
     policy["include_paths"] = ["{unknown}/x"]
     found = [str(p) for p in cat.registration_policy_problems(policy, genome="hg38")]
-    assert found == ["artifact_registration.include_paths[0]: uses the placeholder(s) {unknown}, which cannot be filled here; "
-                     "expected only {analysis_id}, {executing_entity}, {genome}"]
+    assert found == [
+        "artifact_registration.include_paths[0]: uses the placeholder(s) {unknown}, which cannot be filled here; "
+        "expected only {analysis_id}, {executing_entity}, {genome}"
+    ]
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -599,20 +668,27 @@ def test_every_problem_is_reported_at_once():
     assert found == [
         "command_catalog_version: is 1; expected 2 (this collection reads command catalog version 2)",
         "input_contracts.sample_manifest.tables.units: is missing (sample manifests are samples.tsv plus units.tsv); expected the samples and units tables",
-        cmd_path(0, "artifact_registration.manifest_source") + " (command germline): 'dayoa' is not allowed; expected one of: 'dayoa_manifest', 's3_inventory'",
-        cmd_path(0, "git_tag") + " (command germline): 'main' is a branch name, not a pinned tag; expected " + cat.PINNED_REF_EXPECTED,
-        cmd_path(1, "input_contract") + " (command run_qc): is 'sample_manifest', but run_analysis commands read a sequencing run "
+        cmd_path(0, "artifact_registration.manifest_source")
+        + " (command germline): 'dayoa' is not allowed; expected one of: 'dayoa_manifest', 's3_inventory'",
+        cmd_path(0, "git_tag")
+        + " (command germline): 'main' is a branch name, not a pinned tag; expected "
+        + cat.PINNED_REF_EXPECTED,
+        cmd_path(1, "input_contract")
+        + " (command run_qc): is 'sample_manifest', but run_analysis commands read a sequencing run "
         "folder that a run DRA mounts, described by runs.tsv; expected 'run_context'",
         cmd_path(1, "jobs") + " (command run_qc): is a string ('2'); expected an integer",
-        cmd_path(2, "command_id") + " (command germline): 'germline' is already the id of " + cmd_path(0)
+        cmd_path(2, "command_id")
+        + " (command germline): 'germline' is already the id of "
+        + cmd_path(0)
         + "; expected a command_id used once in the whole catalog",
-        cmd_path(2, "surprise") + " (command germline): is not a known key; expected one of: artifact_registration, command_class, "
+        cmd_path(2, "surprise")
+        + " (command germline): is not a known key; expected one of: artifact_registration, command_class, "
         "command_id, compatible_data_modes, description, dryrun_dy_command, dy_command, genome, git_tag, input_contract, jobs, "
         "requires_run_mount, requires_staging, runtime_parameters, targets, test_data_profile",
-        'test_data_profiles["Bad Profile"]: key name \'Bad Profile\' does not have the expected form; expected an identifier of '
+        "test_data_profiles[\"Bad Profile\"]: key name 'Bad Profile' does not have the expected form; expected an identifier of "
         "letters, digits, '.', '_' and '-', starting with a letter or digit",
         'test_data_profiles["Bad Profile"].description: is empty; expected a non-empty string',
-        'test_data_profiles["Bad Profile"].source_mount_mode: \'sometimes\' is not allowed; expected one of: \'none\', '
+        "test_data_profiles[\"Bad Profile\"].source_mount_mode: 'sometimes' is not allowed; expected one of: 'none', "
         "'default_mounted', 'run_dra_required'",
     ]
 
@@ -629,7 +705,9 @@ def shape_mutations():
         return ["not", "a", "mapping"]
 
     def wrong_types(catalog):
-        commands_of(catalog)[0].update(targets="produce_x", requires_staging="yes", runtime_parameters={"bad-name": {"x": 1}})
+        commands_of(catalog)[0].update(
+            targets="produce_x", requires_staging="yes", runtime_parameters={"bad-name": {"x": 1}}
+        )
         catalog["repositories"][REPO]["https_url"] = "git@github.com:x/y.git"
         return catalog
 
@@ -655,13 +733,16 @@ def shape_mutations():
 
 
 C0 = cmd_path(0) + "."
-LOCATION_EXPECTED = "expected a relative path or glob inside the checkout (no leading '/', no '..' segment, no whitespace)"
+LOCATION_EXPECTED = (
+    "expected a relative path or glob inside the checkout (no leading '/', no '..' segment, no whitespace)"
+)
 #: What each shape mutation reports, word for word: every message names the field and what is expected.
 SHAPE_PROBLEMS = {
     "root_not_mapping": ["(catalog root): is a list; expected a mapping"],
     "wrong_types": [
         C0 + "requires_staging (command germline): is a string ('yes'); expected a boolean (true or false)",
-        C0 + "runtime_parameters.bad-name (command germline): is a mapping; expected a string or an integer or a number "
+        C0
+        + "runtime_parameters.bad-name (command germline): is a mapping; expected a string or an integer or a number "
         "or a boolean (true or false) or a list",
         C0 + "runtime_parameters.bad-name (command germline): is not passed to dy_command; expected 'bad-name=<value>' "
         "in dy_command's --config",
@@ -692,7 +773,8 @@ SHAPE_PROBLEMS = {
         "test_data_profiles: is empty; expected at least 1 entry",
     ],
     "bad_policy": [
-        C0 + "artifact_registration.enabled (command germline): is a string ('yes'); expected a boolean (true or false)",
+        C0
+        + "artifact_registration.enabled (command germline): is a string ('yes'); expected a boolean (true or false)",
         C0 + "artifact_registration.identity.analysis_euid (command germline): is empty; expected a non-empty string",
         C0 + "artifact_registration.identity.extra (command germline): is not a known key; expected one of: "
         "analysis_euid, assay_id, project_euid, run_euid, workset_euid",
@@ -737,7 +819,9 @@ def test_keyword_without_its_own_wording_still_names_the_field_and_the_rule():
 
 
 def test_an_invalid_schema_is_a_catalog_error():
-    with pytest.raises(cat.CatalogError, match="The catalog schema is not a valid JSON Schema: 'sometimes' is not valid"):
+    with pytest.raises(
+        cat.CatalogError, match="The catalog schema is not a valid JSON Schema: 'sometimes' is not valid"
+    ):
         cat.schema_problems({}, {"type": "sometimes"})
 
 
@@ -750,10 +834,19 @@ def test_missing_jsonschema_is_a_clear_error(monkeypatch):
 
 
 def test_rule_problems_tolerate_any_shape():
-    for value in (None, [], "x", {"repositories": []}, {"repositories": {"r": []}}, {"repositories": {"r": {"analysis_commands": [1, None]}}}):
+    for value in (
+        None,
+        [],
+        "x",
+        {"repositories": []},
+        {"repositories": {"r": []}},
+        {"repositories": {"r": {"analysis_commands": [1, None]}}},
+    ):
         assert cat.rule_problems(value) == []
     odd = valid_catalog()
-    commands_of(odd)[0].update(targets=None, jobs=True, genome=None, runtime_parameters=[], artifact_registration=[], git_tag=None)
+    commands_of(odd)[0].update(
+        targets=None, jobs=True, genome=None, runtime_parameters=[], artifact_registration=[], git_tag=None
+    )
     odd["test_data_profiles"]["giab_reads"]["locations"] = None
     assert [str(p) for p in cat.rule_problems(odd)] == []
 
@@ -764,7 +857,10 @@ def test_rule_problems_tolerate_any_shape():
 
 def test_load_catalog_reports_duplicated_keys_with_lines(tmp_path):
     path = tmp_path / "catalog.yaml"
-    path.write_text("command_catalog_version: 2\ntest_data_profiles:\n  a: {}\n  a: {}\ncommand_catalog_version: 2\n", encoding="utf-8")
+    path.write_text(
+        "command_catalog_version: 2\ntest_data_profiles:\n  a: {}\n  a: {}\ncommand_catalog_version: 2\n",
+        encoding="utf-8",
+    )
     with pytest.raises(cat.CatalogError) as raised:
         cat.load_catalog(str(path))
     assert [str(p) for p in raised.value.problems] == [
@@ -777,7 +873,11 @@ def test_load_catalog_reports_duplicated_keys_with_lines(tmp_path):
 def test_load_catalog_keeps_anchors_and_merge_keys(tmp_path):
     path = tmp_path / "catalog.yaml"
     path.write_text("base: &b {x: 1, y: 2}\nuse: *b\nmerged:\n  <<: *b\n  y: 3\n", encoding="utf-8")
-    assert cat.load_catalog(str(path)) == {"base": {"x": 1, "y": 2}, "use": {"x": 1, "y": 2}, "merged": {"x": 1, "y": 3}}
+    assert cat.load_catalog(str(path)) == {
+        "base": {"x": 1, "y": 2},
+        "use": {"x": 1, "y": 2},
+        "merged": {"x": 1, "y": 3},
+    }
 
 
 def test_load_catalog_errors(tmp_path):
@@ -818,13 +918,17 @@ def fake_collection(base, files):
 def test_collections_path_is_searched_when_the_module_runs_from_a_zip(tmp_path, monkeypatch):
     """Inside Ansible's zipped payload, __file__ is not a real directory: the collections paths are searched."""
     monkeypatch.setattr(
-        catalog_files, "__file__", "/nonexistent/payload.zip/ansible_collections/daylily/ephemeral_cluster/plugins/module_utils/_catalog/files.py"
+        catalog_files,
+        "__file__",
+        "/nonexistent/payload.zip/ansible_collections/daylily/ephemeral_cluster/plugins/module_utils/_catalog/files.py",
     )
     monkeypatch.setattr(sys, "path", [])
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.delenv("ANSIBLE_COLLECTIONS_PATHS", raising=False)
     installed = fake_collection(tmp_path / "collections", [cat.CATALOG_FILENAME, cat.SCHEMA_FILENAME])
-    monkeypatch.setenv("ANSIBLE_COLLECTIONS_PATH", os.pathsep.join([str(tmp_path / "empty"), str(tmp_path / "collections")]))
+    monkeypatch.setenv(
+        "ANSIBLE_COLLECTIONS_PATH", os.pathsep.join([str(tmp_path / "empty"), str(tmp_path / "collections")])
+    )
     assert cat.default_catalog_path() == str(installed / cat.CATALOG_FILENAME)
     assert cat.find_schema_path("/elsewhere/site.yaml") == str(installed / cat.SCHEMA_FILENAME)
     # A path that already ends with ansible_collections works too.
@@ -833,7 +937,9 @@ def test_collections_path_is_searched_when_the_module_runs_from_a_zip(tmp_path, 
 
 
 def test_missing_collection_names_the_searched_places_and_the_fix(tmp_path, monkeypatch):
-    monkeypatch.setattr(catalog_files, "__file__", str(tmp_path / "zip" / "plugins" / "module_utils" / "_catalog" / "files.py"))
+    monkeypatch.setattr(
+        catalog_files, "__file__", str(tmp_path / "zip" / "plugins" / "module_utils" / "_catalog" / "files.py")
+    )
     monkeypatch.setattr(sys, "path", [])
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("ANSIBLE_COLLECTIONS_PATH", str(tmp_path / "nothing"))
@@ -841,7 +947,9 @@ def test_missing_collection_names_the_searched_places_and_the_fix(tmp_path, monk
     with pytest.raises(cat.CatalogError) as raised:
         cat.default_catalog_path()
     assert str(tmp_path / "nothing" / "ansible_collections" / "daylily" / "ephemeral_cluster") in raised.value.message
-    assert raised.value.message.endswith("Pass catalog_path, for example the collection's catalog/daylily_available_repositories.yaml.")
+    assert raised.value.message.endswith(
+        "Pass catalog_path, for example the collection's catalog/daylily_available_repositories.yaml."
+    )
     # Without the collection, a schema next to the catalog is used.
     site = tmp_path / "site"
     site.mkdir()
@@ -857,13 +965,17 @@ def test_missing_collection_names_the_searched_places_and_the_fix(tmp_path, monk
 def test_template_helpers():
     assert cat.template_placeholders("a/{genome}/{analysis_id}") == (["genome", "analysis_id"], True)
     assert cat.template_placeholders("a/{genome") == ([], False)
-    assert cat.render_template("{executing_entity}/{analysis_id}/{genome}", {"genome": "hg38", "analysis_id": None}) == \
-        "{executing_entity}/{analysis_id}/hg38"
+    assert (
+        cat.render_template("{executing_entity}/{analysis_id}/{genome}", {"genome": "hg38", "analysis_id": None})
+        == "{executing_entity}/{analysis_id}/hg38"
+    )
 
 
 def test_render_registration_policy_fills_every_template_and_copies():
     policy = sample_policy()
-    rendered = cat.render_registration_policy(policy, {"genome": "b37", "analysis_id": "A1", "executing_entity": "alice"})
+    rendered = cat.render_registration_policy(
+        policy, {"genome": "b37", "analysis_id": "A1", "executing_entity": "alice"}
+    )
     assert rendered["evidence_manifest_path"] == "results/day/b37/reports/dayoa_evidence_manifest.json"
     assert rendered["include_paths"][1] == "results/day/b37/reports/DAY_final_multiqc_data/**"
     assert rendered["multiqc_reports"][0]["data_dir_path"] == "results/day/b37/reports/DAY_final_multiqc_data/"
@@ -888,7 +1000,9 @@ def test_resolve_sample_command():
         profile_id="giab_reads",
         headnode_prefix="/fsx/control_data/genomic_data/organism_reads/HG002/",
     )
-    assert resolved["input_contract"] == dict(catalog["input_contracts"]["sample_manifest"], contract_id="sample_manifest")
+    assert resolved["input_contract"] == dict(
+        catalog["input_contracts"]["sample_manifest"], contract_id="sample_manifest"
+    )
     assert commands_of(catalog)[0] == command("germline", "sample_analysis")  # the catalog is not modified
 
 
@@ -899,7 +1013,11 @@ def test_resolve_run_and_utility_commands():
     assert run["input_contract"]["tables"]["runs"]["columns"] == RUNS_COLUMNS
     utility = cat.resolve_command(catalog, "env_check")
     assert utility["input_contract"] == {"contract_id": "none", "description": "No input tables.", "tables": {}}
-    assert utility["test_data_profile"] == {"description": "nothing", "source_mount_mode": "none", "profile_id": "no_data"}
+    assert utility["test_data_profile"] == {
+        "description": "nothing",
+        "source_mount_mode": "none",
+        "profile_id": "no_data",
+    }
 
 
 def test_unknown_command_id_lists_the_valid_ones():
@@ -916,9 +1034,14 @@ def test_command_in_another_repository():
     catalog["repositories"]["other-repo"] = other
     with pytest.raises(cat.CatalogError) as raised:
         cat.find_command(catalog, "germline", repository="other-repo")
-    assert raised.value.message == "Unknown command_id 'germline' in repository 'other-repo' (it is in repository " \
+    assert (
+        raised.value.message == "Unknown command_id 'germline' in repository 'other-repo' (it is in repository "
         "'daylily-omics-analysis'). Valid command ids: other_cmd."
-    with pytest.raises(cat.CatalogError, match="Unknown repository 'nope'. The catalog's repositories are: daylily-omics-analysis, other-repo."):
+    )
+    with pytest.raises(
+        cat.CatalogError,
+        match="Unknown repository 'nope'. The catalog's repositories are: daylily-omics-analysis, other-repo.",
+    ):
         cat.find_command(catalog, "germline", repository="nope")
     assert cat.find_command(catalog, "other_cmd")[0] == "other-repo"
 
@@ -933,7 +1056,10 @@ def test_unvalidated_catalog_with_duplicate_ids_is_ambiguous():
 def test_resolution_of_a_dangling_profile_or_contract_fails_cleanly():
     catalog = valid_catalog()
     commands_of(catalog)[0]["test_data_profile"] = "gone"
-    with pytest.raises(cat.CatalogError, match="The test data profile 'gone' is not defined. Defined profiles: giab_reads, ilmn_run, no_data."):
+    with pytest.raises(
+        cat.CatalogError,
+        match="The test data profile 'gone' is not defined. Defined profiles: giab_reads, ilmn_run, no_data.",
+    ):
         cat.resolve_command(catalog, "germline")
     commands_of(catalog)[0].update(test_data_profile="giab_reads", input_contract="gone")
     with pytest.raises(cat.CatalogError, match="The input contract 'gone' is not defined"):
@@ -951,7 +1077,10 @@ def test_summary():
 
 
 def test_problem_formatting():
-    assert str(cat.CatalogProblem(("a", "b-c", 0, "d e"), "is wrong", "right")) == 'a.b-c[0]["d e"]: is wrong; expected right'
+    assert (
+        str(cat.CatalogProblem(("a", "b-c", 0, "d e"), "is wrong", "right"))
+        == 'a.b-c[0]["d e"]: is wrong; expected right'
+    )
     assert str(cat.CatalogProblem((), "is wrong")) == "(catalog root): is wrong"
     assert cat.CatalogProblem(["x"], "p").path == "x"
     assert str(cat.CatalogProblem((), "is odd", context="line 3")) == "line 3: is odd"
