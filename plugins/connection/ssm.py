@@ -324,17 +324,20 @@ except ImportError:
 
 from ansible import __version__ as ANSIBLE_VERSION
 from ansible import constants as C
-from ansible.errors import AnsibleConnectionFailure, AnsibleError, AnsibleFileNotFound
-from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
-from ansible.plugins.connection import ConnectionBase, ensure_connect
+from ansible.errors import AnsibleConnectionFailure
+from ansible.errors import AnsibleError
+from ansible.errors import AnsibleFileNotFound
+from ansible.module_utils.common.text.converters import to_bytes
+from ansible.module_utils.common.text.converters import to_native
+from ansible.module_utils.common.text.converters import to_text
+from ansible.plugins.connection import ConnectionBase
+from ansible.plugins.connection import ensure_connect
 from ansible.utils.display import Display
 
-from ansible_collections.daylily.ephemeral_cluster.plugins.plugin_utils.ssm import (
-    SSMCommandFailed,
-    SSMCommandRunner,
-    SSMError,
-    SSMSettings,
-)
+from ansible_collections.daylily.ephemeral_cluster.plugins.plugin_utils.ssm import SSMCommandFailed
+from ansible_collections.daylily.ephemeral_cluster.plugins.plugin_utils.ssm import SSMCommandRunner
+from ansible_collections.daylily.ephemeral_cluster.plugins.plugin_utils.ssm import SSMError
+from ansible_collections.daylily.ephemeral_cluster.plugins.plugin_utils.ssm import SSMSettings
 
 display = Display()
 

@@ -84,7 +84,8 @@ def bench_ssm_file_tasks(scratch):
     from sandbox.client import SandboxControl  # pylint: disable=import-outside-toplevel
     from sandbox.seed import seed_cluster  # pylint: disable=import-outside-toplevel
     from sandbox.server import SandboxServer  # pylint: disable=import-outside-toplevel
-    from testlib.playbooks import run_playbook, ssm_inventory  # pylint: disable=import-outside-toplevel
+    from testlib.playbooks import run_playbook  # pylint: disable=import-outside-toplevel
+    from testlib.playbooks import ssm_inventory  # pylint: disable=import-outside-toplevel
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request would bury the results
     server = SandboxServer(scratch / "sandbox", port=0).start()

@@ -15,12 +15,14 @@ import os
 import random
 import string
 import time
-from datetime import datetime, timezone
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from testlib.playbooks import run_playbook, ssm_inventory
+from testlib.playbooks import run_playbook
+from testlib.playbooks import ssm_inventory
 
 pytestmark = pytest.mark.integration
 
@@ -42,7 +44,7 @@ def home(cluster):
 
 
 def _epoch(stamp):
-    return datetime.fromisoformat(stamp.rstrip("Z")).replace(tzinfo=timezone.utc).timestamp()
+    return datetime.fromisoformat(stamp.rstrip("Z")).replace(tzinfo=UTC).timestamp()
 
 
 def send_commands(sandbox):

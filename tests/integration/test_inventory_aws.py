@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from testlib.playbooks import REPO, run_playbook
+from testlib.playbooks import REPO
+from testlib.playbooks import run_playbook
 
 pytestmark = pytest.mark.integration
 

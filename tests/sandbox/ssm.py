@@ -21,8 +21,10 @@ import signal
 import subprocess
 import sys
 import threading
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
 
 from moto.core.exceptions import ServiceException
@@ -105,7 +107,7 @@ class InvalidInstanceInformationFilterValue(ServiceException):
 
 # --- small helpers ------------------------------------------------------------------------------------------
 def _now():
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _iso(moment):
@@ -731,7 +733,7 @@ class SandboxSSMResponse(SimpleSystemManagerResponse):
                 tagged += self._tagged_instances(target["Key"], target["Values"])
         wanted = list(dict.fromkeys(wanted))
         nodes = [self.registry.get(instance_id, self.region) for instance_id in wanted]
-        invalid = [i for i, node in zip(wanted, nodes) if node is None or not node.online]
+        invalid = [i for i, node in zip(wanted, nodes, strict=True) if node is None or not node.online]
         if invalid:
             raise InvalidInstanceId(f"Instances [[{', '.join(invalid)}]] not in a valid state for account "
                                     f"{self.current_account}")

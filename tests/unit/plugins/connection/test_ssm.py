@@ -14,8 +14,11 @@ import yaml
 from botocore.stub import Stubber
 
 from ansible import constants as C
-from ansible.errors import AnsibleConnectionFailure, AnsibleError, AnsibleFileNotFound
+from ansible.errors import AnsibleConnectionFailure
+from ansible.errors import AnsibleError
+from ansible.errors import AnsibleFileNotFound
 from ansible.playbook.play_context import PlayContext
+
 from ansible_collections.daylily.ephemeral_cluster.plugins.connection import ssm as ssm_connection
 from ansible_collections.daylily.ephemeral_cluster.plugins.plugin_utils import ssm
 

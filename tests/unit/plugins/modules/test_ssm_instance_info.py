@@ -12,16 +12,17 @@ import pytest
 from botocore.stub import Stubber
 
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import aws_retry
+
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSModule
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import aws_retry
 from ansible_collections.daylily.ephemeral_cluster.plugins.modules import ssm_instance_info
 from testlib.modules import execute_module
 
 REGION = "us-west-2"
 HEADNODE = "i-0123456789abcdef0"
 OTHER = "i-0fedcba9876543210"
-PINGED = datetime.datetime(2026, 1, 31, 12, 0, tzinfo=datetime.timezone.utc)
-LAUNCHED = datetime.datetime(2026, 1, 31, 11, 0, tzinfo=datetime.timezone.utc)
+PINGED = datetime.datetime(2026, 1, 31, 12, 0, tzinfo=datetime.UTC)
+LAUNCHED = datetime.datetime(2026, 1, 31, 11, 0, tzinfo=datetime.UTC)
 CONNECTION = {"region": REGION, "access_key": "testing", "secret_key": "testing", "retry_delay": 0}
 HEADNODE_FILTERS = [
     {"Name": "tag:parallelcluster:cluster-name", "Values": ["day-demo"]},

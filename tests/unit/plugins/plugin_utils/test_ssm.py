@@ -20,7 +20,8 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.response import StreamingBody
-from botocore.stub import ANY, Stubber
+from botocore.stub import ANY
+from botocore.stub import Stubber
 
 from ansible_collections.daylily.ephemeral_cluster.plugins.plugin_utils import ssm
 
@@ -474,7 +475,7 @@ def test_invocation_does_not_exist_right_after_send_is_waited_out_with_backoff()
 def test_invocation_that_never_appears_fails_after_the_delivery_timeout():
     with Harness(delivery_timeout=2, poll_max_interval=1.0) as h:
         h.expect_send("c-1", timeout=30)
-        for attempt in range(3):  # polls at 0.5, 1.25 and 2.25 s; past the 2 s delivery timeout it gives up
+        for _attempt in range(3):  # polls at 0.5, 1.25 and 2.25 s; past the 2 s delivery timeout it gives up
             h.expect_get_error("c-1", "InvocationDoesNotExist")
         with pytest.raises(ssm.SSMAPIError, match="InvocationDoesNotExist"):
             h.runner.run("true")
@@ -492,7 +493,7 @@ def test_throttled_send_command_is_retried_with_bounded_backoff():
 
 def test_throttling_that_never_ends_fails_after_the_retries():
     with Harness(retries=2) as h:
-        for attempt in range(3):
+        for _attempt in range(3):
             h.ssm.add_client_error("send_command", "ThrottlingException", "Rate exceeded")
         with pytest.raises(ssm.SSMAPIError, match=r"SendCommand failed with ThrottlingException.*after 2 retries"):
             h.runner.run("true")
@@ -547,7 +548,7 @@ def test_timed_out_and_undelivered_commands_fail_clearly():
 
 def agent(status):
     return {"InstanceId": INSTANCE, "PingStatus": status, "AgentVersion": "3.3.1142.0",
-            "LastPingDateTime": datetime.datetime(2026, 12, 1, 8, 30, tzinfo=datetime.timezone.utc)}
+            "LastPingDateTime": datetime.datetime(2026, 12, 1, 8, 30, tzinfo=datetime.UTC)}
 
 
 AGENT_CHECKS = ("instance is running", "SSM agent (amazon-ssm-agent) is running", "instance profile",
@@ -584,7 +585,7 @@ def test_defect_16_a_refused_instance_is_reported_with_its_ping_status_and_what_
 def test_a_command_past_its_deadline_is_cancelled():
     with Harness(command_timeout=1, delivery_timeout=1, poll_max_interval=20.0) as h:
         h.expect_send("c-1", timeout=30, execution="1")
-        for attempt in range(9):  # 0.5 s growing by 1.5x: the 9th poll is past 1 + 1 + 30 s
+        for _attempt in range(9):  # 0.5 s growing by 1.5x: the 9th poll is past 1 + 1 + 30 s
             h.expect_get("c-1", status="InProgress")
         h.ssm.add_response("cancel_command", {}, {"CommandId": cid("c-1"), "InstanceIds": [INSTANCE]})
         with pytest.raises(ssm.SSMTimeoutError, match="cancelled"):

@@ -10,15 +10,14 @@ import shlex
 import subprocess
 
 import pytest
+
 from ansible.plugins.loader import shell_loader
 
-from ansible_collections.daylily.ephemeral_cluster.plugins.plugin_utils.ssm_housekeeping import (
-    STEP_FAILED_RC,
-    HousekeepingQueue,
-    PutStep,
-    prelude_script,
-    recognize,
-)
+from ansible_collections.daylily.ephemeral_cluster.plugins.plugin_utils.ssm_housekeeping import STEP_FAILED_RC
+from ansible_collections.daylily.ephemeral_cluster.plugins.plugin_utils.ssm_housekeeping import HousekeepingQueue
+from ansible_collections.daylily.ephemeral_cluster.plugins.plugin_utils.ssm_housekeeping import PutStep
+from ansible_collections.daylily.ephemeral_cluster.plugins.plugin_utils.ssm_housekeeping import prelude_script
+from ansible_collections.daylily.ephemeral_cluster.plugins.plugin_utils.ssm_housekeeping import recognize
 
 SHELL = shell_loader.get("sh")
 BASE = "/home/ubuntu/.ansible/tmp"
