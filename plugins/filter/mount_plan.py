@@ -88,14 +88,7 @@ _value:
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths
-
-WRITEBACK_MARKER = ".atlas_rw"
-
-
-def writeback_marker_keys(prefix):
-    """`.atlas_rw` keys at the prefix and each ancestor, never at the bucket root."""
-    segments = [segment for segment in prefix.split("/") if segment]
-    return ["/".join(segments[:depth]) + "/" + WRITEBACK_MARKER for depth in range(len(segments), 0, -1)]
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.s3_prefix import writeback_marker_keys
 
 
 def mount_plan(s3_uri, purpose="run", mount_id=None, run_id=None, file_system_path=None, mount_point=paths.DEFAULT_MOUNT_POINT):

@@ -21,17 +21,13 @@ Clients: pass a plain botocore client or the ``RetryingBotoClientWrapper`` retur
 page calls use, in order: the ``retry_decorator`` argument, the wrapper's decorator, ``aws_retry()``.
 """
 
-try:
-    import botocore
-except ImportError:
-    pass  # Handled by AnsibleAWSModule
-
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import paginated_query_with_retries
-from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.aws_errors import THROTTLE_CODES, TRANSIENT_CODES
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.aws_errors import aws_error_code  # noqa: F401 (public)
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.aws_errors import remediation  # noqa: F401 (public)
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSError
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyErrorHandler
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import aws_retry, module_retry
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
@@ -57,16 +53,6 @@ DRA_FILTER_NAMES = ("file-system-id", "data-repository-type", "file-cache-id", "
 TASK_FILTER_NAMES = ("file-system-id", "task-lifecycle", "data-repository-association-id", "file-cache-id")
 
 _MISSING_CODES = ("DataRepositoryAssociationNotFound", "DataRepositoryTaskNotFound", "FileSystemNotFound")
-_CREDENTIAL_CODES = (
-    "ExpiredToken",
-    "ExpiredTokenException",
-    "InvalidClientTokenId",
-    "UnrecognizedClientException",
-    "InvalidSignatureException",
-    "SignatureDoesNotMatch",
-    "AuthFailure",
-)
-_ACCESS_CODES = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -74,75 +60,13 @@ _ACCESS_CODES = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation
 # --------------------------------------------------------------------------------------------------------------
 
 
-def aws_error_code(exception):
-    """The AWS error code of a botocore ClientError, else None."""
-    try:
-        return exception.response["Error"]["Code"]
-    except (AttributeError, KeyError, TypeError):
-        return None
+class AnsibleFSxError(DaylilyAWSError):
+    """An FSx failure (see ``DaylilyAWSError``): its message names the operation and code and ends with what to do."""
+
+    SERVICE = "FSx"
 
 
-def remediation(code, operation=None, exception=None):
-    """A one-sentence "what to do" for an AWS error code (None when there is nothing useful to say)."""
-    action = f"fsx:{operation}" if operation else "the FSx action"
-    if code in THROTTLE_CODES:
-        return (
-            f"AWS kept throttling {operation or 'the call'} after every retry: re-run later, lower the number of "
-            "forks or parallel jobs calling FSx, or ask AWS for a higher FSx API rate limit."
-        )
-    if code in TRANSIENT_CODES:
-        return "FSx kept failing on its side after every retry: re-run later, and check the AWS Health Dashboard for FSx in this region."
-    if code in _ACCESS_CODES:
-        return f"The caller is not allowed to call {action}: add {action} to the IAM policy of the user or role running Ansible."
-    if code in _CREDENTIAL_CODES:
-        return "The AWS credentials are invalid or expired: refresh them (profile, access_key/secret_key/session_token, or SSO login)."
-    if code == "FileSystemNotFound":
-        return "Check file_system_id (or cluster_name) and that region is the file system's region."
-    if code == "DataRepositoryAssociationNotFound":
-        return "Check the association ID and that region is the file system's region."
-    if code == "DataRepositoryTaskNotFound":
-        return "Check the task ID and that region is the file system's region."
-    if code == "BadRequest":
-        return "AWS rejected the request parameters: check the module options named in the AWS message."
-    if code is None and exception is not None:
-        if isinstance(exception, botocore.exceptions.NoCredentialsError):
-            return "No AWS credentials were found: set profile, or access_key and secret_key, or the AWS_* environment variables."
-        if isinstance(exception, botocore.exceptions.NoRegionError):
-            return "No region was found: set the region option or AWS_REGION."
-        if isinstance(exception, botocore.exceptions.EndpointConnectionError):
-            return "The FSx endpoint could not be reached: check region, endpoint_url and the network or proxy."
-    return None
-
-
-class AnsibleFSxError(AnsibleAWSError):
-    """An FSx failure. ``operation`` and ``code`` name the AWS operation and error code when AWS answered.
-
-    The message always ends with what to do when we know it, e.g.::
-
-        Failed to describe data repository associations (DescribeDataRepositoryAssociations, ThrottlingException).
-        AWS kept throttling DescribeDataRepositoryAssociations after every retry: re-run later, ...
-
-    ``str(error)`` appends botocore's own message; ``module.fail_json_aws_error(error)`` reports both plus the
-    snake_cased AWS error and the SDK versions.
-    """
-
-    def __init__(self, message=None, exception=None, operation=None, code=None, hint=None, **kwargs):
-        operation = operation or getattr(exception, "operation_name", None)
-        code = code or aws_error_code(exception)
-        hint = hint or remediation(code, operation, exception)
-        if message:
-            details = ", ".join(part for part in (operation, code) if part and part not in message)
-            if details:
-                message = f"{message} ({details})"
-            if hint:
-                message = f"{message}. {hint.rstrip('.')}"
-        super().__init__(message=message, exception=exception, **kwargs)
-        self.operation = operation
-        self.code = code
-        self.hint = hint
-
-
-class FSxErrorHandler(AWSErrorHandler):
+class FSxErrorHandler(DaylilyErrorHandler):
     """amazon.aws AWSErrorHandler raising AnsibleFSxError; "missing" = FSx's three *NotFound codes."""
 
     _CUSTOM_EXCEPTION = AnsibleFSxError

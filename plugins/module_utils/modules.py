@@ -20,10 +20,22 @@ environment handling, same ``fail_json_aws``) with three differences:
     from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSModule
 """
 
+import functools
+import inspect
+
+try:
+    import botocore
+except ImportError:
+    pass  # Handled by AnsibleAWSModule
+
 from ansible_collections.amazon.aws.plugins.module_utils.common import set_collection_info
+from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.aws_errors import RETRY_CODES
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.aws_errors import aws_error_code
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.aws_errors import remediation
 
 # Keep in sync with galaxy.yml (a unit test checks it).
 DAYLILY_COLLECTION_NAME = "daylily.ephemeral_cluster"
@@ -62,6 +74,71 @@ def module_retry(module):
     return aws_retry(retries=params.get("retries"), delay=params.get("retry_delay"))
 
 
+class DaylilyAWSError(AnsibleAWSError):
+    """An AWS failure of one service (``SERVICE``, its name in IAM actions and hints). ``operation`` and ``code`` name
+    the AWS operation and error code when AWS answered.
+
+    The message always ends with what to do when we know it, e.g.::
+
+        Failed to describe data repository associations (DescribeDataRepositoryAssociations, ThrottlingException).
+        AWS kept throttling DescribeDataRepositoryAssociations after every retry: re-run later, ...
+
+    ``str(error)`` appends botocore's own message; ``module.fail_json_aws_error(error)`` reports both plus the
+    snake_cased AWS error and the SDK versions.
+    """
+
+    SERVICE = "AWS"
+
+    def __init__(self, message=None, exception=None, operation=None, code=None, hint=None, **kwargs):
+        operation = operation or getattr(exception, "operation_name", None)
+        code = code or aws_error_code(exception)
+        hint = hint or remediation(code, operation, exception, service=self.SERVICE)
+        if message:
+            details = ", ".join(part for part in (operation, code) if part and part not in message)
+            if details:
+                message = f"{message} ({details})"
+            if hint:
+                message = f"{message}. {hint.rstrip('.')}"
+        super().__init__(message=message, exception=exception, **kwargs)
+        self.operation = operation
+        self.code = code
+        self.hint = hint
+
+
+def describe_call(description, function, args, kwargs):
+    """``description`` with its ``{placeholders}`` filled from the call's arguments (left as written if they do not fit)."""
+    try:
+        bound = inspect.signature(inspect.unwrap(function)).bind(*args, **kwargs)
+        bound.apply_defaults()
+        return description.format(**bound.arguments)
+    except (KeyError, IndexError, ValueError, AttributeError, TypeError):
+        return description
+
+
+class DaylilyErrorHandler(AWSErrorHandler):
+    """amazon.aws's ``AWSErrorHandler`` whose descriptions may name the wrapped function's parameters
+    (``"describe association {association_id}"``) on every amazon.aws version the collection supports: amazon.aws fills
+    such placeholders itself only from 11.3 on. Its list and deletion handlers build on this one."""
+
+    @classmethod
+    def common_error_handler(cls, description):
+        def wrapper(func):
+            @functools.wraps(func)
+            def handler(*args, **kwargs):
+                try:
+                    return func(*args, **kwargs)
+                except botocore.exceptions.WaiterError as e:
+                    raise cls._CUSTOM_EXCEPTION(message=f"Timeout trying to {describe_call(description, func, args, kwargs)}",
+                                                exception=e) from e
+                except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+                    raise cls._CUSTOM_EXCEPTION(message=f"Failed to {describe_call(description, func, args, kwargs)}",
+                                                exception=e) from e
+
+            return handler
+
+        return wrapper
+
+
 class DaylilyAWSModule(AnsibleAWSModule):
     """AnsibleAWSModule that identifies daylily.ephemeral_cluster in the AWS user agent."""
 
@@ -85,6 +162,11 @@ class DaylilyAWSModule(AnsibleAWSModule):
                 )
             )
         return super().client(service, retry_decorator=retry_decorator, **extra_params)
+
+    def option_name(self, option):
+        """How a hint names ``option``: the variable the operator sets when a role drives the module (the module's
+        ``option_names``), else the option itself."""
+        return (self.params.get("option_names") or {}).get(option) or option
 
     def fail_json_aws_error(self, exception):
         """Fail from an AnsibleAWSError (or subclass), keeping its message, cause and extra fields."""

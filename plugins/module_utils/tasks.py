@@ -27,6 +27,7 @@ Paths sent to FSx
 from __future__ import annotations
 
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths as path_rules
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx import rules
 
 EXPORT_TYPE = "EXPORT_TO_REPOSITORY"
 TASK_TYPES = ("EXPORT_TO_REPOSITORY", "IMPORT_METADATA_FROM_REPOSITORY", "RELEASE_DATA_FROM_FILESYSTEM", "AUTO_RELEASE_DATA")
@@ -105,7 +106,7 @@ def prepare_export_paths(paths, mount_point=path_rules.DEFAULT_MOUNT_POINT):
         raise TaskRuleError("paths must list at least one directory to export, e.g. /analysis_results/alice/run42/")
     result = []
     for index, given in enumerate(paths):
-        api_path = path_rules.to_api_path(given, mount_point=mount_point, field="paths[%d]" % index)
+        api_path = rules.api_path(given, mount_point=mount_point, field="paths[%d]" % index)
         if api_path == "/":
             raise TaskRuleError("paths[%d] %s is the file system root; name the directories to export instead" % (index, ascii(given)))
         if api_path not in result:

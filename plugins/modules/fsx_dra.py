@@ -52,6 +52,12 @@ options:
         (V(/fsx/run_dir_mounts/run42)); a leading C(/fsx) is stripped and a trailing slash added.
       - Needs O(file_system_id) or O(cluster_name). Mutually exclusive with O(association_id).
     type: str
+  mount_point:
+    description:
+      - Where the file system is mounted on the headnode; stripped from a headnode-form O(file_system_path), as
+        M(daylily.ephemeral_cluster.fsx_export_task) does with its O(daylily.ephemeral_cluster.fsx_export_task#module:paths).
+    type: str
+    default: /fsx
   association_id:
     description:
       - The association, for example V(dra-0123456789abcdef0). With O(state=present) it must exist; the module then
@@ -103,6 +109,28 @@ options:
       - Seconds between two C(DescribeDataRepositoryAssociations) calls while waiting.
     type: float
     default: 15
+  allow_writeback:
+    description:
+      - The writeback admin switch. Automatic export (O(auto_export_events)) on a path that is, lies under or contains a
+        read-only root (C(/run_dir_mounts/), C(/references/), C(/staging/), C(/control_data/)) is refused without it,
+        before any AWS call.
+      - With it, turning automatic export on (anywhere) also needs an C(.atlas_rw) marker object at
+        O(data_repository_path) or one of its parent prefixes (C(s3:HeadObject)); the bucket root never counts.
+    type: bool
+    default: false
+  require_objects:
+    description:
+      - Before creating an association, check that O(data_repository_path) holds at least one object
+        (C(s3:ListBucket)), so a mistyped or empty prefix is refused instead of attached.
+    type: bool
+    default: false
+  option_names:
+    description:
+      - "How error messages name this module's options, for example V({\"wait_timeout\": \"run_mount_wait_timeout\"})
+        when a role sets them from its own variables, so a hint names what the operator sets. Options not listed are
+        named as they are."
+    type: dict
+    default: {}
   delete_data_in_file_system:
     description:
       - With O(state=absent), also delete the association's files from the file system (the S3 objects are never deleted).
@@ -118,7 +146,8 @@ options:
 notes:
   - "IAM actions: C(fsx:DescribeDataRepositoryAssociations), C(fsx:DescribeFileSystems), C(fsx:CreateDataRepositoryAssociation),
     C(fsx:UpdateDataRepositoryAssociation), C(fsx:DeleteDataRepositoryAssociation), C(fsx:TagResource), C(fsx:UntagResource),
-    plus the S3 permissions FSx needs to link the bucket."
+    plus the S3 permissions FSx needs to link the bucket; C(s3:GetObject) for O(allow_writeback) and C(s3:ListBucket)
+    for O(require_objects)."
   - "If AWS answers a create with an association that this token created earlier and that has since been removed (a
     re-attach after a detach), the module derives a new token from that association's ID and creates a new one."
   - Tags whose keys start with C(aws:) are refused in O(tags) and never removed.
@@ -291,6 +320,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_
 
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import dra
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import s3_prefix
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx import rules
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import AnsibleFSxError
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import FSxErrorHandler
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import describe_associations
@@ -299,6 +330,7 @@ from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx impo
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import fsx_client
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import normalize_association
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSModule
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import module_retry
 
 CREATE_TOKEN_PURPOSE = "dra"
 DELETE_TOKEN_PURPOSE = "dra-delete"
@@ -361,8 +393,21 @@ def describe_one(client, association_id):
 # --------------------------------------------------------------------------------------------------------------
 
 
-def read_params(params):
-    """Validate and normalise the options before any AWS call; raises ValueError with a message saying what to do."""
+def writeback_refusal(file_system_path, auto_export_events, allow_writeback, names):
+    """Why automatic export may not be turned on at ``file_system_path`` without the admin switch, else None."""
+    root = rules.read_only_root(file_system_path)
+    if not auto_export_events or allow_writeback or not root:
+        return None
+    return (f"Refusing automatic export ({names('auto_export_events')}) on {file_system_path}: it lies in "
+            f"{rules.describe_read_only_root(root)}, whose associations link source data that FSx never writes back. "
+            f"Writeback there needs the writeback guard: {names('allow_writeback')}=true and an "
+            f"{s3_prefix.WRITEBACK_MARKER} marker object at the S3 prefix or a parent prefix")
+
+
+def read_params(params, names=lambda option: option):
+    """Validate and normalise the options before any AWS call; raises ValueError with a message saying what to do.
+
+    ``names`` says how a message names an option (``DaylilyAWSModule.option_name``)."""
     want = dict(params)
     present = params["state"] == "present"
     if params["file_system_id"] is not None and not _FILE_SYSTEM_ID_RE.fullmatch(params["file_system_id"]):
@@ -372,7 +417,7 @@ def read_params(params):
     if params["file_system_path"] is not None:
         if not (params["file_system_id"] or params["cluster_name"]):
             raise ValueError("file_system_path needs file_system_id or cluster_name to say which file system it is on")
-        want["file_system_path"] = paths.to_api_path(params["file_system_path"], field="file_system_path")
+        want["file_system_path"] = rules.api_path(params["file_system_path"], mount_point=params["mount_point"])
     if params["data_repository_path"] is not None:
         want["data_repository_path"] = paths.normalize_s3_uri(params["data_repository_path"], field="data_repository_path")
     elif present and params["association_id"] is None:
@@ -383,6 +428,10 @@ def read_params(params):
     chunk = params["imported_file_chunk_size"]
     if chunk is not None and not 1 <= chunk <= MAX_CHUNK_SIZE:
         raise ValueError(f"imported_file_chunk_size must be between 1 and {MAX_CHUNK_SIZE} MiB, not {chunk}")
+    refusal = want["file_system_path"] and writeback_refusal(want["file_system_path"], want["auto_export_events"],
+                                                             params["allow_writeback"], names)
+    if refusal:
+        raise ValueError(refusal)
     if params["tags"] is not None:
         reserved = sorted(key for key in params["tags"] if str(key).startswith("aws:"))
         if reserved:
@@ -410,10 +459,11 @@ def read_params(params):
 class DraManager:
     """Brings one association to the desired state. ``changed`` is True once a mutating call has been made."""
 
-    def __init__(self, module, client, want, sleep=None, clock=None):
+    def __init__(self, module, client, want, sleep=None, clock=None, s3_client=None):
         self.module = module
         self.client = client
         self.want = want
+        self._s3_client = s3_client  # made on first use: most runs never ask S3 anything
         self.sleep = sleep or time.sleep
         self.clock = clock or time.monotonic
         self.changed = False
@@ -434,6 +484,30 @@ class DraManager:
         if self.module._diff:  # pylint: disable=protected-access
             result["diff"] = {"before": before, "after": after}
         return result
+
+    def s3(self):
+        if self._s3_client is None:
+            self._s3_client = self.module.client("s3", retry_decorator=module_retry(self.module))
+        return self._s3_client
+
+    def name(self, option):
+        return self.module.option_name(option)
+
+    def check_source(self, association_id, file_system_path, data_repository_path, auto_export_events):
+        """Before linking: the writeback guard for automatic export, and (``require_objects``) a prefix with objects."""
+        refusal = writeback_refusal(file_system_path, auto_export_events, self.want["allow_writeback"], self.name)
+        if refusal:
+            raise self.error(refusal)
+        if auto_export_events and self.want["allow_writeback"]:
+            if not s3_prefix.find_writeback_marker(self.s3(), data_repository_path):
+                raise self.error(f"Refusing automatic export on {file_system_path}"
+                                 f"{' (' + association_id + ')' if association_id else ''}: "
+                                 f"{s3_prefix.missing_marker_message(data_repository_path)}")
+        if self.want["require_objects"] and association_id is None:
+            if not s3_prefix.holds_objects(self.s3(), data_repository_path):
+                raise self.error(
+                    f"{data_repository_path} holds no objects: check the S3 URI for a typo, or upload the data first. "
+                    f"Nothing was attached to {file_system_path}")
 
     def resolve_file_system(self):
         if self.want["cluster_name"]:
@@ -568,7 +642,10 @@ class DraManager:
             return self.result(current, before, after)
         if update and current.get("Lifecycle") != "AVAILABLE":
             raise self.error(f"Data repository association {current['AssociationId']} is {current.get('Lifecycle')}; AWS "
-                             "updates only AVAILABLE associations: re-run with wait=true, or later", current)
+                             f"updates only AVAILABLE associations: re-run with {self.name('wait')}=true, or later", current)
+        if after["auto_export_events"] and not before["auto_export_events"]:
+            self.check_source(current["AssociationId"], before["file_system_path"], before["data_repository_path"],
+                              after["auto_export_events"])
         if self.module.check_mode:
             return self.result(current, before, after, would_change=True)
 
@@ -613,6 +690,8 @@ class DraManager:
             raise self.error(f"Refusing to create a data repository association on file system {self.file_system_id}: {capacity.error}")
         if capacity.warning:
             self.module.warn(f"File system {self.file_system_id}: {capacity.warning}")
+
+        self.check_source(None, path, prefix, self.want["auto_export_events"])
 
         request = dra.build_create_request(
             self.file_system_id, path, prefix, self.want["batch_import_meta_data_on_create"],
@@ -704,6 +783,7 @@ def main():
         file_system_path=dict(type="str"),
         association_id=dict(type="str"),
         data_repository_path=dict(type="str"),
+        mount_point=dict(type="str", default=rules.DEFAULT_MOUNT_POINT),
         batch_import_meta_data_on_create=dict(type="bool", default=False),
         imported_file_chunk_size=dict(type="int"),
         auto_import_events=dict(type="list", elements="str", choices=list(dra.EVENT_TYPES)),
@@ -715,6 +795,9 @@ def main():
         poll_interval=dict(type="float", default=15),
         delete_data_in_file_system=dict(type="bool", default=False),
         confirm_delete_data_in_file_system=dict(type="bool", default=False),
+        allow_writeback=dict(type="bool", default=False),
+        require_objects=dict(type="bool", default=False),
+        option_names=dict(type="dict", default={}),
     )
     module = DaylilyAWSModule(
         argument_spec=argument_spec,
@@ -723,7 +806,7 @@ def main():
         supports_check_mode=True,
     )
     try:
-        want = read_params(module.params)
+        want = read_params(module.params, module.option_name)
     except ValueError as e:
         module.fail_json(msg=str(e))
 

@@ -12,6 +12,8 @@ description:
   - Runs one FSx C(EXPORT_TO_REPOSITORY) data repository task on exactly the directories in O(paths), with the
     completion report of failed files enabled (C(REPORT_CSV_20191124), scope C(FAILED_FILES_ONLY)) at O(report_path),
     and by default waits until it has ended.
+  - Directories under the read-only roots (C(/run_dir_mounts/), C(/references/), C(/staging/), C(/control_data/)) are
+    never exported without the writeback guard (O(allow_writeback) and an C(.atlas_rw) marker).
   - The directories must lie in one V(AVAILABLE) data repository association (DRA) of the file system, the one whose
     S3 prefix receives the files, and O(report_path) must lie inside that association's S3 prefix, because FSx only
     writes a report there. Both are checked before any call that changes something; the error names the
@@ -116,10 +118,19 @@ options:
       - Where the file system is mounted on the headnode; stripped from headnode paths in O(paths).
     type: str
     default: /fsx
+  allow_writeback:
+    description:
+      - The writeback admin switch. O(paths) that are, lie under or contain a read-only root (C(/run_dir_mounts/),
+        C(/references/), C(/staging/), C(/control_data/)) link source data, and exporting them would write into the
+        source's S3 prefix; they are refused without it, before any AWS call.
+      - With it, such an export also needs an C(.atlas_rw) marker object at the association's S3 prefix or one of its
+        parent prefixes (C(s3:HeadObject)); the bucket root never counts.
+    type: bool
+    default: false
 notes:
   - Needs the IAM actions C(fsx:DescribeDataRepositoryAssociations), C(fsx:DescribeDataRepositoryTasks),
-    C(fsx:CreateDataRepositoryTask), and C(fsx:DescribeFileSystems) when O(cluster_name) is used. FSx itself needs
-    write access to the association's S3 prefix.
+    C(fsx:CreateDataRepositoryTask), C(fsx:DescribeFileSystems) when O(cluster_name) is used, and C(s3:GetObject) on
+    the marker with O(allow_writeback). FSx itself needs write access to the association's S3 prefix.
   - This module never deletes anything, in FSx or in S3.
 seealso:
   - module: daylily.ephemeral_cluster.fsx_data_repository_task_info
@@ -281,7 +292,9 @@ blocking_tasks:
 
 import time
 
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import s3_prefix
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import tasks as task_rules
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx import rules
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import AnsibleFSxError
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import FSxErrorHandler
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import describe_associations
@@ -290,6 +303,7 @@ from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx impo
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import fsx_client
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import normalize_task
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSModule
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import module_retry
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.paths import normalize_s3_uri
 
 TASK_EXECUTING = "DataRepositoryTaskExecuting"
@@ -309,6 +323,7 @@ class ExportTask:
         self.params = module.params
         self.deadline = time.monotonic() + self.params["wait_timeout"]
         self.api_paths = None
+        self.read_only = []
         self.report_uri = None
         self.file_system_id = None
         self.association = None
@@ -370,6 +385,25 @@ class ExportTask:
             self.report_uri = normalize_s3_uri(self.params["report_path"], field="report_path")
         except ValueError as e:
             self.module.fail_json(msg=str(e))
+        self.read_only = [path for path in self.api_paths if rules.read_only_root(path)]
+        if self.read_only and not self.params["allow_writeback"]:
+            root = rules.read_only_root(self.read_only[0])
+            self.module.fail_json(msg=(
+                f"Refusing to export {', '.join(self.read_only)}: it lies in {rules.describe_read_only_root(root)}, whose "
+                "associations link source data; an export would write into that source's S3 prefix. Exports come from "
+                "an analysis directory (/analysis_results/<executing_entity>/<analysis_id>/). Nothing was changed"))
+
+    def check_writeback_marker(self):
+        """With the admin switch, an export out of a read-only root still needs an .atlas_rw marker at its prefix."""
+        prefix = self.association.get("DataRepositoryPath")
+        if not self.read_only:
+            return
+        if not prefix:  # check mode before the association exists
+            self.module.warn("The .atlas_rw writeback marker was not checked: no association exports these paths yet.")
+            return
+        if not s3_prefix.find_writeback_marker(self.module.client("s3", retry_decorator=module_retry(self.module)), prefix):
+            self.module.fail_json(msg=f"Refusing to export {', '.join(self.read_only)}: {s3_prefix.missing_marker_message(prefix)}",
+                                  **self.base_result())
 
     def resolve(self):
         """The file system, its exporting association, and the report location inside that association's prefix.
@@ -480,6 +514,7 @@ class ExportTask:
     def run(self):
         """Resolve, find or create, wait, report. ``validate()`` must have run."""
         self.resolve()
+        self.check_writeback_marker()
         task, flags, request = self.find_or_create()
         if request:
             before, after = {}, task_rules.request_summary(request)
@@ -533,7 +568,8 @@ def main():
         wait_timeout=dict(type="int", default=3600),
         poll_interval=dict(type="float", default=30),
         fail_on_task_failure=dict(type="bool", default=True),
-        mount_point=dict(type="str", default="/fsx"),
+        mount_point=dict(type="str", default=rules.DEFAULT_MOUNT_POINT),
+        allow_writeback=dict(type="bool", default=False),
     )
     module = DaylilyAWSModule(
         argument_spec=argument_spec,

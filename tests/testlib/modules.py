@@ -43,3 +43,23 @@ def stubbed_module_client(monkeypatch, service, region=REGION):
     with Stubber(client) as stubber:
         yield stubber, calls
         stubber.assert_no_pending_responses()
+
+
+@contextlib.contextmanager
+def stubbed_module_clients(monkeypatch, *services, region=REGION):
+    """Like :func:`stubbed_module_client` for a module that asks for several services: one Stubber-validated client
+    per service; yields ``{service: stubber}`` (a service not listed fails the test when the module asks for it)."""
+    clients = {name: boto3.client(name, region_name=region, aws_access_key_id="testing", aws_secret_access_key="testing")
+               for name in services}
+
+    def fake_client(self, name, retry_decorator=None, **extra):  # pylint: disable=unused-argument
+        assert name in clients, f"the module asked for an unexpected {name} client"
+        assert retry_decorator is not None, f"{name} clients must be created with a retry decorator"
+        return RetryingBotoClientWrapper(clients[name], aws_retry(delay=0))
+
+    monkeypatch.setattr(DaylilyAWSModule, "client", fake_client)
+    with contextlib.ExitStack() as stack:
+        stubbers = {name: stack.enter_context(Stubber(client)) for name, client in clients.items()}
+        yield stubbers
+        for stubber in stubbers.values():
+            stubber.assert_no_pending_responses()
