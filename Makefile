@@ -112,3 +112,22 @@ bench: link
 
 clean: sandbox-down
 	rm -rf .build $(SANDBOX_DIR) tests/output
+
+# --- ParallelCluster CLI venv -----------------------------------------------------------------------------------------
+# aws-parallelcluster pins aws-cdk 1.x, jsii, packaging~=25 and flask, which must not enter .venv, so it lives in
+# .venv-pcluster: built once per content of requirements-pcluster.txt, then reused. The unit and integration suites
+# load configs with ParallelCluster's own schema and run the real `pcluster create-cluster --dryrun true` from it (the
+# dry run needs Node.js, Debian `nodejs`). Tests find it as $(PCLUSTER_VENV)/bin/python (DAYEC_PCLUSTER_PYTHON).
+PCLUSTER_VENV := $(ROOT)/.venv-pcluster
+PCLUSTER_STAMP := $(PCLUSTER_VENV)/.installed-$(shell sha256sum requirements-pcluster.txt | cut -c1-12)
+
+.PHONY: pcluster-venv
+$(PCLUSTER_STAMP): requirements-pcluster.txt
+	@test -x $(PCLUSTER_VENV)/bin/python || $(PYTHON) -m venv $(PCLUSTER_VENV)
+	$(PCLUSTER_VENV)/bin/python -m pip install --quiet -r requirements-pcluster.txt
+	rm -f $(PCLUSTER_VENV)/.installed-*
+	touch $@
+
+pcluster-venv: $(PCLUSTER_STAMP)
+
+unit integration: pcluster-venv
