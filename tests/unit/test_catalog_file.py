@@ -95,19 +95,9 @@ def test_input_contract_columns(catalog):
     contracts = catalog["input_contracts"]
     assert contracts["run_context"]["tables"]["runs"] == {
         "path": "config/runs.tsv",
-        "columns": [
-            "RUNID",
-            "PLATFORM",
-            "RUN_DIR",
-            "SOURCE_S3_URI",
-            "MOUNT_ID",
-            "SAMPLE_SHEET",
-            "BASECALLING_STATE",
-            "RUN_STATUS",
-            "OUTPUT_ROOT",
-            "REGION",
-            "PROFILE",
-        ],
+        "columns": (
+            "RUNID PLATFORM RUN_DIR SOURCE_S3_URI MOUNT_ID SAMPLE_SHEET BASECALLING_STATE RUN_STATUS OUTPUT_ROOT REGION PROFILE"
+        ).split(),
     }
     samples = contracts["sample_manifest"]["tables"]["samples"]
     units = contracts["sample_manifest"]["tables"]["units"]

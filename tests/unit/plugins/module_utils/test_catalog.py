@@ -20,19 +20,7 @@ from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._catalog
 COLLECTION_ROOT = Path(__file__).resolve().parents[4]
 SCHEMA = json.loads((COLLECTION_ROOT / "catalog" / cat.SCHEMA_FILENAME).read_text(encoding="utf-8"))
 REPO = "daylily-omics-analysis"
-RUNS_COLUMNS = [
-    "RUNID",
-    "PLATFORM",
-    "RUN_DIR",
-    "SOURCE_S3_URI",
-    "MOUNT_ID",
-    "SAMPLE_SHEET",
-    "BASECALLING_STATE",
-    "RUN_STATUS",
-    "OUTPUT_ROOT",
-    "REGION",
-    "PROFILE",
-]
+RUNS_COLUMNS = "RUNID PLATFORM RUN_DIR SOURCE_S3_URI MOUNT_ID SAMPLE_SHEET BASECALLING_STATE RUN_STATUS OUTPUT_ROOT REGION PROFILE".split()
 
 
 def sample_policy():
