@@ -140,123 +140,18 @@ instances:
       sample: EC2Instance
 """
 
-import re
-
-try:
-    import botocore
-except ImportError:
-    pass  # Handled by AnsibleAWSModule
-
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import paginated_query_with_retries
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import CLUSTER_NAME_TAG
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import module_retry
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import ec2_instances
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import ssm_instances
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSError
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSModule
-
-NODE_TYPE_TAG = "parallelcluster:node-type"
-PING_STATUSES = ("Online", "ConnectionLost", "Inactive")
-INSTANCE_ID_RE = re.compile(r"^(i-[0-9a-f]{8}|i-[0-9a-f]{17}|mi-[0-9a-f]{17})$")
-# DescribeInstanceInformation takes at most 100 values per filter; stay well below.
-IDS_PER_REQUEST = 50
-
-_FIELDS = (
-    ("instance_id", "InstanceId"),
-    ("ping_status", "PingStatus"),
-    ("last_ping_date_time", "LastPingDateTime"),
-    ("platform_name", "PlatformName"),
-    ("platform_type", "PlatformType"),
-    ("platform_version", "PlatformVersion"),
-    ("agent_version", "AgentVersion"),
-    ("computer_name", "ComputerName"),
-    ("ip_address", "IPAddress"),
-    ("resource_type", "ResourceType"),
-)
-
-
-class LookupFailure(Exception):
-    """A precise, operator-facing reason why the head node could not be resolved."""
-
-    def __init__(self, message, **details):
-        super().__init__(message)
-        self.details = details
-
-
-def normalize_instance(info):
-    """snake_case view of one InstanceInformation entry (dates as ISO 8601)."""
-    item = {}
-    for name, key in _FIELDS:
-        value = info.get(key)
-        item[name] = value.isoformat() if hasattr(value, "isoformat") else value
-    return item
-
-
-def describe_instance_information(client, retry, instance_ids=None, ping_status=None):
-    """Every InstanceInformation entry matching the ids and ping statuses (DescribeInstanceInformation paginator)."""
-    base = [{"Key": "PingStatus", "Values": list(ping_status)}] if ping_status else []
-    if not instance_ids:
-        batches = [base]
-    else:
-        ids = list(dict.fromkeys(instance_ids))
-        batches = [base + [{"Key": "InstanceIds", "Values": ids[i:i + IDS_PER_REQUEST]}] for i in range(0, len(ids), IDS_PER_REQUEST)]
-    found = []
-    for filters in batches:
-        params = {"Filters": filters} if filters else {}
-        page = paginated_query_with_retries(client, "describe_instance_information", retry_decorator=retry, **params)
-        found.extend(page.get("InstanceInformationList") or [])
-    return found
-
-
-def find_headnode(client, retry, cluster_name, region):
-    """The instance id of the one running EC2 instance tagged as the cluster's head node; raises LookupFailure."""
-    filters = [
-        {"Name": f"tag:{CLUSTER_NAME_TAG}", "Values": [cluster_name]},
-        {"Name": f"tag:{NODE_TYPE_TAG}", "Values": ["HeadNode"]},
-        {"Name": "instance-state-name", "Values": ["running"]},
-    ]
-    answer = paginated_query_with_retries(client, "describe_instances", retry_decorator=retry, Filters=filters)
-    instances = [instance for reservation in answer.get("Reservations") or [] for instance in reservation.get("Instances") or []]
-    if len(instances) == 1:
-        return instances[0]["InstanceId"]
-    tags = f"{CLUSTER_NAME_TAG}={cluster_name} and {NODE_TYPE_TAG}=HeadNode"
-    if not instances:
-        raise LookupFailure(
-            f"No running EC2 instance in {region} is tagged {tags} (DescribeInstances). Check cluster_name and region; "
-            "`pcluster describe-cluster` shows whether the cluster exists and its head node is running "
-            "(a cluster still in CREATE_IN_PROGRESS may not have one yet).",
-            headnode_candidates=[],
-        )
-    candidates = [
-        {"instance_id": instance["InstanceId"], "launch_time": _iso(instance.get("LaunchTime"))} for instance in instances
-    ]
-    listed = ", ".join(f"{item['instance_id']} (launched {item['launch_time']})" for item in candidates)
-    raise LookupFailure(
-        f"{len(instances)} running EC2 instances in {region} are tagged {tags} (DescribeInstances): {listed}. "
-        "A cluster has one head node: stop or re-tag the stray instance, or pass instance_ids instead of cluster_name.",
-        headnode_candidates=candidates,
-    )
-
-
-def _iso(value):
-    return value.isoformat() if hasattr(value, "isoformat") else value
-
-
-def _aws_hint(e, action):
-    code = e.response.get("Error", {}).get("Code", "") if isinstance(e, botocore.exceptions.ClientError) else ""
-    if code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation"):
-        return f"The caller is not allowed to call {action}: add {action} to the IAM policy of the user or role running Ansible."
-    if "Throttl" in code or code in ("RequestLimitExceeded", "TooManyRequestsException"):
-        return f"AWS kept throttling {action} after every retry: re-run later, or raise retries and retry_delay."
-    if isinstance(e, botocore.exceptions.NoCredentialsError):
-        return "No AWS credentials were found: set profile, or access_key and secret_key, or the AWS_* environment variables."
-    if isinstance(e, botocore.exceptions.EndpointConnectionError):
-        return "The AWS endpoint could not be reached: check region, endpoint_url and the network or proxy."
-    return "Check region, credentials and the message below."
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import module_retry
 
 
 def main():
     argument_spec = dict(
         instance_ids=dict(type="list", elements="str"),
         cluster_name=dict(type="str"),
-        ping_status=dict(type="list", elements="str", choices=list(PING_STATUSES)),
+        ping_status=dict(type="list", elements="str", choices=list(ssm_instances.PING_STATUSES)),
     )
     module = DaylilyAWSModule(
         argument_spec=argument_spec,
@@ -264,7 +159,7 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    bad = [item for item in params.get("instance_ids") or [] if not INSTANCE_ID_RE.match(item)]
+    bad = [item for item in params.get("instance_ids") or [] if not ssm_instances.is_instance_id(item)]
     if bad:
         module.fail_json(msg=f"instance_ids {bad} are not instance ids: use i-<8 or 17 hex digits> or mi-<17 hex digits>.")
     if params.get("cluster_name") is not None and not params["cluster_name"].strip():
@@ -273,22 +168,16 @@ def main():
     retry = module_retry(module)
     result = dict(changed=False)
     instance_ids = params.get("instance_ids")
-    if params.get("cluster_name"):
-        ec2 = module.client("ec2", retry_decorator=retry)
-        try:
-            instance_ids = [find_headnode(ec2, retry, params["cluster_name"], module.region)]
-        except LookupFailure as e:
-            module.fail_json(msg=str(e), **e.details)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            module.fail_json_aws(e, msg=f"Failed to find the head node of cluster {params['cluster_name']}. {_aws_hint(e, 'ec2:DescribeInstances')}")
-        result["headnode_instance_id"] = instance_ids[0]
-
-    ssm = module.client("ssm", retry_decorator=retry)
     try:
-        found = describe_instance_information(ssm, retry, instance_ids=instance_ids, ping_status=params.get("ping_status"))
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg=f"Failed to describe SSM managed instances. {_aws_hint(e, 'ssm:DescribeInstanceInformation')}")
-    result["instances"] = [normalize_instance(info) for info in found]
+        if params.get("cluster_name"):
+            ec2 = module.client("ec2", retry_decorator=retry)
+            instance_ids = [ec2_instances.find_headnode(ec2, params["cluster_name"], module.region)]
+            result["headnode_instance_id"] = instance_ids[0]
+        ssm = module.client("ssm", retry_decorator=retry)
+        found = ssm_instances.instance_information(ssm, instance_ids, params.get("ping_status"))
+    except DaylilyAWSError as e:
+        module.fail_json_aws_error(e)
+    result["instances"] = [ssm_instances.normalize_instance(info) for info in found]
     module.exit_json(**result)
 
 

@@ -5,8 +5,8 @@
 
 """Remote commands on a headnode through SSM Run Command (``AWS-RunShellScript``), for daylily.ephemeral_cluster.
 
-Controller-only code (plugin_utils): the ``daylily.ephemeral_cluster.ssm`` connection plugin runs it; nothing here
-imports Ansible, so it is tested on its own. Two layers:
+Controller-only code (plugin_utils): the ``daylily.ephemeral_cluster.ssm`` connection plugin runs it. It takes botocore
+clients and needs nothing of Ansible's plugin machinery, so it is tested on its own. Two layers:
 
 Pure helpers (no AWS calls, no I/O):
 
@@ -54,12 +54,11 @@ import time
 import uuid
 
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import aws_errors
-from ansible_collections.daylily.ephemeral_cluster.plugins.plugin_utils.ssm_housekeeping import (
-    STEP_FAILED_RC,
-    HousekeepingQueue,
-    prelude_script,
-    recognize,
-)
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.ssm_instances import is_instance_id
+from ansible_collections.daylily.ephemeral_cluster.plugins.plugin_utils.ssm_housekeeping import STEP_FAILED_RC
+from ansible_collections.daylily.ephemeral_cluster.plugins.plugin_utils.ssm_housekeeping import HousekeepingQueue
+from ansible_collections.daylily.ephemeral_cluster.plugins.plugin_utils.ssm_housekeeping import prelude_script
+from ansible_collections.daylily.ephemeral_cluster.plugins.plugin_utils.ssm_housekeeping import recognize
 
 try:
     import botocore.exceptions
@@ -108,7 +107,6 @@ COMPLETED_STATUSES = frozenset({"Success", "Failed"})
 THROTTLE_CODES = frozenset(aws_errors.THROTTLE_CODES)
 TRANSIENT_CODES = frozenset(aws_errors.TRANSIENT_CODES)
 
-_INSTANCE_ID = re.compile(r"^(i-[0-9a-f]{8}|i-[0-9a-f]{17}|mi-[0-9a-f]{17})$")
 _USER_NAME = re.compile(r"^[a-z_][a-z0-9_.-]{0,31}$")
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
 _SPOOL_PATH = re.compile(r"^/[A-Za-z0-9._/-]+$")
@@ -174,10 +172,6 @@ class SSMCommandFailed(SSMError):
 def new_token():
     """A random 32-hex-digit token: names the command's header line, heredoc delimiters and stage files."""
     return uuid.uuid4().hex
-
-
-def is_instance_id(value):
-    return isinstance(value, str) and bool(_INSTANCE_ID.match(value))
 
 
 def check_run_as(value):
