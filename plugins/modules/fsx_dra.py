@@ -280,6 +280,13 @@ association:
       returned: when not empty
       type: str
       sample: "2026-01-31T12:00:00+00:00"
+created:
+  description:
+    - Whether this run created the association (not in check mode). A role that attaches and then checks the mount
+      detaches only what it created.
+  returned: always
+  type: bool
+  sample: true
 detach_lifecycle:
   description:
     - With O(state=absent), V(DELETED) once the association is gone, V(DELETING) when O(wait=false),
@@ -477,7 +484,7 @@ class DraManager:
 
     def result(self, association, before, after, **extra):
         would_change = extra.pop("would_change", False)
-        result = dict(changed=self.changed or would_change,
+        result = dict(changed=self.changed or would_change, created=extra.pop("created", False),
                       association=normalize_association(association) if association else {}, **extra)
         if self.file_system_id:
             result["file_system_id"] = self.file_system_id
@@ -707,7 +714,7 @@ class DraManager:
             created = self.wait_available(created)
         elif created.get("Lifecycle") in dra.BROKEN_LIFECYCLES:
             raise self.broken(created)
-        return self.result(created, {}, after)
+        return self.result(created, {}, after, created=True)
 
     def send_create(self, request, known_ids):
         """CreateDataRepositoryAssociation with a token derived from (file system, path, prefix); the new association.

@@ -142,6 +142,37 @@ def test_mount_check_mode_makes_no_mutating_call(sandbox, aws, cluster):
     assert len(aws("fsx").describe_data_repository_associations()["Associations"]) == 1
 
 
+def test_defect_06_a_mistyped_run_prefix_is_refused_before_anything_is_attached(sandbox, aws, cluster):
+    s3_uri, _files = put_run(aws, cluster)
+    sandbox.clear_audit()
+
+    run = run_playbook(MOUNT, mount_vars(cluster, run_mount_s3_uri=s3_uri.replace("AH2", "AH3"),
+                                         run_mount_id="230101_A0001_0001_AH2"))
+
+    assert run.rc != 0
+    message = run.result("daylily.ephemeral_cluster.run_mount : Create the association and wait until it is AVAILABLE")["msg"]
+    assert f"{s3_uri.replace('AH2', 'AH3')} holds no objects" in message and "Nothing was attached" in message
+    assert sandbox.calls("CreateDataRepositoryAssociation") == []
+
+
+def test_defect_06_a_failed_headnode_check_detaches_the_association_it_attached(sandbox, aws, cluster, tmp_path):
+    s3_uri, files = put_run(aws, cluster)
+
+    run = run_playbook(MOUNT, mount_vars(cluster, run_mount_s3_uri=s3_uri, fsx_mount_point=str(tmp_path / "not-fsx")))
+
+    assert run.rc != 0
+    message = run.result("daylily.ephemeral_cluster.run_mount : Fail, saying what was undone")["msg"]
+    created = sandbox.calls("CreateDataRepositoryAssociation")[-1]
+    assert "is not readable on headnode" in message
+    assert "that this run attached was detached again (nothing in S3 or on FSx was deleted)" in message
+    remaining = aws("fsx").describe_data_repository_associations()["Associations"]
+    assert [a["FileSystemPath"] for a in remaining] == ["/references/"]
+    deletes = [c["request"] for c in sandbox.calls("DeleteDataRepositoryAssociation")]
+    assert len(deletes) == 1 and deletes[0]["DeleteDataInFileSystem"] is False
+    assert created["request"]["FileSystemPath"] == "/run_dir_mounts/230101_A0001_0001_AH2/"
+    assert set(s3_objects(aws, cluster["buckets"][2], "230101")) == set(files)
+
+
 # --- exports -------------------------------------------------------------------------------------------------
 
 
