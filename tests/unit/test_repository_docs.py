@@ -52,7 +52,8 @@ def test_defect_17_the_aws_inventory_reaches_the_headnode_through_the_ssm_connec
 
 
 @pytest.mark.parametrize("path", ["exports/alice/run42/fsx_export.yaml", ".sandbox/env", "bench-results/run.json",
-                                  ".venv-oldest/bin/python", ".build/collections"])
+                                  ".venv-oldest/bin/python",
+        ".venv-pcluster/bin/pcluster", ".build/collections"])
 def test_defect_17_run_outputs_stay_out_of_git(path):
     ignored = subprocess.run(["git", "check-ignore", "--no-index", "-q", path], cwd=ROOT, check=False)
     assert ignored.returncode == 0, f"{path} is not ignored by .gitignore"
