@@ -188,12 +188,17 @@ def describe_file_systems(client, retry_decorator=None):
     return result.get("FileSystems") or []
 
 
-def find_file_system_by_cluster(client, cluster_name, file_system_type=None, retry_decorator=None):
+def find_file_system_by_cluster(client, cluster_name, file_system_type=None, retry_decorator=None, names=None):
     """The one FSx file system tagged ``parallelcluster:cluster-name=<cluster_name>`` (raw boto3 dict).
 
     ``file_system_type`` (e.g. "LUSTRE") narrows the match. Raises AnsibleFSxError when none or more than one
-    match; the error's ``kwargs["file_systems"]`` lists the matches (id, type, lifecycle, creation time).
+    match; the error's ``kwargs["file_systems"]`` lists the matches (id, type, lifecycle, creation time). ``names``
+    maps option names to what the operator sets when a role drives the module (a module's ``option_names``).
     """
+
+    def name(option):
+        return (names or {}).get(option) or option
+
     if not cluster_name:
         raise AnsibleFSxError(message="cluster_name must be a non-empty string")
     matches = [
@@ -211,7 +216,7 @@ def find_file_system_by_cluster(client, cluster_name, file_system_type=None, ret
         raise AnsibleFSxError(
             message=(
                 f"No {kind}FSx file system in {region} is tagged {CLUSTER_NAME_TAG}={cluster_name} (DescribeFileSystems). "
-                "Check cluster_name and region, or pass file_system_id"
+                f"Check {name('cluster_name')} and region, or pass {name('file_system_id')}"
             ),
             operation="DescribeFileSystems",
             file_systems=summary,
@@ -222,7 +227,7 @@ def find_file_system_by_cluster(client, cluster_name, file_system_type=None, ret
     raise AnsibleFSxError(
         message=(
             f"{len(matches)} {kind}FSx file systems in {region} are tagged {CLUSTER_NAME_TAG}={cluster_name} "
-            f"(DescribeFileSystems): {listed}. Pass file_system_id to choose one"
+            f"(DescribeFileSystems): {listed}. Pass {name('file_system_id')} to choose one"
         ),
         operation="DescribeFileSystems",
         file_systems=summary,

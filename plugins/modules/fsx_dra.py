@@ -518,7 +518,8 @@ class DraManager:
 
     def resolve_file_system(self):
         if self.want["cluster_name"]:
-            self.file_system = find_file_system_by_cluster(self.client, self.want["cluster_name"])
+            self.file_system = find_file_system_by_cluster(self.client, self.want["cluster_name"],
+                                                           names=self.want["option_names"])
             self.file_system_id = self.file_system["FileSystemId"]
         return self.file_system_id
 
@@ -540,11 +541,12 @@ class DraManager:
             raise self.error(
                 f"The path {association.get('FileSystemPath')} of file system {association['FileSystemId']} is already linked to "
                 f"another S3 prefix by association {dra.describe(association)}, not to {wanted}. It is never replaced "
-                "silently: detach it first (state=absent) or choose another file_system_path", association)
+                f"silently: detach it first ({self.name('state')}=absent) or choose another {self.name('file_system_path')}",
+                association)
 
     def broken(self, association):
         lifecycle = association.get("Lifecycle")
-        remove = (f"remove it with state=absent and association_id={association['AssociationId']} (files stay in the file "
+        remove = (f"remove it with {self.name('state')}=absent and association_id={association['AssociationId']} (files stay in the file "
                   "system and in S3) and re-run")
         if lifecycle == "MISCONFIGURED":  # AWS recovers it once the cause is fixed
             remove = f"Fix the cause (usually the S3 bucket policy, KMS key or event notifications) and re-run, or {remove}"
@@ -573,7 +575,7 @@ class DraManager:
                 raise self.error(
                     f"Timed out after {self.want['wait_timeout']} s waiting for data repository association "
                     f"{association['AssociationId']} to become AVAILABLE; its last lifecycle was {lifecycle}. The association is "
-                    "kept: re-run the task to keep waiting, or raise wait_timeout", association)
+                    f"kept: re-run the task to keep waiting, or raise {self.name('wait_timeout')}", association)
             self.sleep(min(self.want["poll_interval"], remaining))
             latest = describe_one(self.client, association["AssociationId"])
             if latest is None:
@@ -597,7 +599,7 @@ class DraManager:
                     f"Timed out after {self.want['wait_timeout']} s waiting for data repository association "
                     f"{association['AssociationId']} to be deleted; its last lifecycle was {association.get('Lifecycle')}"
                     f"{details}. The deletion goes on in AWS: re-run the task to keep waiting, "
-                    "or raise wait_timeout", association)
+                    f"or raise {self.name('wait_timeout')}", association)
             self.sleep(min(self.want["poll_interval"], remaining))
 
     # --- present ------------------------------------------------------------------------------------------------
@@ -690,7 +692,7 @@ class DraManager:
                                   for other in conflicts)
             raise self.error(
                 f"Refusing to link {path} to {prefix} on file system {self.file_system_id}: it overlaps active association(s) "
-                f"{described}. Detach the overlapping association(s) with state=absent, or choose a path and prefix that "
+                f"{described}. Detach the overlapping association(s) with {self.name('state')}=absent, or choose a path and prefix that "
                 "overlap none", conflicting_associations=[normalize_association(other) for other in conflicts])
         capacity = paths.association_capacity(associations)
         if not capacity.ok:

@@ -173,6 +173,33 @@ def test_defect_06_a_failed_headnode_check_detaches_the_association_it_attached(
     assert set(s3_objects(aws, cluster["buckets"][2], "230101")) == set(files)
 
 
+def test_defect_12_mount_hints_name_what_the_operator_of_mount_run_yml_sets(sandbox, aws, cluster):
+    s3_uri, _files = put_run(aws, cluster)
+    no_cluster = run_playbook(MOUNT, {"run_mount_s3_uri": s3_uri, "fsx_mount_point": cluster["fsx_mount"]})
+    assert no_cluster.rc != 0
+    message = no_cluster.result("daylily.ephemeral_cluster.run_mount : Require a file system")["msg"]
+    assert message.startswith("Set exactly one of cluster_name (the cluster whose file system is used) and file_system_id")
+    assert "run_mount_cluster_name" not in message
+
+    assert run_playbook(MOUNT, mount_vars(cluster, run_mount_s3_uri=s3_uri)).rc == 0
+    nested = run_playbook(MOUNT, mount_vars(cluster, run_mount_s3_uri=s3_uri + "Data/", run_mount_id="nested"))
+    assert nested.rc != 0
+    refusal = nested.result("daylily.ephemeral_cluster.run_mount : Create the association and wait until it is AVAILABLE")
+    assert "Detach the overlapping association(s) with run_mount_state=absent" in refusal["msg"]
+
+
+def test_defect_14_mount_and_detach_print_no_deprecation_warnings(aws, cluster):
+    s3_uri, _files = put_run(aws, cluster)
+    runs = [run_playbook(MOUNT, mount_vars(cluster, run_mount_s3_uri=s3_uri)),
+            run_playbook(MOUNT, mount_vars(cluster, run_mount_id="230101_A0001_0001_AH2", run_mount_state="absent"))]
+    for run in runs:
+        assert run.rc == 0, run.failures()
+        assert "[DEPRECATION WARNING]" not in run.stdout + run.stderr
+        deprecations = [result.get("deprecations") for play in run.report["plays"] for task in play["tasks"]
+                        for result in task["hosts"].values() if result.get("deprecations")]
+        assert deprecations == []
+
+
 # --- exports -------------------------------------------------------------------------------------------------
 
 

@@ -221,6 +221,48 @@ def test_defect_13_misconfigured_message_has_no_doubled_period(fsx, capsys, fail
     assert ".." not in result["msg"]
 
 
+ROLE_NAMES = {"state": "run_mount_state", "wait_timeout": "run_mount_wait_timeout", "cluster_name": "workflow_cluster_name",
+              "file_system_id": "workflow_file_system_id", "file_system_path": "run_mount_file_system_path"}
+
+
+def test_defect_12_overlap_hint_names_the_variable_the_role_sets(fsx, capsys):
+    fsx.listing(dra(1, path="/run_dir_mounts/", uri="s3://other/"))
+    fsx.file_system()
+
+    rc, result = run_module(capsys, present(option_names=ROLE_NAMES))
+
+    assert rc == 1
+    assert "Detach the overlapping association(s) with run_mount_state=absent" in result["msg"]
+
+
+def test_defect_12_other_prefix_hint_names_the_variables_the_role_sets(fsx, capsys):
+    fsx.listing(new_dra(uri="s3://daylily-runs/other/"))
+
+    rc, result = run_module(capsys, present(option_names=ROLE_NAMES))
+
+    assert rc == 1
+    assert "detach it first (run_mount_state=absent) or choose another run_mount_file_system_path" in result["msg"]
+
+
+def test_defect_12_unknown_cluster_hint_names_the_variables_the_role_sets(fsx, capsys):
+    fsx.stubber.add_response("describe_file_systems", {"FileSystems": []}, {})
+
+    args = {key: value for key, value in present(option_names=ROLE_NAMES).items() if key != "file_system_id"}
+    rc, result = run_module(capsys, dict(args, cluster_name="day-x"))
+
+    assert rc == 1
+    assert "Check workflow_cluster_name and region, or pass workflow_file_system_id" in result["msg"]
+
+
+def test_defect_12_wait_timeout_hint_names_the_variable_the_role_sets(fsx, capsys):
+    fsx.listing(new_dra("CREATING"))
+
+    rc, result = run_module(capsys, present(option_names=ROLE_NAMES, wait_timeout=0))
+
+    assert rc == 1
+    assert "re-run the task to keep waiting, or raise run_mount_wait_timeout" in result["msg"]
+
+
 def test_wait_timeout_names_the_association_and_its_last_lifecycle(fsx, capsys):
     fsx.listing()
     fsx.file_system()
