@@ -16,8 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.dayoa_repo import REPOSITORY_NAME, TAG, build_repository
-from testlib.playbooks import OPERATOR_PLAYBOOKS, REPO, run_playbook, ssm_inventory
+from sandbox.dayoa_repo import REPOSITORY_NAME
+from sandbox.dayoa_repo import TAG
+from sandbox.dayoa_repo import build_repository
+from testlib.playbooks import OPERATOR_PLAYBOOKS
+from testlib.playbooks import REPO
+from testlib.playbooks import run_playbook
+from testlib.playbooks import ssm_inventory
 
 pytestmark = pytest.mark.integration
 
@@ -38,13 +43,16 @@ def inventory(tmp_path, cluster):
 
 
 def play_vars(cluster, dayoa_url, **extra):
-    return dict({
-        "cluster_name": cluster["cluster_name"],
-        "fsx_mount_point": cluster["fsx_mount"],
-        "headnode_require_mountpoint": False,  # the sandbox's /fsx is a symlink to a directory
-        "headnode_repository_urls": {REPOSITORY_NAME: dayoa_url},
-        "headnode_ssm_poll_interval": 1,
-    }, **extra)
+    return dict(
+        {
+            "cluster_name": cluster["cluster_name"],
+            "fsx_mount_point": cluster["fsx_mount"],
+            "headnode_require_mountpoint": False,  # the sandbox's /fsx is a symlink to a directory
+            "headnode_repository_urls": {REPOSITORY_NAME: dayoa_url},
+            "headnode_ssm_poll_interval": 1,
+        },
+        **extra,
+    )
 
 
 def home(cluster):
@@ -85,7 +93,13 @@ def test_headnode_playbook_installs_day_clone_and_is_ready(sandbox, cluster, tmp
     assert wait["instances"][0]["ping_status"] == "Online"
     readiness = run.result(READINESS_TASK)
     assert readiness["ready"] is True, readiness["msg"]
-    assert {check["id"] for check in readiness["checks"]} >= {"fsx.mount", "fsx.references", "tool:day-clone", "tool:git", "tool:tmux"}
+    assert {check["id"] for check in readiness["checks"]} >= {
+        "fsx.mount",
+        "fsx.references",
+        "tool:day-clone",
+        "tool:git",
+        "tool:tmux",
+    }
     assert readiness["fsx_mount_point"] == cluster["fsx_mount"]
     assert all(check["status"] == "PASS" for check in readiness["checks"])
     assert run.changed_count() > 0
@@ -105,12 +119,28 @@ def test_headnode_playbook_installs_day_clone_and_is_ready(sandbox, cluster, tmp
     assert checked.result(READINESS_TASK)["ready"] is True
 
     # The installed day-clone finds the repository through the written map and clones the pinned tag.
-    environment = {key: value for key, value in os.environ.items() if key not in ("DAY_CLONE_CONFIG", "XDG_CONFIG_HOME")}
+    environment = {
+        key: value for key, value in os.environ.items() if key not in ("DAY_CLONE_CONFIG", "XDG_CONFIG_HOME")
+    }
     environment["HOME"] = str(home(cluster))
     clone = subprocess.run(
-        [str(files["day_clone"]), "--destination", "A1", "--executing-entity", "ubuntu", "--repository", REPOSITORY_NAME,
-         "--git-tag", TAG, "--analysis-root", str(files["analysis_root"])],
-        capture_output=True, text=True, env=environment, check=False,
+        [
+            str(files["day_clone"]),
+            "--destination",
+            "A1",
+            "--executing-entity",
+            "ubuntu",
+            "--repository",
+            REPOSITORY_NAME,
+            "--git-tag",
+            TAG,
+            "--analysis-root",
+            str(files["analysis_root"]),
+        ],
+        capture_output=True,
+        text=True,
+        env=environment,
+        check=False,
     )
     assert clone.returncode == 0, clone.stderr
     assert (files["analysis_root"] / "ubuntu" / "A1" / REPOSITORY_NAME / "bin" / "day_run").is_file()
@@ -197,8 +227,11 @@ def test_missing_references_is_not_ready_and_lists_every_failing_check(sandbox, 
 def test_modules_against_the_sandbox(sandbox, cluster, tmp_path, node_tmp):
     env = inventory(tmp_path, cluster)
     sandbox.clear_audit()
-    extra = {"cluster_name": cluster["cluster_name"], "instance_id": cluster["headnode_instance_id"],
-             "fsx_mount_point": cluster["fsx_mount"]}
+    extra = {
+        "cluster_name": cluster["cluster_name"],
+        "instance_id": cluster["headnode_instance_id"],
+        "fsx_mount_point": cluster["fsx_mount"],
+    }
 
     run = run_playbook("headnode_modules.yml", extra, env=env)
 
@@ -208,10 +241,14 @@ def test_modules_against_the_sandbox(sandbox, cluster, tmp_path, node_tmp):
     assert [item["ping_status"] for item in by_cluster["instances"]] == ["Online"]
     assert by_cluster["instances"][0]["platform_name"] == "Ubuntu"
     by_id = run.result("Headnode by instance id")["instances"]
-    assert [(item["instance_id"], item["ping_status"]) for item in by_id] == [(cluster["headnode_instance_id"], "Online")]
+    assert [(item["instance_id"], item["ping_status"]) for item in by_id] == [
+        (cluster["headnode_instance_id"], "Online")
+    ]
     assert run.result("Instances whose agent lost its connection")["instances"] == []
     unknown = run.result("Headnode of a cluster that does not exist")
-    assert unknown["msg"].startswith("No running EC2 instance in us-west-2 is tagged parallelcluster:cluster-name=no-such-cluster")
+    assert unknown["msg"].startswith(
+        "No running EC2 instance in us-west-2 is tagged parallelcluster:cluster-name=no-such-cluster"
+    )
 
     readiness = run.result("Readiness report")
     assert readiness["ready"] is False

@@ -11,8 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths
 from sandbox import dayoa_repo
-from sandbox.dayoa_repo import REPOSITORY_NAME, TAG, build_repository
+from sandbox.dayoa_repo import REPOSITORY_NAME
+from sandbox.dayoa_repo import TAG
+from sandbox.dayoa_repo import build_repository
 
 DAY_CLONE = Path(__file__).resolve().parents[2] / "roles" / "headnode" / "files" / "day-clone"
 MARKER = "__DAYLILY_REPO_PATH__="
@@ -32,8 +35,11 @@ def analysis_root(tmp_path):
 
 def day_clone(*args, env=None, home=None):
     """Run day-clone with bash, isolated from the caller's ~/.config and DAY_* settings."""
-    environment = {key: value for key, value in os.environ.items()
-                   if key not in ("DAY_CLONE_CONFIG", "DAY_ANALYSIS_ROOT", "XDG_CONFIG_HOME")}
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DAY_CLONE_CONFIG", "DAY_ANALYSIS_ROOT", "XDG_CONFIG_HOME")
+    }
     environment["HOME"] = str(home or "/nonexistent-home")
     environment.update(env or {})
     return subprocess.run(["bash", str(DAY_CLONE), *args], capture_output=True, text=True, env=environment, check=False)
@@ -68,11 +74,16 @@ def test_clones_the_pinned_tag_into_the_analysis_directory(analysis_root, dayoa_
 def test_url_from_the_config_file_and_analysis_root_from_the_environment(tmp_path, analysis_root, dayoa_url):
     config = tmp_path / "home" / ".config" / "daylily" / "day-clone.yaml"
     config.parent.mkdir(parents=True)
-    config.write_text(f"# repository key: url\nother-repo: file:///nowhere\n{REPOSITORY_NAME}: \"{dayoa_url}\"  # pinned\n",
-                      encoding="utf-8")
+    config.write_text(
+        f'# repository key: url\nother-repo: file:///nowhere\n{REPOSITORY_NAME}: "{dayoa_url}"  # pinned\n',
+        encoding="utf-8",
+    )
 
-    result = day_clone(*clone_args(None, None, destination="A2", entity="johnm"), home=tmp_path / "home",
-                       env={"DAY_ANALYSIS_ROOT": str(analysis_root)})
+    result = day_clone(
+        *clone_args(None, None, destination="A2", entity="johnm"),
+        home=tmp_path / "home",
+        env={"DAY_ANALYSIS_ROOT": str(analysis_root)},
+    )
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith(MARKER + str(analysis_root / "johnm" / "A2" / REPOSITORY_NAME))
@@ -82,8 +93,10 @@ def test_analysis_root_option_beats_the_environment(tmp_path, analysis_root, day
     config = tmp_path / "day-clone.yaml"
     config.write_text(f"{REPOSITORY_NAME}: {dayoa_url}\n", encoding="utf-8")
 
-    result = day_clone(*clone_args(analysis_root, None), env={"DAY_CLONE_CONFIG": str(config),
-                                                              "DAY_ANALYSIS_ROOT": str(tmp_path / "elsewhere")})
+    result = day_clone(
+        *clone_args(analysis_root, None),
+        env={"DAY_CLONE_CONFIG": str(config), "DAY_ANALYSIS_ROOT": str(tmp_path / "elsewhere")},
+    )
 
     assert result.returncode == 0, result.stderr
     assert (analysis_root / "ubuntu" / "A1" / REPOSITORY_NAME / ".git").is_dir()
@@ -102,16 +115,19 @@ def test_refuses_an_existing_analysis_directory(analysis_root, dayoa_url):
     assert sorted(path.name for path in existing.iterdir()) == ["keep.txt"]
 
 
-@pytest.mark.parametrize("option, value", [
-    ("destination", "../A1"),
-    ("destination", "a/b"),
-    ("destination", ".hidden"),
-    ("destination", "a..b"),
-    ("destination", ""),
-    ("entity", "-rf"),
-    ("entity", "john m"),
-    ("repository", "x/y"),
-])
+@pytest.mark.parametrize(
+    "option, value",
+    [
+        ("destination", "../A1"),
+        ("destination", "a/b"),
+        ("destination", ".hidden"),
+        ("destination", "a..b"),
+        ("destination", ""),
+        ("entity", "-rf"),
+        ("entity", "john m"),
+        ("repository", "x/y"),
+    ],
+)
 def test_refuses_a_bad_path_segment_before_touching_anything(analysis_root, dayoa_url, option, value):
     result = day_clone(*clone_args(analysis_root, dayoa_url, **{option: value}))
 
@@ -138,7 +154,16 @@ def test_refuses_an_unknown_tag(analysis_root, dayoa_url):
 
 def test_refuses_a_ref_that_is_both_branch_and_tag(tmp_path, analysis_root):
     work = tmp_path / "work"
-    identity = ["-c", "user.name=t", "-c", "user.email=t@example.invalid", "-c", "commit.gpgSign=false", "-c", "tag.gpgSign=false"]
+    identity = [
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@example.invalid",
+        "-c",
+        "commit.gpgSign=false",
+        "-c",
+        "tag.gpgSign=false",
+    ]
     subprocess.run(["git", "init", "-q", str(work)], check=True)
     subprocess.run(["git", *identity, "-C", str(work), "commit", "-q", "--allow-empty", "-m", "one"], check=True)
     subprocess.run(["git", *identity, "-C", str(work), "tag", "-a", "1.0", "-m", "1.0"], check=True)
@@ -196,7 +221,9 @@ def test_build_repository_is_idempotent_and_needs_no_git_identity(tmp_path, monk
 
 def test_build_repository_rebuilds_when_the_stand_in_changes(tmp_path, monkeypatch, analysis_root):
     source = tmp_path / "dayoa"
-    shutil.copytree(dayoa_repo.SOURCE_DIR, source, ignore=shutil.ignore_patterns("results", ".snakemake", "__pycache__"))
+    shutil.copytree(
+        dayoa_repo.SOURCE_DIR, source, ignore=shutil.ignore_patterns("results", ".snakemake", "__pycache__")
+    )
     monkeypatch.setattr(dayoa_repo, "SOURCE_DIR", source)
     url = build_repository(tmp_path / "repos")
     (source / "config" / "day_config.yaml").write_text("pipeline_name: changed\n", encoding="utf-8")
@@ -207,3 +234,49 @@ def test_build_repository_rebuilds_when_the_stand_in_changes(tmp_path, monkeypat
     assert result.returncode == 0, result.stderr
     clone = analysis_root / "ubuntu" / "A1" / REPOSITORY_NAME
     assert (clone / "config" / "day_config.yaml").read_text(encoding="utf-8") == "pipeline_name: changed\n"
+
+
+# One table for both copies of the path-segment rule: paths.validate_segment (controller and modules) and day-clone's
+# shell check (headnode). A case either copy decides differently fails here.
+SEGMENT_CASES = [
+    ("A1", True),
+    ("run.42", True),
+    ("a_b-c", True),
+    ("1", True),
+    ("x" * 255, True),
+    ("", False),
+    ("../A1", False),
+    ("a/b", False),
+    (".hidden", False),
+    ("a..b", False),
+    ("..", False),
+    ("-rf", False),
+    ("_x", False),
+    ("john m", False),
+    ("a%2Fb", False),
+    ("a\\b", False),
+    ("ä", False),
+    ("x" * 256, False),
+    ("a\nb", False),
+    ("A1 ", False),
+    ("a:b", False),
+]
+
+
+@pytest.mark.parametrize(
+    "value, accepted",
+    SEGMENT_CASES,
+    ids=lambda case: repr(case)[:12] + ("...%d" % len(case) if len(str(case)) > 12 else ""),
+)
+def test_day_clone_and_validate_segment_agree_on_every_segment(tmp_path, value, accepted):
+    try:
+        paths.validate_segment(value, field="destination")
+        python_accepts = True
+    except paths.PathRuleError:
+        python_accepts = False
+
+    # A missing analysis root is the first check after the segments: reaching it means the segment passed.
+    result = day_clone(*clone_args(tmp_path / "no-root", "file:///nowhere", destination=value))
+    shell_accepts = "does not exist" in result.stderr
+    assert result.returncode == 2
+    assert (python_accepts, shell_accepts) == (accepted, accepted), result.stderr
