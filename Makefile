@@ -15,12 +15,18 @@ endif
 PYTHON ?= python3.12
 
 ROOT := $(CURDIR)
+# The venv a target runs in: .venv has the current versions; `make oldest` runs unit and sanity again with
+# VENV/REQUIREMENTS/ATEST_ROOT pointing at .venv-oldest (OLDEST below), the oldest versions the collection claims.
 VENV := $(ROOT)/.venv
+REQUIREMENTS := requirements-test.txt
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-test.txt | sha256sum | cut -c1-12)
+REQUIREMENT_FILES := requirements.txt requirements-unit.txt $(REQUIREMENTS)
+STAMP := $(VENV)/.installed-$(shell cat $(REQUIREMENT_FILES) | sha256sum | cut -c1-12)
 COLLECTIONS := $(ROOT)/.build/collections
 LINK := $(COLLECTIONS)/ansible_collections/daylily/ephemeral_cluster
 ATEST_ROOT := $(ROOT)/.build/ansible-test/ansible_collections
+OLDEST := VENV=$(ROOT)/.venv-oldest REQUIREMENTS=requirements-oldest.txt \
+  ATEST_ROOT=$(ROOT)/.build/ansible-test-oldest/ansible_collections
 ATEST := $(ATEST_ROOT)/daylily/ephemeral_cluster
 SANDBOX_DIR := $(ROOT)/.sandbox
 PYTEST_WORKERS ?= 2
@@ -32,19 +38,20 @@ export ANSIBLE_LOCAL_TEMP := $(ROOT)/.build/ansible-tmp
 export ANSIBLE_HOME := $(ROOT)/.build/ansible-home
 export PYTHONPATH := $(ROOT)/tests
 
-.PHONY: help venv link test sanity lint unit integration molecule fidelity demo sandbox-up sandbox-down bench doc clean
+.PHONY: help venv link test sanity lint ruff unit integration molecule oldest demo sandbox-up sandbox-down bench doc clean
 
 help:
 	@echo "make demo          run the lifecycle on the local sandbox"
-	@echo "make test          sanity + lint + unit + integration + molecule (what CI runs)"
+	@echo "make test          sanity + ruff + lint + unit + integration + molecule + oldest (what CI runs)"
+	@echo "make oldest        unit tests and sanity with the oldest ansible-core and amazon.aws the collection claims"
 	@echo "make sandbox-up    start the sandbox in the background (. .sandbox/env to use it)"
 	@echo "make sandbox-down  stop it"
 	@echo "make bench         benchmarks (ratios against a baseline measured in the same run)"
 
-$(STAMP): requirements.txt requirements-test.txt
+$(STAMP): $(REQUIREMENT_FILES)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-test.txt
+	$(BIN)/python -m pip install --quiet -r $(REQUIREMENTS)
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -55,7 +62,11 @@ link: venv
 	@ln -sfn $(ROOT) $(LINK)
 
 test: link
-	$(MAKE) --no-print-directory --keep-going sanity lint unit integration molecule
+	$(MAKE) --no-print-directory --keep-going sanity ruff lint unit integration molecule oldest
+
+# The oldest ansible-core and amazon.aws that meta/runtime.yml and galaxy.yml claim: unit tests and sanity only.
+oldest:
+	$(MAKE) --no-print-directory --keep-going $(OLDEST) unit sanity
 
 # ansible-test wants the collection at ansible_collections/daylily/ephemeral_cluster and amazon.aws beside it.
 sanity: link
@@ -68,6 +79,11 @@ sanity: link
 
 lint: link
 	$(BIN)/ansible-lint --profile production --offline
+
+# Style and lint of the Python code (pyproject.toml); `ruff format` and `ruff check --fix` repair what they report.
+ruff: venv
+	$(BIN)/ruff check
+	$(BIN)/ruff format --check
 
 unit: link
 	$(BIN)/pytest -n $(PYTEST_WORKERS) tests/unit

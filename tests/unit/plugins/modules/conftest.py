@@ -1,6 +1,8 @@
-"""Shared by every module unit test: no AWS environment leaks in, and amazon.aws's collection info is restored."""
+"""Shared by every module unit test: no AWS environment leaks in, amazon.aws's collection info is restored, and the
+module runs as in its own process."""
 
 import pytest
+from ansible.module_utils import _internal as module_internal
 
 from ansible_collections.amazon.aws.plugins.module_utils import common as aws_common
 
@@ -15,3 +17,11 @@ def clean_environment(monkeypatch):
     saved = dict(aws_common.get_collection_info())
     yield
     aws_common.set_collection_info(saved["name"], saved["version"])  # DaylilyAWSModule sets it process-wide
+
+
+@pytest.fixture(autouse=True)
+def module_process(monkeypatch):
+    """A module never runs in the controller's process. Once a test in this worker imported controller code,
+    ansible-core would send module warnings to the controller's display instead of the result (amazon.aws before
+    11.x does not keep its own copy), so a warning test would depend on which tests ran before it."""
+    monkeypatch.setattr(module_internal, "is_controller", False)
