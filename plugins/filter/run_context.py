@@ -46,7 +46,8 @@ _value:
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.run_context import RunContextError, parse_run_context
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.run_context import RunContextError
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.run_context import parse_run_context
 
 
 def run_context(text, columns=None, mount_point=paths.DEFAULT_MOUNT_POINT):

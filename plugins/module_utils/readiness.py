@@ -35,7 +35,12 @@ _TOOL_HINTS = {
 
 def result(check_id, ok, details, remediation):
     """One check result; remediation is empty for a passing check."""
-    return {"id": check_id, "status": PASS if ok else FAIL, "details": details, "remediation": "" if ok else remediation}
+    return {
+        "id": check_id,
+        "status": PASS if ok else FAIL,
+        "details": details,
+        "remediation": "" if ok else remediation,
+    }
 
 
 def mount_path(mount_point, path):
@@ -49,7 +54,9 @@ def relative_file(path):
     if not isinstance(path, str) or not path.strip("/"):
         raise ValueError(f"required_files entry {path!r} must be a non-empty path relative to the mount point")
     if path.startswith("/") or path.startswith("~"):
-        raise ValueError(f"required_files entry {path!r} must be relative to the mount point, e.g. references/marker.txt")
+        raise ValueError(
+            f"required_files entry {path!r} must be relative to the mount point, e.g. references/marker.txt"
+        )
     segments = path.rstrip("/").split("/")
     if any(segment in ("", ".", "..") for segment in segments):
         raise ValueError(f"required_files entry {path!r} must not contain empty ('//'), '.' or '..' segments")
@@ -68,13 +75,17 @@ def check_mount(mount_point, require_mountpoint=True, ismount=os.path.ismount, n
     """The file system is mounted at ``mount_point`` (or, when not required, the path is at least a directory)."""
     if not os.path.isdir(mount_point):
         return result(
-            "fsx.mount", False, f"{mount_point} does not exist or is not a directory",
+            "fsx.mount",
+            False,
+            f"{mount_point} does not exist or is not a directory",
             f"Mount the cluster's FSx for Lustre file system at {mount_point} (ParallelCluster mounts it at boot from "
             "SharedStorage); check the file system is AVAILABLE and the headnode's mount logs (dmesg, /var/log/cloud-init-output.log).",
         )
     if require_mountpoint and not ismount(mount_point):
         return result(
-            "fsx.mount", False, f"{mount_point} is a directory but not a mount point, so the file system is not mounted there",
+            "fsx.mount",
+            False,
+            f"{mount_point} is a directory but not a mount point, so the file system is not mounted there",
             f"Mount the cluster's FSx for Lustre file system at {mount_point} (sudo mount -a, or check /etc/fstab and dmesg "
             f"for Lustre errors); set {option_name('require_mountpoint', names)}=false only where the mount point is a plain directory on purpose.",
         )
@@ -128,7 +139,9 @@ def check_tool(tool, search_path, names=None):
     found = shutil.which(tool, path=search_path)
     if found:
         return result(f"tool:{tool}", True, f"{tool} is {found}", "")
-    hint = _TOOL_HINTS.get(tool, f"Install {tool} on the headnode, or add its directory to {option_name('extra_path', names)}.")
+    hint = _TOOL_HINTS.get(
+        tool, f"Install {tool} on the headnode, or add its directory to {option_name('extra_path', names)}."
+    )
     return result(f"tool:{tool}", False, f"{tool} is not an executable on the search path {search_path}", hint)
 
 
@@ -139,7 +152,9 @@ def check_directory(path, access=os.access):
     if not os.path.isdir(path):
         return result(check_id, False, f"{path} does not exist or is not a directory", remedy)
     if not access(path, os.W_OK | os.X_OK):
-        return result(check_id, False, f"{path} is not writable by this user", f"Give the workflow user write access to {path}.")
+        return result(
+            check_id, False, f"{path} is not writable by this user", f"Give the workflow user write access to {path}."
+        )
     return result(check_id, True, f"{path} is a writable directory", "")
 
 
@@ -148,7 +163,9 @@ def check_forbidden(path):
     check_id = f"forbidden:{path}"
     if os.path.lexists(path):
         return result(
-            check_id, False, f"{path} exists, but it is a retired root that must not be used",
+            check_id,
+            False,
+            f"{path} exists, but it is a retired root that must not be used",
             f"Move what is still needed out of {path} (reference assets belong under the references directory) and remove {path}.",
         )
     return result(check_id, True, f"{path} is absent", "")
@@ -159,15 +176,23 @@ def check_free_space(mount_point, min_free_bytes, statvfs=os.statvfs):
     try:
         stats = statvfs(mount_point)
     except OSError as e:
-        return result("fsx.free_space", False, f"cannot read the free space of {mount_point}: {e.strerror or e}",
-                      f"Check that {mount_point} is mounted and readable.")
+        return result(
+            "fsx.free_space",
+            False,
+            f"cannot read the free space of {mount_point}: {e.strerror or e}",
+            f"Check that {mount_point} is mounted and readable.",
+        )
     free = stats.f_bavail * stats.f_frsize
     if free < min_free_bytes:
         return result(
-            "fsx.free_space", False, f"{mount_point} has {free} bytes free, fewer than the {min_free_bytes} required",
+            "fsx.free_space",
+            False,
+            f"{mount_point} has {free} bytes free, fewer than the {min_free_bytes} required",
             f"Free space on {mount_point} (export and remove finished analyses), or create the cluster with a larger FSx size.",
         )
-    return result("fsx.free_space", True, f"{mount_point} has {free} bytes free (at least {min_free_bytes} required)", "")
+    return result(
+        "fsx.free_space", True, f"{mount_point} has {free} bytes free (at least {min_free_bytes} required)", ""
+    )
 
 
 # --- the whole run ---------------------------------------------------------------------------------------------
@@ -198,8 +223,12 @@ def resolve(params, environ_path=None):
         "required_files": [relative_file(item) for item in params.get("required_files") or []],
         "required_tools": list(DEFAULT_TOOLS if tools is None else tools),
         "search_path": os.pathsep.join([entry for entry in extra + path.split(os.pathsep) if entry]),
-        "required_directories": [mount_path(mount, item) for item in (["analysis_results"] if directories is None else directories)],
-        "forbidden_paths": [mount_path(mount, item) for item in (list(RETIRED_ROOTS) if forbidden is None else forbidden)],
+        "required_directories": [
+            mount_path(mount, item) for item in (["analysis_results"] if directories is None else directories)
+        ],
+        "forbidden_paths": [
+            mount_path(mount, item) for item in (list(RETIRED_ROOTS) if forbidden is None else forbidden)
+        ],
         "min_free_bytes": min_free,
         "option_names": dict(params.get("option_names") or {}),
     }
@@ -208,8 +237,10 @@ def resolve(params, environ_path=None):
 def run_checks(settings, ismount=os.path.ismount, statvfs=os.statvfs):
     """Every check for the ``resolve()``d settings, in a fixed order; all run whatever fails."""
     mount, names = settings["fsx_mount_point"], settings.get("option_names")
-    checks = [check_mount(mount, settings["require_mountpoint"], ismount=ismount, names=names),
-              check_references(settings["references_path"])]
+    checks = [
+        check_mount(mount, settings["require_mountpoint"], ismount=ismount, names=names),
+        check_references(settings["references_path"]),
+    ]
     checks += [check_file(mount, relative, names=names) for relative in settings["required_files"]]
     checks += [check_tool(tool, settings["search_path"], names=names) for tool in settings["required_tools"]]
     checks += [check_directory(path) for path in settings["required_directories"]]

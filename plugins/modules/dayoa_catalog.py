@@ -28,6 +28,11 @@ description:
     each MultiQC report the data directory MultiQC writes next to its html, and select every report they declare."
   - With O(command_id) the module also resolves that command, its repository, its test-data profile and its input
     contract, so a role can clone, stage, mount and launch from one task result.
+  - With O(input_files) it also checks the launch inputs against the command's input contract (the class rules, where a
+    C(sample_analysis) command reads C(samples) and C(units), a C(run_analysis) command C(runs), a C(utility) nothing),
+    every table known columns and at least one row, every C(runs.tsv) row a valid run with its run mount planned. It
+    returns what the launch writes and the headnode paths that must exist (RV(launch_inputs)), and, from
+    O(associations), the runs whose run mount is not attached (RV(missing_run_mounts)).
   - The module only reads files. It supports check mode and never reports a change. It reads the catalog on the host it
     runs on, so run it on the controller (a play on C(localhost), or C(delegate_to) C(localhost)).
 author:
@@ -54,6 +59,32 @@ options:
       - By default the repository that contains the command is used. An unknown repository fails and lists the
         repositories.
     type: str
+  input_files:
+    description:
+      - The launch inputs of O(command_id), by table name (V(samples), V(units), V(runs)) to the file that holds the
+        table on the host the module runs on (the controller); an empty path means not given. Every problem is listed
+        at once, and which tables are given is checked before any file is read.
+      - A relative path is looked up like a C(file) lookup's (the role's or playbook's C(files/) directory, then the
+        playbook's directory).
+    type: dict
+  input_labels:
+    description:
+      - How messages name each table's input file (table name to the variable the operator sets), for example
+        V(samples) to V(workflow_samples_file) when a role passes its variables, so a message names what the operator
+        sets.
+    type: dict
+    default: {}
+  associations:
+    description:
+      - The file system's data repository associations (as C(daylily.ephemeral_cluster.fsx_dra_info) returns them), to
+        find the C(runs.tsv) runs that have no V(AVAILABLE) association of their S3 prefix at their run-mount path.
+    type: list
+    elements: dict
+    default: []
+  fsx_mount_point:
+    description: Where the file system is mounted on the headnode (for the headnode paths in RV(launch_inputs)).
+    type: str
+    default: /fsx
   validate:
     description:
       - Check the catalog against its schema and rules before anything else, and fail listing every problem.
@@ -316,6 +347,39 @@ problems:
   sample:
     - "repositories.daylily-omics-analysis.analysis_commands[0].git_tag (command ilmn_germline_wgs_align_qc): 'main' is a
       branch name, not a pinned tag; expected a pinned release tag such as '2.0.26' (or a full 40-character commit id), never a branch"
+launch_inputs:
+  description: What a launch of O(command_id) writes and checks, from O(input_files).
+  returned: when O(input_files) is given
+  type: dict
+  contains:
+    config_files:
+      description: The input tables by the file name they get in the checkout's C(config/).
+      returned: always
+      type: dict
+      sample: {"samples.tsv": "SAMPLEID\tSAMPLESOURCE\nS1\tblood\n", "units.tsv": "RUNID\tSAMPLEID\tILMN_R1_PATH\n..."}
+    runs:
+      description: The C(runs.tsv) rows, each with its run mount (C(mount_id), C(s3_uri), C(file_system_path), C(headnode_path)).
+      returned: always
+      type: list
+      elements: dict
+    run_links:
+      description: Run id to the headnode path of its run mount.
+      returned: always
+      type: dict
+      sample: {"R7": "/fsx/run_dir_mounts/R7/"}
+    required_inputs:
+      description:
+        - Headnode paths that must exist before launch, each with where it was named (C(path), C(source)) - the files
+          of the units table's read and alignment columns, and each run's mount.
+      returned: always
+      type: list
+      elements: dict
+      sample: [{"path": "/fsx/staging/remote_stage_1/S1_R1.fastq.gz", "source": "units.tsv line 2 ILMN_R1_PATH"}]
+missing_run_mounts:
+  description: The C(runs.tsv) rows (as in RV(launch_inputs.runs)) with no V(AVAILABLE) run mount in O(associations).
+  returned: when O(input_files) is given
+  type: list
+  elements: dict
 valid_command_ids:
   description: The command ids that exist (in O(repository) when given).
   returned: on failure, when O(command_id) is unknown
@@ -340,6 +404,11 @@ from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.catalog 
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.catalog import load_schema
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.catalog import resolve_command
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.catalog import summarize_catalog
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.run_context import RunContextError
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.run_context import check_contract_tables
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.run_context import launch_inputs
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.run_context import missing_run_mounts
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.run_context import read_input_files
 
 
 def read_catalog(params):
@@ -357,6 +426,25 @@ def read_catalog(params):
     return catalog_path, catalog
 
 
+def check_launch_inputs(resolved, params):
+    """``launch_inputs`` and ``missing_run_mounts`` of the resolved command's input files. Raises CatalogError."""
+    files, labels = params["input_files"], params["input_labels"]
+    try:
+        check_contract_tables(
+            resolved["command"], resolved["input_contract"], [name for name, path in files.items() if path], labels
+        )
+        inputs = launch_inputs(
+            resolved["command"],
+            resolved["input_contract"],
+            read_input_files(files, labels),
+            mount_point=params["fsx_mount_point"],
+            labels=labels,
+        )
+    except RunContextError as err:
+        raise CatalogError("%s. Nothing was mounted or launched." % err, problems=err.problems) from err
+    return {"launch_inputs": inputs, "missing_run_mounts": missing_run_mounts(inputs["runs"], params["associations"])}
+
+
 def run(params):
     """Return the module result for the parameters. Raises CatalogError."""
     catalog_path, catalog = read_catalog(params)
@@ -365,9 +453,14 @@ def run(params):
     repository = params["repository"]
     if params["command_id"]:
         result.update(resolve_command(catalog, params["command_id"], repository))
+        if params["input_files"] is not None:
+            result.update(check_launch_inputs(result, params))
+    elif params["input_files"] is not None:
+        raise CatalogError("input_files are checked against a command: give command_id too.")
     elif repository is not None and repository not in result["repositories"]:
         raise CatalogError(
-            "Unknown repository %r. The catalog's repositories are: %s." % (repository, ", ".join(result["repositories"])),
+            "Unknown repository %r. The catalog's repositories are: %s."
+            % (repository, ", ".join(result["repositories"])),
             valid_repositories=result["repositories"],
         )
     return result
@@ -380,6 +473,10 @@ def main():
             command_id=dict(type="str"),
             repository=dict(type="str"),
             validate=dict(type="bool", default=True),
+            input_files=dict(type="dict"),
+            input_labels=dict(type="dict", default={}),
+            associations=dict(type="list", elements="dict", default=[]),
+            fsx_mount_point=dict(type="str", default="/fsx"),
         ),
         supports_check_mode=True,
     )

@@ -85,8 +85,8 @@ options:
     default: true
   option_names:
     description:
-      - How remediation hints name this module's options, for example
-        V({"require_mountpoint": "headnode_require_mountpoint"}) when a role sets them from its own variables, so a hint
+      - How remediation hints name this module's options (option name to the variable the operator sets), for example
+        V(require_mountpoint) to V(headnode_require_mountpoint) when a role sets them from its own variables, so a hint
         names what the operator sets. Options not listed are named as they are.
     type: dict
     default: {}

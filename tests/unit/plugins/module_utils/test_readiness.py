@@ -48,13 +48,21 @@ def by_id(checks):
 
 
 def test_ready_headnode_passes_every_check(headnode):
-    config = settings(headnode, required_files=["references/runtime_assets/tool_specific_resources/cromwell_87.jar"], min_free_bytes=1)
+    config = settings(
+        headnode, required_files=["references/runtime_assets/tool_specific_resources/cromwell_87.jar"], min_free_bytes=1
+    )
     checks = readiness.run_checks(config)
 
     assert [check["id"] for check in checks] == [
-        "fsx.mount", "fsx.references", "file:references/runtime_assets/tool_specific_resources/cromwell_87.jar",
-        "tool:git", "tool:tmux", "tool:day-clone", f"directory:{headnode.mount}/analysis_results",
-        f"forbidden:{headnode.mount}/runtime_assets", "fsx.free_space",
+        "fsx.mount",
+        "fsx.references",
+        "file:references/runtime_assets/tool_specific_resources/cromwell_87.jar",
+        "tool:git",
+        "tool:tmux",
+        "tool:day-clone",
+        f"directory:{headnode.mount}/analysis_results",
+        f"forbidden:{headnode.mount}/runtime_assets",
+        "fsx.free_space",
     ]
     assert readiness.failures(checks) == []
     assert all(check["status"] == "PASS" and check["remediation"] == "" for check in checks)
@@ -70,20 +78,30 @@ def test_every_failing_check_is_reported_at_once_with_remediation(headnode):
     (headnode.mount / "empty.txt").write_bytes(b"")
 
     config = settings(
-        headnode, required_files=["references/runtime_assets/cached_envs/apptainer_1.4.5_amd64.deb", "empty.txt"],
-        min_free_bytes=2 ** 62,
+        headnode,
+        required_files=["references/runtime_assets/cached_envs/apptainer_1.4.5_amd64.deb", "empty.txt"],
+        min_free_bytes=2**62,
     )
     checks = readiness.run_checks(config)
     failed = {check["id"]: check for check in readiness.failures(checks)}
 
-    assert sorted(failed) == sorted([
-        "fsx.references", "file:references/runtime_assets/cached_envs/apptainer_1.4.5_amd64.deb", "file:empty.txt",
-        "tool:day-clone", f"directory:{headnode.mount}/analysis_results", f"forbidden:{headnode.mount}/runtime_assets",
-        "fsx.free_space",
-    ])
+    assert sorted(failed) == sorted(
+        [
+            "fsx.references",
+            "file:references/runtime_assets/cached_envs/apptainer_1.4.5_amd64.deb",
+            "file:empty.txt",
+            "tool:day-clone",
+            f"directory:{headnode.mount}/analysis_results",
+            f"forbidden:{headnode.mount}/runtime_assets",
+            "fsx.free_space",
+        ]
+    )
     assert all(check["remediation"] for check in failed.values())
     assert failed["fsx.references"]["details"] == f"{headnode.mount}/references is empty"
-    assert "reference bucket" in failed["file:references/runtime_assets/cached_envs/apptainer_1.4.5_amd64.deb"]["remediation"]
+    assert (
+        "reference bucket"
+        in failed["file:references/runtime_assets/cached_envs/apptainer_1.4.5_amd64.deb"]["remediation"]
+    )
     assert failed["file:empty.txt"]["details"].endswith("is empty (0 bytes)")
     assert "playbooks/headnode.yml" in failed["tool:day-clone"]["remediation"]
     assert "retired" in failed[f"forbidden:{headnode.mount}/runtime_assets"]["details"]
@@ -98,7 +116,9 @@ def test_missing_mount_fails_mount_and_everything_under_it(tmp_path):
     node = SimpleNamespace(mount=tmp_path / "nowhere", local_bin=tmp_path / "bin", system_bin=tmp_path / "sbin")
     checks = readiness.run_checks(settings(node, required_tools=[]))
     assert [(check["id"], check["status"]) for check in checks] == [
-        ("fsx.mount", "FAIL"), ("fsx.references", "FAIL"), (f"directory:{node.mount}/analysis_results", "FAIL"),
+        ("fsx.mount", "FAIL"),
+        ("fsx.references", "FAIL"),
+        (f"directory:{node.mount}/analysis_results", "FAIL"),
         (f"forbidden:{node.mount}/runtime_assets", "PASS"),
     ]
     assert "does not exist" in checks[0]["details"]
@@ -165,10 +185,22 @@ def test_writable_directory_passes_with_the_real_access_check(headnode):
 
 
 def test_defect_12_hints_name_the_variable_the_operator_sets(headnode):
-    names = {"require_mountpoint": "headnode_require_mountpoint", "extra_path": "headnode_bin_dir",
-             "required_files": "headnode_required_files"}
-    checks = by_id(readiness.run_checks(settings(headnode, require_mountpoint=True, required_files=["references/absent"],
-                                                 required_tools=["snakemake"], option_names=names)))
+    names = {
+        "require_mountpoint": "headnode_require_mountpoint",
+        "extra_path": "headnode_bin_dir",
+        "required_files": "headnode_required_files",
+    }
+    checks = by_id(
+        readiness.run_checks(
+            settings(
+                headnode,
+                require_mountpoint=True,
+                required_files=["references/absent"],
+                required_tools=["snakemake"],
+                option_names=names,
+            )
+        )
+    )
 
     assert "set headnode_require_mountpoint=false only where" in checks["fsx.mount"]["remediation"]
     assert checks["tool:snakemake"]["remediation"].endswith("add its directory to headnode_bin_dir.")
@@ -208,8 +240,13 @@ def test_resolve_defaults_follow_the_mount_point():
 
 def test_resolve_explicit_empty_lists_disable_checks_and_relative_paths_join_the_mount():
     config = readiness.resolve(
-        {"fsx_mount_point": "/fsx", "required_directories": ["results", "/abs"], "forbidden_paths": [],
-         "references_path": "refs", "extra_path": ["~/.local/bin"]},
+        {
+            "fsx_mount_point": "/fsx",
+            "required_directories": ["results", "/abs"],
+            "forbidden_paths": [],
+            "references_path": "refs",
+            "extra_path": ["~/.local/bin"],
+        },
         environ_path="/usr/bin",
     )
     assert config["required_directories"] == ["/fsx/results", "/abs"]
@@ -228,10 +265,13 @@ def test_required_files_trailing_slash_is_dropped():
     assert readiness.relative_file("references/x/") == "references/x"
 
 
-@pytest.mark.parametrize("params, message", [
-    ({"fsx_mount_point": "fsx"}, "must be an absolute path"),
-    ({"min_free_bytes": -1}, "min_free_bytes"),
-])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"fsx_mount_point": "fsx"}, "must be an absolute path"),
+        ({"min_free_bytes": -1}, "min_free_bytes"),
+    ],
+)
 def test_resolve_rejects_bad_input(params, message):
     with pytest.raises(ValueError, match=message):
         readiness.resolve(params, environ_path="")

@@ -18,7 +18,12 @@ from testlib.modules import execute_module
 COLLECTION_ROOT = Path(__file__).resolve().parents[4]
 SHIPPED = COLLECTION_ROOT / "catalog" / cat.CATALOG_FILENAME
 REPO = "daylily-omics-analysis"
-SHIPPED_IDS = ["ilmn_germline_wgs_align_qc", "ilmn_germline_wgs_sentieon_b37", "illumina_run_qc_bclconvert", "dayoa_env_check"]
+SHIPPED_IDS = [
+    "ilmn_germline_wgs_align_qc",
+    "ilmn_germline_wgs_sentieon_b37",
+    "illumina_run_qc_bclconvert",
+    "dayoa_env_check",
+]
 
 
 def run_module(capsys, args, check_mode=False):
@@ -71,11 +76,13 @@ def test_resolves_a_sample_command(capsys):
     policy = command["artifact_registration"]
     # {genome} is known from the command; {analysis_id} only at launch.
     assert policy["evidence_manifest_path"] == "results/day/b37/reports/dayoa_evidence_manifest.json"
-    assert policy["multiqc_reports"] == [{
-        "report_kind": "final",
-        "html_path": "results/day/b37/reports/DAY_final_multiqc.html",
-        "data_dir_path": "results/day/b37/reports/DAY_final_multiqc_data/",
-    }]
+    assert policy["multiqc_reports"] == [
+        {
+            "report_kind": "final",
+            "html_path": "results/day/b37/reports/DAY_final_multiqc.html",
+            "data_dir_path": "results/day/b37/reports/DAY_final_multiqc_data/",
+        }
+    ]
     assert policy["identity"] == {"analysis_euid": "{analysis_id}", "run_euid": "{analysis_id}"}
     assert result["repository"] == {
         "key": REPO,
@@ -101,8 +108,17 @@ def test_resolves_a_run_command_in_its_repository(capsys):
     assert result["test_data_profile"]["source_fsx_prefix"] == "/run_dir_mounts/{mount_id}/"
     assert result["test_data_profile"]["run_context_mount_id_column"] == "MOUNT_ID"
     assert result["input_contract"]["tables"]["runs"]["columns"] == [
-        "RUNID", "PLATFORM", "RUN_DIR", "SOURCE_S3_URI", "MOUNT_ID", "SAMPLE_SHEET", "BASECALLING_STATE", "RUN_STATUS",
-        "OUTPUT_ROOT", "REGION", "PROFILE",
+        "RUNID",
+        "PLATFORM",
+        "RUN_DIR",
+        "SOURCE_S3_URI",
+        "MOUNT_ID",
+        "SAMPLE_SHEET",
+        "BASECALLING_STATE",
+        "RUN_STATUS",
+        "OUTPUT_ROOT",
+        "REGION",
+        "PROFILE",
     ]
     reports = result["command"]["artifact_registration"]["multiqc_reports"]
     assert [report["report_kind"] for report in reports] == ["run_qc_illumina", "bclconvert"]
@@ -143,7 +159,10 @@ def assert_fails_with(capsys, tmp_path, catalog, expected_problems):
     assert code == 1
     assert result["problems"] == expected_problems
     assert result["msg"] == "The catalog %s breaks %d rule%s:\n%s" % (
-        path, len(expected_problems), "" if len(expected_problems) == 1 else "s", "\n".join("- " + p for p in expected_problems)
+        path,
+        len(expected_problems),
+        "" if len(expected_problems) == 1 else "s",
+        "\n".join("- " + p for p in expected_problems),
     )
     assert "command" not in result
 
@@ -151,28 +170,46 @@ def assert_fails_with(capsys, tmp_path, catalog, expected_problems):
 def test_class_contract_mismatch(capsys, tmp_path):
     catalog = shipped()
     commands_of(catalog)[2]["input_contract"] = "sample_manifest"
-    assert_fails_with(capsys, tmp_path, catalog, [
-        cmd_path(2, "input_contract") + " (command illumina_run_qc_bclconvert): is 'sample_manifest', but run_analysis commands "
-        "read a sequencing run folder that a run DRA mounts, described by runs.tsv; expected 'run_context'",
-    ])
+    assert_fails_with(
+        capsys,
+        tmp_path,
+        catalog,
+        [
+            cmd_path(2, "input_contract")
+            + " (command illumina_run_qc_bclconvert): is 'sample_manifest', but run_analysis commands "
+            "read a sequencing run folder that a run DRA mounts, described by runs.tsv; expected 'run_context'",
+        ],
+    )
 
 
 def test_missing_profile(capsys, tmp_path):
     catalog = shipped()
     del catalog["test_data_profiles"]["no_external_data"]
-    assert_fails_with(capsys, tmp_path, catalog, [
-        cmd_path(3, "test_data_profile") + " (command dayoa_env_check): names the test data profile 'no_external_data', which "
-        "test_data_profiles does not define; expected one of: giab_hg002_ilmn_wgs_slim, illumina_novaseqx_run_slim",
-    ])
+    assert_fails_with(
+        capsys,
+        tmp_path,
+        catalog,
+        [
+            cmd_path(3, "test_data_profile")
+            + " (command dayoa_env_check): names the test data profile 'no_external_data', which "
+            "test_data_profiles does not define; expected one of: giab_hg002_ilmn_wgs_slim, illumina_novaseqx_run_slim",
+        ],
+    )
 
 
 def test_unpinned_tag_main(capsys, tmp_path):
     catalog = shipped()
     commands_of(catalog)[0]["git_tag"] = "main"
-    assert_fails_with(capsys, tmp_path, catalog, [
-        cmd_path(0, "git_tag") + " (command ilmn_germline_wgs_align_qc): 'main' is a branch name, not a pinned tag; expected a "
-        "pinned release tag such as '2.0.26' (or a full 40-character commit id), never a branch",
-    ])
+    assert_fails_with(
+        capsys,
+        tmp_path,
+        catalog,
+        [
+            cmd_path(0, "git_tag")
+            + " (command ilmn_germline_wgs_align_qc): 'main' is a branch name, not a pinned tag; expected a "
+            "pinned release tag such as '2.0.26' (or a full 40-character commit id), never a branch",
+        ],
+    )
 
 
 def test_bad_registration_policy(capsys, tmp_path):
@@ -183,25 +220,38 @@ def test_bad_registration_policy(capsys, tmp_path):
     policy["multiqc_reports"][1]["data_dir_path"] = "results/runs/*/bclconvert/reports/data/"
     commands_of(catalog)[2]["artifact_registration"] = policy
     base = cmd_path(2, "artifact_registration")
-    assert_fails_with(capsys, tmp_path, catalog, [
-        base + ".include_paths[2] (command illumina_run_qc_bclconvert): uses the placeholder(s) {run_id}, which cannot be filled "
-        "here; expected only {analysis_id}, {executing_entity}, {genome}",
-        base + ".manifest_source (command illumina_run_qc_bclconvert): 'dewey' is not allowed; expected one of: 'dayoa_manifest', "
-        "'s3_inventory'",
-        base + ".multiqc_reports[1].data_dir_path (command illumina_run_qc_bclconvert): is "
-        "'results/runs/*/bclconvert/reports/data/', but MultiQC writes the data directory of "
-        "'results/runs/*/bclconvert/reports/multiqc_report.html' to 'results/runs/*/bclconvert/reports/multiqc_report_data/'; "
-        "expected 'results/runs/*/bclconvert/reports/multiqc_report_data/'",
-    ])
+    assert_fails_with(
+        capsys,
+        tmp_path,
+        catalog,
+        [
+            base
+            + ".include_paths[2] (command illumina_run_qc_bclconvert): uses the placeholder(s) {run_id}, which cannot be filled "
+            "here; expected only {analysis_id}, {executing_entity}, {genome}",
+            base
+            + ".manifest_source (command illumina_run_qc_bclconvert): 'dewey' is not allowed; expected one of: 'dayoa_manifest', "
+            "'s3_inventory'",
+            base + ".multiqc_reports[1].data_dir_path (command illumina_run_qc_bclconvert): is "
+            "'results/runs/*/bclconvert/reports/data/', but MultiQC writes the data directory of "
+            "'results/runs/*/bclconvert/reports/multiqc_report.html' to 'results/runs/*/bclconvert/reports/multiqc_report_data/'; "
+            "expected 'results/runs/*/bclconvert/reports/multiqc_report_data/'",
+        ],
+    )
 
 
 def test_duplicated_ids(capsys, tmp_path):
     catalog = shipped()
     commands_of(catalog)[1]["command_id"] = "ilmn_germline_wgs_align_qc"
-    assert_fails_with(capsys, tmp_path, catalog, [
-        cmd_path(1, "command_id") + " (command ilmn_germline_wgs_align_qc): 'ilmn_germline_wgs_align_qc' is already the id of "
-        "repositories.daylily-omics-analysis.analysis_commands[0]; expected a command_id used once in the whole catalog",
-    ])
+    assert_fails_with(
+        capsys,
+        tmp_path,
+        catalog,
+        [
+            cmd_path(1, "command_id")
+            + " (command ilmn_germline_wgs_align_qc): 'ilmn_germline_wgs_align_qc' is already the id of "
+            "repositories.daylily-omics-analysis.analysis_commands[0]; expected a command_id used once in the whole catalog",
+        ],
+    )
 
 
 def test_all_problems_are_listed_together(capsys, tmp_path):
@@ -224,7 +274,14 @@ def test_all_problems_are_listed_together(capsys, tmp_path):
 def test_validate_false_reads_a_broken_catalog(capsys, tmp_path):
     catalog = shipped()
     commands_of(catalog)[0]["git_tag"] = "main"
-    code, result = run_module(capsys, {"catalog_path": write_catalog(tmp_path, catalog), "validate": False, "command_id": "ilmn_germline_wgs_align_qc"})
+    code, result = run_module(
+        capsys,
+        {
+            "catalog_path": write_catalog(tmp_path, catalog),
+            "validate": False,
+            "command_id": "ilmn_germline_wgs_align_qc",
+        },
+    )
     assert code == 0, result
     assert result["command"]["git_tag"] == "main"
 
@@ -235,8 +292,10 @@ def test_duplicate_yaml_keys_fail(capsys, tmp_path):
     code, result = run_module(capsys, {"catalog_path": str(path), "validate": False})
     assert code == 1
     assert len(result["problems"]) == 1
-    assert result["problems"][0].startswith("line %d: repeats the key 'command_catalog_version' already given at line " % (
-        len(SHIPPED.read_text(encoding="utf-8").splitlines()) + 2))
+    assert result["problems"][0].startswith(
+        "line %d: repeats the key 'command_catalog_version' already given at line "
+        % (len(SHIPPED.read_text(encoding="utf-8").splitlines()) + 2)
+    )
 
 
 def test_unreadable_catalog(capsys, tmp_path):
@@ -264,3 +323,104 @@ def test_missing_pyyaml(capsys, monkeypatch):
     code, result = run_module(capsys, {})
     assert code == 1
     assert "PyYAML" in result["msg"]
+
+
+# --- launch inputs: the class rules decide the input tables (invariant 18) -----------------------------------------
+
+SAMPLES_TSV = "SAMPLEID\tSAMPLESOURCE\tN_X\nS1\tblood\t2\n"
+UNITS_TSV = "RUNID\tSAMPLEID\tILMN_R1_PATH\tILMN_R2_PATH\nR0\tS1\t/fsx/staging/s/S1_R1.fq\t/fsx/staging/s/S1_R2.fq\n"
+RUNS_TSV = (
+    "RUNID\tPLATFORM\tRUN_DIR\tSOURCE_S3_URI\tMOUNT_ID\nR7\tILMN\t/fsx/run_dir_mounts/R7/\ts3://runs-bucket/R7/\tR7\n"
+)
+INPUT_LABELS = {"samples": "workflow_samples_file", "units": "workflow_units_file", "runs": "workflow_run_context_file"}
+
+
+@pytest.fixture
+def input_files(tmp_path):
+    """Write the given tables to files; returns the module's input_files (every table, '' when not given)."""
+
+    def write(**tables):
+        files = {"samples": "", "units": "", "runs": ""}
+        for name, text in tables.items():
+            files[name] = str(tmp_path / f"{name}.tsv")
+            (tmp_path / f"{name}.tsv").write_text(text, encoding="utf-8")
+        return files
+
+    return write
+
+
+def launch_args(command_id, files):
+    return {"command_id": command_id, "input_files": files, "input_labels": INPUT_LABELS}
+
+
+def test_invariant_18_sample_command_inputs_and_the_files_they_name(capsys, input_files):
+    rc, result = run_module(
+        capsys, launch_args("ilmn_germline_wgs_align_qc", input_files(samples=SAMPLES_TSV, units=UNITS_TSV))
+    )
+
+    assert rc == 0, result
+    assert result["launch_inputs"]["config_files"] == {"samples.tsv": SAMPLES_TSV, "units.tsv": UNITS_TSV}
+    assert [item["path"] for item in result["launch_inputs"]["required_inputs"]] == [
+        "/fsx/staging/s/S1_R1.fq",
+        "/fsx/staging/s/S1_R2.fq",
+    ]
+    assert result["missing_run_mounts"] == []
+
+
+def test_invariant_18_run_command_inputs_and_its_missing_run_mounts(capsys, input_files):
+    args = launch_args("illumina_run_qc_bclconvert", input_files(runs=RUNS_TSV))
+    attached = {
+        "file_system_path": "/run_dir_mounts/R7/",
+        "data_repository_path": "s3://runs-bucket/R7/",
+        "lifecycle": "AVAILABLE",
+    }
+
+    rc, missing = run_module(capsys, args)
+    assert rc == 0 and [run["RUNID"] for run in missing["missing_run_mounts"]] == ["R7"]
+    assert missing["launch_inputs"]["run_links"] == {"R7": "/fsx/run_dir_mounts/R7/"}
+
+    rc, mounted = run_module(capsys, dict(args, associations=[attached]))
+    assert rc == 0 and mounted["missing_run_mounts"] == []
+
+
+@pytest.mark.parametrize(
+    "command_id, tables, wanted",
+    [
+        (
+            "illumina_run_qc_bclconvert",
+            {"samples": SAMPLES_TSV, "units": UNITS_TSV},
+            "illumina_run_qc_bclconvert is a run_analysis command: it reads workflow_run_context_file, nothing else; "
+            "given: workflow_samples_file, workflow_units_file",
+        ),
+        ("dayoa_env_check", {"runs": RUNS_TSV}, "dayoa_env_check is a utility command: it reads no input files"),
+        (
+            "ilmn_germline_wgs_align_qc",
+            {"samples": SAMPLES_TSV, "units": "RUNID\tNOT_A_COLUMN\nR0\tx\n"},
+            "units.tsv is not usable: unknown column 'NOT_A_COLUMN'",
+        ),
+    ],
+)
+def test_invariant_18_inputs_that_break_the_class_rules_are_refused_naming_the_variables(
+    capsys, input_files, command_id, tables, wanted
+):
+    rc, result = run_module(capsys, launch_args(command_id, input_files(**tables)))
+
+    assert rc == 1 and wanted in result["msg"] and result["msg"].endswith("Nothing was mounted or launched.")
+
+
+def test_invariant_18_the_class_rule_is_checked_before_any_file_is_read(capsys):
+    files = {"samples": "/nonexistent/samples.tsv", "units": "/nonexistent/units.tsv", "runs": ""}
+
+    rc, result = run_module(capsys, launch_args("illumina_run_qc_bclconvert", files))
+
+    assert rc == 1 and "is a run_analysis command: it reads workflow_run_context_file" in result["msg"]
+
+
+def test_unreadable_input_files_are_listed_naming_the_variables(capsys):
+    files = {"samples": "/nonexistent/samples.tsv", "units": "/nonexistent/units.tsv", "runs": ""}
+
+    rc, result = run_module(capsys, launch_args("ilmn_germline_wgs_align_qc", files))
+
+    assert rc == 1
+    assert "workflow_samples_file '/nonexistent/samples.tsv' cannot be read: No such file or directory" in result["msg"]
+    assert "workflow_units_file '/nonexistent/units.tsv' cannot be read" in result["msg"]

@@ -3,7 +3,6 @@
 Invariant guarded (reference/dayec_domain.md §12): 17, headnode readiness is checked before every launch.
 """
 
-
 import pytest
 
 from ansible_collections.daylily.ephemeral_cluster.plugins.modules import headnode_readiness
@@ -53,11 +52,15 @@ def test_not_ready_fails_listing_every_failure(node, capsys, tmp_path):
     (node / "runtime_assets").mkdir()
     (tmp_path / "home" / ".local" / "bin" / "day-clone").unlink()
 
-    rc, result = run_module(capsys, base_args(node, required_files=["references/runtime_assets/tool_specific_resources/womtool_87.jar"]))
+    rc, result = run_module(
+        capsys, base_args(node, required_files=["references/runtime_assets/tool_specific_resources/womtool_87.jar"])
+    )
 
     assert rc == 1 and result["failed"] is True and result["ready"] is False
     assert result["failed_checks"] == [
-        "fsx.references", "file:references/runtime_assets/tool_specific_resources/womtool_87.jar", "tool:day-clone",
+        "fsx.references",
+        "file:references/runtime_assets/tool_specific_resources/womtool_87.jar",
+        "tool:day-clone",
         f"forbidden:{node}/runtime_assets",
     ]
     assert result["msg"].startswith("The headnode is not ready: 4 of 8 checks failed.")
@@ -91,7 +94,9 @@ def test_mount_point_is_required_by_default(node, capsys):
 def test_default_tools_missing_from_path(node, capsys, monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
 
-    rc, result = run_module(capsys, {"fsx_mount_point": str(node), "require_mountpoint": False, "fail_on_not_ready": False})
+    rc, result = run_module(
+        capsys, {"fsx_mount_point": str(node), "require_mountpoint": False, "fail_on_not_ready": False}
+    )
 
     assert rc == 0
     assert result["failed_checks"] == ["tool:git", "tool:tmux", "tool:day-clone"]
