@@ -54,12 +54,13 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import export
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths
 
 
 def analysis_path(executing_entity, analysis_id, mount_point=paths.DEFAULT_MOUNT_POINT):
     try:
-        source = paths.analysis_root(executing_entity, analysis_id)
+        source = export.analysis_root(executing_entity, analysis_id)
         return {
             "source_path": source,
             "headnode_path": paths.api_to_headnode_path(source, mount_point=mount_point),

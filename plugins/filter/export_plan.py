@@ -38,6 +38,14 @@ options:
     description: Where the file system is mounted on the headnode.
     type: str
     default: /fsx
+  output_root:
+    description:
+      - The local directory under which receipts go by default, in C(<output_root>/<executing_entity>/<analysis_id>).
+      - The path is built only after both segments are validated, so no value can lead outside it.
+    type: str
+  output_dir:
+    description: The local receipt directory; overrides O(output_root).
+    type: str
 """
 
 EXAMPLES = r"""
@@ -75,8 +83,20 @@ _value:
     receipt_s3_uri:
       description: Where the receipt is stored next to the data.
       type: str
+    manifest_s3_uri:
+      description: Where the export manifest is stored next to the data.
+      type: str
+    output_dir:
+      description: The local receipt directory (O(output_dir), else under O(output_root)); null when neither is given.
+      type: str
     association_name:
       description: The C(Name) tag of the export association (C(<executing_entity>/<analysis_id>)).
+      type: str
+    executing_entity:
+      description: The validated executing entity.
+      type: str
+    analysis_id:
+      description: The validated analysis id.
       type: str
     receipt_fields:
       description: The path fields of the C(fsx_export.yaml) receipt.
@@ -85,15 +105,19 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import export
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import receipt
 
 
-def export_plan(destination_s3_uri, executing_entity, analysis_id, timestamp=None, mount_point=paths.DEFAULT_MOUNT_POINT):
+def export_plan(destination_s3_uri, executing_entity, analysis_id, timestamp=None, mount_point=paths.DEFAULT_MOUNT_POINT,
+                output_root=None, output_dir=None):
     try:
         fields = receipt.receipt_paths(executing_entity, analysis_id, destination_s3_uri, mount_point=mount_point)
-        stamp = timestamp or paths.export_timestamp()
+        stamp = export.check_timestamp(timestamp) if timestamp else export.export_timestamp()
         location = paths.parse_s3_uri(fields["destination_s3_uri"], field="destination_s3_uri")
+        if not output_dir and output_root:
+            output_dir = export.output_dir_for(output_root, executing_entity, analysis_id)
         plan = {
             "source_path": fields["source_path"],
             "headnode_path": fields["headnode_path"],
@@ -101,9 +125,13 @@ def export_plan(destination_s3_uri, executing_entity, analysis_id, timestamp=Non
             "bucket": location.bucket,
             "prefix": location.prefix,
             "timestamp": stamp,
-            "report_path": paths.export_report_path(location.uri, stamp),
-            "receipt_s3_uri": paths.export_receipt_uri(location.uri, stamp),
+            "report_path": export.export_report_path(location.uri, stamp),
+            "receipt_s3_uri": export.export_receipt_uri(location.uri, stamp),
+            "manifest_s3_uri": export.export_manifest_uri(location.uri, stamp),
             "association_name": fields["analysis_dir"],
+            "executing_entity": executing_entity,
+            "analysis_id": analysis_id,
+            "output_dir": output_dir or None,
         }
     except (paths.PathRuleError, receipt.ReceiptError) as exc:
         raise AnsibleFilterError(str(exc)) from exc

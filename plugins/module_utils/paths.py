@@ -24,7 +24,6 @@ interpreted.
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import json
 import re
@@ -62,10 +61,6 @@ INACTIVE_LIFECYCLES = frozenset(("DELETING", "DELETED", "DELETE_IN_PROGRESS", "F
 MAX_ACTIVE_ASSOCIATIONS = 8
 WARN_ACTIVE_ASSOCIATIONS = 6
 
-MONITOR_DIR = "_daylily_monitor"
-EXPORT_TIMESTAMP_FORMAT = "%Y%m%dT%H%M%SZ"
-RECEIPT_FILENAME = "fsx_export.yaml"
-
 #: ``ClientRequestToken`` in the FSx API model: 1..63 characters of ``[A-Za-z0-9_.-]``.
 CLIENT_REQUEST_TOKEN_MAX = 63
 
@@ -77,7 +72,6 @@ _BUCKET_CHARS_RE = re.compile(r"[a-z0-9][a-z0-9.-]*[a-z0-9]")
 _IPV4_RE = re.compile(r"\d+\.\d+\.\d+\.\d+")
 _BUCKET_BAD_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 _BUCKET_BAD_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
-_TIMESTAMP_RE = re.compile(r"\d{8}T\d{6}Z")
 _TOKEN_PURPOSE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,22}")
 # Printable ASCII except space; the forbidden ones among them get a precise message first.
 _PATH_CHARS_RE = re.compile(r"[\x21-\x7e]+")
@@ -122,10 +116,6 @@ class MissingMountInputError(MountRuleError):
         self.args = ("%s %s; expected %s" % (field, problem, expected),)
 
 
-class ExportRuleError(PathRuleError):
-    """An export source, destination or report location breaks the export rules."""
-
-
 class S3Location(NamedTuple):
     """A parsed S3 prefix: ``prefix`` is ``""`` for the bucket root, else ends with ``/``."""
 
@@ -136,14 +126,6 @@ class S3Location(NamedTuple):
     def uri(self):
         """The normalised URI ``s3://bucket/prefix/``."""
         return "s3://%s/%s" % (self.bucket, self.prefix)
-
-
-class ExportSource(NamedTuple):
-    """A validated export source: the API path and the two segments it names."""
-
-    path: str
-    executing_entity: str
-    analysis_id: str
 
 
 class CapacityCheck(NamedTuple):
@@ -575,124 +557,7 @@ def association_capacity(associations, limit=MAX_ACTIVE_ASSOCIATIONS, warn_at=WA
 
 
 # --------------------------------------------------------------------------------------------------------------
-# exports
-
-
-def analysis_root(executing_entity, analysis_id):
-    """Return the FSx API path of an analysis: ``/analysis_results/<entity>/<analysis_id>/``."""
-    validate_segment(executing_entity, field="executing_entity")
-    validate_segment(analysis_id, field="analysis_id")
-    return "%s%s/%s/" % (ANALYSIS_RESULTS_ROOT, executing_entity, analysis_id)
-
-
-def validate_export_source(source, executing_entity=None, analysis_id=None, mount_point=DEFAULT_MOUNT_POINT):
-    """Validate an export source and return :class:`ExportSource` ``(path, executing_entity, analysis_id)``.
-
-    ``source`` is an API path or a headnode path (the mount point / ``/fsx`` is stripped). It must be exactly
-    ``/analysis_results/<entity>/<analysis_id>/``: never a run mount, a role root, ``/data``, ``/exports``, the
-    results root itself, an entity directory or anything nested inside an analysis root. When
-    ``executing_entity``/``analysis_id`` are given, the source must name them.
-    """
-    field = "source_path"
-    expected = "exactly one analysis root '/analysis_results/<executing_entity>/<analysis_id>/'"
-    mount_point = normalize_mount_point(mount_point)
-    try:
-        path = to_api_path(source, mount_point=mount_point, field=field)
-    except FsxPathError as err:
-        raise ExportRuleError(field, source, err.problem, expected)
-    segments = path.strip("/").split("/") if path != "/" else []
-    if not segments:
-        raise ExportRuleError(field, source, "is the file system root", expected)
-    top = "/%s/" % segments[0]
-    if top != ANALYSIS_RESULTS_ROOT:
-        if top in RESERVED_ROOTS:
-            problem = "is under %s, %s" % (top, RESERVED_ROOTS[top])
-        else:
-            problem = "is not under %s" % ANALYSIS_RESULTS_ROOT
-        raise ExportRuleError(field, source, problem, expected)
-    if len(segments) == 1:
-        raise ExportRuleError(field, source, "is the analysis results root itself", expected)
-    if len(segments) == 2:
-        raise ExportRuleError(field, source, "names only the executing entity", expected)
-    if len(segments) > 3:
-        raise ExportRuleError(field, source, "is nested inside the analysis root /%s/" % "/".join(segments[:3]), expected)
-    entity = validate_segment(segments[1], field="executing_entity in %s" % field)
-    analysis = validate_segment(segments[2], field="analysis_id in %s" % field)
-    if executing_entity is not None and entity != executing_entity:
-        raise ExportRuleError(field, source, "names executing_entity %s" % ascii(entity),
-                              "executing_entity %s" % ascii(executing_entity))
-    if analysis_id is not None and analysis != analysis_id:
-        raise ExportRuleError(field, source, "names analysis_id %s" % ascii(analysis), "analysis_id %s" % ascii(analysis_id))
-    return ExportSource(path, entity, analysis)
-
-
-def validate_export_destination(destination, executing_entity, analysis_id):
-    """Return the normalised destination URI; its key must end with ``<executing_entity>/<analysis_id>/``.
-
-    Emptiness of the destination is checked against S3 by the caller, not here.
-    """
-    field = "destination_s3_uri"
-    validate_segment(executing_entity, field="executing_entity")
-    validate_segment(analysis_id, field="analysis_id")
-    location = parse_s3_uri(destination, field=field)
-    suffix = "%s/%s/" % (executing_entity, analysis_id)
-    expected = "an S3 URI whose key ends with '%s'" % suffix
-    if MONITOR_DIR in location.prefix.split("/"):
-        raise ExportRuleError(field, destination, "lies inside a %s/ prefix" % MONITOR_DIR, expected)
-    if not (location.prefix == suffix or location.prefix.endswith("/" + suffix)):
-        raise ExportRuleError(field, destination, "does not end with '%s'" % suffix, expected)
-    return location.uri
-
-
-def export_timestamp(when=None):
-    """Return the export timestamp ``YYYYmmddTHHMMSSZ`` (UTC) for ``when`` (an aware datetime) or now."""
-    if when is None:
-        when = datetime.datetime.now(datetime.timezone.utc)
-    if not isinstance(when, datetime.datetime) or when.tzinfo is None or when.utcoffset() is None:
-        raise ExportRuleError("timestamp", when, "is not a timezone-aware datetime", "an aware datetime, e.g. in UTC")
-    return when.astimezone(datetime.timezone.utc).strftime(EXPORT_TIMESTAMP_FORMAT)
-
-
-def _check_timestamp(timestamp):
-    expected = "a UTC timestamp formatted YYYYmmddTHHMMSSZ"
-    if isinstance(timestamp, datetime.datetime):
-        return export_timestamp(timestamp)
-    if not isinstance(timestamp, str) or not _TIMESTAMP_RE.fullmatch(timestamp):
-        raise ExportRuleError("timestamp", timestamp, "is not formatted YYYYmmddTHHMMSSZ", expected)
-    try:
-        datetime.datetime.strptime(timestamp, EXPORT_TIMESTAMP_FORMAT)
-    except ValueError:
-        raise ExportRuleError("timestamp", timestamp, "is not a valid date and time", expected)
-    return timestamp
-
-
-def export_monitor_prefix(destination, timestamp):
-    """Return ``<destination>_daylily_monitor/fsx-export/<timestamp>/`` (``timestamp``: string or aware datetime)."""
-    base = normalize_s3_uri(destination, field="destination_s3_uri")
-    return "%s%s/fsx-export/%s/" % (base, MONITOR_DIR, _check_timestamp(timestamp))
-
-
-def export_report_path(destination, timestamp):
-    """Return the task report ``Path``: ``<destination>_daylily_monitor/fsx-export/<timestamp>/export-report/``."""
-    return export_monitor_prefix(destination, timestamp) + "export-report/"
-
-
-def export_receipt_uri(destination, timestamp):
-    """Return the receipt location ``<destination>_daylily_monitor/fsx-export/<timestamp>/fsx_export.yaml``."""
-    return export_monitor_prefix(destination, timestamp) + RECEIPT_FILENAME
-
-
-def failure_report_uri(report_path, task_id):
-    """Return where FSx writes a task's failed-files CSV: ``<report_path>/task-<id>/failures.csv``.
-
-    ``task_id`` may be given with or without its ``task-`` prefix.
-    """
-    location = parse_s3_uri(report_path, field="report_path")
-    if not isinstance(task_id, str) or not re.fullmatch(r"(task-)?[0-9a-f]{17,}", task_id):
-        raise ExportRuleError("task_id", task_id, "is not a data repository task id", "an id like 'task-0123456789abcdef0'")
-    if not task_id.startswith("task-"):
-        task_id = "task-" + task_id
-    return "%s%s/failures.csv" % (location.uri, task_id)
+# S3 object URIs
 
 
 def s3_uri_to_key(s3_uri):

@@ -3,19 +3,21 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The ``fsx_export.yaml`` export receipt of daylily.ephemeral_cluster.
 
-Pure standard-library code (no Ansible, no boto3; PyYAML is used for reading when present, never required).
+Controller code without Ansible or boto3; it reads receipts with PyYAML (which ansible-core needs anyway).
 
 The receipt keeps DayEC's v4 field names and order under the top key ``fsx_export`` so existing ``yq`` readers
 keep working, then DayEC's optional Dewey fields (only when set), then this collection's additions: ``producer``,
-the FSx/S3 file counts and byte totals, ``verified`` and ``failed_files``.
+the attempt's ``timestamp``, the FSx/S3 file counts and byte totals, the export manifest's location and SHA-256,
+``verified`` and ``failed_files``.
 
 * :func:`build_receipt` / :func:`update_receipt` produce an ordered, validated flat mapping;
   :func:`receipt_paths` derives the path fields from (entity, analysis id, destination, mount point).
+* :func:`outcome_fields` turns the registered results of the export's module calls into receipt fields.
 * :func:`dump_receipt` writes YAML with a small emitter (every string double-quoted, output pure ASCII);
-  :func:`load_receipt` / :func:`parse_yaml` read it back with PyYAML, or without PyYAML with a reader for the
-  emitter's block subset and for JSON.
+  :func:`load_receipt` / :func:`parse_yaml` read it back.
 * :func:`parse_failure_report` reads the FSx ``failures.csv`` task report; :func:`verify_receipt` returns the
-  failed verification checks and :func:`apply_verification` records counts, failed files and ``verified``.
+  failed verification checks (key by key against the manifest when there is one) and :func:`apply_verification`
+  records counts, failed files and ``verified``.
 """
 
 from __future__ import annotations
@@ -27,11 +29,9 @@ import json
 import math
 import re
 
-try:
-    import yaml as _yaml
-except ImportError:  # module_utils may run where PyYAML is absent
-    _yaml = None
+import yaml
 
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import export
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths
 
 SCHEMA_VERSION = 4
@@ -60,6 +60,7 @@ DEWEY_FIELDS = (
 #: Fields this collection adds.
 EXTENSION_FIELDS = (
     "producer", "fsx_file_count", "fsx_total_bytes", "s3_object_count", "s3_total_bytes", "verified", "failed_files",
+    "timestamp", "manifest_s3_uri", "manifest_sha256",
 )
 ALL_FIELDS = V4_FIELDS + DEWEY_FIELDS + EXTENSION_FIELDS
 
@@ -91,8 +92,8 @@ def receipt_paths(executing_entity, analysis_id, destination_s3_uri, mount_point
     ``fsx_root`` the headnode path under ``mount_point``; ``destination_s3_uri`` = ``s3_root`` the normalised
     destination; the ``dayoa_*`` roots add ``daylily-omics-analysis/``.
     """
-    source = paths.analysis_root(executing_entity, analysis_id)
-    destination = paths.validate_export_destination(destination_s3_uri, executing_entity, analysis_id)
+    source = export.analysis_root(executing_entity, analysis_id)
+    destination = export.validate_export_destination(destination_s3_uri, executing_entity, analysis_id)
     headnode = paths.api_to_headnode_path(source, mount_point=mount_point)
     return {
         "analysis_dir": "%s/%s" % (executing_entity, analysis_id),
@@ -311,32 +312,17 @@ def _ordered_for_dump(receipt):
 
 
 # --------------------------------------------------------------------------------------------------------------
-# YAML reading
-
-_INT_RE = re.compile(r"[-+]?[0-9]+")
-_FLOAT_RE = re.compile(r"[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")  # YAML 1.1: a dot is required
-_SIMPLE_ESCAPES = {
-    "0": "\0", "a": "\a", "b": "\b", "t": "\t", "\t": "\t", "n": "\n", "v": "\v", "f": "\f", "r": "\r",
-    "e": "\x1b", " ": " ", '"': '"', "/": "/", "\\": "\\", "N": "\x85", "_": "\xa0", "L": "\u2028", "P": "\u2029",
-}
-_HEX_ESCAPES = {"x": 2, "u": 4, "U": 8}
+# YAML reading (PyYAML, which ansible-core itself needs on the controller, where receipts are read)
 
 
 def parse_yaml(text):
-    """Parse a YAML (or JSON) document: ``yaml.safe_load`` when PyYAML is installed, else the built-in reader.
-
-    The built-in reader handles JSON and the block YAML written by :func:`dump_yaml` (block mappings and
-    sequences, double/single-quoted and plain scalars, ``{}``/``[]``, comments); anything else raises
-    :class:`ReceiptError`.
-    """
+    """Parse a YAML (or JSON) document with ``yaml.safe_load``; raises :class:`ReceiptError` when it cannot."""
     if isinstance(text, bytes):
         text = text.decode("utf-8-sig")
-    if _yaml is not None:
-        try:
-            return _yaml.safe_load(text)
-        except _yaml.YAMLError as err:
-            raise ReceiptError("cannot parse YAML: %s" % err)
-    return _parse_without_pyyaml(text)
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise ReceiptError("cannot parse YAML: %s" % err)
 
 
 def load_receipt(text):
@@ -345,188 +331,6 @@ def load_receipt(text):
     if not isinstance(document, dict) or TOP_KEY not in document:
         raise ReceiptError("receipt document: expected a mapping with the top key %s" % TOP_KEY)
     return _unwrap(document)
-
-
-def _parse_without_pyyaml(text):
-    stripped = text.lstrip("\ufeff").strip()
-    if stripped.startswith(("{", "[")) and stripped not in ("{}", "[]"):
-        try:
-            return json.loads(stripped)
-        except ValueError as err:
-            raise ReceiptError("cannot parse JSON: %s" % err)
-    lines = []
-    for number, raw in enumerate(text.lstrip("\ufeff").splitlines(), 1):
-        content = raw.rstrip()
-        if not content.strip() or content.lstrip().startswith("#") or content in ("---", "..."):
-            continue
-        if "\t" in raw[:len(raw) - len(raw.lstrip())]:
-            raise ReceiptError("line %d: tabs cannot indent YAML" % number)
-        lines.append((len(content) - len(content.lstrip(" ")), content.strip(), number))
-    if not lines:
-        return None
-    if len(lines) == 1 and not _is_mapping_line(lines[0][1]) and not _is_seq_line(lines[0][1]):
-        return _parse_scalar(lines[0][1], lines[0][2])
-    value, index = _parse_block(lines, 0, lines[0][0])
-    if index != len(lines):
-        raise ReceiptError("line %d: unexpected indentation" % lines[index][2])
-    return value
-
-
-def _is_seq_line(content):
-    return content == "-" or content.startswith("- ")
-
-
-def _split_key(content, number):
-    """Return ``(key, rest)`` for a ``key: value`` line, or None when the line is not a mapping entry."""
-    if content.startswith('"'):
-        key, end = _read_double_quoted(content, 0, number)
-    elif content.startswith("'"):
-        key, end = _read_single_quoted(content, 0, number)
-    else:
-        match = re.search(r":(?: |$)", content)
-        if not match:
-            return None
-        key = content[:match.start()].strip()
-        if not key or key.startswith(("{", "[", "#", "- ")):
-            return None
-        return key, content[match.end():].strip()
-    rest = content[end:]
-    if rest == ":" or rest.startswith(": "):
-        return key, rest[1:].strip()
-    return None
-
-
-def _is_mapping_line(content):
-    try:
-        return _split_key(content, 0) is not None
-    except ReceiptError:
-        return False
-
-
-def _parse_block(lines, index, indent):
-    if _is_seq_line(lines[index][1]):
-        return _parse_sequence(lines, index, indent)
-    return _parse_mapping(lines, index, indent)
-
-
-def _parse_mapping(lines, index, indent):
-    result = {}
-    while index < len(lines) and lines[index][0] == indent and not _is_seq_line(lines[index][1]):
-        _indent, content, number = lines[index]
-        entry = _split_key(content, number)
-        if entry is None:
-            raise ReceiptError("line %d: expected 'key: value'" % number)
-        key, rest = entry
-        index += 1
-        if rest and not rest.startswith("#"):
-            result[key] = _parse_scalar(rest, number)
-        elif index < len(lines) and (lines[index][0] > indent or (lines[index][0] == indent and _is_seq_line(lines[index][1]))):
-            result[key], index = _parse_block(lines, index, lines[index][0])
-        else:
-            result[key] = None
-    if index < len(lines) and lines[index][0] > indent:
-        raise ReceiptError("line %d: unexpected indentation" % lines[index][2])
-    return result, index
-
-
-def _parse_sequence(lines, index, indent):
-    result = []
-    while index < len(lines) and lines[index][0] == indent and _is_seq_line(lines[index][1]):
-        _indent, content, number = lines[index]
-        rest = content[1:].strip()
-        if not rest or rest.startswith("#"):
-            index += 1
-            if index < len(lines) and lines[index][0] > indent:
-                item, index = _parse_block(lines, index, lines[index][0])
-            else:
-                item = None
-        elif _is_seq_line(rest) or _is_mapping_line(rest):
-            # compact form "- key: value" / "- - item": the rest starts a block two columns further in
-            offset = indent + len(content) - len(content[1:].lstrip(" "))
-            lines[index] = (offset, rest, number)  # this line is consumed here, so rewriting it in place is safe
-            item, index = _parse_block(lines, index, offset)
-        else:
-            item = _parse_scalar(rest, number)
-            index += 1
-        result.append(item)
-    return result, index
-
-
-def _read_double_quoted(text, start, number):
-    out = []
-    i = start + 1
-    while i < len(text):
-        char = text[i]
-        if char == '"':
-            return "".join(out), i + 1
-        if char == "\\":
-            i += 1
-            code = text[i:i + 1]
-            if code in _SIMPLE_ESCAPES:
-                out.append(_SIMPLE_ESCAPES[code])
-                i += 1
-            elif code in _HEX_ESCAPES:
-                digits = text[i + 1:i + 1 + _HEX_ESCAPES[code]]
-                if len(digits) != _HEX_ESCAPES[code] or not re.fullmatch(r"[0-9A-Fa-f]+", digits):
-                    raise ReceiptError("line %d: bad \\%s escape" % (number, code))
-                out.append(chr(int(digits, 16)))
-                i += 1 + len(digits)
-            else:
-                raise ReceiptError("line %d: unsupported escape \\%s" % (number, code))
-            continue
-        out.append(char)
-        i += 1
-    raise ReceiptError("line %d: unterminated double-quoted string (multi-line strings are not supported)" % number)
-
-
-def _read_single_quoted(text, start, number):
-    out = []
-    i = start + 1
-    while i < len(text):
-        if text[i] == "'":
-            if text[i + 1:i + 2] == "'":
-                out.append("'")
-                i += 2
-                continue
-            return "".join(out), i + 1
-        out.append(text[i])
-        i += 1
-    raise ReceiptError("line %d: unterminated single-quoted string" % number)
-
-
-def _parse_scalar(text, number):
-    if text.startswith(('"', "'")):
-        reader = _read_double_quoted if text[0] == '"' else _read_single_quoted
-        value, end = reader(text, 0, number)
-        rest = text[end:].strip()
-        if rest and not rest.startswith("#"):
-            raise ReceiptError("line %d: unexpected text after a quoted string" % number)
-        return value
-    text = re.sub(r"\s+#.*$", "", text)
-    if text in ("null", "Null", "NULL", "~"):
-        return None
-    if text.lower() in ("true", "yes", "on") and text in (text.lower(), text.capitalize(), text.upper()):
-        return True
-    if text.lower() in ("false", "no", "off") and text in (text.lower(), text.capitalize(), text.upper()):
-        return False
-    if text == "{}":
-        return {}
-    if text == "[]":
-        return []
-    if text.startswith(("{", "[")):
-        try:
-            return json.loads(text)
-        except ValueError:
-            raise ReceiptError("line %d: flow collections other than JSON are not supported" % number)
-    if _INT_RE.fullmatch(text):
-        return int(text)
-    if text in (".nan", ".NaN", ".NAN"):
-        return float("nan")
-    if text.lstrip("+-") in (".inf", ".Inf", ".INF"):
-        return float("-inf") if text.startswith("-") else float("inf")
-    if _FLOAT_RE.fullmatch(text):
-        return float(text)
-    return text
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -588,7 +392,7 @@ def _skip_s3_entry(entry):
     key = entry.get("Key", entry.get("key"))
     if not isinstance(key, str):
         return False
-    return key.endswith("/") or paths.MONITOR_DIR in key.split("/")
+    return key.endswith("/") or export.MONITOR_DIR in key.split("/")
 
 
 def summarize_inventory(inventory, s3=False):
@@ -643,15 +447,17 @@ def _evidence(receipt, failures, inventory, count_field, bytes_field, what, s3):
     return actual
 
 
-def verify_receipt(receipt, s3_inventory=None, fsx_inventory=None, report_rows=None):
+def verify_receipt(receipt, s3_inventory=None, fsx_inventory=None, report_rows=None, manifest=None, s3_objects=None):
     """Return the failed checks of an export receipt; an empty list means the export is verified.
 
     Checks: schema_version 4, status ``success``, task_lifecycle ``SUCCEEDED``, ``detached`` true with
     detach_lifecycle DELETED or NOT_FOUND, ``delete_data_in_file_system`` false, no failed-file rows
     (``report_rows`` from :func:`parse_failure_report`, else the receipt's ``failed_files``), and S3 object
     count/bytes equal FSx file count/bytes. Inventories (see :func:`summarize_inventory`) override the receipt's
-    counts and must agree with counts the receipt records. The receipt's own ``verified`` is ignored. Each failure
-    is ``{"field", "expected", "actual", "message"}``.
+    counts and must agree with counts the receipt records. With the export ``manifest`` (``{path: entry}``) and
+    ``s3_objects`` (``{key relative to the destination: size}`` of the exported files), every file must be in S3 under
+    its own name with its own size, and nothing else. The receipt's own ``verified`` is ignored. Each failure is
+    ``{"field", "expected", "actual", "message"}``.
     """
     failures = []
     try:
@@ -685,15 +491,18 @@ def verify_receipt(receipt, s3_inventory=None, fsx_inventory=None, report_rows=N
     if None not in (s3_bytes, fsx_bytes) and s3_bytes != fsx_bytes:
         _failure(failures, "s3_total_bytes", fsx_bytes, s3_bytes,
                  "s3_total_bytes: expected %s (fsx_total_bytes), got %s" % (fsx_bytes, s3_bytes))
+    if manifest is not None and s3_objects is not None:
+        failures.extend(export.compare_with_s3(manifest, s3_objects))
     return failures
 
 
-def apply_verification(receipt, s3_inventory=None, fsx_inventory=None, report_rows=None):
-    """Verify ``receipt`` and return ``(updated_receipt, failures)``.
+def apply_verification(receipt, s3_inventory=None, fsx_inventory=None, report_rows=None, manifest=None, s3_objects=None):
+    """Verify ``receipt`` (see :func:`verify_receipt`) and return ``(updated_receipt, failures)``.
 
     The copy records the inventory counts, the failed-file rows (when given) and ``verified`` = no failures.
     """
-    failures = verify_receipt(receipt, s3_inventory=s3_inventory, fsx_inventory=fsx_inventory, report_rows=report_rows)
+    failures = verify_receipt(receipt, s3_inventory=s3_inventory, fsx_inventory=fsx_inventory, report_rows=report_rows,
+                              manifest=manifest, s3_objects=s3_objects)
     updates = {}
     if s3_inventory is not None:
         updates["s3_object_count"], updates["s3_total_bytes"] = summarize_inventory(s3_inventory, s3=True)
@@ -703,3 +512,51 @@ def apply_verification(receipt, s3_inventory=None, fsx_inventory=None, report_ro
         updates["failed_files"] = [dict(row) for row in report_rows]
     updates["verified"] = not failures
     return update_receipt(receipt, **updates), failures
+
+
+# --------------------------------------------------------------------------------------------------------------
+# the outcome of an export run
+
+
+def _result_message(result):
+    return (result or {}).get("msg") or None
+
+
+def outcome_fields(source_path, report_path, phase, failed_result=None, association=None, task=None, progress=None,
+                   detach=None, file_system_id=None):
+    """Receipt fields for how an export run ended, from the registered results of its module calls.
+
+    ``phase`` is the phase the run reached; ``failed_result`` the result that stopped it (``ansible_failed_result``),
+    if any. ``association`` and ``detach`` are the ``fsx_dra`` results (present, absent), ``task`` the
+    ``fsx_export_task`` result and ``progress`` the last ``fsx_data_repository_task_info`` result. A result that is
+    missing or skipped contributes nothing. A detach that did not end DELETED or NOT_FOUND fails the run in phase
+    ``detach`` (the association is still attached), unless an earlier phase failed first.
+    """
+    association, task, progress, detach = (value or {} for value in (association, task, progress, detach))
+    tasks = progress.get("tasks") or []
+    final_task = tasks[0] if tasks else task.get("task") or {}
+    detach_lifecycle = detach.get("detach_lifecycle")
+    message = None
+    if failed_result:
+        message = _result_message(failed_result) or "the %s phase failed" % phase
+    elif detach and not detach.get("skipped") and detach_lifecycle not in DETACHED_LIFECYCLES:
+        phase = "detach"
+        message = "Detach failed, the association is still attached: %s" % (_result_message(detach) or "no details")
+    failure = {}
+    if message is not None:
+        failure = {"message": message, "task_failure_details": (tasks[0].get("failure_details") or {}) if tasks else {}}
+    return {
+        "status": "error" if failure else "success",
+        "phase": phase if failure else "complete",
+        "fsx_file_system_id": association.get("file_system_id") or file_system_id or None,
+        "file_system_path": source_path,
+        "association_id": (association.get("association") or {}).get("association_id"),
+        "lifecycle": (association.get("association") or {}).get("lifecycle"),
+        "task_id": task.get("task_id"),
+        "task_lifecycle": final_task.get("lifecycle"),
+        "report_path": (final_task.get("report") or {}).get("path") or report_path,
+        "detach_lifecycle": detach_lifecycle,
+        "detached": detach_lifecycle in DETACHED_LIFECYCLES,
+        "delete_data_in_file_system": False,
+        "failure_details": failure,
+    }

@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 from testlib.playbooks import run_playbook
 
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths, receipt
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import export, paths, receipt
 
 PRESENT = "export_receipt_present.yml"
 VERIFIED = "export_receipt_verified.yml"
@@ -54,7 +54,7 @@ def receipt_fields(cluster, **overrides):
     fields.update(
         status="success", phase="complete", cluster_name=cluster["cluster_name"], region=cluster["region"],
         fsx_file_system_id=cluster["file_system_id"], association_id="dra-0123456789abcdef0", lifecycle="AVAILABLE",
-        task_id=TASK_ID, task_lifecycle="SUCCEEDED", report_path=paths.export_report_path(dest, TIMESTAMP),
+        task_id=TASK_ID, task_lifecycle="SUCCEEDED", report_path=export.export_report_path(dest, TIMESTAMP),
         detach_lifecycle="DELETED", detached=True,
     )
     fields.update(overrides)
@@ -85,7 +85,7 @@ def test_invariant_13_receipt_always_written_success_requires_succeeded_and_deta
     assert written["changed"] is True
     assert written["verified"] is True, written["verification_failures"]
     assert (written["s3_object_count"], written["s3_total_bytes"]) == (inventory["file_count"], inventory["total_bytes"])
-    assert written["receipt_s3_uri"] == paths.export_receipt_uri(destination(cluster), TIMESTAMP)
+    assert written["receipt_s3_uri"] == export.export_receipt_uri(destination(cluster), TIMESTAMP)
 
     # the same receipt on the controller and next to the data
     local = (tmp_path / "receipts" / ENTITY / ANALYSIS / "fsx_export.yaml").read_text(encoding="ascii")
@@ -144,7 +144,7 @@ def test_missing_s3_object_fails_verification_naming_s3_object_count(aws, cluste
 
 def test_failures_csv_fails_verification_and_lists_failed_files(aws, cluster, tmp_path):
     put_export(aws, cluster)
-    report = paths.failure_report_uri(paths.export_report_path(destination(cluster), TIMESTAMP), TASK_ID)
+    report = export.failure_report_uri(export.export_report_path(destination(cluster), TIMESTAMP), TASK_ID)
     bucket, key = paths.s3_uri_to_key(report)
     aws("s3").put_object(Bucket=bucket, Key=key, Body=b"analysis_results/e1/a1/results/big.bam,failed,FileSizeTooLarge\n")
 
@@ -163,7 +163,7 @@ def test_state_verified_re_reads_the_latest_receipt(sandbox, aws, cluster, tmp_p
     put_export(aws, cluster)
     older = "20260101T000000Z"
     first = run_playbook(PRESENT, dict(play_vars(cluster, tmp_path, status="error", phase="run",
-                                                 report_path=paths.export_report_path(destination(cluster), older))))
+                                                 report_path=export.export_report_path(destination(cluster), older))))
     assert first.rc == 0 and first.result("Write the export receipt")["verified"] is False
     latest = run_playbook(PRESENT, play_vars(cluster, tmp_path))
     assert latest.rc == 0 and latest.result("Write the export receipt")["verified"] is True
@@ -175,7 +175,7 @@ def test_state_verified_re_reads_the_latest_receipt(sandbox, aws, cluster, tmp_p
     result = run.result("Re-verify the latest export receipt")
     assert result["changed"] is False
     assert result["verified"] is True
-    assert result["receipt_s3_uri"] == paths.export_receipt_uri(destination(cluster), TIMESTAMP)
+    assert result["receipt_s3_uri"] == export.export_receipt_uri(destination(cluster), TIMESTAMP)
     assert result["receipt"]["status"] == "success"
     assert sandbox.mutating_calls() == []
 
@@ -193,9 +193,9 @@ def test_receipt_finds_the_report_the_sandbox_fsx_export_task_wrote(sandbox, aws
     """The receipt reads failures.csv where FSx writes it: <Report.Path>task-<id>/failures.csv."""
     tree = analysis_tree(cluster)
     fsx = aws("fsx")
-    source = paths.analysis_root(ENTITY, ANALYSIS)
+    source = export.analysis_root(ENTITY, ANALYSIS)
     dest = destination(cluster)
-    report_path = paths.export_report_path(dest, TIMESTAMP)
+    report_path = export.export_report_path(dest, TIMESTAMP)
     association = fsx.create_data_repository_association(
         FileSystemId=cluster["file_system_id"], FileSystemPath=source, DataRepositoryPath=dest,
         BatchImportMetaDataOnCreate=False)["Association"]

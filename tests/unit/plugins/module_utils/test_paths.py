@@ -12,9 +12,10 @@ import re
 
 import pytest
 
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths
+from testlib.path_cases import ADVERSARIAL_TEXT
+
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import export, paths
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.paths import (
-    ExportRuleError,
     FsxPathError,
     MountRuleError,
     PathRuleError,
@@ -23,28 +24,6 @@ from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.paths im
 )
 
 MODULE_UTILS = os.path.join(os.path.dirname(paths.__file__))
-
-# Inputs that no path rule may accept, whatever the field.
-ADVERSARIAL_TEXT = [
-    "",
-    " ",
-    "abc ",
-    " abc",
-    "a b",
-    "..",
-    ".",
-    "a/../b",
-    "%2e%2e",
-    "a%2fb",
-    "a\\b",
-    "a\x00b",
-    "a\nb",
-    "ab\u2024\u2024cd",  # one-dot leaders look like '..'
-    "a\u2215b",  # division slash looks like '/'
-    "\uff41bc",  # fullwidth 'a'
-    "caf\u00e9",
-    "a\u200bb",  # zero-width space
-]
 
 
 def dra(path, uri, lifecycle="AVAILABLE", association_id="dra-0123456789abcdef0"):
@@ -297,11 +276,11 @@ def test_invariant_06_fsx_api_paths_never_start_with_fsx(path):
         paths.mount_path_for("run", "r1"),
         paths.mount_path_for("reference", "hg38"),
         paths.mount_path_for("control-data", file_system_path="/control_data/"),
-        paths.analysis_root("johnm", "illumina_run_qc"),
+        export.analysis_root("johnm", "illumina_run_qc"),
         paths.headnode_to_api_path("/fsx/references/"),
         paths.to_api_path("/fsx/analysis_results/e/a/"),
         paths.to_api_path("/mnt/sandbox/fsx/analysis_results/e/a/", mount_point="/mnt/sandbox/fsx"),
-        paths.validate_export_source("/fsx/analysis_results/e/a/").path,
+        export.validate_export_source("/fsx/analysis_results/e/a/").path,
     ]
     for api_path in produced:
         assert not (api_path + "/").startswith("/fsx/"), api_path
@@ -582,157 +561,6 @@ def test_derive_mount_id_refuses(uri, mount_id, run_id, fragment):
     with pytest.raises(PathRuleError) as info:
         paths.derive_mount_id(uri, mount_id=mount_id, run_id=run_id)
     assert fragment in str(info.value)
-
-
-# --------------------------------------------------------------------------------------------------------------
-# exports
-
-
-def test_invariant_07_outputs_only_under_analysis_results():
-    assert paths.analysis_root("johnm", "illumina_run_qc") == "/analysis_results/johnm/illumina_run_qc/"
-    assert paths.api_to_headnode_path(paths.analysis_root("johnm", "illumina_run_qc")) == \
-        "/fsx/analysis_results/johnm/illumina_run_qc/"
-    # both segments are validated: nothing can climb out of or nest inside /analysis_results/<e>/<a>/
-    for bad in ADVERSARIAL_TEXT + ["a/b", "-x", "a..b"]:
-        with pytest.raises(SegmentError):
-            paths.analysis_root(bad, "ok")
-        with pytest.raises(SegmentError):
-            paths.analysis_root("ok", bad)
-
-
-@pytest.mark.parametrize("source", [
-    "/analysis_results/johnm/illumina_run_qc/",
-    "/analysis_results/johnm/illumina_run_qc",
-    "/fsx/analysis_results/johnm/illumina_run_qc/",
-    "/fsx/analysis_results/johnm/illumina_run_qc",
-])
-def test_validate_export_source_accepts_one_analysis_root(source):
-    assert paths.validate_export_source(source) == ("/analysis_results/johnm/illumina_run_qc/", "johnm", "illumina_run_qc")
-    assert paths.validate_export_source(source, executing_entity="johnm", analysis_id="illumina_run_qc").path == \
-        "/analysis_results/johnm/illumina_run_qc/"
-
-
-def test_validate_export_source_with_sandbox_mount_point():
-    source = paths.validate_export_source("/tmp/hn/fsx/analysis_results/e/a/", mount_point="/tmp/hn/fsx")
-    assert source.path == "/analysis_results/e/a/"
-
-
-@pytest.mark.parametrize("source, fragment", [
-    ("/run_dir_mounts/run1/", "run mount root"),
-    ("/fsx/run_dir_mounts/run1/", "run mount root"),
-    ("/references/", "reference role root"),
-    ("/control_data/", "control-data role root"),
-    ("/staging/x/", "staging role root"),
-    ("/data/", "retired root"),
-    ("/exports/e/a/", "retired export root"),
-    ("/fsx/data/e/a/", "retired root"),
-    ("/", "file system root"),
-    ("/fsx", "file system root"),
-    ("/home/ubuntu/x/", "not under /analysis_results/"),
-    ("/analysis_results/", "analysis results root itself"),
-    ("/analysis_results/johnm/", "only the executing entity"),
-    ("/analysis_results/johnm/qc/sub/", "nested inside the analysis root /analysis_results/johnm/qc/"),
-    ("/analysis_results/johnm/qc/daylily-omics-analysis/", "nested"),
-    ("/analysis_results//johnm/qc/", "'//'"),
-    ("/analysis_results/johnm/../qc/", "'..'"),
-    ("/analysis_results/johnm/qc/..", "'..'"),
-    ("/analysis_results/johnm/%2e%2e/", "'%'"),
-    ("/analysis_results/johnm/q c/", "printable ASCII"),
-    ("/analysis_results/johnm/qc/ ", "whitespace"),
-    ("analysis_results/johnm/qc/", "not absolute"),
-    ("/analysis_results/-johnm/qc/", "executing_entity"),
-    ("/analysis_results/johnm/_qc/", "analysis_id"),
-    ("/analysis_results/johnm/q\u2024\u2024c/", "U+2024"),
-    ("/fsx/fsx/analysis_results/johnm/qc/", "starts with the headnode mount point"),
-    ("", "is empty"),
-])
-def test_invariant_08_export_source_is_exactly_one_analysis_root(source, fragment):
-    with pytest.raises(PathRuleError) as info:
-        paths.validate_export_source(source)
-    assert fragment in str(info.value)
-    assert "expected" in str(info.value)
-
-
-def test_invariant_08_export_source_must_name_the_expected_analysis():
-    with pytest.raises(ExportRuleError, match="executing_entity"):
-        paths.validate_export_source("/analysis_results/other/qc/", executing_entity="johnm", analysis_id="qc")
-    with pytest.raises(ExportRuleError, match="analysis_id"):
-        paths.validate_export_source("/analysis_results/johnm/other/", executing_entity="johnm", analysis_id="qc")
-
-
-@pytest.mark.parametrize("destination, expected", [
-    ("s3://out-bucket/derived/johnm/illumina_run_qc/", "s3://out-bucket/derived/johnm/illumina_run_qc/"),
-    ("s3://out-bucket/derived/johnm/illumina_run_qc", "s3://out-bucket/derived/johnm/illumina_run_qc/"),
-    ("s3://out-bucket/johnm/illumina_run_qc/", "s3://out-bucket/johnm/illumina_run_qc/"),
-])
-def test_validate_export_destination_accepts(destination, expected):
-    assert paths.validate_export_destination(destination, "johnm", "illumina_run_qc") == expected
-
-
-@pytest.mark.parametrize("destination, fragment", [
-    ("s3://out-bucket/derived/", "does not end with 'johnm/illumina_run_qc/'"),
-    ("s3://out-bucket/derived/johnm/", "does not end with"),
-    ("s3://out-bucket/derived/illumina_run_qc/", "does not end with"),
-    ("s3://out-bucket/derived/illumina_run_qc/johnm/", "does not end with"),
-    ("s3://out-bucket/derived/xjohnm/illumina_run_qc/", "does not end with"),  # segment boundary
-    ("s3://out-bucket/derived/johnm/illumina_run_qc/results/", "does not end with"),
-    ("s3://out-bucket/", "does not end with"),
-    ("s3://out-bucket/derived/_daylily_monitor/johnm/illumina_run_qc/", "_daylily_monitor"),
-    ("s3://out-bucket/derived/johnm/illumina_run_qc/../illumina_run_qc/", "'..'"),
-    ("s3://out-bucket/derived/johnm/illumina_run_qc/?x=1", "query"),
-    ("S3://out-bucket/derived/johnm/illumina_run_qc/", "uppercase scheme"),
-    ("s3:/out-bucket/derived/johnm/illumina_run_qc/", "does not start with 's3://'"),
-    ("s3://Out-Bucket/derived/johnm/illumina_run_qc/", "uppercase"),
-    ("s3://out-bucket/derived/johnm/illumina_run_qc/ ", "whitespace"),
-    ("/fsx/analysis_results/johnm/illumina_run_qc/", "does not start with 's3://'"),
-])
-def test_invariant_09_destination_ends_with_entity_and_analysis_id(destination, fragment):
-    with pytest.raises(PathRuleError) as info:
-        paths.validate_export_destination(destination, "johnm", "illumina_run_qc")
-    assert fragment in str(info.value)
-
-
-def test_invariant_09_destination_segments_are_validated():
-    with pytest.raises(SegmentError):
-        paths.validate_export_destination("s3://out-bucket/../x/", "..", "x")
-    with pytest.raises(SegmentError):
-        paths.validate_export_destination("s3://out-bucket/a/b/", "a/b", "")
-
-
-def test_invariant_11_report_path_inside_destination_under_daylily_monitor():
-    destination = "s3://out-bucket/derived/johnm/illumina_run_qc/"
-    when = datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
-    report = paths.export_report_path(destination, when)
-    assert report == destination + "_daylily_monitor/fsx-export/20240102T030405Z/export-report/"
-    assert paths.is_under(report, destination)
-    receipt = paths.export_receipt_uri(destination, "20240102T030405Z")
-    assert receipt == destination + "_daylily_monitor/fsx-export/20240102T030405Z/fsx_export.yaml"
-    assert paths.is_under(receipt, destination)
-    assert paths.export_monitor_prefix(destination.rstrip("/"), when) == \
-        destination + "_daylily_monitor/fsx-export/20240102T030405Z/"
-    csv_uri = paths.failure_report_uri(report, "task-0123456789abcdef0")
-    assert csv_uri == report + "task-0123456789abcdef0/failures.csv"
-    assert paths.failure_report_uri(report, "0123456789abcdef0") == csv_uri
-    assert "//" not in csv_uri[len("s3://"):]
-
-
-def test_export_timestamp_is_utc():
-    tz = datetime.timezone(datetime.timedelta(hours=-7))
-    assert paths.export_timestamp(datetime.datetime(2024, 1, 1, 20, 0, 0, tzinfo=tz)) == "20240102T030000Z"
-    assert re.fullmatch(r"\d{8}T\d{6}Z", paths.export_timestamp())
-
-
-@pytest.mark.parametrize("timestamp", ["2024-01-02T03:04:05Z", "20240102T030405", "20241302T030405Z", "20240102T250405Z",
-                                       "", None, 20240102, "20240102T030405Z ", datetime.datetime(2024, 1, 2)])
-def test_export_paths_refuse_bad_timestamps(timestamp):
-    with pytest.raises(ExportRuleError):
-        paths.export_report_path("s3://out-bucket/e/a/", timestamp)
-
-
-def test_failure_report_uri_refuses_bad_task_ids():
-    for task_id in ("task-XYZ", "", None, "../x", "task-0123"):
-        with pytest.raises(ExportRuleError):
-            paths.failure_report_uri("s3://out-bucket/e/a/_daylily_monitor/", task_id)
 
 
 # --------------------------------------------------------------------------------------------------------------

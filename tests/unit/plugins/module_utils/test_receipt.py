@@ -9,7 +9,7 @@ import random
 import pytest
 import yaml
 
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths, receipt
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import export, paths, receipt
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.receipt import ReceiptError
 
 COLLECTION_ROOT = os.path.abspath(os.path.join(os.path.dirname(receipt.__file__), "..", ".."))
@@ -21,6 +21,7 @@ EXPECTED_ORDER = [
     "file_system_path", "association_id", "lifecycle", "task_id", "task_lifecycle", "report_path", "detach_lifecycle",
     "detached", "delete_data_in_file_system", "failure_details",
     "producer", "fsx_file_count", "fsx_total_bytes", "s3_object_count", "s3_total_bytes", "verified", "failed_files",
+    "timestamp", "manifest_s3_uri", "manifest_sha256",
 ]
 
 # Strings that a naive emitter gets wrong (YAML 1.1 booleans, numbers, indicators, control and non-ASCII characters).
@@ -40,7 +41,7 @@ def success_receipt(**overrides):
         status="success", phase="complete", cluster_name="day-c1", region="us-west-2",
         fsx_file_system_id="fs-0123456789abcdef0", association_id="dra-0123456789abcdef0", lifecycle="AVAILABLE",
         task_id="task-0123456789abcdef0", task_lifecycle="SUCCEEDED",
-        report_path=paths.export_report_path(DESTINATION, "20240102T030405Z"),
+        report_path=export.export_report_path(DESTINATION, "20240102T030405Z"),
         detach_lifecycle="DELETED", detached=True, fsx_file_count=3, fsx_total_bytes=600, s3_object_count=3,
         s3_total_bytes=600,
     )
@@ -50,11 +51,6 @@ def success_receipt(**overrides):
 
 def s3_objects(sizes, prefix="derived/johnm/illumina_run_qc/"):
     return [{"Key": "%sfile%d" % (prefix, i), "Size": size} for i, size in enumerate(sizes)]
-
-
-@pytest.fixture
-def without_pyyaml(monkeypatch):
-    monkeypatch.setattr(receipt, "_yaml", None)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -230,13 +226,11 @@ def test_dump_receipt_accepts_wrapped_and_keeps_foreign_fields_last():
 
 
 @pytest.mark.parametrize("value", TRICKY_STRINGS)
-def test_tricky_strings_round_trip(value, monkeypatch):
+def test_tricky_strings_round_trip(value):
     data = {"value": value, value or "empty": [value], "nested": {"list": [{"k": value}]}}
     text = receipt.dump_yaml(data)
     assert text.isascii()
     assert yaml.safe_load(text) == data
-    monkeypatch.setattr(receipt, "_yaml", None)
-    assert receipt.parse_yaml(text) == data
 
 
 SCALARS = [None, True, False, 0, -1, 7, 2 ** 70, -(2 ** 70), 0.1, -2.5, 1e100, 1e-05, -1.5e-300, 3.0, float("inf"),
@@ -244,15 +238,13 @@ SCALARS = [None, True, False, 0, -1, 7, 2 ** 70, -(2 ** 70), 0.1, -2.5, 1e100, 1
 
 
 @pytest.mark.parametrize("value", SCALARS)
-def test_scalars_round_trip(value, monkeypatch):
+def test_scalars_round_trip(value):
     data = {"v": value, "l": [value, [value]]}
     text = receipt.dump_yaml(data)
     assert yaml.safe_load(text) == data
-    monkeypatch.setattr(receipt, "_yaml", None)
-    assert receipt.parse_yaml(text) == data
 
 
-def test_nan_round_trips(without_pyyaml):
+def test_nan_round_trips():
     text = receipt.dump_yaml({"v": float("nan")})
     assert math.isnan(yaml.safe_load(text)["v"])
     assert math.isnan(receipt.parse_yaml(text)["v"])
@@ -268,15 +260,13 @@ NESTED = {
 }
 
 
-def test_nested_structures_round_trip(monkeypatch):
+def test_nested_structures_round_trip():
     expected = dict(NESTED, tuple=[1, 2])
     text = receipt.dump_yaml(NESTED)
     assert yaml.safe_load(text) == expected
-    monkeypatch.setattr(receipt, "_yaml", None)
-    assert receipt.parse_yaml(text) == expected
 
 
-def test_random_strings_round_trip(monkeypatch):
+def test_random_strings_round_trip():
     rng = random.Random(20240102)
     alphabet = [chr(c) for c in range(0, 0x80)] + ["\x85", "\xa0", "\xe9", "\u2024", "\u2028", "\ufeff", "\uffff",
                                                    "\U0001f600", "\U0010ffff"]
@@ -285,8 +275,6 @@ def test_random_strings_round_trip(monkeypatch):
     text = receipt.dump_yaml(data)
     assert text.isascii()
     assert yaml.safe_load(text) == data
-    monkeypatch.setattr(receipt, "_yaml", None)
-    assert receipt.parse_yaml(text) == data
 
 
 def test_top_level_scalars_and_lists():
@@ -307,48 +295,6 @@ def test_dump_refuses_unsupported_values(data):
         receipt.dump_yaml(data)
 
 
-def test_parse_without_pyyaml_reads_json_and_hand_written_yaml(without_pyyaml):
-    assert receipt.parse_yaml('{"fsx_export": {"status": "success", "detached": true}}') == \
-        {"fsx_export": {"status": "success", "detached": True}}
-    assert receipt.parse_yaml(b"\xef\xbb\xbf[1, 2]") == [1, 2]
-    text = (
-        "---\n"
-        "# a DayEC receipt\n"
-        "fsx_export:\n"
-        "  schema_version: 4   # v4\n"
-        "  status: success\n"
-        "  detached: yes\n"
-        "  region: 'us-west-2'\n"
-        "  quote: 'it''s'\n"
-        "  failure_details: {}\n"
-        "  url: s3://b-k/x/\n"
-        "  ratio: 1.5\n"
-        "  empty:\n"
-        "  items:\n"
-        "  - a\n"
-        "  -\n"
-        "    - b\n"
-        "  flow: [1, 2]\n"
-    )
-    expected = yaml.safe_load(text)
-    assert receipt.parse_yaml(text) == expected
-    assert expected["fsx_export"]["items"] == ["a", ["b"]]
-
-
-@pytest.mark.parametrize("text", [
-    "a: \"unterminated\n",
-    "a: \"bad \\q escape\"\n",
-    "a:\n\t- tab\n",
-    "a: 1\n  b: 2\n",
-    "a: {b: c}\n",
-    "not a mapping line\nb: 1\n",
-    "{broken json\n",
-])
-def test_parse_without_pyyaml_reports_unsupported_input(text, without_pyyaml):
-    with pytest.raises(ReceiptError):
-        receipt.parse_yaml(text)
-
-
 def test_parse_with_pyyaml_reports_errors_as_receipt_errors():
     with pytest.raises(ReceiptError, match="cannot parse YAML"):
         receipt.parse_yaml("a: [1,\n")
@@ -360,7 +306,7 @@ def test_load_receipt_requires_the_fsx_export_mapping(text):
         receipt.load_receipt(text)
 
 
-def test_load_receipt_without_pyyaml(without_pyyaml):
+def test_load_receipt_reads_what_dump_receipt_wrote():
     built = success_receipt(failed_files=[{"file_path": "-x", "file_status": "failed", "error_code": "S3AccessDenied"}])
     assert receipt.load_receipt(receipt.dump_receipt(built)) == built
 
@@ -530,3 +476,38 @@ def test_apply_verification_records_counts_rows_and_verified():
     assert updated["failed_files"] == rows
     assert {f["field"] for f in failures} == {"failed_files", "s3_object_count", "s3_total_bytes"}
     assert receipt.load_receipt(receipt.dump_receipt(updated)) == updated
+
+
+# --------------------------------------------------------------------------------------------------------------
+# the outcome of an export run, from the registered module results
+
+
+def test_outcome_fields_of_a_successful_run():
+    task = {"task_id": "task-0123456789abcdef0", "lifecycle": "SUCCEEDED", "report": {"path": "s3://b/e/a/_daylily_monitor/r/"}}
+    fields = receipt.outcome_fields(
+        "/analysis_results/e/a/", "s3://b/e/a/_daylily_monitor/planned/", "run",
+        association={"file_system_id": "fs-1", "association": {"association_id": "dra-1", "lifecycle": "AVAILABLE"}},
+        task={"task_id": task["task_id"], "task": task}, progress={"tasks": [task]}, detach={"detach_lifecycle": "DELETED"})
+    assert fields == {
+        "status": "success", "phase": "complete", "fsx_file_system_id": "fs-1", "file_system_path": "/analysis_results/e/a/",
+        "association_id": "dra-1", "lifecycle": "AVAILABLE", "task_id": task["task_id"], "task_lifecycle": "SUCCEEDED",
+        "report_path": "s3://b/e/a/_daylily_monitor/r/", "detach_lifecycle": "DELETED", "detached": True,
+        "delete_data_in_file_system": False, "failure_details": {},
+    }
+    receipt.build_receipt(**fields)  # every field is valid
+
+
+def test_outcome_fields_of_a_run_that_failed_before_its_task():
+    failed = {"failed": True, "msg": "the association ended MISCONFIGURED"}
+    fields = receipt.outcome_fields("/analysis_results/e/a/", "s3://b/e/a/_daylily_monitor/p/", "attach", failed_result=failed,
+                                    association={"failed": True, "msg": failed["msg"]}, task={"skipped": True},
+                                    detach={"detach_lifecycle": "DELETED"}, file_system_id="fs-2")
+    assert (fields["status"], fields["phase"], fields["fsx_file_system_id"]) == ("error", "attach", "fs-2")
+    assert fields["failure_details"] == {"message": failed["msg"], "task_failure_details": {}}
+    assert (fields["task_id"], fields["report_path"], fields["detached"]) == (None, "s3://b/e/a/_daylily_monitor/p/", True)
+
+
+def test_outcome_fields_without_any_result_name_the_phase():
+    fields = receipt.outcome_fields(None, None, "validate", failed_result={"failed": True})
+    assert fields["failure_details"]["message"] == "the validate phase failed"
+    assert fields["status"] == "error" and fields["detached"] is False

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from botocore.response import StreamingBody
 
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths, receipt
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import export, paths, receipt
 from ansible_collections.daylily.ephemeral_cluster.plugins.modules import export_receipt
 from testlib.modules import execute_module, stubbed_module_client
 
@@ -26,7 +26,7 @@ PREFIX = "derived/e1/a1/"
 DESTINATION = "s3://%s/%s" % (BUCKET, PREFIX)
 TIMESTAMP = "20260131T120000Z"
 TASK_ID = "task-0123456789abcdef0"
-REPORT_PATH = paths.export_report_path(DESTINATION, TIMESTAMP)
+REPORT_PATH = export.export_report_path(DESTINATION, TIMESTAMP)
 REPORT_KEY = "%s_daylily_monitor/fsx-export/%s/export-report/%s/failures.csv" % (PREFIX, TIMESTAMP, TASK_ID)
 RECEIPT_KEY = "%s_daylily_monitor/fsx-export/%s/fsx_export.yaml" % (PREFIX, TIMESTAMP)
 MONITOR_PREFIX = PREFIX + "_daylily_monitor/fsx-export/"
@@ -540,3 +540,215 @@ def test_report_timestamp():
     assert export_receipt.report_timestamp(REPORT_PATH) == TIMESTAMP
     assert export_receipt.report_timestamp("s3://b/x/") is None
     assert export_receipt.report_timestamp(None) is None
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# receipts assembled from the plan and the registered results; manifests; local attempts
+# ----------------------------------------------------------------------------------------------------------------
+
+MANIFEST_KEY = "%s_daylily_monitor/fsx-export/%s/fsx_export_manifest.jsonl" % (PREFIX, TIMESTAMP)
+INVENTORY_FILES = [{"path": path, "size": size, "type": "file"} for path, size in sorted(FILES.items())]
+
+
+def plan(**overrides):
+    fields = dict(receipt.receipt_paths("e1", "a1", DESTINATION))
+    fields.pop("file_system_path")
+    planned = {"source_path": fields["source_path"], "destination_s3_uri": DESTINATION, "timestamp": TIMESTAMP,
+               "report_path": REPORT_PATH, "receipt_fields": fields, "executing_entity": "e1", "analysis_id": "a1",
+               "output_dir": None}
+    planned.update(overrides)
+    return planned
+
+
+def run_results(task_lifecycle="SUCCEEDED", detach_lifecycle="DELETED"):
+    task = {"task_id": TASK_ID, "lifecycle": task_lifecycle, "report": {"path": REPORT_PATH},
+            "failure_details": {"message": "1 file failed"} if task_lifecycle == "FAILED" else {}}
+    return {"association": {"file_system_id": "fs-0123456789abcdef0",
+                            "association": {"association_id": "dra-0123456789abcdef0", "lifecycle": "AVAILABLE"}},
+            "task": {"task_id": TASK_ID, "task": task}, "progress": {"tasks": [task]},
+            "detach": {"detach_lifecycle": detach_lifecycle}}
+
+
+def manifest_text(files=None):
+    return "".join('{"path":"%s","size":%d}\n' % (path, size) for path, size in sorted((files or FILES).items()))
+
+
+def expect_put_key(stubber, key, text, content_type):
+    data = text.encode()
+    checksum = base64.b64encode(hashlib.sha256(data).digest()).decode()
+    stubber.add_response("put_object", {"ETag": '"etag"'}, {
+        "Bucket": BUCKET, "Key": key, "Body": data, "ContentType": content_type, "ChecksumSHA256": checksum})
+
+
+def test_receipt_is_assembled_from_the_plan_and_the_results_with_its_manifest(s3, capsys, tmp_path):
+    stubber = s3[0]
+    expect_listing(stubber)
+    expect_report(stubber)
+    stubber.add_client_error("get_object", "NoSuchKey", "missing", 404, expected_params={"Bucket": BUCKET, "Key": MANIFEST_KEY})
+    expect_put_key(stubber, MANIFEST_KEY, manifest_text(), "application/x-ndjson")
+    expect_existing_receipt(stubber)
+    stubber.add_response("put_object", {"ETag": '"etag"'})
+
+    rc, result = run_module(capsys, {"plan": plan(output_dir=str(tmp_path)), "phase": "run", "results": run_results(),
+                                     "receipt": {"cluster_name": "day-c1", "region": REGION},
+                                     "fsx_inventory": dict(fsx_inventory(), files=INVENTORY_FILES)})
+
+    assert rc == 0, result
+    written = result["receipt"]
+    assert written["status"] == "success" and written["phase"] == "complete" and written["verified"] is True
+    assert (written["association_id"], written["task_lifecycle"], written["detached"]) == \
+        ("dra-0123456789abcdef0", "SUCCEEDED", True)
+    assert written["timestamp"] == TIMESTAMP
+    assert written["manifest_sha256"] == hashlib.sha256(manifest_text().encode()).hexdigest()
+    assert written["manifest_s3_uri"] == "s3://%s/%s" % (BUCKET, MANIFEST_KEY)
+    assert (tmp_path / "fsx_export_manifest.jsonl").read_text() == manifest_text()
+    assert yaml.safe_load((tmp_path / "fsx_export.yaml").read_text())["fsx_export"] == written
+
+
+def test_defect_13_a_failed_run_fails_with_its_root_cause_not_the_checks(s3, capsys, tmp_path):
+    stubber = s3[0]
+    expect_listing(stubber, files={"config/samples.tsv": 100})
+    expect_report(stubber, "analysis_results/e1/a1/results/multiqc.html,failed,S3AccessDenied\n")
+    expect_existing_receipt(stubber)
+    stubber.add_response("put_object", {"ETag": '"etag"'})
+    failed = {"failed": True, "msg": "Export task %s ended FAILED (1 of 3 files failed)" % TASK_ID}
+
+    rc, result = run_module(capsys, {"plan": plan(output_dir=str(tmp_path)), "phase": "run",
+                                     "results": dict(run_results("FAILED"), failed=failed), "receipt": {},
+                                     "fsx_inventory": fsx_inventory(), "fail_on_unverified": True})
+
+    assert rc == 1
+    assert result["msg"].startswith("The export of /analysis_results/e1/a1/ to %s failed in phase run: Export task %s "
+                                    "ended FAILED" % (DESTINATION, TASK_ID))
+    assert "s3_object_count" not in result["msg"]
+    assert result["receipt"]["failure_details"]["task_failure_details"] == {"message": "1 file failed"}
+
+
+def test_a_failed_detach_makes_the_receipt_an_error_of_phase_detach(s3, capsys, tmp_path):
+    results = run_results(detach_lifecycle=None)
+    results["detach"] = {"msg": "DeleteDataRepositoryAssociation failed: AccessDenied"}
+
+    rc, result = run_module(capsys, {"plan": plan(output_dir=str(tmp_path)), "phase": "run", "results": results,
+                                     "receipt": {}, "verify": False, "upload": False})
+
+    assert rc == 0, result
+    assert (result["receipt"]["status"], result["receipt"]["phase"], result["receipt"]["detached"]) == ("error", "detach", False)
+    assert "still attached: DeleteDataRepositoryAssociation failed" in result["receipt"]["failure_details"]["message"]
+
+
+def verified_text(timestamp=TIMESTAMP):
+    fields = success_fields(report_path=export.export_report_path(DESTINATION, timestamp))
+    built, _failures = receipt.apply_verification(receipt.build_receipt(timestamp=timestamp, **fields),
+                                                  s3_inventory={"count": 3, "total_bytes": 5100}, fsx_inventory=fsx_inventory())
+    return receipt.dump_receipt(built)
+
+
+def test_defect_02_a_later_attempt_never_replaces_a_verified_local_receipt(s3, capsys, tmp_path):
+    (tmp_path / "fsx_export.yaml").write_text(verified_text("20250101T000000Z"))
+    fields = {"status": "error", "phase": "attach", "destination_s3_uri": DESTINATION, "timestamp": TIMESTAMP,
+              "failure_details": {"message": "CreateDataRepositoryAssociation failed"}}
+
+    rc, result = run_module(capsys, {"receipt": fields, "verify": False, "upload": False, "output_dir": str(tmp_path)})
+
+    assert rc == 0, result
+    assert (tmp_path / "fsx_export.yaml").read_text() == verified_text("20250101T000000Z")
+    assert result["receipt_path"] == str(tmp_path / "attempts" / TIMESTAMP / "fsx_export.yaml")
+    assert yaml.safe_load((tmp_path / "attempts" / TIMESTAMP / "fsx_export.yaml").read_text())["fsx_export"]["phase"] == "attach"
+
+
+def test_a_newer_attempt_keeps_the_unverified_one_it_replaces(s3, capsys, tmp_path):
+    old = {"status": "error", "phase": "run", "destination_s3_uri": DESTINATION, "timestamp": "20250101T000000Z"}
+    run_module(capsys, {"receipt": old, "verify": False, "upload": False, "output_dir": str(tmp_path)})
+    new = dict(old, timestamp=TIMESTAMP, phase="attach")
+
+    rc, result = run_module(capsys, {"receipt": new, "verify": False, "upload": False, "output_dir": str(tmp_path)})
+
+    assert rc == 0 and result["changed"] is True
+    assert yaml.safe_load((tmp_path / "fsx_export.yaml").read_text())["fsx_export"]["timestamp"] == TIMESTAMP
+    kept = yaml.safe_load((tmp_path / "attempts" / "20250101T000000Z" / "fsx_export.yaml").read_text())["fsx_export"]
+    assert kept["phase"] == "run"
+
+
+def test_state_verified_skips_newer_failed_attempts_and_reads_the_newest_verified_receipt(s3, capsys):
+    stubber = s3[0]
+    newer = MONITOR_PREFIX + "20991231T000000Z/fsx_export.yaml"
+    expect_monitor_listing(stubber, [RECEIPT_KEY, newer])
+    error = receipt.dump_receipt(receipt.build_receipt(**success_fields(status="error", phase="run")))
+    stubber.add_response("get_object", {"Body": body(error.encode())}, {"Bucket": BUCKET, "Key": newer})
+    stubber.add_response("get_object", {"Body": body(verified_text().encode())}, {"Bucket": BUCKET, "Key": RECEIPT_KEY})
+    expect_listing(stubber)
+    expect_report(stubber)
+
+    rc, result = run_module(capsys, {"state": "verified", "destination_s3_uri": DESTINATION})
+
+    assert rc == 0, result
+    assert result["verified"] is True
+    assert result["receipt_s3_uri"] == "s3://%s/%s" % (BUCKET, RECEIPT_KEY)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# state: preflight
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def expect_destination(stubber, keys):
+    stubber.add_response("list_objects_v2", {"Contents": [s3_object(PREFIX + key, size) for key, size in keys.items()],
+                                             "IsTruncated": False}, {"Bucket": BUCKET, "Prefix": PREFIX})
+
+
+def preflight(capsys, tmp_path, files=None, **extra):
+    files = FILES if files is None else files
+    inventory = {"file_count": len(files), "total_bytes": sum(files.values()),
+                 "files": [{"path": path, "size": size, "type": "file"} for path, size in files.items()]}
+    args = {"state": "preflight", "plan": plan(output_dir=str(tmp_path)), "fsx_inventory": inventory, "associations": []}
+    args.update(extra)
+    return run_module(capsys, args)
+
+
+def test_preflight_of_an_empty_destination_exports(s3, capsys, tmp_path):
+    expect_destination(s3[0], {})
+
+    rc, result = preflight(capsys, tmp_path)
+
+    assert rc == 0, result
+    assert (result["action"], result["changed"], result["adopt_succeeded"]) == ("export", False, True)
+    assert not list(tmp_path.iterdir())
+
+
+def test_defect_01_a_preflight_refusal_records_the_attempt_locally_and_calls_no_put_object(s3, capsys, tmp_path):
+    expect_destination(s3[0], {"old.txt": 3})  # no PutObject queued: one would fail the test
+
+    rc, result = preflight(capsys, tmp_path)
+
+    assert rc == 1
+    assert "is not empty (it holds old.txt)" in result["msg"] and "nothing was written to S3" in result["msg"]
+    recorded = yaml.safe_load((tmp_path / "fsx_export.yaml").read_text())["fsx_export"]
+    assert (recorded["status"], recorded["phase"], recorded["timestamp"]) == ("error", "preflight", TIMESTAMP)
+
+
+def test_preflight_of_a_verified_unchanged_export_has_nothing_to_do(s3, capsys, tmp_path):
+    stubber = s3[0]
+    text = manifest_text()
+    fields = success_fields(manifest_sha256=hashlib.sha256(text.encode()).hexdigest())
+    stored, _failures = receipt.apply_verification(receipt.build_receipt(**fields), s3_inventory={"count": 3, "total_bytes": 5100},
+                                                   fsx_inventory=fsx_inventory())
+    expect_destination(stubber, dict(FILES, **{RECEIPT_KEY[len(PREFIX):]: 10, MANIFEST_KEY[len(PREFIX):]: 10}))
+    stubber.add_response("get_object", {"Body": body(receipt.dump_receipt(stored).encode())}, {"Bucket": BUCKET, "Key": RECEIPT_KEY})
+    stubber.add_response("get_object", {"Body": body(text.encode())}, {"Bucket": BUCKET, "Key": MANIFEST_KEY})
+    expect_report(stubber)
+
+    rc, result = preflight(capsys, tmp_path)
+
+    assert rc == 0, result
+    assert result["action"] == "none" and result["drift"] == {"added": [], "changed": [], "removed": []}
+    assert result["previous_receipt_s3_uri"] == "s3://%s/%s" % (BUCKET, RECEIPT_KEY)
+
+    # the same export once a file was added on FSx: an update, which must not adopt the earlier task
+    expect_destination(stubber, dict(FILES, **{RECEIPT_KEY[len(PREFIX):]: 10, MANIFEST_KEY[len(PREFIX):]: 10}))
+    stubber.add_response("get_object", {"Body": body(receipt.dump_receipt(stored).encode())}, {"Bucket": BUCKET, "Key": RECEIPT_KEY})
+    stubber.add_response("get_object", {"Body": body(text.encode())}, {"Bucket": BUCKET, "Key": MANIFEST_KEY})
+
+    rc, result = preflight(capsys, tmp_path, files=dict(FILES, **{"late.txt": 4}), update_existing=True)
+
+    assert rc == 0, result
+    assert (result["action"], result["drift"]["added"], result["adopt_succeeded"]) == ("export", ["late.txt"], False)

@@ -1,0 +1,437 @@
+# -*- coding: utf-8 -*-
+# Copyright: Daylily ephemeral cluster maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The export of one analysis directory: its paths, its manifest, the layout of its receipts, and what a run must do.
+
+Pure standard-library code (no Ansible, no boto3); the AWS calls are in ``s3.py`` and the modules.
+
+Layout of one export (``<destination>`` is ``s3://bucket/.../<entity>/<analysis_id>/``)::
+
+    <destination><the exported files>
+    <destination>_daylily_monitor/fsx-export/<timestamp>/export-report/     the task's failed-files report (FSx)
+    <destination>_daylily_monitor/fsx-export/<timestamp>/fsx_export.yaml    the receipt of that attempt
+    <destination>_daylily_monitor/fsx-export/<timestamp>/fsx_export_manifest.jsonl
+
+    <output_dir>/fsx_export.yaml (+ fsx_export_manifest.jsonl)   the current receipt: the newest verified one, or
+                                                                  the newest attempt while none is verified
+    <output_dir>/attempts/<timestamp>/fsx_export.yaml (+ manifest) every other attempt, kept
+
+Every attempt that gets past the preflight has its own timestamp folder in S3, so attempts never overwrite each other
+there; a refused attempt writes nothing to S3, only its local record.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+import re
+from typing import NamedTuple
+
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths
+
+MONITOR_DIR = "_daylily_monitor"
+EXPORT_TIMESTAMP_FORMAT = "%Y%m%dT%H%M%SZ"
+RECEIPT_FILENAME = "fsx_export.yaml"
+MANIFEST_FILENAME = "fsx_export_manifest.jsonl"
+ATTEMPTS_DIRNAME = "attempts"
+#: Where a request refused before its entity and analysis id were valid is recorded, under the output root. A valid
+#: entity never starts with '_', so this never collides with an analysis.
+REFUSED_DIRNAME = "_refused"
+
+_TIMESTAMP_RE = re.compile(r"\d{8}T\d{6}Z")
+_REPORT_TIMESTAMP_RE = re.compile(r"/%s/fsx-export/(\d{8}T\d{6}Z)/" % MONITOR_DIR)
+_ATTEMPT_KEY_RE = re.compile(r"(\d{8}T\d{6}Z)/(.+)")
+
+
+class ExportRuleError(paths.PathRuleError):
+    """An export source, destination or report location breaks the export rules."""
+
+
+class ExportSource(NamedTuple):
+    """A validated export source: the API path and the two segments it names."""
+
+    path: str
+    executing_entity: str
+    analysis_id: str
+
+
+# --------------------------------------------------------------------------------------------------------------
+# paths
+
+
+def analysis_root(executing_entity, analysis_id):
+    """Return the FSx API path of an analysis: ``/analysis_results/<entity>/<analysis_id>/``."""
+    paths.validate_segment(executing_entity, field="executing_entity")
+    paths.validate_segment(analysis_id, field="analysis_id")
+    return "%s%s/%s/" % (paths.ANALYSIS_RESULTS_ROOT, executing_entity, analysis_id)
+
+
+def validate_export_source(source, executing_entity=None, analysis_id=None, mount_point=paths.DEFAULT_MOUNT_POINT):
+    """Validate an export source and return :class:`ExportSource` ``(path, executing_entity, analysis_id)``.
+
+    ``source`` is an API path or a headnode path (the mount point / ``/fsx`` is stripped). It must be exactly
+    ``/analysis_results/<entity>/<analysis_id>/``: never a run mount, a role root, ``/data``, ``/exports``, the
+    results root itself, an entity directory or anything nested inside an analysis root. When
+    ``executing_entity``/``analysis_id`` are given, the source must name them.
+    """
+    field = "source_path"
+    expected = "exactly one analysis root '/analysis_results/<executing_entity>/<analysis_id>/'"
+    mount_point = paths.normalize_mount_point(mount_point)
+    try:
+        path = paths.to_api_path(source, mount_point=mount_point, field=field)
+    except paths.FsxPathError as err:
+        raise ExportRuleError(field, source, err.problem, expected)
+    segments = path.strip("/").split("/") if path != "/" else []
+    if not segments:
+        raise ExportRuleError(field, source, "is the file system root", expected)
+    top = "/%s/" % segments[0]
+    if top != paths.ANALYSIS_RESULTS_ROOT:
+        if top in paths.RESERVED_ROOTS:
+            problem = "is under %s, %s" % (top, paths.RESERVED_ROOTS[top])
+        else:
+            problem = "is not under %s" % paths.ANALYSIS_RESULTS_ROOT
+        raise ExportRuleError(field, source, problem, expected)
+    if len(segments) == 1:
+        raise ExportRuleError(field, source, "is the analysis results root itself", expected)
+    if len(segments) == 2:
+        raise ExportRuleError(field, source, "names only the executing entity", expected)
+    if len(segments) > 3:
+        raise ExportRuleError(field, source, "is nested inside the analysis root /%s/" % "/".join(segments[:3]), expected)
+    entity = paths.validate_segment(segments[1], field="executing_entity in %s" % field)
+    analysis = paths.validate_segment(segments[2], field="analysis_id in %s" % field)
+    if executing_entity is not None and entity != executing_entity:
+        raise ExportRuleError(field, source, "names executing_entity %s" % ascii(entity),
+                              "executing_entity %s" % ascii(executing_entity))
+    if analysis_id is not None and analysis != analysis_id:
+        raise ExportRuleError(field, source, "names analysis_id %s" % ascii(analysis), "analysis_id %s" % ascii(analysis_id))
+    return ExportSource(path, entity, analysis)
+
+
+def validate_export_destination(destination, executing_entity, analysis_id):
+    """Return the normalised destination URI; its key must end with ``<executing_entity>/<analysis_id>/``.
+
+    What the destination already holds is checked against S3 by :func:`decide`, not here.
+    """
+    field = "destination_s3_uri"
+    paths.validate_segment(executing_entity, field="executing_entity")
+    paths.validate_segment(analysis_id, field="analysis_id")
+    location = paths.parse_s3_uri(destination, field=field)
+    suffix = "%s/%s/" % (executing_entity, analysis_id)
+    expected = "an S3 URI whose key ends with '%s'" % suffix
+    if MONITOR_DIR in location.prefix.split("/"):
+        raise ExportRuleError(field, destination, "lies inside a %s/ prefix" % MONITOR_DIR, expected)
+    if not (location.prefix == suffix or location.prefix.endswith("/" + suffix)):
+        raise ExportRuleError(field, destination, "does not end with '%s'" % suffix, expected)
+    return location.uri
+
+
+def export_timestamp(when=None):
+    """Return the export timestamp ``YYYYmmddTHHMMSSZ`` (UTC) for ``when`` (an aware datetime) or now."""
+    if when is None:
+        when = datetime.datetime.now(datetime.timezone.utc)
+    if not isinstance(when, datetime.datetime) or when.tzinfo is None or when.utcoffset() is None:
+        raise ExportRuleError("timestamp", when, "is not a timezone-aware datetime", "an aware datetime, e.g. in UTC")
+    return when.astimezone(datetime.timezone.utc).strftime(EXPORT_TIMESTAMP_FORMAT)
+
+
+def check_timestamp(timestamp):
+    """Return ``timestamp`` (a ``YYYYmmddTHHMMSSZ`` string, or an aware datetime formatted so); raise when invalid."""
+    expected = "a UTC timestamp formatted YYYYmmddTHHMMSSZ"
+    if isinstance(timestamp, datetime.datetime):
+        return export_timestamp(timestamp)
+    if not isinstance(timestamp, str) or not _TIMESTAMP_RE.fullmatch(timestamp):
+        raise ExportRuleError("timestamp", timestamp, "is not formatted YYYYmmddTHHMMSSZ", expected)
+    try:
+        datetime.datetime.strptime(timestamp, EXPORT_TIMESTAMP_FORMAT)
+    except ValueError:
+        raise ExportRuleError("timestamp", timestamp, "is not a valid date and time", expected)
+    return timestamp
+
+
+def export_monitor_root(destination):
+    """Return ``<destination>_daylily_monitor/fsx-export/``, the folder of every attempt's timestamp folder."""
+    return "%s%s/fsx-export/" % (paths.normalize_s3_uri(destination, field="destination_s3_uri"), MONITOR_DIR)
+
+
+def export_monitor_prefix(destination, timestamp):
+    """Return ``<destination>_daylily_monitor/fsx-export/<timestamp>/`` (``timestamp``: string or aware datetime)."""
+    return "%s%s/" % (export_monitor_root(destination), check_timestamp(timestamp))
+
+
+def export_report_path(destination, timestamp):
+    """Return the task report ``Path``: ``<destination>_daylily_monitor/fsx-export/<timestamp>/export-report/``."""
+    return export_monitor_prefix(destination, timestamp) + "export-report/"
+
+
+def export_receipt_uri(destination, timestamp):
+    """Return the receipt location ``<destination>_daylily_monitor/fsx-export/<timestamp>/fsx_export.yaml``."""
+    return export_monitor_prefix(destination, timestamp) + RECEIPT_FILENAME
+
+
+def export_manifest_uri(destination, timestamp):
+    """Return the manifest location ``<destination>_daylily_monitor/fsx-export/<timestamp>/fsx_export_manifest.jsonl``."""
+    return export_monitor_prefix(destination, timestamp) + MANIFEST_FILENAME
+
+
+def failure_report_uri(report_path, task_id):
+    """Return where FSx writes a task's failed-files CSV: ``<report_path>/task-<id>/failures.csv``.
+
+    ``task_id`` may be given with or without its ``task-`` prefix.
+    """
+    location = paths.parse_s3_uri(report_path, field="report_path")
+    if not isinstance(task_id, str) or not re.fullmatch(r"(task-)?[0-9a-f]{17,}", task_id):
+        raise ExportRuleError("task_id", task_id, "is not a data repository task id", "an id like 'task-0123456789abcdef0'")
+    if not task_id.startswith("task-"):
+        task_id = "task-" + task_id
+    return "%s%s/failures.csv" % (location.uri, task_id)
+
+
+def report_timestamp(report_path):
+    """The ``YYYYmmddTHHMMSSZ`` of ``.../_daylily_monitor/fsx-export/<ts>/...`` in a report path, else None."""
+    match = _REPORT_TIMESTAMP_RE.search(report_path or "")
+    return match.group(1) if match else None
+
+
+def attempt_of_key(relative_key):
+    """``(timestamp, rest)`` of a key relative to :func:`export_monitor_root`, or None when it is not in an attempt."""
+    match = _ATTEMPT_KEY_RE.fullmatch(relative_key)
+    return (match.group(1), match.group(2)) if match else None
+
+
+def is_exported_key(relative_key):
+    """Whether a key relative to the destination is an exported file (not a directory marker, not bookkeeping)."""
+    return not relative_key.endswith("/") and MONITOR_DIR not in relative_key.split("/")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# local receipt layout
+
+
+def output_dir_for(output_root, executing_entity, analysis_id):
+    """``<output_root>/<entity>/<analysis_id>``, built only from validated segments (``..`` can never escape)."""
+    paths.validate_segment(executing_entity, field="executing_entity")
+    paths.validate_segment(analysis_id, field="analysis_id")
+    return os.path.join(output_root, executing_entity, analysis_id)
+
+
+def attempt_dir(output_dir, timestamp):
+    """Where an attempt that is not the current receipt is kept: ``<output_dir>/attempts/<timestamp>``."""
+    return os.path.join(output_dir, ATTEMPTS_DIRNAME, check_timestamp(timestamp))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# the manifest: every exported file, its size and (with checksums) its SHA-256
+
+
+def manifest_entries(files):
+    """Manifest entries, sorted by path, from analysis_inventory ``files`` records: regular files only (what FSx
+    exports as objects), ``{"path", "size"}`` plus ``sha256`` when the inventory computed it."""
+    entries = []
+    for record in files:
+        if record.get("type", "file") != "file":
+            continue
+        entry = {"path": record["path"], "size": record["size"]}
+        if record.get("sha256"):
+            entry["sha256"] = record["sha256"]
+        entries.append(entry)
+    return sorted(entries, key=lambda entry: entry["path"])
+
+
+def dump_manifest(entries):
+    """JSON Lines, one entry per line, keys in a fixed order, so the same files always give the same digest."""
+    return "".join(json.dumps(entry, ensure_ascii=True, separators=(",", ":")) + "\n" for entry in entries)
+
+
+def load_manifest(text):
+    """``{path: entry}`` of a manifest; raises ValueError when a line is not an entry."""
+    found = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        entry = json.loads(line)
+        if not isinstance(entry, dict) or not isinstance(entry.get("path"), str) or not isinstance(entry.get("size"), int):
+            raise ValueError("line %d is not a manifest entry {\"path\", \"size\"}" % number)
+        found[entry["path"]] = entry
+    return found
+
+
+def manifest_sha256(text):
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _listed(names, limit=5):
+    shown = ", ".join(names[:limit])
+    return shown + (" and %d more" % (len(names) - limit) if len(names) > limit else "")
+
+
+def compare_with_s3(manifest, s3_objects):
+    """Failures (receipt verification format) where the S3 listing ``{relative key: size}`` of the exported files
+    differs from the manifest ``{path: entry}``: a file missing from S3, an object no file explains, a size."""
+    failures = []
+    missing = sorted(set(manifest) - set(s3_objects))
+    unexpected = sorted(set(s3_objects) - set(manifest))
+    resized = sorted(path for path in set(manifest) & set(s3_objects) if manifest[path]["size"] != s3_objects[path])
+    if missing:
+        failures.append({"field": "manifest", "expected": missing, "actual": None,
+                         "message": "manifest: %d exported file(s) are not in S3: %s" % (len(missing), _listed(missing))})
+    if unexpected:
+        failures.append({"field": "manifest", "expected": None, "actual": unexpected,
+                         "message": "manifest: %d object(s) in S3 are not in the manifest: %s"
+                                    % (len(unexpected), _listed(unexpected))})
+    if resized:
+        sizes = ["%s (manifest %d, S3 %d bytes)" % (path, manifest[path]["size"], s3_objects[path]) for path in resized]
+        failures.append({"field": "manifest", "expected": None, "actual": resized,
+                         "message": "manifest: %d object(s) differ in size: %s" % (len(resized), _listed(sizes))})
+    return failures
+
+
+def fsx_drift(manifest, entries):
+    """What changed on FSx since a manifest: ``{"added", "changed", "removed"}`` lists of paths. A file changed when its
+    size differs, or its SHA-256 when both sides have one."""
+    now = {entry["path"]: entry for entry in entries}
+    changed = []
+    for path in sorted(set(manifest) & set(now)):
+        before, after = manifest[path], now[path]
+        if before["size"] != after["size"] or (before.get("sha256") and after.get("sha256")
+                                                and before["sha256"] != after["sha256"]):
+            changed.append(path)
+    return {"added": sorted(set(now) - set(manifest)), "changed": changed, "removed": sorted(set(manifest) - set(now))}
+
+
+def describe_drift(drift):
+    parts = ["%d %s (%s)" % (len(drift[kind]), kind, _listed(drift[kind])) for kind in ("added", "changed", "removed")
+             if drift[kind]]
+    return ", ".join(parts) or "no change"
+
+
+# --------------------------------------------------------------------------------------------------------------
+# what a run must do
+
+
+class Attempt(NamedTuple):
+    """An earlier attempt found under the destination: its timestamp, receipt and manifest (``{path: entry}``)."""
+
+    timestamp: str
+    receipt: dict
+    manifest: dict | None
+
+
+class Decision(NamedTuple):
+    """What :func:`decide` concluded: ``action`` is ``export``, ``none`` (verified and unchanged) or ``refuse``."""
+
+    action: str
+    message: str
+    attempt: Attempt | None = None
+    drift: dict | None = None
+
+
+def is_same_export(receipt, source_path, destination):
+    return receipt.get("source_path") == source_path and receipt.get("destination_s3_uri") == destination
+
+
+def is_verified(receipt):
+    return receipt.get("status") == "success" and receipt.get("verified") is True
+
+
+def newest_verified(attempts):
+    """The newest attempt whose receipt recorded a verified export, else None."""
+    verified = [attempt for attempt in attempts if is_verified(attempt.receipt)]
+    return max(verified, key=lambda attempt: attempt.timestamp) if verified else None
+
+
+def _refuse(destination, why, hint):
+    return Decision("refuse", "%s %s: %s; nothing was changed and nothing was written to S3." % (destination, why, hint))
+
+
+def foreign_receipt(destination, source_path, attempts):
+    """A refusal when a receipt under the destination is of another export (another source or destination), else None."""
+    for attempt in attempts:
+        if not is_same_export(attempt.receipt, source_path, destination):
+            return _refuse(destination, "holds the receipt of another export (%s to %s) at %s%s/"
+                           % (attempt.receipt.get("source_path"), attempt.receipt.get("destination_s3_uri"),
+                              MONITOR_DIR + "/fsx-export/", attempt.timestamp),
+                           "choose another destination; this one belongs to that export")
+    return None
+
+
+def foreign_objects(listing, attempts, fsx_entries):
+    """The keys (relative to the destination) that no earlier attempt of this export wrote.
+
+    An attempt wrote the files of its manifest (an attempt without a manifest, from an older version, the files now on
+    FSx) and its own ``_daylily_monitor/fsx-export/<timestamp>/`` folder. Directory markers are ignored.
+    """
+    known = {attempt.timestamp for attempt in attempts}
+    written = set()
+    for attempt in attempts:
+        written.update(attempt.manifest if attempt.manifest is not None else (entry["path"] for entry in fsx_entries))
+    monitor = MONITOR_DIR + "/fsx-export/"
+    foreign = []
+    for key in sorted(listing):
+        if key.endswith("/"):
+            continue
+        if key.startswith(monitor):
+            found = attempt_of_key(key[len(monitor):])
+            if found is None or found[0] not in known:
+                foreign.append(key)
+        elif key not in written:
+            foreign.append(key)
+    return foreign
+
+
+def decide(destination, source_path, listing, attempts, fsx_entries, resuming, update_existing, s3_failures_of):
+    """What this run does, from what the destination holds and what FSx holds now.
+
+    ``listing`` is ``{key relative to the destination: size}``; ``attempts`` the :class:`Attempt` of every receipt
+    under the destination (another export's receipt is refused at once); ``fsx_entries`` the manifest entries of FSx
+    now; ``resuming`` whether an association of this export is still attached (an interrupted run, which may have
+    written before it could record anything); ``s3_failures_of(attempt)`` the verification failures of an attempt's
+    receipt against S3 as it is now.
+
+    Refused: a destination holding anything no earlier attempt of this export wrote; a verified export that no longer
+    matches S3; FSx changed since the verified export without ``update_existing`` (or with files removed, which S3
+    would keep). Nothing to do: the newest verified export matches S3 and FSx. Otherwise export: a first export, a
+    retry after failed attempts, a resumed run, or an update.
+    """
+    refusal = foreign_receipt(destination, source_path, attempts)
+    if refusal is not None:
+        return refusal
+    if resuming:
+        return Decision("export", "resuming the interrupted export of %s to %s" % (source_path, destination))
+    foreign = foreign_objects(listing, attempts, fsx_entries)
+    verified = newest_verified(attempts)
+    if verified is None:
+        if foreign and not attempts:
+            return _refuse(destination, "is not empty (it holds %s) and no export of %s is in progress"
+                           % (_listed(foreign), source_path), "choose an empty destination")
+        if foreign:
+            return _refuse(destination, "holds %s, which no earlier attempt of this export wrote" % _listed(foreign),
+                           "remove what does not belong there, or choose an empty destination")
+        if attempts:
+            return Decision("export", "retrying the export of %s to %s (%d earlier attempt(s), none verified)"
+                            % (source_path, destination, len(attempts)))
+        return Decision("export", "exporting %s to %s" % (source_path, destination))
+    where = "%s%s/fsx-export/%s/%s" % (destination, MONITOR_DIR, verified.timestamp, RECEIPT_FILENAME)
+    drift = fsx_drift(verified.manifest, fsx_entries) if verified.manifest is not None else None
+    if drift is not None and any(drift.values()):
+        described = describe_drift(drift)
+        if not update_existing:
+            return Decision("refuse", "FSx changed since the verified export %s: %s. Set export_update_existing: true to "
+                            "export the change (a new receipt is written, the old one is kept); nothing was changed."
+                            % (where, described), verified, drift)
+        if drift["removed"]:
+            return Decision("refuse", "FSx changed since the verified export %s: %s. S3 keeps the removed files (nothing "
+                            "deletes S3), so an update could never verify: delete them from the destination deliberately, "
+                            "or export to a new destination; nothing was changed." % (where, described), verified, drift)
+        if foreign:
+            return _refuse(destination, "holds %s, which no earlier attempt of this export wrote" % _listed(foreign),
+                           "remove what does not belong there before updating the export")
+        return Decision("export", "updating the export %s: %s" % (where, described), verified, drift)
+    failures = s3_failures_of(verified)
+    if failures:
+        messages = "; ".join(failure["message"] for failure in failures)
+        return Decision("refuse", "The verified export %s no longer matches S3: %s. Find out who changed the destination; "
+                        "nothing was changed and nothing was written to S3." % (where, messages), verified, drift)
+    return Decision("none", "%s already holds a verified export of %s (%s) and FSx has not changed since; nothing to do."
+                    % (destination, source_path, where), verified, drift)
