@@ -20,6 +20,7 @@ description:
   - Every page request is retried on throttling (including C(ThrottlingException)) and on transient FSx errors,
     with jittered exponential backoff.
   - This module only reads; it supports check mode and never reports a change.
+  - O(file_system_id) or O(cluster_name) limits the listing to the tasks of that file system.
 author:
   - Daylily ephemeral cluster maintainers (!UNKNOWN)
 options:
@@ -28,18 +29,6 @@ options:
       - Only these task IDs, for example V(task-0123456789abcdef0).
     type: list
     elements: str
-  file_system_id:
-    description:
-      - Only tasks of this file system, for example V(fs-0123456789abcdef0).
-      - Mutually exclusive with O(cluster_name).
-    type: str
-  cluster_name:
-    description:
-      - Only tasks of the FSx file system of this AWS ParallelCluster cluster, found by its
-        C(parallelcluster:cluster-name) tag.
-      - Exactly one file system must carry the tag; the module fails and lists the candidates when none or several do.
-      - Mutually exclusive with O(file_system_id).
-    type: str
   lifecycle:
     description:
       - Only tasks in one of these states.
@@ -67,11 +56,6 @@ options:
       - A task created without C(Paths) works on the whole file system and matches V([/]).
     type: list
     elements: str
-  mount_point:
-    description:
-      - Where the file system is mounted on the headnode; stripped from headnode paths in O(paths).
-    type: str
-    default: /fsx
 notes:
   - Needs the IAM action C(fsx:DescribeDataRepositoryTasks), and C(fsx:DescribeFileSystems) when O(cluster_name) is used.
   - FSx keeps ended tasks for a limited time, so old tasks may no longer be listed.
@@ -82,6 +66,7 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.boto3
   - daylily.ephemeral_cluster.retries
+  - daylily.ephemeral_cluster.fsx
 """
 
 EXAMPLES = r"""

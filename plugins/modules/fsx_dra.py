@@ -26,6 +26,7 @@ description:
   - Waits are the module's own loop over C(DescribeDataRepositoryAssociations) (FSx has no waiters); every AWS call is
     retried on throttling and transient errors.
   - In check mode only C(Describe*) calls are made; the result and the diff say what would change.
+  - With O(association_id), the association must belong to O(file_system_id) (or O(cluster_name)) when one is given.
 author:
   - Daylily ephemeral cluster maintainers (!UNKNOWN)
 options:
@@ -36,28 +37,12 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  file_system_id:
-    description:
-      - The file system, for example V(fs-0123456789abcdef0).
-      - Mutually exclusive with O(cluster_name). With O(association_id), the association must belong to it.
-    type: str
-  cluster_name:
-    description:
-      - Finds the file system by its C(parallelcluster:cluster-name) tag; exactly one file system must carry it.
-      - Mutually exclusive with O(file_system_id).
-    type: str
   file_system_path:
     description:
       - The directory of the association, in the FSx API form (V(/run_dir_mounts/run42/)) or the headnode form
         (V(/fsx/run_dir_mounts/run42)); a leading C(/fsx) is stripped and a trailing slash added.
       - Needs O(file_system_id) or O(cluster_name). Mutually exclusive with O(association_id).
     type: str
-  mount_point:
-    description:
-      - Where the file system is mounted on the headnode; stripped from a headnode-form O(file_system_path), as
-        M(daylily.ephemeral_cluster.fsx_export_task) does with its O(daylily.ephemeral_cluster.fsx_export_task#module:paths).
-    type: str
-    default: /fsx
   association_id:
     description:
       - The association, for example V(dra-0123456789abcdef0). With O(state=present) it must exist; the module then
@@ -157,6 +142,7 @@ extends_documentation_fragment:
   - amazon.aws.tags
   - amazon.aws.boto3
   - daylily.ephemeral_cluster.retries
+  - daylily.ephemeral_cluster.fsx
 """
 
 EXAMPLES = r"""

@@ -18,6 +18,7 @@ description:
   - Every page request is retried on throttling (including C(ThrottlingException)) and on transient FSx errors,
     with jittered exponential backoff.
   - This module only reads; it supports check mode and never reports a change.
+  - O(file_system_id) or O(cluster_name) limits the listing to the associations of that file system.
 author:
   - Daylily ephemeral cluster maintainers (!UNKNOWN)
 options:
@@ -26,26 +27,13 @@ options:
       - Only these association IDs, for example V(dra-0123456789abcdef0).
     type: list
     elements: str
-  file_system_id:
-    description:
-      - Only associations of this file system, for example V(fs-0123456789abcdef0).
-      - Mutually exclusive with O(cluster_name).
-    type: str
-  cluster_name:
-    description:
-      - Only associations of the FSx file system of this AWS ParallelCluster cluster, found by its
-        C(parallelcluster:cluster-name) tag.
-      - Exactly one file system must carry the tag; the module fails and lists the candidates when none or several do
-        (for example a retained file system of an earlier cluster with the same name). Pass O(file_system_id) then.
-      - Mutually exclusive with O(file_system_id).
-    type: str
   file_system_path:
     description:
       - Only the association whose file system path is exactly this directory (not its parents or children).
-      - Give the FSx API form (V(/analysis_results/alice/run42/)) or the headnode form under C(/fsx)
+      - Give the FSx API form (V(/analysis_results/alice/run42/)) or the headnode form under O(mount_point) or C(/fsx)
         (V(/fsx/analysis_results/alice/run42)); both mean the same association.
-      - "The rule: a path equal to C(/fsx) or starting with C(/fsx/) has C(/fsx) stripped; any other path is used as is.
-        Leading and trailing slashes are added. Relative paths and C(//), C(.) or C(..) segments are refused."
+      - "The rule: a path equal to O(mount_point) or C(/fsx), or below one of them, has it stripped; any other path is
+        used as is. A trailing slash is added. Relative paths and C(//), C(.) or C(..) segments are refused."
     type: str
   lifecycle:
     description:
@@ -64,6 +52,7 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.boto3
   - daylily.ephemeral_cluster.retries
+  - daylily.ephemeral_cluster.fsx
 """
 
 EXAMPLES = r"""
@@ -203,6 +192,7 @@ associations:
       sample: "2026-01-31T12:00:00.000000+00:00"
 """
 
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import DEFAULT_MOUNT_POINT
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import DRA_LIFECYCLES
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import AnsibleFSxError
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import describe_associations
@@ -218,7 +208,7 @@ def list_associations(client, params):
     """Return (file_system_id or None, [normalised associations]) for the module parameters."""
     file_system_path = None
     if params.get("file_system_path"):
-        file_system_path = normalize_file_system_path(params["file_system_path"])
+        file_system_path = normalize_file_system_path(params["file_system_path"], mount_point=params.get("mount_point"))
 
     file_system_id = params.get("file_system_id")
     if params.get("cluster_name"):
@@ -246,6 +236,7 @@ def main():
         file_system_id=dict(type="str"),
         cluster_name=dict(type="str"),
         file_system_path=dict(type="str"),
+        mount_point=dict(type="str", default=DEFAULT_MOUNT_POINT),
         lifecycle=dict(type="list", elements="str", choices=list(DRA_LIFECYCLES)),
         tags=dict(type="dict"),
     )

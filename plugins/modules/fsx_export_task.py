@@ -41,19 +41,10 @@ description:
   - "Paths sent to FSx: C(CreateDataRepositoryTask) documents C(Paths) as relative to the mount point (for C(/mnt/fsx/path1)
     give C(path1)), so the module sends V(analysis_results/alice/run42). Existing tasks are compared leniently, so tasks
     created with V(/analysis_results/alice/run42/) (DayEC 5.1.5) count as the same export."
+  - Exactly one of O(file_system_id) and O(cluster_name) is required.
 author:
   - Daylily ephemeral cluster maintainers (!UNKNOWN)
 options:
-  file_system_id:
-    description:
-      - The FSx for Lustre file system, for example V(fs-0123456789abcdef0).
-      - Exactly one of O(file_system_id) and O(cluster_name) is required.
-    type: str
-  cluster_name:
-    description:
-      - The AWS ParallelCluster cluster whose file system is exported, found by its C(parallelcluster:cluster-name) tag.
-      - Exactly one file system must carry the tag; the module fails and lists the candidates when none or several do.
-    type: str
   paths:
     description:
       - The directories to export, in the FSx API form (V(/analysis_results/alice/run42/)) or the headnode form under
@@ -113,11 +104,6 @@ options:
         can record an error receipt.
     type: bool
     default: true
-  mount_point:
-    description:
-      - Where the file system is mounted on the headnode; stripped from headnode paths in O(paths).
-    type: str
-    default: /fsx
   allow_writeback:
     description:
       - The writeback admin switch. O(paths) that are, lie under or contain a read-only root (C(/run_dir_mounts/),
@@ -140,6 +126,7 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.boto3
   - daylily.ephemeral_cluster.retries
+  - daylily.ephemeral_cluster.fsx
 """
 
 EXAMPLES = r"""
