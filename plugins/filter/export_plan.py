@@ -110,8 +110,15 @@ from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import p
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import receipt
 
 
-def export_plan(destination_s3_uri, executing_entity, analysis_id, timestamp=None, mount_point=paths.DEFAULT_MOUNT_POINT,
-                output_root=None, output_dir=None):
+def export_plan(
+    destination_s3_uri,
+    executing_entity,
+    analysis_id,
+    timestamp=None,
+    mount_point=paths.DEFAULT_MOUNT_POINT,
+    output_root=None,
+    output_dir=None,
+):
     try:
         fields = receipt.receipt_paths(executing_entity, analysis_id, destination_s3_uri, mount_point=mount_point)
         stamp = export.check_timestamp(timestamp) if timestamp else export.export_timestamp()

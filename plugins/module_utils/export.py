@@ -82,7 +82,7 @@ def validate_export_source(source, executing_entity=None, analysis_id=None, moun
     try:
         path = paths.to_api_path(source, mount_point=mount_point, field=field)
     except paths.FsxPathError as err:
-        raise ExportRuleError(field, source, err.problem, expected)
+        raise ExportRuleError(field, source, err.problem, expected) from err
     segments = path.strip("/").split("/") if path != "/" else []
     if not segments:
         raise ExportRuleError(field, source, "is the file system root", expected)
@@ -98,14 +98,19 @@ def validate_export_source(source, executing_entity=None, analysis_id=None, moun
     if len(segments) == 2:
         raise ExportRuleError(field, source, "names only the executing entity", expected)
     if len(segments) > 3:
-        raise ExportRuleError(field, source, "is nested inside the analysis root /%s/" % "/".join(segments[:3]), expected)
+        raise ExportRuleError(
+            field, source, "is nested inside the analysis root /%s/" % "/".join(segments[:3]), expected
+        )
     entity = paths.validate_segment(segments[1], field="executing_entity in %s" % field)
     analysis = paths.validate_segment(segments[2], field="analysis_id in %s" % field)
     if executing_entity is not None and entity != executing_entity:
-        raise ExportRuleError(field, source, "names executing_entity %s" % ascii(entity),
-                              "executing_entity %s" % ascii(executing_entity))
+        raise ExportRuleError(
+            field, source, "names executing_entity %s" % ascii(entity), "executing_entity %s" % ascii(executing_entity)
+        )
     if analysis_id is not None and analysis != analysis_id:
-        raise ExportRuleError(field, source, "names analysis_id %s" % ascii(analysis), "analysis_id %s" % ascii(analysis_id))
+        raise ExportRuleError(
+            field, source, "names analysis_id %s" % ascii(analysis), "analysis_id %s" % ascii(analysis_id)
+        )
     return ExportSource(path, entity, analysis)
 
 
@@ -146,7 +151,7 @@ def check_timestamp(timestamp):
     try:
         datetime.datetime.strptime(timestamp, EXPORT_TIMESTAMP_FORMAT)
     except ValueError:
-        raise ExportRuleError("timestamp", timestamp, "is not a valid date and time", expected)
+        raise ExportRuleError("timestamp", timestamp, "is not a valid date and time", expected) from None
     return timestamp
 
 
@@ -182,7 +187,9 @@ def failure_report_uri(report_path, task_id):
     """
     location = paths.parse_s3_uri(report_path, field="report_path")
     if not isinstance(task_id, str) or not re.fullmatch(r"(task-)?[0-9a-f]{17,}", task_id):
-        raise ExportRuleError("task_id", task_id, "is not a data repository task id", "an id like 'task-0123456789abcdef0'")
+        raise ExportRuleError(
+            "task_id", task_id, "is not a data repository task id", "an id like 'task-0123456789abcdef0'"
+        )
     if not task_id.startswith("task-"):
         task_id = "task-" + task_id
     return "%s%s/failures.csv" % (location.uri, task_id)
@@ -251,8 +258,12 @@ def load_manifest(text):
         if not line.strip():
             continue
         entry = json.loads(line)
-        if not isinstance(entry, dict) or not isinstance(entry.get("path"), str) or not isinstance(entry.get("size"), int):
-            raise ValueError("line %d is not a manifest entry {\"path\", \"size\"}" % number)
+        if (
+            not isinstance(entry, dict)
+            or not isinstance(entry.get("path"), str)
+            or not isinstance(entry.get("size"), int)
+        ):
+            raise ValueError('line %d is not a manifest entry {"path", "size"}' % number)
         found[entry["path"]] = entry
     return found
 
@@ -274,16 +285,34 @@ def compare_with_s3(manifest, s3_objects):
     unexpected = sorted(set(s3_objects) - set(manifest))
     resized = sorted(path for path in set(manifest) & set(s3_objects) if manifest[path]["size"] != s3_objects[path])
     if missing:
-        failures.append({"field": "manifest", "expected": missing, "actual": None,
-                         "message": "manifest: %d exported file(s) are not in S3: %s" % (len(missing), _listed(missing))})
+        failures.append(
+            {
+                "field": "manifest",
+                "expected": missing,
+                "actual": None,
+                "message": "manifest: %d exported file(s) are not in S3: %s" % (len(missing), _listed(missing)),
+            }
+        )
     if unexpected:
-        failures.append({"field": "manifest", "expected": None, "actual": unexpected,
-                         "message": "manifest: %d object(s) in S3 are not in the manifest: %s"
-                                    % (len(unexpected), _listed(unexpected))})
+        failures.append(
+            {
+                "field": "manifest",
+                "expected": None,
+                "actual": unexpected,
+                "message": "manifest: %d object(s) in S3 are not in the manifest: %s"
+                % (len(unexpected), _listed(unexpected)),
+            }
+        )
     if resized:
         sizes = ["%s (manifest %d, S3 %d bytes)" % (path, manifest[path]["size"], s3_objects[path]) for path in resized]
-        failures.append({"field": "manifest", "expected": None, "actual": resized,
-                         "message": "manifest: %d object(s) differ in size: %s" % (len(resized), _listed(sizes))})
+        failures.append(
+            {
+                "field": "manifest",
+                "expected": None,
+                "actual": resized,
+                "message": "manifest: %d object(s) differ in size: %s" % (len(resized), _listed(sizes)),
+            }
+        )
     return failures
 
 
@@ -294,15 +323,19 @@ def fsx_drift(manifest, entries):
     changed = []
     for path in sorted(set(manifest) & set(now)):
         before, after = manifest[path], now[path]
-        if before["size"] != after["size"] or (before.get("sha256") and after.get("sha256")
-                                                and before["sha256"] != after["sha256"]):
+        if before["size"] != after["size"] or (
+            before.get("sha256") and after.get("sha256") and before["sha256"] != after["sha256"]
+        ):
             changed.append(path)
     return {"added": sorted(set(now) - set(manifest)), "changed": changed, "removed": sorted(set(manifest) - set(now))}
 
 
 def describe_drift(drift):
-    parts = ["%d %s (%s)" % (len(drift[kind]), kind, _listed(drift[kind])) for kind in ("added", "changed", "removed")
-             if drift[kind]]
+    parts = [
+        "%d %s (%s)" % (len(drift[kind]), kind, _listed(drift[kind]))
+        for kind in ("added", "changed", "removed")
+        if drift[kind]
+    ]
     return ", ".join(parts) or "no change"
 
 
@@ -342,17 +375,26 @@ def newest_verified(attempts):
 
 
 def _refuse(destination, why, hint):
-    return Decision("refuse", "%s %s: %s; nothing was changed and nothing was written to S3." % (destination, why, hint))
+    return Decision(
+        "refuse", "%s %s: %s; nothing was changed and nothing was written to S3." % (destination, why, hint)
+    )
 
 
 def foreign_receipt(destination, source_path, attempts):
     """A refusal when a receipt under the destination is of another export (another source or destination), else None."""
     for attempt in attempts:
         if not is_same_export(attempt.receipt, source_path, destination):
-            return _refuse(destination, "holds the receipt of another export (%s to %s) at %s%s/"
-                           % (attempt.receipt.get("source_path"), attempt.receipt.get("destination_s3_uri"),
-                              MONITOR_DIR + "/fsx-export/", attempt.timestamp),
-                           "choose another destination; this one belongs to that export")
+            return _refuse(
+                destination,
+                "holds the receipt of another export (%s to %s) at %s%s/"
+                % (
+                    attempt.receipt.get("source_path"),
+                    attempt.receipt.get("destination_s3_uri"),
+                    MONITOR_DIR + "/fsx-export/",
+                    attempt.timestamp,
+                ),
+                "choose another destination; this one belongs to that export",
+            )
     return None
 
 
@@ -372,7 +414,7 @@ def foreign_objects(listing, attempts, fsx_entries):
         if key.endswith("/"):
             continue
         if key.startswith(monitor):
-            found = attempt_of_key(key[len(monitor):])
+            found = attempt_of_key(key[len(monitor) :])
             if found is None or found[0] not in known:
                 foreign.append(key)
         elif key not in written:
@@ -403,35 +445,67 @@ def decide(destination, source_path, listing, attempts, fsx_entries, resuming, u
     verified = newest_verified(attempts)
     if verified is None:
         if foreign and not attempts:
-            return _refuse(destination, "is not empty (it holds %s) and no export of %s is in progress"
-                           % (_listed(foreign), source_path), "choose an empty destination")
+            return _refuse(
+                destination,
+                "is not empty (it holds %s) and no export of %s is in progress" % (_listed(foreign), source_path),
+                "choose an empty destination",
+            )
         if foreign:
-            return _refuse(destination, "holds %s, which no earlier attempt of this export wrote" % _listed(foreign),
-                           "remove what does not belong there, or choose an empty destination")
+            return _refuse(
+                destination,
+                "holds %s, which no earlier attempt of this export wrote" % _listed(foreign),
+                "remove what does not belong there, or choose an empty destination",
+            )
         if attempts:
-            return Decision("export", "retrying the export of %s to %s (%d earlier attempt(s), none verified)"
-                            % (source_path, destination, len(attempts)))
+            return Decision(
+                "export",
+                "retrying the export of %s to %s (%d earlier attempt(s), none verified)"
+                % (source_path, destination, len(attempts)),
+            )
         return Decision("export", "exporting %s to %s" % (source_path, destination))
     where = "%s%s/fsx-export/%s/%s" % (destination, MONITOR_DIR, verified.timestamp, RECEIPT_FILENAME)
     drift = fsx_drift(verified.manifest, fsx_entries) if verified.manifest is not None else None
     if drift is not None and any(drift.values()):
         described = describe_drift(drift)
         if not update_existing:
-            return Decision("refuse", "FSx changed since the verified export %s: %s. Set export_update_existing: true to "
-                            "export the change (a new receipt is written, the old one is kept); nothing was changed."
-                            % (where, described), verified, drift)
+            return Decision(
+                "refuse",
+                "FSx changed since the verified export %s: %s. Set export_update_existing: true to "
+                "export the change (a new receipt is written, the old one is kept); nothing was changed."
+                % (where, described),
+                verified,
+                drift,
+            )
         if drift["removed"]:
-            return Decision("refuse", "FSx changed since the verified export %s: %s. S3 keeps the removed files (nothing "
-                            "deletes S3), so an update could never verify: delete them from the destination deliberately, "
-                            "or export to a new destination; nothing was changed." % (where, described), verified, drift)
+            return Decision(
+                "refuse",
+                "FSx changed since the verified export %s: %s. S3 keeps the removed files (nothing "
+                "deletes S3), so an update could never verify: delete them from the destination deliberately, "
+                "or export to a new destination; nothing was changed." % (where, described),
+                verified,
+                drift,
+            )
         if foreign:
-            return _refuse(destination, "holds %s, which no earlier attempt of this export wrote" % _listed(foreign),
-                           "remove what does not belong there before updating the export")
+            return _refuse(
+                destination,
+                "holds %s, which no earlier attempt of this export wrote" % _listed(foreign),
+                "remove what does not belong there before updating the export",
+            )
         return Decision("export", "updating the export %s: %s" % (where, described), verified, drift)
     failures = s3_failures_of(verified)
     if failures:
         messages = "; ".join(failure["message"] for failure in failures)
-        return Decision("refuse", "The verified export %s no longer matches S3: %s. Find out who changed the destination; "
-                        "nothing was changed and nothing was written to S3." % (where, messages), verified, drift)
-    return Decision("none", "%s already holds a verified export of %s (%s) and FSx has not changed since; nothing to do."
-                    % (destination, source_path, where), verified, drift)
+        return Decision(
+            "refuse",
+            "The verified export %s no longer matches S3: %s. Find out who changed the destination; "
+            "nothing was changed and nothing was written to S3." % (where, messages),
+            verified,
+            drift,
+        )
+    return Decision(
+        "none",
+        "%s already holds a verified export of %s (%s) and FSx has not changed since; nothing to do."
+        % (destination, source_path, where),
+        verified,
+        drift,
+    )

@@ -46,27 +46,66 @@ DAYOA_DIRNAME = "daylily-omics-analysis/"
 
 #: DayEC 5.1.5 receipt v4 fields, in DayEC's order.
 V4_FIELDS = (
-    "schema_version", "status", "phase", "cluster_name", "region", "analysis_dir", "source_path", "headnode_path",
-    "destination_s3_uri", "fsx_root", "s3_root", "dayoa_analysis_root", "dayoa_s3_root", "fsx_file_system_id",
-    "file_system_path", "association_id", "lifecycle", "task_id", "task_lifecycle", "report_path", "detach_lifecycle",
-    "detached", "delete_data_in_file_system", "failure_details",
+    "schema_version",
+    "status",
+    "phase",
+    "cluster_name",
+    "region",
+    "analysis_dir",
+    "source_path",
+    "headnode_path",
+    "destination_s3_uri",
+    "fsx_root",
+    "s3_root",
+    "dayoa_analysis_root",
+    "dayoa_s3_root",
+    "fsx_file_system_id",
+    "file_system_path",
+    "association_id",
+    "lifecycle",
+    "task_id",
+    "task_lifecycle",
+    "report_path",
+    "detach_lifecycle",
+    "detached",
+    "delete_data_in_file_system",
+    "failure_details",
 )
 #: DayEC's Dewey registration fields; written only when set.
 DEWEY_FIELDS = (
-    "registration_only", "dewey_registration_status", "dewey_registration_receipt", "dewey_source_manifest_s3_uri",
-    "dewey_source_manifest_mode", "dewey_selected_artifact_count", "dewey_multiqc_artifact_set_count",
+    "registration_only",
+    "dewey_registration_status",
+    "dewey_registration_receipt",
+    "dewey_source_manifest_s3_uri",
+    "dewey_source_manifest_mode",
+    "dewey_selected_artifact_count",
+    "dewey_multiqc_artifact_set_count",
     "dewey_analysis_directory_link_status",
 )
 #: Fields this collection adds.
 EXTENSION_FIELDS = (
-    "producer", "fsx_file_count", "fsx_total_bytes", "s3_object_count", "s3_total_bytes", "verified", "failed_files",
-    "timestamp", "manifest_s3_uri", "manifest_sha256",
+    "producer",
+    "fsx_file_count",
+    "fsx_total_bytes",
+    "s3_object_count",
+    "s3_total_bytes",
+    "verified",
+    "failed_files",
+    "timestamp",
+    "manifest_s3_uri",
+    "manifest_sha256",
 )
 ALL_FIELDS = V4_FIELDS + DEWEY_FIELDS + EXTENSION_FIELDS
 
 _BOOL_FIELDS = ("detached", "delete_data_in_file_system", "verified", "registration_only")
-_COUNT_FIELDS = ("fsx_file_count", "fsx_total_bytes", "s3_object_count", "s3_total_bytes",
-                 "dewey_selected_artifact_count", "dewey_multiqc_artifact_set_count")
+_COUNT_FIELDS = (
+    "fsx_file_count",
+    "fsx_total_bytes",
+    "s3_object_count",
+    "s3_total_bytes",
+    "dewey_selected_artifact_count",
+    "dewey_multiqc_artifact_set_count",
+)
 _MAPPING_FIELDS = ("failure_details", "producer")
 _FREE_FIELDS = ("dewey_registration_receipt",)  # a location or an embedded summary
 _REPORT_COLUMNS = ("file_path", "file_status", "error_code")
@@ -122,8 +161,10 @@ def _check_field(name, value):
             raise ReceiptError("phase: expected one of %s, got %s" % ("|".join(PHASES), ascii(value)))
     elif name == "delete_data_in_file_system":
         if value is not False:
-            raise ReceiptError("delete_data_in_file_system: expected false (this collection never deletes data through a DRA), "
-                               "got %s" % ascii(value))
+            raise ReceiptError(
+                "delete_data_in_file_system: expected false (this collection never deletes data through a DRA), "
+                "got %s" % ascii(value)
+            )
     elif name in _BOOL_FIELDS:
         if not isinstance(value, bool):
             raise ReceiptError("%s: expected true or false, got %s" % (name, ascii(value)))
@@ -156,11 +197,19 @@ def build_receipt(**fields):
     Unknown names and invalid values raise :class:`ReceiptError`.
     """
     receipt = {name: None for name in V4_FIELDS + EXTENSION_FIELDS}
-    receipt.update({
-        "schema_version": SCHEMA_VERSION, "status": "started", "phase": "attach", "detached": False,
-        "delete_data_in_file_system": False, "failure_details": {}, "producer": default_producer(),
-        "verified": False, "failed_files": [],
-    })
+    receipt.update(
+        {
+            "schema_version": SCHEMA_VERSION,
+            "status": "started",
+            "phase": "attach",
+            "detached": False,
+            "delete_data_in_file_system": False,
+            "failure_details": {},
+            "producer": default_producer(),
+            "verified": False,
+            "failed_files": [],
+        }
+    )
     for name, value in fields.items():
         _check_field(name, value)
     receipt.update(fields)
@@ -273,7 +322,7 @@ def _emit(value, indent):
     for item in value:
         if _is_block(item):
             child = _emit(item, indent + 2)
-            child[0] = pad + "- " + child[0][indent + 2:]
+            child[0] = pad + "- " + child[0][indent + 2 :]
             lines.extend(child)
         else:
             lines.append("%s- %s" % (pad, _inline(item)))
@@ -322,7 +371,7 @@ def parse_yaml(text):
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as err:
-        raise ReceiptError("cannot parse YAML: %s" % err)
+        raise ReceiptError("cannot parse YAML: %s" % err) from err
 
 
 def load_receipt(text):
@@ -364,7 +413,7 @@ def parse_failure_report(text):
         row = {name: (cells[i].strip() if i < len(cells) else None) for i, name in enumerate(_REPORT_COLUMNS)}
         row["file_path"] = _unwrap_report_path(cells[0])
         if len(cells) > len(_REPORT_COLUMNS):
-            row["extra"] = cells[len(_REPORT_COLUMNS):]
+            row["extra"] = cells[len(_REPORT_COLUMNS) :]
         rows.append(row)
     return rows
 
@@ -407,7 +456,9 @@ def summarize_inventory(inventory, s3=False):
         total = next((inventory[k] for k in ("total_bytes", "bytes") if k in inventory), None)
         for value in (count, total):
             if isinstance(value, bool) or not isinstance(value, int):
-                raise ReceiptError("inventory summary: expected integer count and total_bytes, got %s" % ascii(inventory))
+                raise ReceiptError(
+                    "inventory summary: expected integer count and total_bytes, got %s" % ascii(inventory)
+                )
         return count, total
     count = total = 0
     for entry in inventory:
@@ -419,12 +470,14 @@ def summarize_inventory(inventory, s3=False):
 
 
 def _failure(failures, field, expected, actual, message=None):
-    failures.append({
-        "field": field,
-        "expected": expected,
-        "actual": actual,
-        "message": message or "%s: expected %s, got %s" % (field, _show(expected), _show(actual)),
-    })
+    failures.append(
+        {
+            "field": field,
+            "expected": expected,
+            "actual": actual,
+            "message": message or "%s: expected %s, got %s" % (field, _show(expected), _show(actual)),
+        }
+    )
 
 
 def _show(value):
@@ -442,8 +495,13 @@ def _evidence(receipt, failures, inventory, count_field, bytes_field, what, s3):
     actual = summarize_inventory(inventory, s3=s3)
     for field, value, observed in zip((count_field, bytes_field), recorded, actual):
         if value is not None and value != observed:
-            _failure(failures, field, observed, value,
-                     "%s: the receipt records %s but the %s inventory has %s" % (field, _show(value), what, observed))
+            _failure(
+                failures,
+                field,
+                observed,
+                value,
+                "%s: the receipt records %s but the %s inventory has %s" % (field, _show(value), what, observed),
+            )
     return actual
 
 
@@ -480,29 +538,52 @@ def verify_receipt(receipt, s3_inventory=None, fsx_inventory=None, report_rows=N
     rows = report_rows if report_rows is not None else body.get("failed_files") or []
     if rows:
         first = rows[0] if isinstance(rows[0], dict) else {}
-        _failure(failures, "failed_files", 0, len(rows),
-                 "failed_files: expected no failed-file report rows, got %d (first: %s %s)"
-                 % (len(rows), ascii(first.get("file_path")), first.get("error_code")))
+        _failure(
+            failures,
+            "failed_files",
+            0,
+            len(rows),
+            "failed_files: expected no failed-file report rows, got %d (first: %s %s)"
+            % (len(rows), ascii(first.get("file_path")), first.get("error_code")),
+        )
     s3_count, s3_bytes = _evidence(body, failures, s3_inventory, "s3_object_count", "s3_total_bytes", "S3", True)
     fsx_count, fsx_bytes = _evidence(body, failures, fsx_inventory, "fsx_file_count", "fsx_total_bytes", "FSx", False)
     if None not in (s3_count, fsx_count) and s3_count != fsx_count:
-        _failure(failures, "s3_object_count", fsx_count, s3_count,
-                 "s3_object_count: expected %s (fsx_file_count), got %s" % (fsx_count, s3_count))
+        _failure(
+            failures,
+            "s3_object_count",
+            fsx_count,
+            s3_count,
+            "s3_object_count: expected %s (fsx_file_count), got %s" % (fsx_count, s3_count),
+        )
     if None not in (s3_bytes, fsx_bytes) and s3_bytes != fsx_bytes:
-        _failure(failures, "s3_total_bytes", fsx_bytes, s3_bytes,
-                 "s3_total_bytes: expected %s (fsx_total_bytes), got %s" % (fsx_bytes, s3_bytes))
+        _failure(
+            failures,
+            "s3_total_bytes",
+            fsx_bytes,
+            s3_bytes,
+            "s3_total_bytes: expected %s (fsx_total_bytes), got %s" % (fsx_bytes, s3_bytes),
+        )
     if manifest is not None and s3_objects is not None:
         failures.extend(export.compare_with_s3(manifest, s3_objects))
     return failures
 
 
-def apply_verification(receipt, s3_inventory=None, fsx_inventory=None, report_rows=None, manifest=None, s3_objects=None):
+def apply_verification(
+    receipt, s3_inventory=None, fsx_inventory=None, report_rows=None, manifest=None, s3_objects=None
+):
     """Verify ``receipt`` (see :func:`verify_receipt`) and return ``(updated_receipt, failures)``.
 
     The copy records the inventory counts, the failed-file rows (when given) and ``verified`` = no failures.
     """
-    failures = verify_receipt(receipt, s3_inventory=s3_inventory, fsx_inventory=fsx_inventory, report_rows=report_rows,
-                              manifest=manifest, s3_objects=s3_objects)
+    failures = verify_receipt(
+        receipt,
+        s3_inventory=s3_inventory,
+        fsx_inventory=fsx_inventory,
+        report_rows=report_rows,
+        manifest=manifest,
+        s3_objects=s3_objects,
+    )
     updates = {}
     if s3_inventory is not None:
         updates["s3_object_count"], updates["s3_total_bytes"] = summarize_inventory(s3_inventory, s3=True)
@@ -522,8 +603,17 @@ def _result_message(result):
     return (result or {}).get("msg") or None
 
 
-def outcome_fields(source_path, report_path, phase, failed_result=None, association=None, task=None, progress=None,
-                   detach=None, file_system_id=None):
+def outcome_fields(
+    source_path,
+    report_path,
+    phase,
+    failed_result=None,
+    association=None,
+    task=None,
+    progress=None,
+    detach=None,
+    file_system_id=None,
+):
     """Receipt fields for how an export run ended, from the registered results of its module calls.
 
     ``phase`` is the phase the run reached; ``failed_result`` the result that stopped it (``ansible_failed_result``),

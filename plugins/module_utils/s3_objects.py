@@ -16,6 +16,7 @@ import functools
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.s3 import AnsibleS3Error
 from ansible_collections.amazon.aws.plugins.module_utils.s3 import S3ErrorHandler
+
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import digests
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.aws_errors import THROTTLE_CODES
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.aws_errors import aws_error_code
@@ -43,8 +44,9 @@ def _described(operation, action):
             try:
                 return func(client, bucket, key, *args, **kwargs)
             except AnsibleS3Error as err:
-                raise AnsibleS3Error(message=failure_message(err, operation, action, bucket, key),
-                                     exception=err.exception) from err
+                raise AnsibleS3Error(
+                    message=failure_message(err, operation, action, bucket, key), exception=err.exception
+                ) from err
 
         return handler
 
@@ -77,8 +79,14 @@ def get_text(client, bucket, key):
 def put_text(client, bucket, key, text, content_type):
     """Write ``text`` with its SHA-256, so S3 refuses a body damaged on the way."""
     body = text.encode("utf-8")
-    client.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type,
-                      ChecksumSHA256=digests.hex_to_base64(digests.sha256_bytes(body)), aws_retry=True)
+    client.put_object(
+        Bucket=bucket,
+        Key=key,
+        Body=body,
+        ContentType=content_type,
+        ChecksumSHA256=digests.hex_to_base64(digests.sha256_bytes(body)),
+        aws_retry=True,
+    )
 
 
 def _hint(code, action, bucket, key):
@@ -96,5 +104,10 @@ def failure_message(error, operation, action, bucket, key=None):
     """``<operation> of s3://bucket/key failed (<operation>, <code>): <what to do>`` for an ``AnsibleS3Error``."""
     code = aws_error_code(getattr(error, "exception", None))
     detail = "%s, %s" % (operation, code) if code else operation
-    return "%s of s3://%s/%s failed (%s): %s" % (operation, bucket, key if key is not None else "", detail,
-                                                  _hint(code, action, bucket, key))
+    return "%s of s3://%s/%s failed (%s): %s" % (
+        operation,
+        bucket,
+        key if key is not None else "",
+        detail,
+        _hint(code, action, bucket, key),
+    )

@@ -421,8 +421,12 @@ def destination_of(body, option=None):
     if option is not None:
         option = paths.normalize_s3_uri(option, field="destination_s3_uri")
         if recorded is not None and recorded != option and _normalized(recorded) != option:
-            raise export.ExportRuleError("destination_s3_uri", option, "differs from the receipt's %s" % ascii(recorded),
-                                         "the receipt's destination_s3_uri, or omit the option")
+            raise export.ExportRuleError(
+                "destination_s3_uri",
+                option,
+                "differs from the receipt's %s" % ascii(recorded),
+                "the receipt's destination_s3_uri, or omit the option",
+            )
         return option, None
     if recorded is None:
         return None, "the receipt has no destination_s3_uri"
@@ -443,8 +447,12 @@ def attempt_timestamp(params, body):
     """The timestamp of this attempt: the option, else the report path's, else the receipt's own; None when unknown."""
     from_report = report_timestamp(body.get("report_path"))
     if params["timestamp"] and from_report and params["timestamp"] != from_report:
-        raise export.ExportRuleError("timestamp", params["timestamp"], "differs from the report_path timestamp %s" % from_report,
-                                     "the timestamp of the receipt's report_path, or omit the option")
+        raise export.ExportRuleError(
+            "timestamp",
+            params["timestamp"],
+            "differs from the report_path timestamp %s" % from_report,
+            "the timestamp of the receipt's report_path, or omit the option",
+        )
     return params["timestamp"] or from_report or body.get("timestamp")
 
 
@@ -453,14 +461,21 @@ def receipt_target(params, destination, timestamp, problem=None):
     if params["s3_uri"]:
         uri = params["s3_uri"]
         if uri.endswith("/"):
-            raise paths.S3UriError("s3_uri", uri, "ends with '/'", "an object URI such as s3://bucket/prefix/fsx_export.yaml")
+            raise paths.S3UriError(
+                "s3_uri", uri, "ends with '/'", "an object URI such as s3://bucket/prefix/fsx_export.yaml"
+            )
         bucket, key = paths.s3_uri_to_key(uri)
         return bucket, key, "s3://%s/%s" % (bucket, key)
     if destination is None or timestamp is None:
-        why = problem if destination is None else "the receipt has no report_path with a fsx-export/<timestamp>/ segment"
+        why = (
+            problem if destination is None else "the receipt has no report_path with a fsx-export/<timestamp>/ segment"
+        )
         raise export.ExportRuleError(
-            "s3_uri", None, "cannot be derived (%s)" % why,
-            "a receipt with destination_s3_uri and report_path, the timestamp option, the s3_uri option, or upload: false")
+            "s3_uri",
+            None,
+            "cannot be derived (%s)" % why,
+            "a receipt with destination_s3_uri and report_path, the timestamp option, the s3_uri option, or upload: false",
+        )
     uri = export.export_receipt_uri(destination, timestamp)
     bucket, key = paths.s3_uri_to_key(uri)
     return bucket, key, uri
@@ -474,11 +489,22 @@ def planned_fields(params):
         fields["timestamp"] = plan["timestamp"]
     if params["phase"]:
         results = params["results"] or {}
-        fields.update(receipts.outcome_fields(
-            plan.get("source_path"), plan.get("report_path"), params["phase"], failed_result=results.get("failed"),
-            association=results.get("association"), task=results.get("task"), progress=results.get("progress"),
-            detach=results.get("detach"), file_system_id=results.get("file_system_id")))
-        fields["timestamp"] = report_timestamp(fields["report_path"]) or plan.get("timestamp") or export.export_timestamp()
+        fields.update(
+            receipts.outcome_fields(
+                plan.get("source_path"),
+                plan.get("report_path"),
+                params["phase"],
+                failed_result=results.get("failed"),
+                association=results.get("association"),
+                task=results.get("task"),
+                progress=results.get("progress"),
+                detach=results.get("detach"),
+                file_system_id=results.get("file_system_id"),
+            )
+        )
+        fields["timestamp"] = (
+            report_timestamp(fields["report_path"]) or plan.get("timestamp") or export.export_timestamp()
+        )
     fields.update(params["receipt"] or {})
     return fields
 
@@ -488,12 +514,17 @@ def planned_fields(params):
 
 
 def _evidence_failure(field, err):
-    return {"field": field, "expected": "evidence read from S3", "actual": None, "message": "%s: %s" % (field, err.message)}
+    return {
+        "field": field,
+        "expected": "evidence read from S3",
+        "actual": None,
+        "message": "%s: %s" % (field, err.message),
+    }
 
 
 def exported_objects(listing, location):
     """``{key relative to the destination: size}`` of the exported files in a listing of the destination."""
-    relative = ((key[len(location.prefix):], size) for key, size in listing.items() if key.startswith(location.prefix))
+    relative = ((key[len(location.prefix) :], size) for key, size in listing.items() if key.startswith(location.prefix))
     return {key: size for key, size in relative if export.is_exported_key(key)}
 
 
@@ -515,8 +546,14 @@ def verify(s3, body, fsx_inventory, destination, problem=None, listing=None, man
     failures = []
     summary = objects = rows = None
     if destination is None:
-        failures.append({"field": "destination_s3_uri", "expected": "an S3 URI", "actual": body.get("destination_s3_uri"),
-                         "message": "destination_s3_uri: S3 cannot be checked: %s" % problem})
+        failures.append(
+            {
+                "field": "destination_s3_uri",
+                "expected": "an S3 URI",
+                "actual": body.get("destination_s3_uri"),
+                "message": "destination_s3_uri: S3 cannot be checked: %s" % problem,
+            }
+        )
     else:
         location = paths.parse_s3_uri(destination, field="destination_s3_uri")
         try:
@@ -531,10 +568,17 @@ def verify(s3, body, fsx_inventory, destination, problem=None, listing=None, man
     except AnsibleS3Error as err:
         failures.append(_evidence_failure("failed_files", err))
     except paths.PathRuleError as err:
-        failures.append({"field": "failed_files", "expected": "evidence read from S3", "actual": None,
-                         "message": "failed_files: %s" % err})
-    updated, checks = receipts.apply_verification(body, s3_inventory=summary, fsx_inventory=fsx_inventory, report_rows=rows,
-                                                  manifest=manifest, s3_objects=objects)
+        failures.append(
+            {
+                "field": "failed_files",
+                "expected": "evidence read from S3",
+                "actual": None,
+                "message": "failed_files: %s" % err,
+            }
+        )
+    updated, checks = receipts.apply_verification(
+        body, s3_inventory=summary, fsx_inventory=fsx_inventory, report_rows=rows, manifest=manifest, s3_objects=objects
+    )
     if failures:
         updated = receipts.update_receipt(updated, verified=False)
     return updated, failures + checks, summary
@@ -542,8 +586,12 @@ def verify(s3, body, fsx_inventory, destination, problem=None, listing=None, man
 
 def skip_verification(body, fsx_inventory):
     updated, failures = receipts.apply_verification(body, fsx_inventory=fsx_inventory)
-    skipped = {"field": "verified", "expected": True, "actual": False,
-               "message": "verified: not checked against S3 (verify is false)"}
+    skipped = {
+        "field": "verified",
+        "expected": True,
+        "actual": False,
+        "message": "verified: not checked against S3 (verify is false)",
+    }
     return receipts.update_receipt(updated, verified=False), [skipped] + failures, None
 
 
@@ -681,13 +729,17 @@ def run_present(module):
     if local is not None and not module.check_mode:
         local.apply(module)  # first: the evidence exists even if S3 refuses the upload
 
-    diffs = [{"before": before or "", "after": after, "before_header": path, "after_header": path}
-             for path, before, after in (local.writes if local else []) if path.endswith(export.RECEIPT_FILENAME)]
+    diffs = [
+        {"before": before or "", "after": after, "before_header": path, "after_header": path}
+        for path, before, after in (local.writes if local else [])
+        if path.endswith(export.RECEIPT_FILENAME)
+    ]
     changed = bool(local and local.writes)
     if target is not None:
         if manifest_target is not None:
-            manifest_changed, _before = _put_if_changed(s3, *manifest_target, manifest_text, MANIFEST_CONTENT_TYPE,
-                                                        module.check_mode)
+            manifest_changed, _before = _put_if_changed(
+                s3, *manifest_target, manifest_text, MANIFEST_CONTENT_TYPE, module.check_mode
+            )
             changed = changed or manifest_changed
         bucket, key, uri = target
         # each attempt has its own timestamp folder, so this key only ever holds this attempt's receipt
@@ -710,7 +762,7 @@ def receipt_keys(keys, monitor_prefix):
     """``{timestamp: key}`` of the ``<monitor_prefix><ts>/fsx_export.yaml`` among ``keys``."""
     found = {}
     for key in keys:
-        match = _RECEIPT_KEY_RE.fullmatch(key[len(monitor_prefix):]) if key.startswith(monitor_prefix) else None
+        match = _RECEIPT_KEY_RE.fullmatch(key[len(monitor_prefix) :]) if key.startswith(monitor_prefix) else None
         if match:
             found[match.group(1)] = key
     return found
@@ -735,11 +787,17 @@ def read_attempt(s3, bucket, key, timestamp, body=None):
     body = read_receipt(s3, bucket, key) if body is None else body
     manifest = None
     if body.get("manifest_sha256"):
-        manifest_key = key[:-len(export.RECEIPT_FILENAME)] + export.MANIFEST_FILENAME
+        manifest_key = key[: -len(export.RECEIPT_FILENAME)] + export.MANIFEST_FILENAME
         text = s3_objects.get_text(s3(), bucket, manifest_key)
         if text is None or export.manifest_sha256(text) != body["manifest_sha256"]:
-            raise receipts.ReceiptError("the manifest s3://%s/%s is %s" % (
-                bucket, manifest_key, "missing" if text is None else "not the one the receipt's manifest_sha256 names"))
+            raise receipts.ReceiptError(
+                "the manifest s3://%s/%s is %s"
+                % (
+                    bucket,
+                    manifest_key,
+                    "missing" if text is None else "not the one the receipt's manifest_sha256 names",
+                )
+            )
         manifest = export.load_manifest(text)
     return export.Attempt(timestamp, body, manifest)
 
@@ -750,8 +808,12 @@ def run_verified(module):
         recorded = receipts.build_receipt(**(params["receipt"] or {})) if params["receipt"] else {}
         destination, problem = destination_of(recorded, params["destination_s3_uri"])
         if destination is None:
-            raise export.ExportRuleError("destination_s3_uri", None, "is required with state=verified (%s)" % problem,
-                                         "the export destination s3://bucket/prefix/<entity>/<analysis_id>/")
+            raise export.ExportRuleError(
+                "destination_s3_uri",
+                None,
+                "is required with state=verified (%s)" % problem,
+                "the export destination s3://bucket/prefix/<entity>/<analysis_id>/",
+            )
         inventory = fsx_summary(params["fsx_inventory"])
         if params["timestamp"]:
             export.export_monitor_prefix(destination, params["timestamp"])  # validates the format
@@ -763,10 +825,17 @@ def run_verified(module):
     found = receipt_keys(s3_objects.list_objects(s3(), location.bucket, monitor_prefix), monitor_prefix)
     if params["timestamp"]:
         found = {params["timestamp"]: found[params["timestamp"]]} if params["timestamp"] in found else {}
-    where = "s3://%s/%s" % (location.bucket, monitor_prefix + (params["timestamp"] + "/" if params["timestamp"] else "*/"))
+    where = "s3://%s/%s" % (
+        location.bucket,
+        monitor_prefix + (params["timestamp"] + "/" if params["timestamp"] else "*/"),
+    )
     if not found:
-        failure = {"field": "receipt", "expected": where + export.RECEIPT_FILENAME, "actual": None,
-                   "message": "receipt: no %s under %s; write one with state=present" % (export.RECEIPT_FILENAME, where)}
+        failure = {
+            "field": "receipt",
+            "expected": where + export.RECEIPT_FILENAME,
+            "actual": None,
+            "message": "receipt: no %s under %s; write one with state=present" % (export.RECEIPT_FILENAME, where),
+        }
         return {"changed": False, "verified": False, "verification_failures": [failure], "failed_files": []}
     newest = chosen = None
     for timestamp in sorted(found, reverse=True):  # the newest verified receipt, else the newest one
@@ -781,10 +850,19 @@ def run_verified(module):
             break
     uri, attempt = chosen or newest
     if isinstance(attempt, Exception):
-        failure = {"field": "receipt", "expected": "a readable %s" % export.RECEIPT_FILENAME, "actual": None,
-                   "message": "receipt: %s cannot be read: %s" % (uri, attempt)}
-        return {"changed": False, "verified": False, "verification_failures": [failure], "failed_files": [],
-                "receipt_s3_uri": uri}
+        failure = {
+            "field": "receipt",
+            "expected": "a readable %s" % export.RECEIPT_FILENAME,
+            "actual": None,
+            "message": "receipt: %s cannot be read: %s" % (uri, attempt),
+        }
+        return {
+            "changed": False,
+            "verified": False,
+            "verification_failures": [failure],
+            "failed_files": [],
+            "receipt_s3_uri": uri,
+        }
     body, failures, s3_summary = verify(s3, attempt.receipt, inventory, destination, manifest=attempt.manifest)
     result = _result(body, failures, s3_summary)
     result["receipt_s3_uri"] = uri
@@ -793,8 +871,10 @@ def run_verified(module):
 
 def _is_resumable(association, plan):
     """An association of this export that an interrupted run left attached."""
-    return (association.get("file_system_path") == plan["source_path"]
-            and association.get("data_repository_path") == plan["destination_s3_uri"])
+    return (
+        association.get("file_system_path") == plan["source_path"]
+        and association.get("data_repository_path") == plan["destination_s3_uri"]
+    )
 
 
 def run_preflight(module):
@@ -802,15 +882,16 @@ def run_preflight(module):
     params = module.params
     plan = params["plan"]
     try:
-        destination = export.validate_export_destination(plan["destination_s3_uri"], plan["executing_entity"],
-                                                         plan["analysis_id"])
+        destination = export.validate_export_destination(
+            plan["destination_s3_uri"], plan["executing_entity"], plan["analysis_id"]
+        )
         entries = export.manifest_entries((params["fsx_inventory"] or {}).get("files") or [])
     except (paths.PathRuleError, KeyError, TypeError, ValueError) as err:
         module.fail_json(msg="invalid preflight options: %s" % err)
     s3 = S3(module)
     location = paths.parse_s3_uri(destination)
     listing = s3_objects.list_objects(s3(), location.bucket, location.prefix)
-    relative = {key[len(location.prefix):]: size for key, size in listing.items()}
+    relative = {key[len(location.prefix) :]: size for key, size in listing.items()}
     monitor_prefix = paths.parse_s3_uri(export.export_monitor_root(destination)).prefix
     attempts = []
     for timestamp, key in sorted(receipt_keys(listing, monitor_prefix).items()):
@@ -818,28 +899,52 @@ def run_preflight(module):
             body = read_receipt(s3, location.bucket, key)
             # another export's receipt is refused as it is; only this export's manifests are read
             manifest_of = export.is_same_export(body, plan["source_path"], destination)
-            attempts.append(read_attempt(s3, location.bucket, key, timestamp, body) if manifest_of
-                            else export.Attempt(timestamp, body, None))
+            attempts.append(
+                read_attempt(s3, location.bucket, key, timestamp, body)
+                if manifest_of
+                else export.Attempt(timestamp, body, None)
+            )
         except (receipts.ReceiptError, ValueError) as err:
-            module.fail_json(msg="%s holds an unreadable receipt s3://%s/%s (%s): repair or remove it; nothing was changed "
-                             "and nothing was written to S3" % (destination, location.bucket, key, err))
+            module.fail_json(
+                msg="%s holds an unreadable receipt s3://%s/%s (%s): repair or remove it; nothing was changed "
+                "and nothing was written to S3" % (destination, location.bucket, key, err)
+            )
     resuming = any(_is_resumable(association, plan) for association in params["associations"] or [])
 
     def s3_failures_of(attempt):
         return verify(s3, attempt.receipt, None, destination, listing=listing, manifest=attempt.manifest)[1]
 
-    decision = export.decide(destination, plan["source_path"], relative, attempts, entries, resuming,
-                             params["update_existing"], s3_failures_of)
-    result = {"changed": False, "action": decision.action, "msg": decision.message, "drift": decision.drift,
-              "attempts": [attempt.timestamp for attempt in attempts],
-              # an update exports again; anything else may adopt the export task of an earlier run of the same paths
-              "adopt_succeeded": decision.attempt is None}
+    decision = export.decide(
+        destination,
+        plan["source_path"],
+        relative,
+        attempts,
+        entries,
+        resuming,
+        params["update_existing"],
+        s3_failures_of,
+    )
+    result = {
+        "changed": False,
+        "action": decision.action,
+        "msg": decision.message,
+        "drift": decision.drift,
+        "attempts": [attempt.timestamp for attempt in attempts],
+        # an update exports again; anything else may adopt the export task of an earlier run of the same paths
+        "adopt_succeeded": decision.attempt is None,
+    }
     if decision.attempt is not None:
         result["previous_receipt_s3_uri"] = export.export_receipt_uri(destination, decision.attempt.timestamp)
     if decision.action != "refuse":
         return result
-    fields = dict(plan["receipt_fields"], timestamp=plan["timestamp"], status="error", phase="preflight",
-                  failure_details={"message": decision.message}, **(params["receipt"] or {}))
+    fields = dict(
+        plan["receipt_fields"],
+        timestamp=plan["timestamp"],
+        status="error",
+        phase="preflight",
+        failure_details={"message": decision.message},
+        **(params["receipt"] or {}),
+    )
     body = receipts.build_receipt(**fields)
     output_dir = params["output_dir"] or plan.get("output_dir")
     if output_dir:
@@ -857,11 +962,20 @@ def _failure_message(module, result):
     if body.get("status") == "error":
         cause = (body.get("failure_details") or {}).get("message") or "no details"
         return "The export of %s to %s failed in phase %s: %s (receipt: %s)" % (
-            body.get("source_path"), body.get("destination_s3_uri"), body.get("phase"), cause, where or "not written")
+            body.get("source_path"),
+            body.get("destination_s3_uri"),
+            body.get("phase"),
+            cause,
+            where or "not written",
+        )
     messages = "; ".join(failure["message"] for failure in result["verification_failures"])
     if module.params["plan"]:
         return "The export of %s to %s is NOT verified (receipt: %s): %s" % (
-            body.get("source_path"), body.get("destination_s3_uri"), where, messages)
+            body.get("source_path"),
+            body.get("destination_s3_uri"),
+            where,
+            messages,
+        )
     return "the export receipt does not verify: %s" % messages
 
 
@@ -900,8 +1014,10 @@ def main():
             message += "; the receipt was written to %s" % os.path.join(output_dir, export.RECEIPT_FILENAME)
         module.fail_json_aws(err.exception, msg=message)
     except OSError as err:
-        module.fail_json(msg="cannot write the receipt to %s: %s; check that the directory is writable"
-                         % (module.params["output_dir"], err))
+        module.fail_json(
+            msg="cannot write the receipt to %s: %s; check that the directory is writable"
+            % (module.params["output_dir"], err)
+        )
 
     if module.params["fail_on_unverified"] and not result["verified"]:
         module.fail_json(msg=_failure_message(module, result), **result)

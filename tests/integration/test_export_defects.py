@@ -10,7 +10,8 @@ from pathlib import Path
 
 import yaml
 
-from testlib.playbooks import OPERATOR_PLAYBOOKS, run_playbook
+from testlib.playbooks import OPERATOR_PLAYBOOKS
+from testlib.playbooks import run_playbook
 
 EXPORT = str(OPERATOR_PLAYBOOKS / "export.yml")
 ENTITY, ANALYSIS = "johnm", "illumina_run_qc"
@@ -31,10 +32,18 @@ def destination(cluster):
 
 
 def export_vars(cluster, output_dir, **extra):
-    return dict({"cluster_name": cluster["cluster_name"], "fsx_mount_point": cluster["fsx_mount"],
-                 "export_executing_entity": ENTITY, "export_analysis_id": ANALYSIS,
-                 "export_destination_s3_uri": destination(cluster), "export_output_dir": str(output_dir),
-                 "export_poll_interval": 1}, **extra)
+    return dict(
+        {
+            "cluster_name": cluster["cluster_name"],
+            "fsx_mount_point": cluster["fsx_mount"],
+            "export_executing_entity": ENTITY,
+            "export_analysis_id": ANALYSIS,
+            "export_destination_s3_uri": destination(cluster),
+            "export_output_dir": str(output_dir),
+            "export_poll_interval": 1,
+        },
+        **extra,
+    )
 
 
 def analysis_dir(cluster):
@@ -50,9 +59,11 @@ def write_tree(cluster, files=None):
 
 def s3_keys(aws, cluster, under=""):
     paginator = aws("s3").get_paginator("list_objects_v2")
-    return {obj["Key"][len(prefix()):]: obj["Size"]
-            for page in paginator.paginate(Bucket=cluster["buckets"][1], Prefix=prefix() + under)
-            for obj in page.get("Contents", [])}
+    return {
+        obj["Key"][len(prefix()) :]: obj["Size"]
+        for page in paginator.paginate(Bucket=cluster["buckets"][1], Prefix=prefix() + under)
+        for obj in page.get("Contents", [])
+    }
 
 
 def s3_text(aws, cluster, relative):
@@ -65,8 +76,10 @@ def current_receipt(output_dir):
 
 def attempt_receipts(output_dir):
     """Every receipt in the output directory (the current one and the recorded attempts), oldest first."""
-    found = [yaml.safe_load(path.read_text(encoding="utf-8"))["fsx_export"]
-             for path in Path(output_dir).rglob("fsx_export.yaml")]
+    found = [
+        yaml.safe_load(path.read_text(encoding="utf-8"))["fsx_export"]
+        for path in Path(output_dir).rglob("fsx_export.yaml")
+    ]
     return sorted(found, key=lambda receipt: receipt["timestamp"] or "")
 
 
@@ -108,7 +121,9 @@ def test_defect_01_failed_export_is_retried_to_the_same_destination_and_ends_ver
     assert sandbox.mutating_calls() == []
 
 
-def test_defect_01_invariant_09_a_foreign_object_is_refused_and_a_refusal_writes_nothing_to_s3(sandbox, aws, cluster, tmp_path):
+def test_defect_01_invariant_09_a_foreign_object_is_refused_and_a_refusal_writes_nothing_to_s3(
+    sandbox, aws, cluster, tmp_path
+):
     write_tree(cluster)
     aws("s3").put_object(Bucket=cluster["buckets"][1], Key=prefix() + "someone-elses.txt", Body=b"x")
     sandbox.clear_audit()
@@ -140,11 +155,15 @@ def test_defect_01_a_receipt_of_another_export_is_refused(sandbox, aws, cluster,
     key = next(obj["Key"] for obj in listing if obj["Key"].endswith("/fsx_export.yaml"))
     text = aws("s3").get_object(Bucket=cluster["buckets"][1], Key=key)["Body"].read().decode()
     forged = text.replace(f"/analysis_results/{ENTITY}/{ANALYSIS}/", f"/analysis_results/{ENTITY}/other_run/")
-    aws("s3").put_object(Bucket=cluster["buckets"][1], Key=relative + "20200101T000000Z/fsx_export.yaml", Body=forged.encode())
+    aws("s3").put_object(
+        Bucket=cluster["buckets"][1], Key=relative + "20200101T000000Z/fsx_export.yaml", Body=forged.encode()
+    )
     assert "other_run" in refused_without_change(sandbox, export_vars(cluster, tmp_path / "second"))
 
 
-def test_defect_02_a_refused_rerun_keeps_the_verified_local_receipt_and_records_the_attempt_beside_it(aws, cluster, tmp_path):
+def test_defect_02_a_refused_rerun_keeps_the_verified_local_receipt_and_records_the_attempt_beside_it(
+    aws, cluster, tmp_path
+):
     write_tree(cluster)
     assert run_playbook(EXPORT, export_vars(cluster, tmp_path)).rc == 0
     verified = (tmp_path / "fsx_export.yaml").read_text(encoding="utf-8")
@@ -159,7 +178,9 @@ def test_defect_02_a_refused_rerun_keeps_the_verified_local_receipt_and_records_
     assert "someone-elses.txt" in recorded["failure_details"]["message"]
 
 
-def test_defect_03_manifest_with_checksums_is_written_locally_and_in_s3_and_its_digest_is_in_the_receipt(aws, cluster, tmp_path):
+def test_defect_03_manifest_with_checksums_is_written_locally_and_in_s3_and_its_digest_is_in_the_receipt(
+    aws, cluster, tmp_path
+):
     write_tree(cluster)
     run = run_playbook(EXPORT, export_vars(cluster, tmp_path, export_checksum=True))
     assert run.rc == 0, run.failures()
@@ -169,7 +190,8 @@ def test_defect_03_manifest_with_checksums_is_written_locally_and_in_s3_and_its_
     entries = [json.loads(line) for line in local.decode().splitlines()]
     assert {entry["path"]: entry["size"] for entry in entries} == {path: len(body) for path, body in TREE.items()}
     assert {entry["path"]: entry["sha256"] for entry in entries} == {
-        path: hashlib.sha256(body).hexdigest() for path, body in TREE.items()}
+        path: hashlib.sha256(body).hexdigest() for path, body in TREE.items()
+    }
     assert s3_text(aws, cluster, receipt["manifest_s3_uri"].split(prefix(), 1)[1]).encode() == local
 
 
@@ -177,15 +199,20 @@ def test_defect_03_an_exported_object_renamed_in_s3_fails_verification(sandbox, 
     write_tree(cluster)
     assert run_playbook(EXPORT, export_vars(cluster, tmp_path)).rc == 0
     bucket = cluster["buckets"][1]
-    aws("s3").copy_object(Bucket=bucket, Key=prefix() + "config/renamed.tsv",
-                          CopySource={"Bucket": bucket, "Key": prefix() + "config/samples.tsv"})
+    aws("s3").copy_object(
+        Bucket=bucket,
+        Key=prefix() + "config/renamed.tsv",
+        CopySource={"Bucket": bucket, "Key": prefix() + "config/samples.tsv"},
+    )
     aws("s3").delete_object(Bucket=bucket, Key=prefix() + "config/samples.tsv")
     message = refused_without_change(sandbox, export_vars(cluster, tmp_path))
     assert "config/samples.tsv" in message and "config/renamed.tsv" in message
     assert current_receipt(tmp_path)["verified"] is True, "the verified receipt is kept"
 
 
-def test_defect_04_a_file_added_after_the_export_is_reported_then_exported_with_update_existing(sandbox, aws, cluster, tmp_path):
+def test_defect_04_a_file_added_after_the_export_is_reported_then_exported_with_update_existing(
+    sandbox, aws, cluster, tmp_path
+):
     write_tree(cluster)
     assert run_playbook(EXPORT, export_vars(cluster, tmp_path, export_timestamp="20260101T000000Z")).rc == 0
     first = current_receipt(tmp_path)
@@ -237,7 +264,12 @@ def test_defect_14_an_export_prints_no_deprecation_warning(aws, cluster, tmp_pat
     write_tree(cluster)
     run = run_playbook(EXPORT, export_vars(cluster, tmp_path))
     assert run.rc == 0, run.failures()
-    deprecations = [(task["task"]["name"], result["deprecations"]) for play in run.report["plays"] for task in play["tasks"]
-                    for result in task["hosts"].values() if result.get("deprecations")]
+    deprecations = [
+        (task["task"]["name"], result["deprecations"])
+        for play in run.report["plays"]
+        for task in play["tasks"]
+        for result in task["hosts"].values()
+        if result.get("deprecations")
+    ]
     assert deprecations == []
     assert "[DEPRECATION WARNING]" not in run.stderr

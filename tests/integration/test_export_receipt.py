@@ -8,9 +8,11 @@ import os
 from pathlib import Path
 
 import yaml
-from testlib.playbooks import run_playbook
 
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import export, paths, receipt
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import export
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import receipt
+from testlib.playbooks import run_playbook
 
 PRESENT = "export_receipt_present.yml"
 VERIFIED = "export_receipt_verified.yml"
@@ -27,7 +29,9 @@ FILES = {
 
 
 def analysis_tree(cluster):
-    root = Path(os.environ["DAYEC_SANDBOX_FSX_ROOT"]) / cluster["file_system_id"] / "analysis_results" / ENTITY / ANALYSIS
+    root = (
+        Path(os.environ["DAYEC_SANDBOX_FSX_ROOT"]) / cluster["file_system_id"] / "analysis_results" / ENTITY / ANALYSIS
+    )
     for relative, data in FILES.items():
         path = root / relative
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -52,18 +56,30 @@ def receipt_fields(cluster, **overrides):
     dest = destination(cluster)
     fields = dict(receipt.receipt_paths(ENTITY, ANALYSIS, dest))
     fields.update(
-        status="success", phase="complete", cluster_name=cluster["cluster_name"], region=cluster["region"],
-        fsx_file_system_id=cluster["file_system_id"], association_id="dra-0123456789abcdef0", lifecycle="AVAILABLE",
-        task_id=TASK_ID, task_lifecycle="SUCCEEDED", report_path=export.export_report_path(dest, TIMESTAMP),
-        detach_lifecycle="DELETED", detached=True,
+        status="success",
+        phase="complete",
+        cluster_name=cluster["cluster_name"],
+        region=cluster["region"],
+        fsx_file_system_id=cluster["file_system_id"],
+        association_id="dra-0123456789abcdef0",
+        lifecycle="AVAILABLE",
+        task_id=TASK_ID,
+        task_lifecycle="SUCCEEDED",
+        report_path=export.export_report_path(dest, TIMESTAMP),
+        detach_lifecycle="DELETED",
+        detached=True,
     )
     fields.update(overrides)
     return fields
 
 
 def play_vars(cluster, tmp_path, **fields):
-    return {"analysis_path": str(analysis_tree(cluster)), "receipt": receipt_fields(cluster, **fields),
-            "output_dir": str(tmp_path / "receipts" / ENTITY / ANALYSIS), "retry_delay": 0.2}
+    return {
+        "analysis_path": str(analysis_tree(cluster)),
+        "receipt": receipt_fields(cluster, **fields),
+        "output_dir": str(tmp_path / "receipts" / ENTITY / ANALYSIS),
+        "retry_delay": 0.2,
+    }
 
 
 def s3_receipt(aws, cluster, timestamp=TIMESTAMP):
@@ -84,7 +100,10 @@ def test_invariant_13_receipt_always_written_success_requires_succeeded_and_deta
     written = run.result("Write the export receipt")
     assert written["changed"] is True
     assert written["verified"] is True, written["verification_failures"]
-    assert (written["s3_object_count"], written["s3_total_bytes"]) == (inventory["file_count"], inventory["total_bytes"])
+    assert (written["s3_object_count"], written["s3_total_bytes"]) == (
+        inventory["file_count"],
+        inventory["total_bytes"],
+    )
     assert written["receipt_s3_uri"] == export.export_receipt_uri(destination(cluster), TIMESTAMP)
 
     # the same receipt on the controller and next to the data
@@ -95,8 +114,13 @@ def test_invariant_13_receipt_always_written_success_requires_succeeded_and_deta
     document = yaml.safe_load(remote)
     assert list(document) == ["fsx_export"]
     fields = document["fsx_export"]
-    assert list(fields)[:len(receipt.V4_FIELDS)] == list(receipt.V4_FIELDS)  # DayEC v4 names, in DayEC's order
-    assert (fields["schema_version"], fields["status"], fields["task_lifecycle"], fields["detached"]) == (4, "success", "SUCCEEDED", True)
+    assert list(fields)[: len(receipt.V4_FIELDS)] == list(receipt.V4_FIELDS)  # DayEC v4 names, in DayEC's order
+    assert (fields["schema_version"], fields["status"], fields["task_lifecycle"], fields["detached"]) == (
+        4,
+        "success",
+        "SUCCEEDED",
+        True,
+    )
     assert fields["delete_data_in_file_system"] is False
     assert fields["destination_s3_uri"] == destination(cluster)
     assert (fields["fsx_file_count"], fields["s3_object_count"], fields["verified"]) == (len(FILES), len(FILES), True)
@@ -108,8 +132,12 @@ def test_invariant_13_receipt_always_written_success_requires_succeeded_and_deta
 
     # check mode: a different receipt would be written, but nothing is
     sandbox.clear_audit()
-    checked = run_playbook(PRESENT, dict(extra_vars, receipt=receipt_fields(cluster, detached=False, detach_lifecycle="AVAILABLE")),
-                           check=True, diff=True)
+    checked = run_playbook(
+        PRESENT,
+        dict(extra_vars, receipt=receipt_fields(cluster, detached=False, detach_lifecycle="AVAILABLE")),
+        check=True,
+        diff=True,
+    )
     assert checked.rc == 0, checked.stdout[-3000:]
     would = checked.result("Write the export receipt")
     assert would["changed"] is True and would["verified"] is False
@@ -118,7 +146,9 @@ def test_invariant_13_receipt_always_written_success_requires_succeeded_and_deta
     assert s3_receipt(aws, cluster)[1] == remote
 
     # an export that failed to detach is recorded too, but never verifies
-    error_receipt = receipt_fields(cluster, status="error", phase="detach", detached=False, detach_lifecycle="AVAILABLE")
+    error_receipt = receipt_fields(
+        cluster, status="error", phase="detach", detached=False, detach_lifecycle="AVAILABLE"
+    )
     failed = run_playbook(PRESENT, dict(extra_vars, receipt=error_receipt))
     assert failed.rc == 0, failed.stdout[-3000:]
     result = failed.result("Write the export receipt")
@@ -136,9 +166,14 @@ def test_missing_s3_object_fails_verification_naming_s3_object_count(aws, cluste
     assert run.rc == 0, run.stdout[-3000:]
     result = run.result("Write the export receipt")
     assert result["verified"] is False
-    assert result["verification_failures"] == [{
-        "field": "s3_object_count", "expected": len(FILES), "actual": len(FILES) - 1,
-        "message": "s3_object_count: expected %d (fsx_file_count), got %d" % (len(FILES), len(FILES) - 1)}]
+    assert result["verification_failures"] == [
+        {
+            "field": "s3_object_count",
+            "expected": len(FILES),
+            "actual": len(FILES) - 1,
+            "message": "s3_object_count: expected %d (fsx_file_count), got %d" % (len(FILES), len(FILES) - 1),
+        }
+    ]
     assert (tmp_path / "receipts" / ENTITY / ANALYSIS / "fsx_export.yaml").exists()
 
 
@@ -146,15 +181,22 @@ def test_failures_csv_fails_verification_and_lists_failed_files(aws, cluster, tm
     put_export(aws, cluster)
     report = export.failure_report_uri(export.export_report_path(destination(cluster), TIMESTAMP), TASK_ID)
     bucket, key = paths.s3_uri_to_key(report)
-    aws("s3").put_object(Bucket=bucket, Key=key, Body=b"analysis_results/e1/a1/results/big.bam,failed,FileSizeTooLarge\n")
+    aws("s3").put_object(
+        Bucket=bucket, Key=key, Body=b"analysis_results/e1/a1/results/big.bam,failed,FileSizeTooLarge\n"
+    )
 
     run = run_playbook(PRESENT, play_vars(cluster, tmp_path))
 
     assert run.rc == 0, run.stdout[-3000:]
     result = run.result("Write the export receipt")
     assert result["verified"] is False
-    assert result["failed_files"] == [{"file_path": "analysis_results/e1/a1/results/big.bam", "file_status": "failed",
-                                       "error_code": "FileSizeTooLarge"}]
+    assert result["failed_files"] == [
+        {
+            "file_path": "analysis_results/e1/a1/results/big.bam",
+            "file_status": "failed",
+            "error_code": "FileSizeTooLarge",
+        }
+    ]
     assert [f["field"] for f in result["verification_failures"]] == ["failed_files"]
     assert yaml.safe_load(s3_receipt(aws, cluster)[1])["fsx_export"]["failed_files"] == result["failed_files"]
 
@@ -162,8 +204,18 @@ def test_failures_csv_fails_verification_and_lists_failed_files(aws, cluster, tm
 def test_state_verified_re_reads_the_latest_receipt(sandbox, aws, cluster, tmp_path):
     put_export(aws, cluster)
     older = "20260101T000000Z"
-    first = run_playbook(PRESENT, dict(play_vars(cluster, tmp_path, status="error", phase="run",
-                                                 report_path=export.export_report_path(destination(cluster), older))))
+    first = run_playbook(
+        PRESENT,
+        dict(
+            play_vars(
+                cluster,
+                tmp_path,
+                status="error",
+                phase="run",
+                report_path=export.export_report_path(destination(cluster), older),
+            )
+        ),
+    )
     assert first.rc == 0 and first.result("Write the export receipt")["verified"] is False
     latest = run_playbook(PRESENT, play_vars(cluster, tmp_path))
     assert latest.rc == 0 and latest.result("Write the export receipt")["verified"] is True
@@ -197,26 +249,45 @@ def test_receipt_finds_the_report_the_sandbox_fsx_export_task_wrote(sandbox, aws
     dest = destination(cluster)
     report_path = export.export_report_path(dest, TIMESTAMP)
     association = fsx.create_data_repository_association(
-        FileSystemId=cluster["file_system_id"], FileSystemPath=source, DataRepositoryPath=dest,
-        BatchImportMetaDataOnCreate=False)["Association"]
+        FileSystemId=cluster["file_system_id"],
+        FileSystemPath=source,
+        DataRepositoryPath=dest,
+        BatchImportMetaDataOnCreate=False,
+    )["Association"]
     sandbox.call("POST", "fsx-outcomes", {"fail_export_paths": ["*/multiqc_data.json"], "count": 1})
     task = fsx.create_data_repository_task(
-        Type="EXPORT_TO_REPOSITORY", FileSystemId=cluster["file_system_id"], Paths=[source.strip("/")],
+        Type="EXPORT_TO_REPOSITORY",
+        FileSystemId=cluster["file_system_id"],
+        Paths=[source.strip("/")],
         Report={"Enabled": True, "Path": report_path, "Format": "REPORT_CSV_20191124", "Scope": "FAILED_FILES_ONLY"},
     )["DataRepositoryTask"]
     lifecycle = fsx.describe_data_repository_tasks(TaskIds=[task["TaskId"]])["DataRepositoryTasks"][0]["Lifecycle"]
     fsx.delete_data_repository_association(AssociationId=association["AssociationId"], DeleteDataInFileSystem=False)
     assert lifecycle == "FAILED"
 
-    run = run_playbook(PRESENT, dict(play_vars(cluster, tmp_path), analysis_path=str(tree), receipt=receipt_fields(
-        cluster, association_id=association["AssociationId"], task_id=task["TaskId"], task_lifecycle=lifecycle,
-        status="error", phase="run", report_path=report_path)))
+    run = run_playbook(
+        PRESENT,
+        dict(
+            play_vars(cluster, tmp_path),
+            analysis_path=str(tree),
+            receipt=receipt_fields(
+                cluster,
+                association_id=association["AssociationId"],
+                task_id=task["TaskId"],
+                task_lifecycle=lifecycle,
+                status="error",
+                phase="run",
+                report_path=report_path,
+            ),
+        ),
+    )
 
     assert run.rc == 0, run.stdout[-3000:]
     result = run.result("Write the export receipt")
     assert result["verified"] is False
     assert [row["file_path"] for row in result["failed_files"]] == [
-        "analysis_results/e1/a1/results/day/hg38/reports/multiqc_data/multiqc_data.json"]
+        "analysis_results/e1/a1/results/day/hg38/reports/multiqc_data/multiqc_data.json"
+    ]
     assert result["s3_object_count"] == len(FILES) - 1
     fields = {f["field"] for f in result["verification_failures"]}
     assert {"status", "task_lifecycle", "failed_files", "s3_object_count"} <= fields

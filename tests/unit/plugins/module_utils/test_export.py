@@ -7,12 +7,13 @@ import datetime
 import re
 
 import pytest
-from testlib.path_cases import ADVERSARIAL_TEXT
 
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import export, paths
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import export
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.export import ExportRuleError
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.paths import PathRuleError, SegmentError
-
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.paths import PathRuleError
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.paths import SegmentError
+from testlib.path_cases import ADVERSARIAL_TEXT
 
 # --------------------------------------------------------------------------------------------------------------
 # paths
@@ -20,8 +21,10 @@ from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.paths im
 
 def test_invariant_07_outputs_only_under_analysis_results():
     assert export.analysis_root("johnm", "illumina_run_qc") == "/analysis_results/johnm/illumina_run_qc/"
-    assert paths.api_to_headnode_path(export.analysis_root("johnm", "illumina_run_qc")) == \
-        "/fsx/analysis_results/johnm/illumina_run_qc/"
+    assert (
+        paths.api_to_headnode_path(export.analysis_root("johnm", "illumina_run_qc"))
+        == "/fsx/analysis_results/johnm/illumina_run_qc/"
+    )
     # both segments are validated: nothing can climb out of or nest inside /analysis_results/<e>/<a>/
     for bad in ADVERSARIAL_TEXT + ["a/b", "-x", "a..b"]:
         with pytest.raises(SegmentError):
@@ -30,16 +33,25 @@ def test_invariant_07_outputs_only_under_analysis_results():
             export.analysis_root("ok", bad)
 
 
-@pytest.mark.parametrize("source", [
-    "/analysis_results/johnm/illumina_run_qc/",
-    "/analysis_results/johnm/illumina_run_qc",
-    "/fsx/analysis_results/johnm/illumina_run_qc/",
-    "/fsx/analysis_results/johnm/illumina_run_qc",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "/analysis_results/johnm/illumina_run_qc/",
+        "/analysis_results/johnm/illumina_run_qc",
+        "/fsx/analysis_results/johnm/illumina_run_qc/",
+        "/fsx/analysis_results/johnm/illumina_run_qc",
+    ],
+)
 def test_validate_export_source_accepts_one_analysis_root(source):
-    assert export.validate_export_source(source) == ("/analysis_results/johnm/illumina_run_qc/", "johnm", "illumina_run_qc")
-    assert export.validate_export_source(source, executing_entity="johnm", analysis_id="illumina_run_qc").path == \
-        "/analysis_results/johnm/illumina_run_qc/"
+    assert export.validate_export_source(source) == (
+        "/analysis_results/johnm/illumina_run_qc/",
+        "johnm",
+        "illumina_run_qc",
+    )
+    assert (
+        export.validate_export_source(source, executing_entity="johnm", analysis_id="illumina_run_qc").path
+        == "/analysis_results/johnm/illumina_run_qc/"
+    )
 
 
 def test_validate_export_source_with_sandbox_mount_point():
@@ -47,35 +59,38 @@ def test_validate_export_source_with_sandbox_mount_point():
     assert source.path == "/analysis_results/e/a/"
 
 
-@pytest.mark.parametrize("source, fragment", [
-    ("/run_dir_mounts/run1/", "run mount root"),
-    ("/fsx/run_dir_mounts/run1/", "run mount root"),
-    ("/references/", "reference role root"),
-    ("/control_data/", "control-data role root"),
-    ("/staging/x/", "staging role root"),
-    ("/data/", "retired root"),
-    ("/exports/e/a/", "retired export root"),
-    ("/fsx/data/e/a/", "retired root"),
-    ("/", "file system root"),
-    ("/fsx", "file system root"),
-    ("/home/ubuntu/x/", "not under /analysis_results/"),
-    ("/analysis_results/", "analysis results root itself"),
-    ("/analysis_results/johnm/", "only the executing entity"),
-    ("/analysis_results/johnm/qc/sub/", "nested inside the analysis root /analysis_results/johnm/qc/"),
-    ("/analysis_results/johnm/qc/daylily-omics-analysis/", "nested"),
-    ("/analysis_results//johnm/qc/", "'//'"),
-    ("/analysis_results/johnm/../qc/", "'..'"),
-    ("/analysis_results/johnm/qc/..", "'..'"),
-    ("/analysis_results/johnm/%2e%2e/", "'%'"),
-    ("/analysis_results/johnm/q c/", "printable ASCII"),
-    ("/analysis_results/johnm/qc/ ", "whitespace"),
-    ("analysis_results/johnm/qc/", "not absolute"),
-    ("/analysis_results/-johnm/qc/", "executing_entity"),
-    ("/analysis_results/johnm/_qc/", "analysis_id"),
-    ("/analysis_results/johnm/q\u2024\u2024c/", "U+2024"),
-    ("/fsx/fsx/analysis_results/johnm/qc/", "starts with the headnode mount point"),
-    ("", "is empty"),
-])
+@pytest.mark.parametrize(
+    "source, fragment",
+    [
+        ("/run_dir_mounts/run1/", "run mount root"),
+        ("/fsx/run_dir_mounts/run1/", "run mount root"),
+        ("/references/", "reference role root"),
+        ("/control_data/", "control-data role root"),
+        ("/staging/x/", "staging role root"),
+        ("/data/", "retired root"),
+        ("/exports/e/a/", "retired export root"),
+        ("/fsx/data/e/a/", "retired root"),
+        ("/", "file system root"),
+        ("/fsx", "file system root"),
+        ("/home/ubuntu/x/", "not under /analysis_results/"),
+        ("/analysis_results/", "analysis results root itself"),
+        ("/analysis_results/johnm/", "only the executing entity"),
+        ("/analysis_results/johnm/qc/sub/", "nested inside the analysis root /analysis_results/johnm/qc/"),
+        ("/analysis_results/johnm/qc/daylily-omics-analysis/", "nested"),
+        ("/analysis_results//johnm/qc/", "'//'"),
+        ("/analysis_results/johnm/../qc/", "'..'"),
+        ("/analysis_results/johnm/qc/..", "'..'"),
+        ("/analysis_results/johnm/%2e%2e/", "'%'"),
+        ("/analysis_results/johnm/q c/", "printable ASCII"),
+        ("/analysis_results/johnm/qc/ ", "whitespace"),
+        ("analysis_results/johnm/qc/", "not absolute"),
+        ("/analysis_results/-johnm/qc/", "executing_entity"),
+        ("/analysis_results/johnm/_qc/", "analysis_id"),
+        ("/analysis_results/johnm/q\u2024\u2024c/", "U+2024"),
+        ("/fsx/fsx/analysis_results/johnm/qc/", "starts with the headnode mount point"),
+        ("", "is empty"),
+    ],
+)
 def test_invariant_08_export_source_is_exactly_one_analysis_root(source, fragment):
     with pytest.raises(PathRuleError) as info:
         export.validate_export_source(source)
@@ -90,32 +105,38 @@ def test_invariant_08_export_source_must_name_the_expected_analysis():
         export.validate_export_source("/analysis_results/johnm/other/", executing_entity="johnm", analysis_id="qc")
 
 
-@pytest.mark.parametrize("destination, expected", [
-    ("s3://out-bucket/derived/johnm/illumina_run_qc/", "s3://out-bucket/derived/johnm/illumina_run_qc/"),
-    ("s3://out-bucket/derived/johnm/illumina_run_qc", "s3://out-bucket/derived/johnm/illumina_run_qc/"),
-    ("s3://out-bucket/johnm/illumina_run_qc/", "s3://out-bucket/johnm/illumina_run_qc/"),
-])
+@pytest.mark.parametrize(
+    "destination, expected",
+    [
+        ("s3://out-bucket/derived/johnm/illumina_run_qc/", "s3://out-bucket/derived/johnm/illumina_run_qc/"),
+        ("s3://out-bucket/derived/johnm/illumina_run_qc", "s3://out-bucket/derived/johnm/illumina_run_qc/"),
+        ("s3://out-bucket/johnm/illumina_run_qc/", "s3://out-bucket/johnm/illumina_run_qc/"),
+    ],
+)
 def test_validate_export_destination_accepts(destination, expected):
     assert export.validate_export_destination(destination, "johnm", "illumina_run_qc") == expected
 
 
-@pytest.mark.parametrize("destination, fragment", [
-    ("s3://out-bucket/derived/", "does not end with 'johnm/illumina_run_qc/'"),
-    ("s3://out-bucket/derived/johnm/", "does not end with"),
-    ("s3://out-bucket/derived/illumina_run_qc/", "does not end with"),
-    ("s3://out-bucket/derived/illumina_run_qc/johnm/", "does not end with"),
-    ("s3://out-bucket/derived/xjohnm/illumina_run_qc/", "does not end with"),  # segment boundary
-    ("s3://out-bucket/derived/johnm/illumina_run_qc/results/", "does not end with"),
-    ("s3://out-bucket/", "does not end with"),
-    ("s3://out-bucket/derived/_daylily_monitor/johnm/illumina_run_qc/", "_daylily_monitor"),
-    ("s3://out-bucket/derived/johnm/illumina_run_qc/../illumina_run_qc/", "'..'"),
-    ("s3://out-bucket/derived/johnm/illumina_run_qc/?x=1", "query"),
-    ("S3://out-bucket/derived/johnm/illumina_run_qc/", "uppercase scheme"),
-    ("s3:/out-bucket/derived/johnm/illumina_run_qc/", "does not start with 's3://'"),
-    ("s3://Out-Bucket/derived/johnm/illumina_run_qc/", "uppercase"),
-    ("s3://out-bucket/derived/johnm/illumina_run_qc/ ", "whitespace"),
-    ("/fsx/analysis_results/johnm/illumina_run_qc/", "does not start with 's3://'"),
-])
+@pytest.mark.parametrize(
+    "destination, fragment",
+    [
+        ("s3://out-bucket/derived/", "does not end with 'johnm/illumina_run_qc/'"),
+        ("s3://out-bucket/derived/johnm/", "does not end with"),
+        ("s3://out-bucket/derived/illumina_run_qc/", "does not end with"),
+        ("s3://out-bucket/derived/illumina_run_qc/johnm/", "does not end with"),
+        ("s3://out-bucket/derived/xjohnm/illumina_run_qc/", "does not end with"),  # segment boundary
+        ("s3://out-bucket/derived/johnm/illumina_run_qc/results/", "does not end with"),
+        ("s3://out-bucket/", "does not end with"),
+        ("s3://out-bucket/derived/_daylily_monitor/johnm/illumina_run_qc/", "_daylily_monitor"),
+        ("s3://out-bucket/derived/johnm/illumina_run_qc/../illumina_run_qc/", "'..'"),
+        ("s3://out-bucket/derived/johnm/illumina_run_qc/?x=1", "query"),
+        ("S3://out-bucket/derived/johnm/illumina_run_qc/", "uppercase scheme"),
+        ("s3:/out-bucket/derived/johnm/illumina_run_qc/", "does not start with 's3://'"),
+        ("s3://Out-Bucket/derived/johnm/illumina_run_qc/", "uppercase"),
+        ("s3://out-bucket/derived/johnm/illumina_run_qc/ ", "whitespace"),
+        ("/fsx/analysis_results/johnm/illumina_run_qc/", "does not start with 's3://'"),
+    ],
+)
 def test_invariant_09_destination_ends_with_entity_and_analysis_id(destination, fragment):
     with pytest.raises(PathRuleError) as info:
         export.validate_export_destination(destination, "johnm", "illumina_run_qc")
@@ -131,19 +152,21 @@ def test_invariant_09_destination_segments_are_validated():
 
 def test_invariant_11_report_path_inside_destination_under_daylily_monitor():
     destination = "s3://out-bucket/derived/johnm/illumina_run_qc/"
-    when = datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
+    when = datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
     report = export.export_report_path(destination, when)
     assert report == destination + "_daylily_monitor/fsx-export/20240102T030405Z/export-report/"
     assert paths.is_under(report, destination)
     receipt = export.export_receipt_uri(destination, "20240102T030405Z")
     assert receipt == destination + "_daylily_monitor/fsx-export/20240102T030405Z/fsx_export.yaml"
     assert paths.is_under(receipt, destination)
-    assert export.export_monitor_prefix(destination.rstrip("/"), when) == \
-        destination + "_daylily_monitor/fsx-export/20240102T030405Z/"
+    assert (
+        export.export_monitor_prefix(destination.rstrip("/"), when)
+        == destination + "_daylily_monitor/fsx-export/20240102T030405Z/"
+    )
     csv_uri = export.failure_report_uri(report, "task-0123456789abcdef0")
     assert csv_uri == report + "task-0123456789abcdef0/failures.csv"
     assert export.failure_report_uri(report, "0123456789abcdef0") == csv_uri
-    assert "//" not in csv_uri[len("s3://"):]
+    assert "//" not in csv_uri[len("s3://") :]
 
 
 def test_export_timestamp_is_utc():
@@ -152,8 +175,20 @@ def test_export_timestamp_is_utc():
     assert re.fullmatch(r"\d{8}T\d{6}Z", export.export_timestamp())
 
 
-@pytest.mark.parametrize("timestamp", ["2024-01-02T03:04:05Z", "20240102T030405", "20241302T030405Z", "20240102T250405Z",
-                                       "", None, 20240102, "20240102T030405Z ", datetime.datetime(2024, 1, 2)])
+@pytest.mark.parametrize(
+    "timestamp",
+    [
+        "2024-01-02T03:04:05Z",
+        "20240102T030405",
+        "20241302T030405Z",
+        "20240102T250405Z",
+        "",
+        None,
+        20240102,
+        "20240102T030405Z ",
+        datetime.datetime(2024, 1, 2),
+    ],
+)
 def test_export_paths_refuse_bad_timestamps(timestamp):
     with pytest.raises(ExportRuleError):
         export.export_report_path("s3://out-bucket/e/a/", timestamp)
@@ -165,12 +200,12 @@ def test_failure_report_uri_refuses_bad_task_ids():
             export.failure_report_uri("s3://out-bucket/e/a/_daylily_monitor/", task_id)
 
 
-
-
 def test_manifest_uri_sits_beside_the_receipt():
     destination = "s3://out-bucket/derived/johnm/illumina_run_qc/"
-    assert export.export_manifest_uri(destination, "20240102T030405Z") == \
-        destination + "_daylily_monitor/fsx-export/20240102T030405Z/fsx_export_manifest.jsonl"
+    assert (
+        export.export_manifest_uri(destination, "20240102T030405Z")
+        == destination + "_daylily_monitor/fsx-export/20240102T030405Z/fsx_export_manifest.jsonl"
+    )
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -207,7 +242,9 @@ def test_manifest_lists_regular_files_sorted_with_their_checksums():
     text = export.dump_manifest(entries)
     assert text == '{"path":"a.txt","size":1}\n{"path":"results/b.txt","size":3,"sha256":"%s"}\n' % ("b" * 64)
     assert export.load_manifest(text) == {entry["path"]: entry for entry in entries}
-    assert export.manifest_sha256(text) == export.manifest_sha256(export.dump_manifest(export.manifest_entries(FILES[::-1])))
+    assert export.manifest_sha256(text) == export.manifest_sha256(
+        export.dump_manifest(export.manifest_entries(FILES[::-1]))
+    )
 
 
 @pytest.mark.parametrize("text", ['{"path": 1, "size": 2}\n', '{"path": "a"}\n', "[1]\n", "not json\n"])
@@ -231,8 +268,11 @@ def test_defect_04_drift_names_added_changed_and_removed_files():
     drift = export.fsx_drift(manifest, now)
     assert drift == {"added": ["new.txt"], "changed": ["results/b.txt"], "removed": ["a.txt"]}
     assert export.describe_drift(drift) == "1 added (new.txt), 1 changed (results/b.txt), 1 removed (a.txt)"
-    assert export.fsx_drift(manifest, [{"path": "a.txt", "size": 1}, {"path": "results/b.txt", "size": 3}]) == \
-        {"added": [], "changed": [], "removed": []}
+    assert export.fsx_drift(manifest, [{"path": "a.txt", "size": 1}, {"path": "results/b.txt", "size": 3}]) == {
+        "added": [],
+        "changed": [],
+        "removed": [],
+    }
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -249,8 +289,9 @@ def attempt(timestamp, status="success", verified=True, manifest=None, source=SO
 
 
 def decide(listing, attempts, fsx=FSX, resuming=False, update_existing=False, s3_failures=()):
-    return export.decide(DESTINATION, SOURCE, listing, attempts, fsx, resuming, update_existing,
-                         lambda _attempt: list(s3_failures))
+    return export.decide(
+        DESTINATION, SOURCE, listing, attempts, fsx, resuming, update_existing, lambda _attempt: list(s3_failures)
+    )
 
 
 def test_invariant_09_an_empty_destination_is_exported():
@@ -265,8 +306,11 @@ def test_invariant_09_a_destination_holding_a_foreign_object_is_refused():
 
 def test_defect_01_a_failed_attempt_is_retried_but_not_beside_a_foreign_object():
     failed = attempt("20240101T000000Z", status="error", verified=False)
-    listing = {"a.txt": 1, "_daylily_monitor/fsx-export/20240101T000000Z/fsx_export.yaml": 10,
-               "_daylily_monitor/fsx-export/20240101T000000Z/export-report/task-1/failures.csv": 10}
+    listing = {
+        "a.txt": 1,
+        "_daylily_monitor/fsx-export/20240101T000000Z/fsx_export.yaml": 10,
+        "_daylily_monitor/fsx-export/20240101T000000Z/export-report/task-1/failures.csv": 10,
+    }
     assert decide(listing, [failed]).action == "export"
     refused = decide(dict(listing, **{"c.txt": 1}), [failed])
     assert refused.action == "refuse" and "c.txt, which no earlier attempt of this export wrote" in refused.message

@@ -9,40 +9,147 @@ import random
 import pytest
 import yaml
 
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import export, paths, receipt
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import export
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import receipt
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.receipt import ReceiptError
 
 COLLECTION_ROOT = os.path.abspath(os.path.join(os.path.dirname(receipt.__file__), "..", ".."))
 DESTINATION = "s3://out-bucket/derived/johnm/illumina_run_qc/"
 
 EXPECTED_ORDER = [
-    "schema_version", "status", "phase", "cluster_name", "region", "analysis_dir", "source_path", "headnode_path",
-    "destination_s3_uri", "fsx_root", "s3_root", "dayoa_analysis_root", "dayoa_s3_root", "fsx_file_system_id",
-    "file_system_path", "association_id", "lifecycle", "task_id", "task_lifecycle", "report_path", "detach_lifecycle",
-    "detached", "delete_data_in_file_system", "failure_details",
-    "producer", "fsx_file_count", "fsx_total_bytes", "s3_object_count", "s3_total_bytes", "verified", "failed_files",
-    "timestamp", "manifest_s3_uri", "manifest_sha256",
+    "schema_version",
+    "status",
+    "phase",
+    "cluster_name",
+    "region",
+    "analysis_dir",
+    "source_path",
+    "headnode_path",
+    "destination_s3_uri",
+    "fsx_root",
+    "s3_root",
+    "dayoa_analysis_root",
+    "dayoa_s3_root",
+    "fsx_file_system_id",
+    "file_system_path",
+    "association_id",
+    "lifecycle",
+    "task_id",
+    "task_lifecycle",
+    "report_path",
+    "detach_lifecycle",
+    "detached",
+    "delete_data_in_file_system",
+    "failure_details",
+    "producer",
+    "fsx_file_count",
+    "fsx_total_bytes",
+    "s3_object_count",
+    "s3_total_bytes",
+    "verified",
+    "failed_files",
+    "timestamp",
+    "manifest_s3_uri",
+    "manifest_sha256",
 ]
 
 # Strings that a naive emitter gets wrong (YAML 1.1 booleans, numbers, indicators, control and non-ASCII characters).
 TRICKY_STRINGS = [
-    "", " ", "yes", "No", "ON", "off", "y", "n", "true", "False", "null", "~", "Null", "123", "-1", "0x1f", "0o17", "017",
-    "1e5", "1.0", ".inf", ".nan", "1_000", "12:30:00", "2024-01-02", "a: b", "a:b", "- x", "-", "? x", "#comment",
-    "a #b", "@x", "`x`", "'single'", '"double"', "\\", "\\n", "\t", "\n", "line1\nline2", "\r\n", "\x00", "\x07",
-    "\x1b", "\x7f", "\x85", "\xa0", "\u2028", "\u2029", "\ufeff", "caf\u00e9", "\u2024\u2024", "\U0001f600", "%", "&anchor",
-    "*alias", "!tag", "!!str", "|", ">", "{a}", "[b]", "{}", "[]", "---", "...", "<<", "=", "trailing ", " leading",
-    "s3://out-bucket/derived/johnm/illumina_run_qc/", "/fsx/analysis_results/johnm/illumina_run_qc/",
+    "",
+    " ",
+    "yes",
+    "No",
+    "ON",
+    "off",
+    "y",
+    "n",
+    "true",
+    "False",
+    "null",
+    "~",
+    "Null",
+    "123",
+    "-1",
+    "0x1f",
+    "0o17",
+    "017",
+    "1e5",
+    "1.0",
+    ".inf",
+    ".nan",
+    "1_000",
+    "12:30:00",
+    "2024-01-02",
+    "a: b",
+    "a:b",
+    "- x",
+    "-",
+    "? x",
+    "#comment",
+    "a #b",
+    "@x",
+    "`x`",
+    "'single'",
+    '"double"',
+    "\\",
+    "\\n",
+    "\t",
+    "\n",
+    "line1\nline2",
+    "\r\n",
+    "\x00",
+    "\x07",
+    "\x1b",
+    "\x7f",
+    "\x85",
+    "\xa0",
+    "\u2028",
+    "\u2029",
+    "\ufeff",
+    "caf\u00e9",
+    "\u2024\u2024",
+    "\U0001f600",
+    "%",
+    "&anchor",
+    "*alias",
+    "!tag",
+    "!!str",
+    "|",
+    ">",
+    "{a}",
+    "[b]",
+    "{}",
+    "[]",
+    "---",
+    "...",
+    "<<",
+    "=",
+    "trailing ",
+    " leading",
+    "s3://out-bucket/derived/johnm/illumina_run_qc/",
+    "/fsx/analysis_results/johnm/illumina_run_qc/",
 ]
 
 
 def success_receipt(**overrides):
     fields = dict(receipt.receipt_paths("johnm", "illumina_run_qc", DESTINATION))
     fields.update(
-        status="success", phase="complete", cluster_name="day-c1", region="us-west-2",
-        fsx_file_system_id="fs-0123456789abcdef0", association_id="dra-0123456789abcdef0", lifecycle="AVAILABLE",
-        task_id="task-0123456789abcdef0", task_lifecycle="SUCCEEDED",
+        status="success",
+        phase="complete",
+        cluster_name="day-c1",
+        region="us-west-2",
+        fsx_file_system_id="fs-0123456789abcdef0",
+        association_id="dra-0123456789abcdef0",
+        lifecycle="AVAILABLE",
+        task_id="task-0123456789abcdef0",
+        task_lifecycle="SUCCEEDED",
         report_path=export.export_report_path(DESTINATION, "20240102T030405Z"),
-        detach_lifecycle="DELETED", detached=True, fsx_file_count=3, fsx_total_bytes=600, s3_object_count=3,
+        detach_lifecycle="DELETED",
+        detached=True,
+        fsx_file_count=3,
+        fsx_total_bytes=600,
+        s3_object_count=3,
         s3_total_bytes=600,
     )
     fields.update(overrides)
@@ -108,13 +215,16 @@ def test_receipt_paths_with_sandbox_mount_point():
     assert derived["source_path"] == "/analysis_results/e/a/"
 
 
-@pytest.mark.parametrize("entity, analysis_id, destination", [
-    ("johnm", "qc", "s3://out-bucket/derived/johnm/other/"),
-    ("john/m", "qc", "s3://out-bucket/derived/john/m/qc/"),
-    ("..", "qc", "s3://out-bucket/derived/../qc/"),
-    ("johnm", "qc ", "s3://out-bucket/derived/johnm/qc /"),
-    ("johnm", "qc", "S3://out-bucket/derived/johnm/qc/"),
-])
+@pytest.mark.parametrize(
+    "entity, analysis_id, destination",
+    [
+        ("johnm", "qc", "s3://out-bucket/derived/johnm/other/"),
+        ("john/m", "qc", "s3://out-bucket/derived/john/m/qc/"),
+        ("..", "qc", "s3://out-bucket/derived/../qc/"),
+        ("johnm", "qc ", "s3://out-bucket/derived/johnm/qc /"),
+        ("johnm", "qc", "S3://out-bucket/derived/johnm/qc/"),
+    ],
+)
 def test_receipt_paths_refuse_invalid_inputs(entity, analysis_id, destination):
     with pytest.raises(paths.PathRuleError):
         receipt.receipt_paths(entity, analysis_id, destination)
@@ -123,32 +233,42 @@ def test_receipt_paths_refuse_invalid_inputs(entity, analysis_id, destination):
 def test_error_receipt_for_invalid_input_can_still_be_written():
     with pytest.raises(paths.PathRuleError) as info:
         receipt.receipt_paths("johnm", "qc", "s3://out-bucket/derived/")
-    error = receipt.build_receipt(status="error", phase="validate", destination_s3_uri="s3://out-bucket/derived/",
-                                  failure_details={"message": str(info.value)})
+    error = receipt.build_receipt(
+        status="error",
+        phase="validate",
+        destination_s3_uri="s3://out-bucket/derived/",
+        failure_details={"message": str(info.value)},
+    )
     assert error["status"] == "error" and error["phase"] == "validate"
-    assert "does not end with 'johnm/qc/'" in receipt.load_receipt(receipt.dump_receipt(error))["failure_details"]["message"]
+    assert (
+        "does not end with 'johnm/qc/'"
+        in receipt.load_receipt(receipt.dump_receipt(error))["failure_details"]["message"]
+    )
 
 
-@pytest.mark.parametrize("name, value, fragment", [
-    ("schema_version", 3, "schema_version"),
-    ("schema_version", True, "schema_version"),
-    ("status", "succeeded", "status"),
-    ("status", None, "status"),
-    ("phase", "export", "phase"),
-    ("detached", "true", "detached"),
-    ("detached", 1, "detached"),
-    ("verified", None, "verified"),
-    ("fsx_file_count", -1, "fsx_file_count"),
-    ("s3_total_bytes", 1.5, "s3_total_bytes"),
-    ("s3_object_count", True, "s3_object_count"),
-    ("failure_details", None, "failure_details"),
-    ("failure_details", "boom", "failure_details"),
-    ("failed_files", ["a"], "failed_files"),
-    ("task_id", 5, "task_id"),
-    ("producer", "me", "producer"),
-    ("statuss", "success", "unknown receipt field"),
-    ("fsx_export", {}, "unknown receipt field"),
-])
+@pytest.mark.parametrize(
+    "name, value, fragment",
+    [
+        ("schema_version", 3, "schema_version"),
+        ("schema_version", True, "schema_version"),
+        ("status", "succeeded", "status"),
+        ("status", None, "status"),
+        ("phase", "export", "phase"),
+        ("detached", "true", "detached"),
+        ("detached", 1, "detached"),
+        ("verified", None, "verified"),
+        ("fsx_file_count", -1, "fsx_file_count"),
+        ("s3_total_bytes", 1.5, "s3_total_bytes"),
+        ("s3_object_count", True, "s3_object_count"),
+        ("failure_details", None, "failure_details"),
+        ("failure_details", "boom", "failure_details"),
+        ("failed_files", ["a"], "failed_files"),
+        ("task_id", 5, "task_id"),
+        ("producer", "me", "producer"),
+        ("statuss", "success", "unknown receipt field"),
+        ("fsx_export", {}, "unknown receipt field"),
+    ],
+)
 def test_build_receipt_refuses_invalid_fields(name, value, fragment):
     with pytest.raises(ReceiptError, match=fragment):
         receipt.build_receipt(**{name: value})
@@ -180,12 +300,20 @@ def test_update_receipt_copies_and_accepts_wrapped_receipts():
 
 def test_dewey_fields_appear_only_when_set_between_v4_and_extensions():
     assert not set(receipt.DEWEY_FIELDS) & set(receipt.build_receipt())
-    built = receipt.build_receipt(dewey_registration_status="registered", registration_only=False,
-                                  dewey_selected_artifact_count=12, dewey_registration_receipt="s3://b-k/x.json")
+    built = receipt.build_receipt(
+        dewey_registration_status="registered",
+        registration_only=False,
+        dewey_selected_artifact_count=12,
+        dewey_registration_receipt="s3://b-k/x.json",
+    )
     keys = list(built)
     assert keys[:24] == EXPECTED_ORDER[:24]
-    assert keys[24:28] == ["registration_only", "dewey_registration_status", "dewey_registration_receipt",
-                           "dewey_selected_artifact_count"]
+    assert keys[24:28] == [
+        "registration_only",
+        "dewey_registration_status",
+        "dewey_registration_receipt",
+        "dewey_selected_artifact_count",
+    ]
     assert keys[28:] == EXPECTED_ORDER[24:]
 
 
@@ -199,17 +327,20 @@ def test_dump_receipt_layout():
     assert lines[0] == "fsx_export:"
     assert lines[1] == "  schema_version: 4"
     assert lines[2] == '  status: "success"'
-    assert '  delete_data_in_file_system: false' in lines
-    assert '  failure_details: {}' in lines
-    assert '  failed_files: []' in lines
+    assert "  delete_data_in_file_system: false" in lines
+    assert "  failure_details: {}" in lines
+    assert "  failed_files: []" in lines
     assert text.endswith("\n") and text.isascii()
-    assert [line.split(":")[0].strip() for line in lines[1:] if line.startswith("  ") and not line.startswith("    ")] == \
-        EXPECTED_ORDER
+    assert [
+        line.split(":")[0].strip() for line in lines[1:] if line.startswith("  ") and not line.startswith("    ")
+    ] == EXPECTED_ORDER
 
 
 def test_dump_receipt_round_trips_through_pyyaml():
-    built = success_receipt(failure_details={"message": "Task FAILED", "task_failure_details": {"Message": "S3 access denied"}},
-                            failed_files=[{"file_path": "dir1/myLargeFile", "file_status": "failed", "error_code": "FileSizeTooLarge"}])
+    built = success_receipt(
+        failure_details={"message": "Task FAILED", "task_failure_details": {"Message": "S3 access denied"}},
+        failed_files=[{"file_path": "dir1/myLargeFile", "file_status": "failed", "error_code": "FileSizeTooLarge"}],
+    )
     text = receipt.dump_receipt(built)
     assert yaml.safe_load(text) == {"fsx_export": built}
     assert receipt.load_receipt(text) == built
@@ -233,8 +364,25 @@ def test_tricky_strings_round_trip(value):
     assert yaml.safe_load(text) == data
 
 
-SCALARS = [None, True, False, 0, -1, 7, 2 ** 70, -(2 ** 70), 0.1, -2.5, 1e100, 1e-05, -1.5e-300, 3.0, float("inf"),
-           float("-inf"), "x"]
+SCALARS = [
+    None,
+    True,
+    False,
+    0,
+    -1,
+    7,
+    2**70,
+    -(2**70),
+    0.1,
+    -2.5,
+    1e100,
+    1e-05,
+    -1.5e-300,
+    3.0,
+    float("inf"),
+    float("-inf"),
+    "x",
+]
 
 
 @pytest.mark.parametrize("value", SCALARS)
@@ -268,8 +416,17 @@ def test_nested_structures_round_trip():
 
 def test_random_strings_round_trip():
     rng = random.Random(20240102)
-    alphabet = [chr(c) for c in range(0, 0x80)] + ["\x85", "\xa0", "\xe9", "\u2024", "\u2028", "\ufeff", "\uffff",
-                                                   "\U0001f600", "\U0010ffff"]
+    alphabet = [chr(c) for c in range(0, 0x80)] + [
+        "\x85",
+        "\xa0",
+        "\xe9",
+        "\u2024",
+        "\u2028",
+        "\ufeff",
+        "\uffff",
+        "\U0001f600",
+        "\U0010ffff",
+    ]
     data = {"s%d" % i: "".join(rng.choice(alphabet) for _char in range(rng.randint(0, 20))) for i in range(400)}
     data["list"] = list(data.values())[:50]
     text = receipt.dump_yaml(data)
@@ -285,7 +442,8 @@ def test_top_level_scalars_and_lists():
 
 def test_datetimes_are_written_as_iso_strings():
     import datetime
-    when = datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
+
+    when = datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
     assert yaml.safe_load(receipt.dump_yaml({"t": when})) == {"t": "2024-01-02T03:04:05+00:00"}
 
 
@@ -316,9 +474,11 @@ def test_load_receipt_reads_what_dump_receipt_wrote():
 
 
 def test_parse_failure_report_aws_example():
-    text = ("myRestrictedFile,failed,S3AccessDenied\n"
-            "dir1/myLargeFile,failed,FileSizeTooLarge\n"
-            "dir2/anotherLargeFile,failed,FileSizeTooLarge\n")
+    text = (
+        "myRestrictedFile,failed,S3AccessDenied\n"
+        "dir1/myLargeFile,failed,FileSizeTooLarge\n"
+        "dir2/anotherLargeFile,failed,FileSizeTooLarge\n"
+    )
     assert receipt.parse_failure_report(text) == [
         {"file_path": "myRestrictedFile", "file_status": "failed", "error_code": "S3AccessDenied"},
         {"file_path": "dir1/myLargeFile", "file_status": "failed", "error_code": "FileSizeTooLarge"},
@@ -326,26 +486,33 @@ def test_parse_failure_report_aws_example():
     ]
 
 
-@pytest.mark.parametrize("line, path", [
-    ('"""@filename.txt""",failed,X', "@filename.txt"),
-    ('"""+filename.txt""",failed,X', "+filename.txt"),
-    ("'-filename.txt',failed,X", "-filename.txt"),
-    ("'=cmd',failed,X", "=cmd"),
-    ('"file,name.txt",failed,X', "file,name.txt"),
-    ('"file""name.txt",failed,X', 'file"name.txt'),
-    ("'quoted'.txt,failed,X", "'quoted'.txt"),
-    ("caf\u00e9/r\u00e9sum\u00e9.txt,failed,X", "caf\u00e9/r\u00e9sum\u00e9.txt"),
-])
+@pytest.mark.parametrize(
+    "line, path",
+    [
+        ('"""@filename.txt""",failed,X', "@filename.txt"),
+        ('"""+filename.txt""",failed,X', "+filename.txt"),
+        ("'-filename.txt',failed,X", "-filename.txt"),
+        ("'=cmd',failed,X", "=cmd"),
+        ('"file,name.txt",failed,X', "file,name.txt"),
+        ('"file""name.txt",failed,X', 'file"name.txt'),
+        ("'quoted'.txt,failed,X", "'quoted'.txt"),
+        ("caf\u00e9/r\u00e9sum\u00e9.txt,failed,X", "caf\u00e9/r\u00e9sum\u00e9.txt"),
+    ],
+)
 def test_parse_failure_report_rfc4180_quoting(line, path):
-    assert receipt.parse_failure_report(line + "\n") == [{"file_path": path, "file_status": "failed", "error_code": "X"}]
+    assert receipt.parse_failure_report(line + "\n") == [
+        {"file_path": path, "file_status": "failed", "error_code": "X"}
+    ]
 
 
 def test_parse_failure_report_tolerates_encoding_header_blank_lines_and_odd_rows():
-    data = ("\ufeffFilePath,FileStatus,ErrorCode\r\n"
-            "a,failed,S3AccessDenied\r\n"
-            "\r\n"
-            "b,failed\r\n"
-            "c,failed,InternalError,unexpected,extra\r\n").encode("utf-8")
+    data = (
+        "\ufeffFilePath,FileStatus,ErrorCode\r\n"
+        "a,failed,S3AccessDenied\r\n"
+        "\r\n"
+        "b,failed\r\n"
+        "c,failed,InternalError,unexpected,extra\r\n"
+    ).encode("utf-8")
     assert receipt.parse_failure_report(data) == [
         {"file_path": "a", "file_status": "failed", "error_code": "S3AccessDenied"},
         {"file_path": "b", "file_status": "failed", "error_code": None},
@@ -365,16 +532,19 @@ def test_successful_receipt_verifies():
     assert receipt.verify_receipt(success_receipt(detach_lifecycle="NOT_FOUND")) == []
 
 
-@pytest.mark.parametrize("overrides, field", [
-    ({"status": "error"}, "status"),
-    ({"status": "started"}, "status"),
-    ({"task_lifecycle": "FAILED"}, "task_lifecycle"),
-    ({"task_lifecycle": "CANCELED"}, "task_lifecycle"),
-    ({"task_lifecycle": None}, "task_lifecycle"),
-    ({"detached": False}, "detached"),
-    ({"detach_lifecycle": "DELETING"}, "detach_lifecycle"),
-    ({"detach_lifecycle": None}, "detach_lifecycle"),
-])
+@pytest.mark.parametrize(
+    "overrides, field",
+    [
+        ({"status": "error"}, "status"),
+        ({"status": "started"}, "status"),
+        ({"task_lifecycle": "FAILED"}, "task_lifecycle"),
+        ({"task_lifecycle": "CANCELED"}, "task_lifecycle"),
+        ({"task_lifecycle": None}, "task_lifecycle"),
+        ({"detached": False}, "detached"),
+        ({"detach_lifecycle": "DELETING"}, "detach_lifecycle"),
+        ({"detach_lifecycle": None}, "detach_lifecycle"),
+    ],
+)
 def test_invariant_13_receipt_success_requires_succeeded_and_detached(overrides, field):
     failures = receipt.verify_receipt(success_receipt(**overrides))
     assert [f["field"] for f in failures] == [field]
@@ -419,8 +589,9 @@ def test_counts_from_the_receipt_must_match():
 
 
 def test_missing_counts_fail_verification():
-    failures = receipt.verify_receipt(success_receipt(s3_object_count=None, s3_total_bytes=None, fsx_file_count=None,
-                                                      fsx_total_bytes=None))
+    failures = receipt.verify_receipt(
+        success_receipt(s3_object_count=None, s3_total_bytes=None, fsx_file_count=None, fsx_total_bytes=None)
+    )
     assert [f["field"] for f in failures] == ["s3_object_count", "s3_total_bytes", "fsx_file_count", "fsx_total_bytes"]
     assert "from the S3 inventory" in failures[0]["message"]
 
@@ -429,16 +600,26 @@ def test_inventories_override_and_cross_check_the_receipt():
     built = success_receipt(s3_object_count=None, s3_total_bytes=None, fsx_file_count=None, fsx_total_bytes=None)
     objects = s3_objects([100, 200, 300]) + [
         {"Key": "derived/johnm/illumina_run_qc/results/", "Size": 0},  # directory marker
-        {"Key": "derived/johnm/illumina_run_qc/_daylily_monitor/fsx-export/20240102T030405Z/fsx_export.yaml", "Size": 900},
+        {
+            "Key": "derived/johnm/illumina_run_qc/_daylily_monitor/fsx-export/20240102T030405Z/fsx_export.yaml",
+            "Size": 900,
+        },
     ]
-    fsx_files = [{"path": "/analysis_results/johnm/illumina_run_qc/f%d" % i, "size": s} for i, s in enumerate([300, 200, 100])]
+    fsx_files = [
+        {"path": "/analysis_results/johnm/illumina_run_qc/f%d" % i, "size": s} for i, s in enumerate([300, 200, 100])
+    ]
     assert receipt.verify_receipt(built, s3_inventory=objects, fsx_inventory=fsx_files) == []
-    assert receipt.verify_receipt(built, s3_inventory={"count": 3, "total_bytes": 600}, fsx_inventory=[100, 200, 300]) == []
+    assert (
+        receipt.verify_receipt(built, s3_inventory={"count": 3, "total_bytes": 600}, fsx_inventory=[100, 200, 300])
+        == []
+    )
     # one object short
     failures = receipt.verify_receipt(built, s3_inventory=objects[1:], fsx_inventory=fsx_files)
     assert [f["field"] for f in failures] == ["s3_object_count", "s3_total_bytes"]
     # the receipt's recorded counts disagree with what S3 holds now
-    failures = receipt.verify_receipt(success_receipt(), s3_inventory=s3_objects([100, 200, 301]), fsx_inventory=fsx_files)
+    failures = receipt.verify_receipt(
+        success_receipt(), s3_inventory=s3_objects([100, 200, 301]), fsx_inventory=fsx_files
+    )
     assert [f["field"] for f in failures] == ["s3_total_bytes", "s3_total_bytes"]
     assert "the receipt records 600 but the S3 inventory has 601" in failures[0]["message"]
 
@@ -461,17 +642,25 @@ def test_summarize_inventory():
 
 def test_apply_verification_records_counts_rows_and_verified():
     built = success_receipt(s3_object_count=None, s3_total_bytes=None, fsx_file_count=None, fsx_total_bytes=None)
-    updated, failures = receipt.apply_verification(built, s3_inventory=s3_objects([1, 2]), fsx_inventory=[2, 1], report_rows=[])
+    updated, failures = receipt.apply_verification(
+        built, s3_inventory=s3_objects([1, 2]), fsx_inventory=[2, 1], report_rows=[]
+    )
     assert failures == []
     assert updated["verified"] is True
-    assert (updated["s3_object_count"], updated["s3_total_bytes"], updated["fsx_file_count"], updated["fsx_total_bytes"]) == \
-        (2, 3, 2, 3)
+    assert (
+        updated["s3_object_count"],
+        updated["s3_total_bytes"],
+        updated["fsx_file_count"],
+        updated["fsx_total_bytes"],
+    ) == (2, 3, 2, 3)
     assert updated["failed_files"] == []
     assert list(updated) == EXPECTED_ORDER
     assert built["verified"] is False  # the input is not modified
 
     rows = [{"file_path": "x", "file_status": "failed", "error_code": "S3AccessDenied"}]
-    updated, failures = receipt.apply_verification(built, s3_inventory=s3_objects([1]), fsx_inventory=[2, 1], report_rows=rows)
+    updated, failures = receipt.apply_verification(
+        built, s3_inventory=s3_objects([1]), fsx_inventory=[2, 1], report_rows=rows
+    )
     assert updated["verified"] is False
     assert updated["failed_files"] == rows
     assert {f["field"] for f in failures} == {"failed_files", "s3_object_count", "s3_total_bytes"}
@@ -483,28 +672,57 @@ def test_apply_verification_records_counts_rows_and_verified():
 
 
 def test_outcome_fields_of_a_successful_run():
-    task = {"task_id": "task-0123456789abcdef0", "lifecycle": "SUCCEEDED", "report": {"path": "s3://b/e/a/_daylily_monitor/r/"}}
+    task = {
+        "task_id": "task-0123456789abcdef0",
+        "lifecycle": "SUCCEEDED",
+        "report": {"path": "s3://b/e/a/_daylily_monitor/r/"},
+    }
     fields = receipt.outcome_fields(
-        "/analysis_results/e/a/", "s3://b/e/a/_daylily_monitor/planned/", "run",
+        "/analysis_results/e/a/",
+        "s3://b/e/a/_daylily_monitor/planned/",
+        "run",
         association={"file_system_id": "fs-1", "association": {"association_id": "dra-1", "lifecycle": "AVAILABLE"}},
-        task={"task_id": task["task_id"], "task": task}, progress={"tasks": [task]}, detach={"detach_lifecycle": "DELETED"})
+        task={"task_id": task["task_id"], "task": task},
+        progress={"tasks": [task]},
+        detach={"detach_lifecycle": "DELETED"},
+    )
     assert fields == {
-        "status": "success", "phase": "complete", "fsx_file_system_id": "fs-1", "file_system_path": "/analysis_results/e/a/",
-        "association_id": "dra-1", "lifecycle": "AVAILABLE", "task_id": task["task_id"], "task_lifecycle": "SUCCEEDED",
-        "report_path": "s3://b/e/a/_daylily_monitor/r/", "detach_lifecycle": "DELETED", "detached": True,
-        "delete_data_in_file_system": False, "failure_details": {},
+        "status": "success",
+        "phase": "complete",
+        "fsx_file_system_id": "fs-1",
+        "file_system_path": "/analysis_results/e/a/",
+        "association_id": "dra-1",
+        "lifecycle": "AVAILABLE",
+        "task_id": task["task_id"],
+        "task_lifecycle": "SUCCEEDED",
+        "report_path": "s3://b/e/a/_daylily_monitor/r/",
+        "detach_lifecycle": "DELETED",
+        "detached": True,
+        "delete_data_in_file_system": False,
+        "failure_details": {},
     }
     receipt.build_receipt(**fields)  # every field is valid
 
 
 def test_outcome_fields_of_a_run_that_failed_before_its_task():
     failed = {"failed": True, "msg": "the association ended MISCONFIGURED"}
-    fields = receipt.outcome_fields("/analysis_results/e/a/", "s3://b/e/a/_daylily_monitor/p/", "attach", failed_result=failed,
-                                    association={"failed": True, "msg": failed["msg"]}, task={"skipped": True},
-                                    detach={"detach_lifecycle": "DELETED"}, file_system_id="fs-2")
+    fields = receipt.outcome_fields(
+        "/analysis_results/e/a/",
+        "s3://b/e/a/_daylily_monitor/p/",
+        "attach",
+        failed_result=failed,
+        association={"failed": True, "msg": failed["msg"]},
+        task={"skipped": True},
+        detach={"detach_lifecycle": "DELETED"},
+        file_system_id="fs-2",
+    )
     assert (fields["status"], fields["phase"], fields["fsx_file_system_id"]) == ("error", "attach", "fs-2")
     assert fields["failure_details"] == {"message": failed["msg"], "task_failure_details": {}}
-    assert (fields["task_id"], fields["report_path"], fields["detached"]) == (None, "s3://b/e/a/_daylily_monitor/p/", True)
+    assert (fields["task_id"], fields["report_path"], fields["detached"]) == (
+        None,
+        "s3://b/e/a/_daylily_monitor/p/",
+        True,
+    )
 
 
 def test_outcome_fields_without_any_result_name_the_phase():
