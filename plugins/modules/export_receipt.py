@@ -111,6 +111,9 @@ options:
       - The FSx side of the comparison, for example the registered result of M(daylily.ephemeral_cluster.analysis_inventory)
         on the analysis directory. Its C(file_count) and C(total_bytes) are recorded as C(fsx_file_count) and
         C(fsx_total_bytes); its C(files), when present, become the export manifest.
+      - With O(state=preflight) it must list the files (M(daylily.ephemeral_cluster.analysis_inventory) with
+        O(daylily.ephemeral_cluster.analysis_inventory#module:return_files=true)); they are compared with the manifest of
+        the newest verified export.
       - Without it the receipt's own C(fsx_file_count) and C(fsx_total_bytes) are compared; when those are missing the
         receipt cannot verify.
     type: dict
@@ -627,10 +630,13 @@ def _loaded(text):
 
 
 def _timestamp_of(body, path):
-    """A receipt's attempt timestamp; for an old receipt that recorded none, its report path's, else its file's mtime."""
-    stamp = body.get("timestamp") or report_timestamp(body.get("report_path"))
-    if stamp:
-        return stamp
+    """A receipt's attempt timestamp; for an old receipt that recorded none (or a file edited by hand), its report
+    path's, else its file's mtime."""
+    for stamp in (body.get("timestamp"), report_timestamp(body.get("report_path"))):
+        try:
+            return export.check_timestamp(stamp)
+        except export.ExportRuleError:
+            continue
     return time.strftime(export.EXPORT_TIMESTAMP_FORMAT, time.gmtime(os.path.getmtime(path)))
 
 
@@ -703,6 +709,8 @@ def run_present(module):
         inventory = fsx_summary(params["fsx_inventory"])
         manifest_text = fsx_manifest(params["fsx_inventory"])
         timestamp = attempt_timestamp(params, body)
+        if timestamp is not None:
+            export.check_timestamp(timestamp)
         target = receipt_target(params, destination, timestamp, problem) if params["upload"] else None
     except (receipts.ReceiptError, paths.PathRuleError, TypeError, KeyError) as err:
         module.fail_json(msg="invalid receipt options: %s" % err)
@@ -885,7 +893,11 @@ def run_preflight(module):
         destination = export.validate_export_destination(
             plan["destination_s3_uri"], plan["executing_entity"], plan["analysis_id"]
         )
-        entries = export.manifest_entries((params["fsx_inventory"] or {}).get("files") or [])
+        export.check_timestamp(plan["timestamp"])
+        files = params["fsx_inventory"].get("files")
+        if files is None:
+            raise ValueError("fsx_inventory lists no files; register analysis_inventory with return_files: true")
+        entries = export.manifest_entries(files)
     except (paths.PathRuleError, KeyError, TypeError, ValueError) as err:
         module.fail_json(msg="invalid preflight options: %s" % err)
     s3 = S3(module)

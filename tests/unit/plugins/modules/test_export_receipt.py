@@ -996,3 +996,27 @@ def test_preflight_of_a_verified_unchanged_export_has_nothing_to_do(s3, capsys, 
 
     assert rc == 0, result
     assert (result["action"], result["drift"]["added"], result["adopt_succeeded"]) == ("export", ["late.txt"], False)
+
+
+def test_a_receipt_timestamp_that_is_not_a_timestamp_is_refused_before_anything_is_written(s3, capsys, tmp_path):
+    rc, result = run_module(
+        capsys,
+        {
+            "receipt": {"status": "error", "timestamp": "../x"},
+            "verify": False,
+            "upload": False,
+            "output_dir": str(tmp_path),
+        },
+    )
+
+    assert rc == 1
+    assert "timestamp '../x' is not formatted YYYYmmddTHHMMSSZ" in result["msg"]
+    assert not list(tmp_path.iterdir())
+
+
+def test_preflight_needs_the_file_list_of_the_inventory(s3, capsys, tmp_path):
+    rc, result = preflight(capsys, tmp_path, fsx_inventory=fsx_inventory())
+
+    assert rc == 1
+    assert "return_files: true" in result["msg"]
+    assert s3[1] == []
