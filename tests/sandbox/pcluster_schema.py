@@ -1,6 +1,6 @@
 """Load cluster configs with ParallelCluster's own schema. Runs in the pcluster venv (.venv-pcluster), never in .venv.
 
-As a script it checks a batch, so one slow interpreter start serves many configs: stdin is a JSON list of
+As `python -m sandbox.pcluster_schema` (tests/ on the path) it checks a batch, so one slow interpreter start serves many configs: stdin is a JSON list of
 {"cluster_name": ..., "config": "<YAML text>"}, stdout the JSON list of {"cluster_name": ..., "errors": [...]} in the
 same order (no errors: the config loads). The stand-in `pcluster` imports schema_errors() for create-cluster.
 """
@@ -10,7 +10,6 @@ import os
 import sys
 from pathlib import Path
 
-# The pcluster venv's python is the interpreter of this file, so this file's directory is not on its path.
 PCLUSTER_PYTHON_ENV = "DAYEC_PCLUSTER_PYTHON"
 REPO = Path(__file__).resolve().parents[2]
 
@@ -41,7 +40,7 @@ def schema_errors(cluster_name, config_text):
         ClusterSchema(cluster_name=cluster_name).load(config)
     except ValidationError as err:
         return [str(sorted(err.messages.items()) if isinstance(err.messages, dict) else err)]
-    except Exception as err:  # what Cluster._validate_and_parse_config makes of any other failure  # noqa: BLE001
+    except Exception as err:  # what Cluster._validate_and_parse_config makes of any other failure
         return [f"Invalid cluster configuration: {err}"]
     return []
 

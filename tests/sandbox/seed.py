@@ -30,17 +30,51 @@ REFERENCE_OBJECTS = {
 }
 
 
+def create_startup_association(fsx, file_system, data_repository_path, file_system_path="/references/",
+                               batch_import=True, auto_import=("NEW", "CHANGED", "DELETED")):
+    """A DRA as ParallelCluster creates it with the file system (batch import, auto-import events); its id."""
+    request = {"FileSystemId": file_system, "FileSystemPath": file_system_path,
+               "DataRepositoryPath": data_repository_path, "BatchImportMetaDataOnCreate": batch_import,
+               "Tags": [{"Key": "lsmc:purpose", "Value": "reference"}]}
+    if auto_import:
+        request["S3"] = {"AutoImportPolicy": {"Events": list(auto_import)}}
+    return fsx.create_data_repository_association(**request)["Association"]["AssociationId"]
+
+
 def attach_references(s3, fsx, file_system, bucket):
     """The one startup DRA every Daylily cluster has (invariant 2): /references/ <- the reference bucket."""
     for key, body in REFERENCE_OBJECTS.items():
         s3.put_object(Bucket=bucket, Key=key, Body=body)
-    association = fsx.create_data_repository_association(
-        FileSystemId=file_system, FileSystemPath="/references/", DataRepositoryPath=f"s3://{bucket}/",
-        BatchImportMetaDataOnCreate=True,
-        S3={"AutoImportPolicy": {"Events": ["NEW", "CHANGED", "DELETED"]}},
-        Tags=[{"Key": "lsmc:purpose", "Value": "reference"}],
-    )["Association"]
-    return association["AssociationId"]
+    return create_startup_association(fsx, file_system, f"s3://{bucket}/")
+
+
+def cluster_tags(cluster_name):
+    """The tag ParallelCluster puts on everything a cluster owns."""
+    return [{"Key": "parallelcluster:cluster-name", "Value": cluster_name}]
+
+
+def create_cluster_file_system(fsx, cluster_name, subnet, deployment_type="SCRATCH_2", storage_capacity=1200,
+                               per_unit_storage_throughput=None):
+    """The cluster's FSx for Lustre file system, tagged with the cluster name; its id."""
+    lustre = {"DeploymentType": deployment_type}
+    if per_unit_storage_throughput:
+        lustre["PerUnitStorageThroughput"] = per_unit_storage_throughput
+    return fsx.create_file_system(
+        FileSystemType="LUSTRE", StorageCapacity=storage_capacity, SubnetIds=[subnet], LustreConfiguration=lustre,
+        Tags=cluster_tags(cluster_name) + [{"Key": "Name", "Value": f"{cluster_name}-fsx"}],
+    )["FileSystem"]["FileSystemId"]
+
+
+def launch_headnode(ec2, control, cluster_name, subnet, file_system, instance_type="r7i.2xlarge", image=None):
+    """A running headnode instance tagged like ParallelCluster's, registered with SSM (its machine mounts the file
+    system at fsx/): (instance id, the sandbox's headnode record)."""
+    image = image or ec2.describe_images()["Images"][0]["ImageId"]
+    instance = ec2.run_instances(
+        ImageId=image, MinCount=1, MaxCount=1, InstanceType=instance_type, SubnetId=subnet,
+        TagSpecifications=[{"ResourceType": "instance", "Tags": cluster_tags(cluster_name) + [
+            {"Key": "parallelcluster:node-type", "Value": "HeadNode"}, {"Key": "Name", "Value": "HeadNode"}]}],
+    )["Instances"][0]["InstanceId"]
+    return instance, control.call("POST", "headnodes", {"instance_id": instance, "file_system_id": file_system})
 
 
 def seed_cluster(cluster_name=DEFAULT_CLUSTER, region="us-west-2", deployment_type="SCRATCH_2",
@@ -55,19 +89,8 @@ def seed_cluster(cluster_name=DEFAULT_CLUSTER, region="us-west-2", deployment_ty
 
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock=SUBNET_CIDR)["Subnet"]["SubnetId"]
-    cluster_tags = [{"Key": "parallelcluster:cluster-name", "Value": cluster_name}]
-    file_system = fsx.create_file_system(
-        FileSystemType="LUSTRE", StorageCapacity=1200, SubnetIds=[subnet],
-        LustreConfiguration={"DeploymentType": deployment_type},
-        Tags=cluster_tags + [{"Key": "Name", "Value": f"{cluster_name}-fsx"}],
-    )["FileSystem"]["FileSystemId"]
-    image = ec2.describe_images()["Images"][0]["ImageId"]
-    instance = ec2.run_instances(
-        ImageId=image, MinCount=1, MaxCount=1, InstanceType="r7i.2xlarge", SubnetId=subnet,
-        TagSpecifications=[{"ResourceType": "instance", "Tags": cluster_tags + [
-            {"Key": "parallelcluster:node-type", "Value": "HeadNode"}, {"Key": "Name", "Value": "HeadNode"}]}],
-    )["Instances"][0]["InstanceId"]
-    headnode = control.call("POST", "headnodes", {"instance_id": instance, "file_system_id": file_system})
+    file_system = create_cluster_file_system(fsx, cluster_name, subnet, deployment_type)
+    instance, headnode = launch_headnode(ec2, control, cluster_name, subnet, file_system)
     startup = attach_references(s3, fsx, file_system, buckets[0])
     return {
         "cluster_name": cluster_name,

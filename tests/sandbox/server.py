@@ -26,6 +26,9 @@ def install_extensions():
 
     fsx.install(STATE)
     ssm.install(STATE)
+    from sandbox import parallelcluster  # what ParallelCluster's real CLI looks for: its AMIs, AWS-managed policies
+
+    parallelcluster.install(STATE)
     _installed = True
 
 

@@ -83,7 +83,7 @@ AMI_RE = re.compile(r"^ami-[0-9a-f]{8,17}$")
 # The compute fleet a Daylily cluster starts with: DayEC's spot queues by vCPU count (max counts are the operator's).
 DEFAULT_QUEUES = (
     {"name": "i8", "instance_types": ["m7i.2xlarge"], "max_count": 8},
-    {"name": "i128", "instance_types": ["m7i.32xlarge"], "max_count": 4},
+    {"name": "i128", "instance_types": ["m6i.32xlarge"], "max_count": 4},
     {"name": "i192", "instance_types": ["m7i.48xlarge"], "max_count": 4},
     {"name": "i192mem", "instance_types": ["r7i.48xlarge"], "max_count": 2},
 )
