@@ -6,6 +6,7 @@
 * ``_dewey.contract`` -- request shapes, normalisation exactly as Dewey validates, canonical JSON and hashes;
 * ``_dewey.client`` -- HTTP through ``ansible.module_utils.urls`` with retries on connection errors, 429 and 5xx;
 * ``_dewey.build`` -- decisions: verified export, file records per manifest source, selection, requests, receipt;
+* ``_dewey.plan`` -- reading the export's evidence from S3 and building every request before any is sent;
 * ``_dewey.storage`` -- the S3 calls (list, read, write, HEAD with checksums), each behind an error handler.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._dewey import build as _build
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._dewey import client as _client
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._dewey import contract as _contract
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._dewey import plan as _plan
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._dewey import storage as _storage
 
 # contract
@@ -50,6 +52,13 @@ multiqc_requests = _build.multiqc_requests
 listing_sha256 = _build.listing_sha256
 registration_receipt = _build.registration_receipt
 same_registration = _build.same_registration
+export_receipt_fields = _build.export_receipt_fields
+
+# reading the evidence and planning the requests (S3 reads, no POST)
+plan_registration = _plan.plan_registration
+previous_registration = _plan.previous_registration
+find_export_receipt = _plan.find_export_receipt
+registration_receipt_uri = _plan.registration_receipt_uri
 
 # S3
 AnsibleS3Error = _storage.AnsibleS3Error

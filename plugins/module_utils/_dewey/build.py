@@ -202,8 +202,9 @@ def export_manifest_records(entries, described):
 # selection
 
 
-def select(records, policy, root, s3_sizes=None):
-    """The records the policy selects, sorted by path, each with a SHA-256 and a size S3 agrees with.
+def select(records, policy, root, s3_sizes=None, require_sha256=True):
+    """The records the policy selects, sorted by path, each with a SHA-256 (unless ``require_sha256`` is false, to
+    find the objects whose SHA-256 to look up) and a size S3 agrees with.
 
     ``s3_sizes``: ``{relative_path: size}`` of the objects under the root (None: not checked)."""
     classifications = set(policy.get("include_classifications") or [])
@@ -227,9 +228,9 @@ def select(records, policy, root, s3_sizes=None):
                 "required file(s) missing under %s: %s (require_existing)" % (root, ", ".join(missing))
             )
     unhashed = [root + r["relative_path"] for r in chosen if not contract.SHA256_RE.match(r["sha256"] or "")]
-    if unhashed:
+    if unhashed and require_sha256:
         raise RegistrationError(
-            "no SHA-256 for %d selected object(s), nothing was registered: %s. Dewey registers only files with a "
+            "no SHA-256 for %d selected object(s): %s. Dewey registers only files with a "
             "real SHA-256: give each object a ChecksumSHA256 or 'sha256' user metadata, or register from a DayOA "
             "evidence manifest or an export manifest written with export_checksum"
             % (len(unhashed), ", ".join(unhashed[:10]))
@@ -247,8 +248,7 @@ def select(records, policy, root, s3_sizes=None):
                 )
         if wrong:
             raise RegistrationError(
-                "S3 does not hold what the manifest lists, nothing was registered: %s. Re-run "
-                "the export" % "; ".join(wrong[:10])
+                "S3 does not hold what the manifest lists: %s. Re-run the export" % "; ".join(wrong[:10])
             )
     return chosen
 
@@ -482,3 +482,16 @@ def same_registration(receipt, analysis_body, multiqc_bodies):
         and receipt.get("analysis_request_manifest_sha256") == analysis_body["manifest_sha256"]
         and receipt.get("multiqc_request_manifest_sha256s") == [b["manifest_sha256"] for b in multiqc_bodies]
     )
+
+
+def export_receipt_fields(receipt, receipt_uri):
+    """The ``dewey_*`` fields ``fsx_export.yaml`` records for a registration (DayEC's names)."""
+    return {
+        "dewey_registration_status": "success",
+        "dewey_registration_receipt": receipt_uri,
+        "dewey_source_manifest_s3_uri": receipt["source_manifest_s3_uri"],
+        "dewey_source_manifest_mode": receipt["source_manifest_mode"],
+        "dewey_selected_artifact_count": receipt["selected_artifact_count"],
+        "dewey_multiqc_artifact_set_count": receipt["multiqc_artifact_set_count"],
+        "dewey_analysis_directory_link_status": "not_requested",
+    }

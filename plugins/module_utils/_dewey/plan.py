@@ -1,0 +1,196 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the daylily.ephemeral_cluster project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Everything a registration needs, read from S3 and decided before anything is posted.
+
+:func:`plan_registration` reads the export receipt (it must verify), the DayOA evidence manifest, the S3 listing of
+the export and, per ``manifest_source``, the SHA-256 of each file (the manifest's, S3's own checksum or metadata, or
+our export manifest's), then builds and validates every request. Any problem raises ``RegistrationError`` (or
+``ContractError``) before Dewey hears of it; S3 failures arrive as ``AnsibleS3Error``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import catalog
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import receipt as export_receipt
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._dewey import build
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._dewey import contract
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._dewey import storage
+
+RECEIPT_NAME = "fsx_export.yaml"
+ATTEMPTS_PREFIX = "_daylily_monitor/fsx-export/"
+REGISTRATION_PREFIX = "_daylily_monitor/dewey/"
+_ATTEMPT_RE = re.compile(r"^\d{8}T\d{6}Z$")
+
+
+def _read(s3, uri, what, required=True):
+    bucket, key = build.split_s3_uri(uri)
+    text = storage.get_text(s3, bucket, key)
+    if text is None and required:
+        raise build.RegistrationError("%s %s does not exist" % (what, uri))
+    return text
+
+
+def find_export_receipt(s3, export_receipt_uri=None, destination_s3_uri=None):
+    """(receipt URI, flat receipt): the given receipt, or the newest verified attempt under the destination."""
+    if export_receipt_uri:
+        return export_receipt_uri, _load_receipt(
+            _read(s3, export_receipt_uri, "the export receipt"), export_receipt_uri
+        )
+    destination = destination_s3_uri.rstrip("/") + "/"
+    bucket, prefix = build.split_s3_uri(destination)
+    keys = storage.list_objects(s3, bucket, prefix + ATTEMPTS_PREFIX)
+    attempts = sorted(
+        (key for key in keys if key.endswith("/" + RECEIPT_NAME) and _ATTEMPT_RE.match(key.split("/")[-2])),
+        reverse=True,
+    )
+    for key in attempts:
+        uri = "s3://%s/%s" % (bucket, key)
+        found = _load_receipt(storage.get_text(s3, bucket, key) or "", uri)
+        if found.get("verified") is True and found.get("status") == "success":
+            return uri, found
+    raise build.RegistrationError(
+        "no verified export receipt under %s%s (%d attempt(s) found): export the analysis first"
+        % (destination, ATTEMPTS_PREFIX, len(attempts))
+    )
+
+
+def _load_receipt(text, uri):
+    try:
+        return export_receipt.load_receipt(text)
+    except export_receipt.ReceiptError as err:
+        raise build.RegistrationError("the export receipt %s cannot be read: %s" % (uri, err)) from err
+
+
+def registration_receipt_uri(destination_s3_uri):
+    """Where the registration receipt lives, next to the export: ``<destination>_daylily_monitor/dewey/...``."""
+    return destination_s3_uri.rstrip("/") + "/" + REGISTRATION_PREFIX + build.RECEIPT_FILENAME
+
+
+def _lookup_sha256(s3, root, records):
+    """Fill each record's SHA-256 from S3's HEAD (ChecksumSHA256 or sha256 user metadata); never an ETag."""
+    bucket, prefix = build.split_s3_uri(root)
+    for record in records:
+        if record["sha256"]:
+            continue
+        head = storage.head_object(s3, bucket, prefix + record["relative_path"])
+        if head is not None:
+            record["sha256"], record["sha256_source"] = head["sha256"], head["sha256_source"]
+
+
+def _export_manifest(s3, found_receipt):
+    uri = found_receipt.get("manifest_s3_uri")
+    if not uri:
+        raise build.RegistrationError(
+            "the export receipt names no export manifest (manifest_s3_uri): export again with this collection, or "
+            "use manifest_source dayoa_manifest"
+        )
+    entries = {}
+    for number, line in enumerate(_read(s3, uri, "the export manifest").splitlines(), 1):
+        if line.strip():
+            entry = json.loads(line)
+            if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
+                raise build.RegistrationError("the export manifest %s: line %d is not an entry" % (uri, number))
+            entries[entry["path"]] = entry
+    return uri, entries
+
+
+def plan_registration(
+    s3,
+    policy,
+    manifest_source=None,
+    export_receipt_uri=None,
+    destination_s3_uri=None,
+    genome=None,
+    workflow=None,
+    send_metadata=False,
+):
+    """The registration to perform: requests (finalised), where the evidence came from, and where receipts go."""
+    if not isinstance(policy, dict) or not policy:
+        raise build.RegistrationError("no artifact_registration policy: give the catalog command's policy")
+    if policy.get("enabled") is False:
+        raise build.RegistrationError("the command's artifact_registration policy is disabled (enabled: false)")
+    mode = manifest_source or policy.get("manifest_source") or "dayoa_manifest"
+    receipt_uri, found_receipt = find_export_receipt(s3, export_receipt_uri, destination_s3_uri)
+    roots = build.export_roots(found_receipt)
+    root = roots["dayoa_s3_root"]
+    values = {"analysis_id": roots["analysis_id"], "executing_entity": roots["executing_entity"]}
+    if genome:
+        values["genome"] = genome
+    rendered = catalog.render_registration_policy(policy, values)
+    manifest_path = rendered.get("evidence_manifest_path") or ""
+    manifest = manifest_uri = None
+    if "{genome}" not in manifest_path and manifest_path:
+        manifest_uri = root + manifest_path
+        text = _read(s3, manifest_uri, "the DayOA evidence manifest", required=(mode == "dayoa_manifest"))
+        if text is not None:
+            manifest = build.parse_evidence_manifest(text, manifest_uri)
+    elif mode == "dayoa_manifest":
+        raise build.RegistrationError(
+            "the policy's evidence_manifest_path %r needs the genome: set genome" % manifest_path
+        )
+    genome = genome or ((manifest or {}).get("analysis") or {}).get("genome_build")
+    if not genome:
+        raise build.RegistrationError("no genome build: the DayOA evidence manifest has none here, set genome")
+    rendered = catalog.render_registration_policy(policy, dict(values, genome=genome))
+
+    bucket, prefix = build.split_s3_uri(root)
+    listing = storage.list_objects(s3, bucket, prefix)
+    sizes = dict((key[len(prefix) :], size) for key, size in listing.items())
+    described = (
+        dict((r["relative_path"], r) for r in build.manifest_records(manifest, manifest_uri)) if manifest else {}
+    )
+    if mode == "dayoa_manifest":
+        records, source_uri = list(described.values()), manifest_uri
+    elif mode == "s3_inventory":
+        objects = dict((path, {"size": size}) for path, size in sizes.items())
+        records, source_uri = build.inventory_records(objects, described), build.INVENTORY_MANIFEST_URI
+        _lookup_sha256(s3, root, build.select(records, rendered, root, sizes, require_sha256=False))
+    else:
+        source_uri, entries = _export_manifest(s3, found_receipt)
+        records = build.export_manifest_records(entries, described)
+    selected = build.select(records, rendered, root, sizes)
+
+    provenance = (manifest or {}).get("workflow") or workflow or {}
+    generated_at = (manifest or {}).get("generated_at") or found_receipt.get("timestamp")
+    if not generated_at:
+        raise build.RegistrationError("no generated_at: neither a DayOA evidence manifest nor the receipt's timestamp")
+    checksum = (manifest or {}).get("manifest_checksum")
+
+    def data_dir_sha256(data_dir):
+        return checksum if contract.SHA256_RE.match(checksum or "") else build.listing_sha256(selected, data_dir)
+
+    extra = ("metadata",) if send_metadata else ()
+    analysis = contract.finalise(
+        "analysis",
+        build.analysis_request(selected, rendered, roots, provenance, generated_at, genome, send_metadata),
+        extra,
+    )
+    multiqc = [
+        contract.finalise("multiqc", request, extra)
+        for request in build.multiqc_requests(
+            selected, rendered, roots, provenance, generated_at, genome, data_dir_sha256, send_metadata
+        )
+    ]
+    return {
+        "export_receipt_uri": receipt_uri,
+        "roots": roots,
+        "mode": mode,
+        "source_manifest_uri": source_uri,
+        "selected": selected,
+        "analysis": analysis,
+        "multiqc": multiqc,
+        "receipt_uri": registration_receipt_uri(roots["destination_s3_uri"]),
+    }
+
+
+def previous_registration(s3, receipt_uri):
+    """The registration receipt an earlier run wrote next to the export, or None."""
+    text = _read(s3, receipt_uri, "the registration receipt", required=False)
+    try:
+        return json.loads(text) if text else None
+    except ValueError:
+        return None
