@@ -57,3 +57,18 @@ def test_defect_17_the_aws_inventory_reaches_the_headnode_through_the_ssm_connec
 def test_defect_17_run_outputs_stay_out_of_git(path):
     ignored = subprocess.run(["git", "check-ignore", "--no-index", "-q", path], cwd=ROOT, check=False)
     assert ignored.returncode == 0, f"{path} is not ignored by .gitignore"
+
+
+def test_the_readme_names_only_variables_the_playbooks_read():
+    """Each playbook row of the README's table lists variables that the playbook or its role's argument spec reads."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    specs = {}
+    for spec in (ROOT / "roles").glob("*/meta/argument_specs.yml"):
+        for entry in yaml.safe_load(spec.read_text(encoding="utf-8"))["argument_specs"].values():
+            specs.update(entry.get("options") or {})
+    rows = re.findall(r"^\| `(playbooks/[\w.]+)` \|[^|]*\| (.*) \|$", readme, flags=re.MULTILINE)
+    assert len(rows) == len(list((ROOT / "playbooks").glob("*.yml")))
+    for playbook, variables in rows:
+        text = (ROOT / playbook).read_text(encoding="utf-8")
+        for name in re.findall(r"`([a-z][a-z_]+)`", variables):
+            assert re.search(rf"\b{name}\b", text) or name in specs, f"README: {playbook} does not read {name}"
