@@ -200,3 +200,34 @@ def test_catalog_policy_is_the_commands(dewey_stub):
     """The command the tests register with carries the shared DayOA MultiQC policy (reference §2.2)."""
     policy = catalog.resolve_command(catalog.load_catalog(catalog.default_catalog_path()), COMMAND)["command"]
     assert policy["artifact_registration"]["manifest_source"] == "dayoa_manifest"
+
+
+def test_export_manifest_source_registers_with_the_digests_computed_at_export(dewey_stub, s3, tmp_path):
+    tree = tmp_path / "analysis"
+    dewey_testlib.write_toy_analysis(tree)
+    manifest_key = RECEIPT_KEY.replace("fsx_export.yaml", "fsx_export_manifest.jsonl")
+    receipt = dewey_testlib.export_receipt_yaml(manifest_s3_uri="s3://%s/%s" % (BUCKET, manifest_key))
+    sizes = dewey_testlib.upload_export(s3, tree, receipt=receipt)
+    lines = [
+        json.dumps(
+            {
+                "path": "daylily-omics-analysis/" + path,
+                "size": size,
+                "sha256": hashlib.sha256((tree / path).read_bytes()).hexdigest(),
+            }
+        )
+        for path, size in sorted(sizes.items())
+    ]
+    s3.put_object(Bucket=BUCKET, Key=manifest_key, Body="\n".join(lines).encode())
+    run, result = register(dewey_stub, tmp_path, manifest_source="export_manifest")
+    assert run.rc == 0, run.failures()
+    assert result["source_manifest_s3_uri"] == "s3://%s/%s" % (BUCKET, manifest_key)
+    assert result["selected_artifact_count"] == 9 and len(result["artifact_set_euids"]) == 2
+
+
+def test_size_differing_from_s3_fails_naming_the_object_before_any_post(dewey_stub, exported, s3, tmp_path):
+    changed = DAYOA_ROOT + "config/samples.tsv"
+    s3.put_object(Bucket=BUCKET, Key=changed[len("s3://%s/" % BUCKET) :], Body=b"rewritten after the export\n")
+    run, result = register(dewey_stub, tmp_path)
+    assert run.rc != 0 and changed in result["msg"] and "in S3" in result["msg"]
+    assert dewey_stub.posts() == []
