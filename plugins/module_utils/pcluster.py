@@ -7,7 +7,9 @@
 
 * ``_pcluster.config`` -- the cluster config: the inputs an operator sets, their checks (every problem at once,
   before any AWS call) and defaults, the render of ``catalog/pcluster/cluster_config.yaml.j2``, and the refusal of a
-  render whose startup data repository associations are not exactly ``["/references/"]``.
+  render whose startup data repository associations are not exactly ``["/references/"]``;
+* ``_pcluster.cli`` -- the ``pcluster`` CLI, one function per command, JSON answers parsed;
+* ``_pcluster.lifecycle`` -- statuses, failures and their reasons, the wait, config drift, the snake_case view.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from __future__ import annotations
 import os
 
 # Not intended for general re-use / re-import: the facade below is the interface.
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._pcluster import cli as _cli
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._pcluster import config as _config
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._pcluster import lifecycle as _lifecycle
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.catalog import find_collection_file
 
 HAS_YAML = _config.HAS_YAML
@@ -48,6 +52,20 @@ render_context = _config.render_context
 startup_associations = _config.startup_associations
 startup_association_problems = _config.startup_association_problems
 parse_config_text = _config.parse_config_text
+
+# the CLI
+DRY_RUN_SUCCESS = _cli.DRY_RUN_SUCCESS
+PclusterCli = _cli.PclusterCli
+PclusterError = _cli.PclusterError
+
+# the lifecycle
+CREATE_COMPLETE = _lifecycle.CREATE_COMPLETE
+WaitTimeout = _lifecycle.WaitTimeout
+failed = _lifecycle.failed
+failure_reasons = _lifecycle.failure_reasons
+wait_for = _lifecycle.wait_for
+config_drift = _lifecycle.config_drift
+cluster_view = _lifecycle.cluster_view
 
 
 def default_template_path():
