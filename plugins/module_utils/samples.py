@@ -22,6 +22,8 @@ import secrets
 from collections import OrderedDict
 from typing import NamedTuple
 
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import catalog
+
 REQUIRED_COLUMNS = (
     "RUN_ID",
     "SAMPLE_ID",
@@ -673,9 +675,12 @@ class _Planner:
             samples.append(self.sample_row(sample_id, members[0], units_by_line[members[0][0]]))
         return sorted(samples, key=lambda sample: sample["SAMPLEID"])
 
+    def given(self, row, column):
+        """A pass-through value: as written (blank stays blank) when the column exists, else ``na``."""
+        return row.get(column, "") if column in self.columns else NA
+
     def sample_row(self, sample_id, first, unit):
         line, row = first
-        given = lambda column, default=NA: row.get(column, "") if column in self.columns else default  # noqa: E731
         truth = row.get("TRUTH_DATA_DIR") or row.get("CONCORDANCE_CONTROL_PATH") or ""
         if (
             row.get("TRUTH_DATA_DIR")
@@ -714,10 +719,10 @@ class _Planner:
             "IS_POSITIVE_CONTROL": row.get("IS_POSITIVE_CONTROL") or (_TRUE if is_positive_control(row) else _FALSE),
             "IS_NEGATIVE_CONTROL": row.get("IS_NEGATIVE_CONTROL") or _FALSE,
             "SAMPLE_TYPE": unit["SAMPLE_TYPE"],
-            "TUM_NRM_SAMPLEID_MATCH": given("TUM_NRM_SAMPLEID_MATCH"),
-            "EXTERNAL_SAMPLE_ID": given("EXTERNAL_SAMPLE_ID"),
-            "N_X": given("N_X"),
-            "N_Y": given("N_Y"),
+            "TUM_NRM_SAMPLEID_MATCH": self.given(row, "TUM_NRM_SAMPLEID_MATCH"),
+            "EXTERNAL_SAMPLE_ID": self.given(row, "EXTERNAL_SAMPLE_ID"),
+            "N_X": self.given(row, "N_X"),
+            "N_Y": self.given(row, "N_Y"),
             "TRUTH_DATA_DIR": truth_path,
         }
         return sample
@@ -937,6 +942,79 @@ def problems_message(problems, source="the manifest"):
         "" if len(problems) == 1 else "s",
         "\n".join("- " + str(problem) for problem in problems),
     )
+
+
+def command_data_modes(command_id, catalog_path=None):
+    """The ``compatible_data_modes`` of a catalog command (None without a command). Raises ``catalog.CatalogError``."""
+    if not command_id:
+        return None
+    loaded = catalog.load_catalog(catalog_path or catalog.default_catalog_path())
+    _repository, _repo, command = catalog.find_command(loaded, command_id)
+    return list(command.get("compatible_data_modes") or [])
+
+
+def plan_from_file(
+    path,
+    stage_name,
+    stage_target=DEFAULT_STAGE_TARGET,
+    reference_s3_uri=None,
+    control_data_s3_uri=None,
+    staging_s3_uri=None,
+    command_id=None,
+    catalog_path=None,
+):
+    """:func:`plan_stage` of the manifest file ``path``, checked against ``command_id`` of the catalog when given.
+    Raises OSError or ``catalog.CatalogError``."""
+    return plan_stage(
+        read_manifest(path),
+        stage_name,
+        stage_target=stage_target,
+        reference_s3_uri=reference_s3_uri,
+        control_data_s3_uri=control_data_s3_uri,
+        staging_s3_uri=staging_s3_uri,
+        compatible_data_modes=command_data_modes(command_id, catalog_path),
+        command_id=command_id,
+    )
+
+
+CatalogError = catalog.CatalogError
+
+# The options of every module that reads a manifest (doc fragment daylily.ephemeral_cluster.sample_manifest).
+MANIFEST_ARGUMENT_SPEC = {
+    "src": {"type": "path", "required": True},
+    "stage_name": {"type": "str"},
+    "stage_target": {"type": "str", "default": DEFAULT_STAGE_TARGET},
+    "reference_s3_uri": {"type": "str"},
+    "control_data_s3_uri": {"type": "str"},
+    "staging_s3_uri": {"type": "str"},
+    "command_id": {"type": "str"},
+    "catalog_path": {"type": "path"},
+}
+
+
+def plan_from_params(params, stage_name):
+    """:func:`plan_from_file` from the MANIFEST_ARGUMENT_SPEC options of a module."""
+    return plan_from_file(
+        params["src"],
+        stage_name,
+        stage_target=params["stage_target"],
+        reference_s3_uri=params["reference_s3_uri"],
+        control_data_s3_uri=params["control_data_s3_uri"],
+        staging_s3_uri=params["staging_s3_uri"],
+        command_id=params["command_id"],
+        catalog_path=params["catalog_path"],
+    )
+
+
+def plan_result(params, stage_name, plan):
+    """The result fields every manifest module returns: the stage, the data mode and the problems."""
+    return {
+        "changed": False,
+        "stage_name": stage_name,
+        "stage_dir": "%s/%s" % (params["stage_target"].rstrip("/"), stage_name),
+        "data_mode": plan.data_mode,
+        "problems": [problem.as_dict() for problem in plan.problems],
+    }
 
 
 def read_manifest(path):

@@ -32,35 +32,6 @@ description:
 author:
   - Daylily ephemeral cluster maintainers (!UNKNOWN)
 options:
-  src:
-    description: Path of the manifest on the controller.
-    type: path
-    required: true
-  stage_name:
-    description:
-      - The stage directory name, C(remote_stage_<YYYYMMDDTHHMMSSZ>_<8 hex digits>).
-      - A new name (the current UTC time and a random suffix) when omitted; pass the returned RV(stage_name) to
-        M(daylily.ephemeral_cluster.s3_stage), and pass it again to resume a stage.
-    type: str
-  stage_target:
-    description: The headnode directory that holds the stages (the staging association's mount).
-    type: str
-    default: /fsx/staging/staged_external_sequencing_data
-  reference_s3_uri:
-    description: The bucket URI behind C(/fsx/references/); needed to stage files given as C(/fsx/references/...).
-    type: str
-  control_data_s3_uri:
-    description: The bucket URI behind C(/fsx/control_data/); needed to stage files given as C(/fsx/control_data/...).
-    type: str
-  staging_s3_uri:
-    description: The bucket URI behind C(/fsx/staging/); needed to stage files given as C(/fsx/staging/...).
-    type: str
-  command_id:
-    description: A catalog command; the manifest's data mode must be one of its C(compatible_data_modes).
-    type: str
-  catalog_path:
-    description: The command catalog; the collection's own C(catalog/daylily_available_repositories.yaml) by default.
-    type: path
   dest:
     description:
       - Directory to write C(<timestamp>_samples.tsv) and C(<timestamp>_units.tsv) into (created when missing).
@@ -68,6 +39,8 @@ options:
     type: path
 notes:
   - Supports check mode (nothing is written) and diff mode (the tables before and after).
+extends_documentation_fragment:
+  - daylily.ephemeral_cluster.sample_manifest
 """
 
 EXAMPLES = r"""
@@ -156,30 +129,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import catalog
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import samples
-
-
-def compatible_modes(params):
-    """The command's compatible_data_modes (None without a command). Raises CatalogError."""
-    if not params["command_id"]:
-        return None
-    loaded = catalog.load_catalog(params["catalog_path"] or catalog.default_catalog_path())
-    _repository, _repo, command = catalog.find_command(loaded, params["command_id"])
-    return list(command.get("compatible_data_modes") or [])
-
-
-def plan_from_params(params, stage_name):
-    return samples.plan_stage(
-        samples.read_manifest(params["src"]),
-        stage_name,
-        stage_target=params["stage_target"],
-        reference_s3_uri=params["reference_s3_uri"],
-        control_data_s3_uri=params["control_data_s3_uri"],
-        staging_s3_uri=params["staging_s3_uri"],
-        compatible_data_modes=compatible_modes(params),
-        command_id=params["command_id"],
-    )
 
 
 def _read(path):
@@ -212,31 +162,15 @@ def ensure_tables(dest, stage_name, plan, check_mode):
 
 
 def main():
-    argument_spec = dict(
-        src=dict(type="path", required=True),
-        stage_name=dict(type="str"),
-        stage_target=dict(type="str", default=samples.DEFAULT_STAGE_TARGET),
-        reference_s3_uri=dict(type="str"),
-        control_data_s3_uri=dict(type="str"),
-        staging_s3_uri=dict(type="str"),
-        command_id=dict(type="str"),
-        catalog_path=dict(type="path"),
-        dest=dict(type="path"),
-    )
+    argument_spec = dict(samples.MANIFEST_ARGUMENT_SPEC, dest=dict(type="path"))
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
     stage_name = params["stage_name"] or samples.new_stage_name()
     try:
-        plan = plan_from_params(params, stage_name)
-    except (OSError, catalog.CatalogError) as err:
+        plan = samples.plan_from_params(params, stage_name)
+    except (OSError, samples.CatalogError) as err:
         module.fail_json(msg="Cannot check the manifest %s: %s" % (params["src"], err))
-    result = dict(
-        changed=False,
-        stage_name=stage_name,
-        stage_dir="%s/%s" % (params["stage_target"].rstrip("/"), stage_name),
-        data_mode=plan.data_mode,
-        problems=[problem.as_dict() for problem in plan.problems],
-    )
+    result = samples.plan_result(params, stage_name, plan)
     if plan.problems:
         module.fail_json(msg=samples.problems_message(plan.problems, params["src"]), **result)
     result.update(
