@@ -127,6 +127,13 @@ options:
       - Use the C(https_proxy)/C(http_proxy) environment variables.
     type: bool
     default: true
+  option_names:
+    description:
+      - "How error messages name this module's options, for example V({\"dewey_token_env\": \"dewey_token_env_var\"})
+        when a role sets them from its own variables, so a hint names what the operator sets. Options not listed are
+        named as they are."
+    type: dict
+    default: {}
 notes:
   - Needs C(s3:ListBucket), C(s3:GetObject) and C(s3:PutObject) on the export destination.
   - Dewey itself HEADs every file artifact in S3, so it needs read access to the same bucket.
@@ -334,6 +341,7 @@ def main():
         validate_certs=dict(type="bool", default=True),
         ca_path=dict(type="path"),
         use_proxy=dict(type="bool", default=True),
+        option_names=dict(type="dict", default={}),
     )
     module = DaylilyAWSModule(
         argument_spec=argument_spec,
@@ -350,8 +358,8 @@ def main():
     token = os.environ.get(params["dewey_token_env"] or "", "").strip()
     if not token:
         module.fail_json(
-            msg="the environment variable %s (dewey_token_env) is unset or empty: export Dewey's bearer token in it "
-            "before running" % params["dewey_token_env"]
+            msg="the environment variable %s (%s) is unset or empty: export Dewey's bearer token in it before running"
+            % (params["dewey_token_env"], module.option_name("dewey_token_env"))
         )
     module.no_log_values.add(token)
     if params["timeout"] <= 0 or params["http_retries"] < 0 or params["http_retry_delay"] < 0:

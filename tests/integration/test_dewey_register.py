@@ -18,6 +18,7 @@ from testlib.dewey import DESTINATION
 from testlib.dewey import RECEIPT_KEY
 from testlib.dewey import TOKEN
 from testlib.dewey import TOKEN_ENV
+from testlib.playbooks import OPERATOR_PLAYBOOKS
 from testlib.playbooks import playbook_command
 from testlib.playbooks import playbook_environment
 from testlib.playbooks import run_playbook
@@ -231,3 +232,21 @@ def test_size_differing_from_s3_fails_naming_the_object_before_any_post(dewey_st
     run, result = register(dewey_stub, tmp_path)
     assert run.rc != 0 and changed in result["msg"] and "in S3" in result["msg"]
     assert dewey_stub.posts() == []
+
+
+def test_register_playbook_registers_through_the_dewey_role_then_changes_nothing(dewey_stub, exported, tmp_path):
+    variables = {
+        "dewey_url": dewey_stub.url,
+        "dewey_command_id": COMMAND,
+        "dewey_destination_s3_uri": DESTINATION,
+        "dewey_token_env": TOKEN_ENV,
+        "dewey_output_dir": str(tmp_path / "out"),
+    }
+    playbook = str(OPERATOR_PLAYBOOKS / "register.yml")
+    run = run_playbook(playbook, variables)
+    assert run.rc == 0, run.failures()
+    result = run.result("daylily.ephemeral_cluster.dewey : Register the exported analysis with Dewey")
+    assert result["changed"] is True and len(result["artifact_set_euids"]) == 2
+    assert (tmp_path / "out" / "dewey_registration_receipt.json").exists()
+    again = run_playbook(playbook, variables)
+    assert again.rc == 0 and again.changed_count() == 0, again.failures()
