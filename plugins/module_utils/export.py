@@ -393,7 +393,7 @@ def foreign_receipt(destination, source_path, attempts):
                     MONITOR_DIR + "/fsx-export/",
                     attempt.timestamp,
                 ),
-                "choose another destination; this one belongs to that export",
+                "set another export_destination_s3_uri; this one belongs to that export",
             )
     return None
 
@@ -448,13 +448,13 @@ def decide(destination, source_path, listing, attempts, fsx_entries, resuming, u
             return _refuse(
                 destination,
                 "is not empty (it holds %s) and no export of %s is in progress" % (_listed(foreign), source_path),
-                "choose an empty destination",
+                "set export_destination_s3_uri to an empty prefix",
             )
         if foreign:
             return _refuse(
                 destination,
                 "holds %s, which no earlier attempt of this export wrote" % _listed(foreign),
-                "remove what does not belong there, or choose an empty destination",
+                "remove what does not belong there, or set export_destination_s3_uri to an empty prefix",
             )
         if attempts:
             return Decision(
