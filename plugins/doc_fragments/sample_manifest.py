@@ -22,9 +22,14 @@ options:
         resume or re-check that stage.
     type: str
   stage_target:
-    description: The headnode directory where the stages appear (the staging association's mount).
+    description:
+      - The headnode directory where the stages appear (the staging association's mount).
+      - Defaults to O(fsx_mount_point)C(/staging/staged_external_sequencing_data).
     type: str
-    default: /fsx/staging/staged_external_sequencing_data
+  fsx_mount_point:
+    description: Where the FSx file system is mounted on the headnode; FSx API paths are taken relative to it.
+    type: str
+    default: /fsx
   reference_s3_uri:
     description: The bucket URI behind C(/fsx/references/), to check or stage files given as C(/fsx/references/...).
     type: str

@@ -23,6 +23,7 @@ from collections import OrderedDict
 from typing import NamedTuple
 
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import catalog
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths
 
 REQUIRED_COLUMNS = (
     "RUN_ID",
@@ -172,7 +173,8 @@ NA = "na"
 DEFAULT_SAMPLECLASS = "research"
 DEFAULT_BWA_KMER = "19"
 MERGED_LANE_ID = "0"
-DEFAULT_STAGE_TARGET = "/fsx/staging/staged_external_sequencing_data"
+STAGE_TARGET_UNDER_MOUNT = "/staging/staged_external_sequencing_data"
+DEFAULT_STAGE_TARGET = "/fsx" + STAGE_TARGET_UNDER_MOUNT
 
 STAGE_DATA, PASS_THROUGH, MOUNTED_READONLY = "stage_data", "pass_through", "mounted_readonly"
 STAGE_DIRECTIVES = (STAGE_DATA, PASS_THROUGH, MOUNTED_READONLY, "")
@@ -983,7 +985,8 @@ CatalogError = catalog.CatalogError
 MANIFEST_ARGUMENT_SPEC = {
     "src": {"type": "path", "required": True},
     "stage_name": {"type": "str"},
-    "stage_target": {"type": "str", "default": DEFAULT_STAGE_TARGET},
+    "stage_target": {"type": "str"},
+    "fsx_mount_point": {"type": "str", "default": "/fsx"},
     "reference_s3_uri": {"type": "str"},
     "control_data_s3_uri": {"type": "str"},
     "staging_s3_uri": {"type": "str"},
@@ -992,12 +995,17 @@ MANIFEST_ARGUMENT_SPEC = {
 }
 
 
+def stage_target_of(params):
+    """The headnode directory of the stages: ``stage_target``, else ``<fsx_mount_point>/staging/staged_external_...``."""
+    return (params["stage_target"] or params["fsx_mount_point"].rstrip("/") + STAGE_TARGET_UNDER_MOUNT).rstrip("/")
+
+
 def plan_from_params(params, stage_name):
     """:func:`plan_from_file` from the MANIFEST_ARGUMENT_SPEC options of a module."""
     return plan_from_file(
         params["src"],
         stage_name,
-        stage_target=params["stage_target"],
+        stage_target=stage_target_of(params),
         reference_s3_uri=params["reference_s3_uri"],
         control_data_s3_uri=params["control_data_s3_uri"],
         staging_s3_uri=params["staging_s3_uri"],
@@ -1007,11 +1015,18 @@ def plan_from_params(params, stage_name):
 
 
 def plan_result(params, stage_name, plan):
-    """The result fields every manifest module returns: the stage, the data mode and the problems."""
+    """The result fields every manifest module returns: the stage (headnode directory and FSx API path), the data mode
+    and the problems."""
+    stage_dir = "%s/%s" % (stage_target_of(params), stage_name)
+    try:
+        file_system_path = paths.headnode_to_api_path(stage_dir, params["fsx_mount_point"])
+    except paths.PathRuleError:
+        file_system_path = None  # a stage_target outside the file system: nothing to attach
     return {
         "changed": False,
         "stage_name": stage_name,
-        "stage_dir": "%s/%s" % (params["stage_target"].rstrip("/"), stage_name),
+        "stage_dir": stage_dir,
+        "stage_file_system_path": file_system_path,
         "data_mode": plan.data_mode,
         "problems": [problem.as_dict() for problem in plan.problems],
     }

@@ -85,6 +85,12 @@ stage_uri:
   returned: always
   type: str
   sample: s3://my-omics-bucket/staged_external_data/remote_stage_20260101T120000Z_0a1b2c3d/
+stage_file_system_path:
+  description: The stage's FSx API path, where the staging association attaches it; null when O(stage_target) is
+    outside O(fsx_mount_point).
+  returned: always
+  type: str
+  sample: /staging/staged_external_sequencing_data/remote_stage_20260101T120000Z_0a1b2c3d/
 stage_dir:
   description: Where the stage appears on the headnode once the staging association is attached.
   returned: always

@@ -62,6 +62,12 @@ stage_name:
   returned: always
   type: str
   sample: remote_stage_20260101T120000Z_0a1b2c3d
+stage_file_system_path:
+  description: The stage's FSx API path, where the staging association attaches it; null when O(stage_target) is
+    outside O(fsx_mount_point).
+  returned: always
+  type: str
+  sample: /staging/staged_external_sequencing_data/remote_stage_20260101T120000Z_0a1b2c3d/
 stage_dir:
   description: The stage directory on the headnode.
   returned: always

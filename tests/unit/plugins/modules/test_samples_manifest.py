@@ -27,6 +27,7 @@ def test_writes_the_tables_once_and_check_mode_writes_nothing(capsys, tmp_path):
     assert (dest / "20260101T120000Z_units.tsv").read_bytes() == (ILMN / "units.tsv").read_bytes()
     assert (first["data_mode"], first["sample_count"], first["unit_count"]) == ("ilmn_solo", 2, 2)
     assert first["stage_dir"] == "/fsx/staging/staged_external_sequencing_data/" + STAGE
+    assert first["stage_file_system_path"] == "/staging/staged_external_sequencing_data/%s/" % STAGE
     code, second = run(capsys, **args)
     assert code == 0 and second["changed"] is False
 
