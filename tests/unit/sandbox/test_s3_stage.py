@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import samples
 from testlib.staging import BUCKET
 from testlib.staging import HEADER
 from testlib.staging import MIB
 from testlib.staging import STAGE
 from testlib.staging import STAGE_BUCKET
+from testlib.staging import STAGE_PREFIX
 from testlib.staging import body
 from testlib.staging import create_buckets
 from testlib.staging import manifest
@@ -127,3 +129,55 @@ def test_throttling_and_slowdown_are_retried(capsys, sandbox, stage_bucket, tmp_
     assert code == 0, result["msg"]
     assert result["objects_copied"] == 4
     assert len(stage_objects(stage_bucket)) == 4 + 3  # objects, probe, two tables
+
+
+def test_ont_run_prefix_and_s3_truth_data_are_staged(capsys, sandbox, stage_bucket, tmp_path):
+    run_dir = "ont/20240115_ONT_run7/PAW12345/barcode07/"
+    chunks = {run_dir + "part_%d.fastq.gz" % i: body("chunk%d" % i, 5 * MIB + i) for i in range(2)}
+    chunks[run_dir + "part_2.fastq.gz"] = body("chunk2", 100)
+    for key, data in chunks.items():
+        stage_bucket.put_object(Bucket=BUCKET, Key=key, Body=data)
+    stage_bucket.put_object(Bucket=BUCKET, Key=run_dir + "sequencing_summary.txt", Body=b"not a fastq")
+    truth = {"giab/HG002/truth.vcf.gz": b"vcf", "giab/HG002/regions/high_conf.bed": b"bed"}
+    for key, data in truth.items():
+        stage_bucket.put_object(Bucket=BUCKET, Key=key, Body=data)
+    path = tmp_path / "ont.tsv"
+    path.write_text(
+        "\t".join(samples.REQUIRED_COLUMNS) + "\tONT_FASTQ_PREFIX\tTRUTH_DATA_DIR\n"
+        "x\tHG002\tE1\tblood\tLSK114\tONT\tPromethION\t1\tx\ts3://%s/%s\ts3://%s/giab/HG002/\n"
+        % (BUCKET, run_dir, BUCKET)
+    )
+    code, result = run(capsys, path)
+    assert code == 0, result.get("msg")
+    sample_dir = STAGE_PREFIX + "20240115-ONT-run7_HG002-PromethION-LSK114-blood-E1_barcode07_0/"
+    merged = stage_bucket.get_object(
+        Bucket=STAGE_BUCKET, Key=sample_dir + "20240115_ONT_run7-PAW12345-barcode07-R1.fastq.gz"
+    )
+    assert merged["Body"].read() == b"".join(chunks[key] for key in sorted(chunks))  # key order, FASTQs only
+    for key, data in truth.items():
+        staged = sample_dir + "concordance_data/" + key[len("giab/HG002/") :]
+        assert stage_bucket.get_object(Bucket=STAGE_BUCKET, Key=staged)["Body"].read() == data
+    samples_tsv = stage_bucket.get_object(Bucket=STAGE_BUCKET, Key=STAGE_PREFIX + "20260101T120000Z_samples.tsv")
+    row = samples_tsv["Body"].read().decode().split("\r\n")[1].split("\t")
+    assert row[samples.SAMPLES_COLUMNS.index("IS_POSITIVE_CONTROL")] == "true"
+    assert row[samples.SAMPLES_COLUMNS.index("TRUTH_DATA_DIR")].endswith(
+        sample_dir[len(STAGE_PREFIX) :] + "concordance_data"
+    )
+
+
+def test_empty_prefixes_are_refused_before_any_copy(capsys, sandbox, stage_bucket, tmp_path):
+    path = tmp_path / "ont.tsv"
+    path.write_text(
+        "\t".join(samples.REQUIRED_COLUMNS) + "\tONT_FASTQ_PREFIX\tTRUTH_DATA_DIR\n"
+        "x\tS\tE1\tblood\tLSK114\tONT\tPromethION\t1\tx\ts3://%s/ont/20240101_ONT_r/FC1/barcode01/\ts3://%s/nothing/\n"
+        % (BUCKET, BUCKET)
+    )
+    sandbox.clear_audit()
+    code, result = run(capsys, path)
+    assert code == 1
+    assert sorted((p["line"], p["column"]) for p in result["problems"]) == [
+        (2, "ONT_FASTQ_PREFIX"),
+        (2, "TRUTH_DATA_DIR"),
+    ]
+    assert "holds no FASTQ files" in result["msg"] and "nothing/ holds no objects" in result["msg"]
+    assert sandbox.mutating_calls() == []
