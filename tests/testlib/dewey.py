@@ -158,3 +158,23 @@ def upload_export(s3, root, with_checksums=False, receipt=None):
             sizes[relative] = len(body)
     s3.put_object(Bucket=BUCKET, Key=RECEIPT_KEY, Body=(receipt or export_receipt_yaml()).encode())
     return sizes
+
+
+@pytest.fixture(scope="session")
+def live_dewey_server(sandbox_server, tmp_path_factory):
+    """The real dewey-service 3.0.27 (sandbox.dewey_live) with its own PostgreSQL, HEADs to the sandbox S3."""
+    from sandbox import dewey_live
+
+    dewey_live.build_venv()  # once per requirements-dewey.txt content
+    server = dewey_live.LiveDewey(tmp_path_factory.mktemp("dewey-live"), sandbox_server.endpoint).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def live_dewey(live_dewey_server, sandbox, monkeypatch):
+    """The real Dewey for this test, its token in TOKEN_ENV (registrations persist for the session)."""
+    monkeypatch.setenv(TOKEN_ENV, live_dewey_server.token)
+    return live_dewey_server
