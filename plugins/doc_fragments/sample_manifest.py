@@ -45,4 +45,11 @@ options:
   catalog_path:
     description: The command catalog; the collection's own C(catalog/daylily_available_repositories.yaml) by default.
     type: path
+  option_names:
+    description:
+      - "How error messages name this module's options, for example V({\"stage_name\": \"samples_stage_name\"}) when
+        a role sets them from its own variables, so a hint names what the operator sets. Options not listed are named
+        as they are."
+    type: dict
+    default: {}
 """

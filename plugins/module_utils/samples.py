@@ -421,11 +421,12 @@ def sample_dir_name(unit):
 class _Planner:
     """Turns parsed rows into a :class:`StagePlan`, collecting every problem on the way."""
 
-    def __init__(self, manifest, stage_name, stage_target, role_uris):
+    def __init__(self, manifest, stage_name, stage_target, role_uris, option_names=None):
         self.manifest = manifest
         self.columns = set(manifest.columns)
         self.stage_dir = stage_target.rstrip("/") + "/" + stage_name
         self.role_uris = role_uris
+        self.option_names = option_names or {}
         self.problems = list(manifest.problems)
         self.copies = []
         self.checks = []
@@ -490,7 +491,11 @@ class _Planner:
             if path.startswith(root):
                 base = self.role_uris.get(option)
                 if directive == STAGE_DATA and not base:
-                    self.problem(line, column, "%r lies under %s: staging it needs %s" % (path, root, option))
+                    self.problem(
+                        line,
+                        column,
+                        "%r lies under %s: staging it needs %s" % (path, root, self.option_names.get(option, option)),
+                    )
                 return _join(base, path[len(root) :]) if base else None
         if directive == PASS_THROUGH and path.startswith(RUN_MOUNT_ROOT):
             return None
@@ -880,9 +885,12 @@ def plan_stage(
     staging_s3_uri=None,
     compatible_data_modes=None,
     command_id=None,
+    option_names=None,
 ):
     """Parse and check a manifest and plan its stage. ``compatible_data_modes`` (of ``command_id``) is checked when
-    given. The plan's ``problems`` lists everything wrong; tables are rendered from the rows that could be read."""
+    given. The plan's ``problems`` lists everything wrong; tables are rendered from the rows that could be read.
+    ``option_names`` says how problems name the options (``{"reference_s3_uri": "<the variable the operator sets>"}``)."""
+    option_names = option_names or {}
     manifest = parse_manifest(data)
     planner = _Planner(
         manifest,
@@ -893,9 +901,15 @@ def plan_stage(
             "control_data_s3_uri": control_data_s3_uri,
             "staging_s3_uri": staging_s3_uri,
         },
+        option_names,
     )
     if not STAGE_NAME_RE.match(stage_name):
-        planner.problem(None, None, "stage name %r is not remote_stage_<YYYYMMDDTHHMMSSZ>_<8 hex digits>" % stage_name)
+        planner.problem(
+            None,
+            None,
+            "%s %r is not remote_stage_<YYYYMMDDTHHMMSSZ>_<8 hex digits>"
+            % (option_names.get("stage_name", "stage_name"), stage_name),
+        )
     units = [planner.check_row(line, row) for line, row in manifest.rows]
     rows_by_line = dict(manifest.rows)
     groups = planner.merge_groups(units)
@@ -964,6 +978,7 @@ def plan_from_file(
     staging_s3_uri=None,
     command_id=None,
     catalog_path=None,
+    option_names=None,
 ):
     """:func:`plan_stage` of the manifest file ``path``, checked against ``command_id`` of the catalog when given.
     Raises OSError or ``catalog.CatalogError``."""
@@ -976,6 +991,7 @@ def plan_from_file(
         staging_s3_uri=staging_s3_uri,
         compatible_data_modes=command_data_modes(command_id, catalog_path),
         command_id=command_id,
+        option_names=option_names,
     )
 
 
@@ -992,6 +1008,7 @@ MANIFEST_ARGUMENT_SPEC = {
     "staging_s3_uri": {"type": "str"},
     "command_id": {"type": "str"},
     "catalog_path": {"type": "path"},
+    "option_names": {"type": "dict", "default": {}},
 }
 
 
@@ -1011,6 +1028,7 @@ def plan_from_params(params, stage_name):
         staging_s3_uri=params["staging_s3_uri"],
         command_id=params["command_id"],
         catalog_path=params["catalog_path"],
+        option_names=params["option_names"],
     )
 
 

@@ -246,14 +246,18 @@ def main():
     module = DaylilyAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
     if not 1 <= params["concurrency"] <= MAX_CONCURRENCY:
-        module.fail_json(msg="concurrency must be between 1 and %d, not %d." % (MAX_CONCURRENCY, params["concurrency"]))
+        module.fail_json(
+            msg="%s must be between 1 and %d, not %d."
+            % (module.option_name("concurrency"), MAX_CONCURRENCY, params["concurrency"])
+        )
     if not staging.MIN_PART_SIZE <= params["part_size_mb"] * staging.MIB <= staging.MAX_PART_BYTES:
         module.fail_json(
-            msg="part_size_mb must be between 10 and 5120 (S3's largest part), not %d." % params["part_size_mb"]
+            msg="%s must be between 10 and 5120 (S3's largest part), not %d."
+            % (module.option_name("part_size_mb"), params["part_size_mb"])
         )
     stage_name = params["stage_name"] or samples.new_stage_name()
     try:
-        stage = staging.stage_location(params["stage_s3_uri"], stage_name)
+        stage = staging.stage_location(params["stage_s3_uri"], stage_name, module.option_name("stage_s3_uri"))
     except paths.PathRuleError as err:
         module.fail_json(msg=str(err))
     try:
@@ -280,8 +284,15 @@ def main():
         ]
         module.fail_json(
             msg="%d of %d copies into %s failed; the first: %s. Nothing partial was left; run again with "
-            "stage_name %s to resume."
-            % (len(failed.failures), result["objects_pending"], stage.uri, failed.failures[0][1].message, stage_name),
+            "%s %s to resume."
+            % (
+                len(failed.failures),
+                result["objects_pending"],
+                stage.uri,
+                failed.failures[0][1].message,
+                module.option_name("stage_name"),
+                stage_name,
+            ),
             **result,
         )
     except staging.AnsibleStagingError as err:

@@ -82,9 +82,9 @@ class Precheck(NamedTuple):
     sources_checked: int
 
 
-def stage_location(stage_s3_uri, stage_name):
-    """The :class:`Stage` ``<stage_s3_uri>/<stage_name>/`` (raises ``paths.S3UriError`` on a bad URI)."""
-    location = paths.parse_s3_uri(stage_s3_uri, field="stage_s3_uri")
+def stage_location(stage_s3_uri, stage_name, field="stage_s3_uri"):
+    """The :class:`Stage` ``<stage_s3_uri>/<stage_name>/``; a bad URI raises ``paths.S3UriError`` naming ``field``."""
+    location = paths.parse_s3_uri(stage_s3_uri, field=field)
     return Stage(location.bucket, location.prefix + stage_name + "/", stage_name)
 
 

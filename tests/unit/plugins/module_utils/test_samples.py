@@ -177,4 +177,4 @@ def test_new_stage_names_follow_the_reference_layout():
     name = samples.new_stage_name()
     assert samples.STAGE_NAME_RE.match(name)
     assert samples.stage_timestamp(name) == name.split("_")[2]
-    assert any("stage name" in str(p) for p in samples.plan_stage(b"", "stage1").problems)
+    assert any("stage_name 'stage1' is not remote_stage_" in str(p) for p in samples.plan_stage(b"", "stage1").problems)

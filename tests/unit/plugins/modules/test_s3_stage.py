@@ -186,3 +186,16 @@ def test_parts_never_fall_below_half_a_part():
     parts = staging.parts_of(job, 5 * GIB)
     assert [last - first + 1 for _source, first, last in parts] == [2684354561, 2684354560]
     assert staging.parts_of(staging.Job("k", (staging.S3Object("b", "k", 5 * GIB, "e"),), 2, "c"), 5 * GIB) is None
+
+
+def test_hints_name_the_variables_a_role_sets(capsys, monkeypatch, tmp_path):
+    src = write_manifest(tmp_path, "/fsx/references/a.fq.gz")
+    names = {"concurrency": "samples_concurrency", "reference_s3_uri": "reference_s3_uri_var", "stage_name": "stage"}
+    with stubbed_module_client(monkeypatch, "s3") as (_stubber, calls):
+        code, result = run(capsys, src, concurrency=0, option_names=names)
+        assert code == 1 and result["msg"].startswith("samples_concurrency must be between 1 and")
+        code, result = run(capsys, src, option_names=names)
+        assert code == 1 and "staging it needs reference_s3_uri_var" in result["msg"]
+        code, result = run(capsys, src, stage_name="stage1", option_names=names)
+        assert "stage 'stage1' is not remote_stage_" in result["msg"]
+    assert calls == []
