@@ -81,8 +81,12 @@ def test_a_failing_dry_run_stops_before_the_create(capsys, sandbox, account):
     assert sandbox.calls("CreateStack") == []
 
 
-def test_absent_deletes_and_waits_until_gone(capsys, sandbox, account, aws):
-    assert execute_module(capsys, pcluster_cluster.main, _args(account))[0] == 0
+def test_waits_through_in_progress_statuses_and_absent_deletes_until_gone(capsys, sandbox, account, aws):
+    sandbox.slow_lifecycle("pcluster::cluster", times=3)  # each phase lasts three describes
+    sandbox.clear_audit()
+    rc, created = execute_module(capsys, pcluster_cluster.main, _args(account))
+    assert rc == 0 and created["cluster"]["cluster_status"] == "CREATE_COMPLETE", created
+    assert len(sandbox.calls("DescribeStacks")) >= 4  # polled while CREATE_IN_PROGRESS
     rc, checked = execute_module(capsys, pcluster_cluster.main, _args(account, state="absent"), check_mode=True)
     assert rc == 0 and checked["changed"] is True
     assert aws("cloudformation").describe_stacks(StackName="dayec-mod")["Stacks"]

@@ -160,10 +160,19 @@ def test_create_makes_what_a_real_cluster_has_and_delete_removes_it(sandbox, acc
     assert sorted(obj["Key"] for obj in kept) == sorted(REFERENCE_OBJECTS)  # S3 is durable
 
 
-def test_delete_keeps_a_retained_file_system(sandbox, account, aws, tmp_path):
+def test_statuses_move_through_in_progress_and_delete_keeps_a_retained_file_system(sandbox, account, aws, tmp_path):
     config = write_cluster_config(tmp_path, "dayec-keep", account, fsx_deletion_policy="Retain")
+    sandbox.slow_lifecycle("pcluster::cluster", times=2)
     assert run_pcluster("create-cluster", "-n", "dayec-keep", "-c", config)[0] == 0
+    status = ["describe-cluster", "-n", "dayec-keep", "--query", "[clusterStatus, cloudFormationStackStatus]"]
+    assert run_pcluster(*status) == (0, ["CREATE_IN_PROGRESS", "CREATE_IN_PROGRESS"])
+    assert aws("cloudformation").describe_stacks(StackName="dayec-keep")["Stacks"][0]["StackStatus"] == (
+        "CREATE_IN_PROGRESS"
+    )
+    assert run_pcluster(*status) == (0, ["CREATE_COMPLETE", "CREATE_COMPLETE"])
     assert run_pcluster("delete-cluster", "-n", "dayec-keep")[0] == 0
+    assert run_pcluster(*status) == (0, ["DELETE_IN_PROGRESS", "DELETE_IN_PROGRESS"])
+    assert run_pcluster(*status)[0] == 1
     (kept,) = aws("fsx").describe_file_systems()["FileSystems"]
     assert {"Key": "parallelcluster:cluster-name", "Value": "dayec-keep"} in kept["Tags"]
     assert run_pcluster("list-clusters")[1] == {"clusters": []}

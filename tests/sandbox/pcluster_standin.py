@@ -10,10 +10,11 @@ so the output has the real CLI's shape, field for field; arguments are the real 
 * `create-cluster` checks the config with ParallelCluster's schema, then creates what a real cluster has: its config
   in the ParallelCluster bucket, an FSx for Lustre file system tagged `parallelcluster:cluster-name` with the config's
   startup DRAs (batch-importing the reference prefix), a running headnode tagged like ParallelCluster's and registered
-  with SSM (its machine mounts that file system), and a CloudFormation stack named after the cluster. The answer says
-  CREATE_IN_PROGRESS, as the real CLI's does; moto completes stacks at once, so describe-cluster says CREATE_COMPLETE.
+  with SSM (its machine mounts that file system), and a CloudFormation stack named after the cluster. The stack
+  is CREATE_IN_PROGRESS, then CREATE_COMPLETE at the next describe (later when the sandbox's "pcluster::cluster"
+  lifecycle is slowed; sandbox/parallelcluster.py paces it).
 * `delete-cluster` terminates the headnode, deletes the file system when its DeletionPolicy is Delete (the sandbox
-  refuses while a data repository task runs, as AWS does) and the stack, and answers DELETE_IN_PROGRESS.
+  refuses while a data repository task runs, as AWS does), and the stack goes DELETE_IN_PROGRESS, then away.
 """
 
 import argparse
@@ -21,6 +22,7 @@ import hashlib
 import json
 import os
 import sys
+import urllib.error
 from pathlib import Path
 
 import boto3
@@ -130,7 +132,24 @@ class Sandbox:
             self.clients[service] = boto3.client(service, region_name=self.region)
         return self.clients[service]
 
-    def stack(self, name):
+    def pace(self, name, phase=None):
+        """Start a stack phase ("create", "delete"), or observe the stack once (sandbox/parallelcluster.py); its
+        status, None for a stack the sandbox does not pace."""
+        payload = {"stack_name": name, "region": self.region}
+        if phase:
+            payload["phase"] = phase
+        try:
+            return SandboxControl().call("POST" if phase else "GET", "pcluster-stacks", payload)["status"]
+        except urllib.error.HTTPError as err:
+            if err.code == 404:
+                return None
+            raise
+
+    def stack(self, name, observe=True):
+        """The cluster's stack (None when there is none); ``observe`` counts as one describe for its pace."""
+        if observe and self.pace(name) == "DELETE_COMPLETE":
+            self.cloudformation.delete_stack(StackName=name)
+            return None
         try:
             stack = self.cloudformation.describe_stacks(StackName=name)["Stacks"][0]
         except ClientError as err:
@@ -270,10 +289,11 @@ def create_cluster(args, aws):
     aws.cloudformation.create_stack(
         StackName=args.cluster_name, TemplateBody=STACK_TEMPLATE, Tags=tags, Capabilities=["CAPABILITY_IAM"]
     )
+    aws.pace(args.cluster_name, "create")
     from pcluster.api.models import CreateClusterResponseContent
 
     return CreateClusterResponseContent(
-        cluster=_summary(aws.stack(args.cluster_name), aws.region, status="CREATE_IN_PROGRESS")
+        cluster=_summary(aws.stack(args.cluster_name, observe=False), aws.region, status="CREATE_IN_PROGRESS")
     )
 
 
@@ -313,7 +333,8 @@ def list_clusters(args, aws):
     from pcluster.api.models import ListClustersResponseContent
 
     pages = aws.cloudformation.get_paginator("describe_stacks").paginate()
-    stacks = [s for page in pages for s in page["Stacks"] if _tag(s, VERSION_TAG) and not s.get("ParentId")]
+    names = [s["StackName"] for page in pages for s in page["Stacks"] if _tag(s, VERSION_TAG) and not s.get("ParentId")]
+    stacks = [stack for stack in map(aws.stack, names) if stack is not None]
     summaries = [_summary(stack, aws.region) for stack in stacks]
     if args.cluster_status:
         summaries = [s for s in summaries if s.cluster_status in args.cluster_status]
@@ -371,7 +392,7 @@ def delete_cluster(args, aws):
         aws.ec2.terminate_instances(InstanceIds=[i["InstanceId"] for i in instances])
         for instance in instances:
             SandboxControl().deregister_headnode(instance["InstanceId"])
-    aws.cloudformation.delete_stack(StackName=args.cluster_name)
+    aws.pace(args.cluster_name, "delete")
     return DeleteClusterResponseContent(cluster=_summary(stack, aws.region, status="DELETE_IN_PROGRESS"))
 
 
