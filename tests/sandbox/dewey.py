@@ -258,6 +258,11 @@ class DeweyError(Exception):
         self.detail = detail
 
 
+def not_found(message):
+    """Dewey's 404: its not-found error is a KeyError, so the detail is the message in single quotes."""
+    return DeweyError(404, "'%s'" % message)
+
+
 def _split_s3_uri(uri):
     bucket, _, key = uri[len("s3://") :].partition("/")
     if not bucket:
@@ -311,7 +316,7 @@ class Registry:
             self._preflight(artifacts)
             for parent in (getattr(body, "parent_analysis_artifact_set_euid", None), getattr(body, "rerun_of", None)):
                 if parent and parent not in self.artifact_sets:
-                    raise DeweyError(404, "Artifact set lineage target not found: %s" % parent)
+                    raise not_found("Artifact set lineage target not found: %s" % parent)
             registered, skipped = self._upsert(artifacts)
             now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
             set_euid = self._euid("DGX")
@@ -373,7 +378,7 @@ class Registry:
             except botocore.exceptions.ClientError as err:
                 if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                     label = "Required artifact missing" if artifact.required else "Artifact missing"
-                    raise DeweyError(404, "%s: %s (%s)" % (label, artifact.logical_name, artifact.storage_uri)) from err
+                    raise not_found("%s: %s (%s)" % (label, artifact.logical_name, artifact.storage_uri)) from err
                 raise DeweyError(502, "S3 HeadObject failed for %s: %s" % (artifact.storage_uri, err)) from err
             except botocore.exceptions.BotoCoreError as err:
                 raise DeweyError(502, "S3 HeadObject failed for %s: %s" % (artifact.storage_uri, err)) from err
@@ -400,7 +405,7 @@ class Registry:
                 continue
             for parent in artifact.parent_artifact_euids:
                 if not any(a["artifact_euid"] == parent for a in self.artifacts.values()):
-                    raise DeweyError(404, "Parent artifact not found: %s" % parent)
+                    raise not_found("Parent artifact not found: %s" % parent)
             row = _receipt_artifact(self._euid("DGX"), artifact)
             fresh[artifact.storage_uri] = row
             registered.append(row)

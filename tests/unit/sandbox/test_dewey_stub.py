@@ -101,7 +101,8 @@ def test_idempotency_key_not_the_request_hash_is_409(dewey_stub, objects):
 def test_missing_object_404_and_size_mismatch_400(dewey_stub, objects):
     status, answer = post(dewey_stub, analysis(storage_uri="s3://%s/a/r/gone.html" % BUCKET))
     assert (
-        status == 404 and answer["detail"] == "Required artifact missing: report.html (s3://%s/a/r/gone.html)" % BUCKET
+        status == 404
+        and answer["detail"] == "'Required artifact missing: report.html (s3://%s/a/r/gone.html)'" % BUCKET
     )
     status, answer = post(dewey_stub, analysis(size_bytes=len(BODY) + 1))
     assert status == 400 and "size_bytes mismatch" in answer["detail"]
