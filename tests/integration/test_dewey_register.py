@@ -94,9 +94,11 @@ def test_dayoa_manifest_registers_analysis_and_multiqc_sets_then_replays_unchang
     assert len(dewey_stub.posts()) == 2 * first_posts and dewey_stub.state()["receipt_count"] == 2
 
 
-def test_check_mode_validates_every_request_and_posts_nothing(dewey_stub, exported, s3, tmp_path):
+def test_check_mode_validates_every_request_and_posts_nothing(dewey_stub, sandbox, exported, s3, tmp_path):
+    sandbox.clear_audit()
     run, result = register(dewey_stub, tmp_path, check=True, diff=True)
     assert run.rc == 0, run.failures()
+    assert sandbox.mutating_calls() == []
     assert result["changed"] is True and len(result["requests"]["multiqc"]) == 1
     assert dewey_stub.posts() == []
     assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET, Prefix=REGISTRATION_KEY)
