@@ -64,9 +64,16 @@ def register(stub, tmp_path, check=False, diff=False, **extra):
     return run, run.result(TASK)
 
 
-def test_dayoa_manifest_registers_analysis_and_multiqc_sets_then_replays_unchanged(dewey_stub, exported, s3, tmp_path):
+def test_dayoa_manifest_registers_analysis_and_multiqc_sets_then_replays_unchanged(
+    dewey_stub, sandbox, exported, s3, tmp_path
+):
+    sandbox.clear_audit()
     run, result = register(dewey_stub, tmp_path)
     assert run.rc == 0, run.failures()
+    # Our S3 calls do not grow with the number of files: sizes come from one listing, digests from the manifest.
+    # The HEADs are Dewey's own, one per file artifact of each request (9 analysis + 6 MultiQC).
+    operations = sorted(entry["operation"] for entry in sandbox.audit() if entry["service"] == "s3")
+    assert operations == ["GetObject"] * 3 + ["HeadObject"] * 15 + ["ListObjectsV2"] * 2 + ["PutObject"], operations
     assert result["changed"] is True and result["manifest_source"] == "dayoa_manifest"
     assert len(result["artifact_set_euids"]) == 2 and len(result["multiqc_artifact_set_euids"]) == 1
     kinds = sorted(found["kind"] for found in dewey_stub.state()["artifact_sets"].values())
