@@ -91,14 +91,18 @@ from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import p
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.s3_prefix import writeback_marker_keys
 
 
-def mount_plan(s3_uri, purpose="run", mount_id=None, run_id=None, file_system_path=None, mount_point=paths.DEFAULT_MOUNT_POINT):
+def mount_plan(
+    s3_uri, purpose="run", mount_id=None, run_id=None, file_system_path=None, mount_point=paths.DEFAULT_MOUNT_POINT
+):
     try:
         # Detaching needs no S3 URI: the mount id (or explicit path) is enough to find the association.
         location = paths.parse_s3_uri(s3_uri, field="s3_uri") if s3_uri else paths.S3Location(None, "")
         if file_system_path:
             fsx_path = paths.mount_path_for(purpose, file_system_path=file_system_path)
             # An explicit path names the mount itself; its last segment is the id unless one was given.
-            identifier = paths.validate_mount_id(mount_id or run_id or fsx_path.rstrip("/").rsplit("/", 1)[-1], field="mount_id")
+            identifier = paths.validate_mount_id(
+                mount_id or run_id or fsx_path.rstrip("/").rsplit("/", 1)[-1], field="mount_id"
+            )
         else:
             identifier = paths.derive_mount_id(location.uri if s3_uri else None, mount_id=mount_id, run_id=run_id)
             fsx_path = paths.mount_path_for(purpose, mount_id=identifier)

@@ -63,11 +63,15 @@ _RESOURCE_HINTS = {
 
 # Errors botocore raises before AWS answers, by class name.
 _CLIENT_SIDE_HINTS = (
-    ("NoCredentialsError", "No AWS credentials were found: set profile, or access_key and secret_key, or the AWS_* "
-                           "environment variables."),
+    (
+        "NoCredentialsError",
+        "No AWS credentials were found: set profile, or access_key and secret_key, or the AWS_* environment variables.",
+    ),
     ("NoRegionError", "No region was found: set the region option or AWS_REGION."),
-    ("EndpointConnectionError", "The {service} endpoint could not be reached: check region, endpoint_url and the network "
-                                "or proxy."),
+    (
+        "EndpointConnectionError",
+        "The {service} endpoint could not be reached: check region, endpoint_url and the network or proxy.",
+    ),
 )
 
 
@@ -86,11 +90,15 @@ def remediation(code, operation=None, exception=None, service="FSx", file_system
     prefix = service.lower()
     action = f"{prefix}:{operation}" if operation else f"the {service} action"
     if code in THROTTLE_CODES:
-        return (f"AWS kept throttling {operation or 'the call'} after every retry: re-run later, lower the number of "
-                f"forks or parallel jobs calling {service}, or ask AWS for a higher {service} API rate limit.")
+        return (
+            f"AWS kept throttling {operation or 'the call'} after every retry: re-run later, lower the number of "
+            f"forks or parallel jobs calling {service}, or ask AWS for a higher {service} API rate limit."
+        )
     if code in TRANSIENT_CODES:
-        return (f"{service} kept failing on its side after every retry: re-run later, and check the AWS Health Dashboard "
-                f"for {service} in this region.")
+        return (
+            f"{service} kept failing on its side after every retry: re-run later, and check the AWS Health Dashboard "
+            f"for {service} in this region."
+        )
     if code in ACCESS_CODES:
         return f"The caller is not allowed to call {action}: add {action} to the IAM policy of the user or role running Ansible."
     if code in CREDENTIAL_CODES:

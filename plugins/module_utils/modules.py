@@ -33,6 +33,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorH
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.aws_errors import RETRY_CODES
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.aws_errors import aws_error_code
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.aws_errors import remediation
@@ -128,11 +129,13 @@ class DaylilyErrorHandler(AWSErrorHandler):
                 try:
                     return func(*args, **kwargs)
                 except botocore.exceptions.WaiterError as e:
-                    raise cls._CUSTOM_EXCEPTION(message=f"Timeout trying to {describe_call(description, func, args, kwargs)}",
-                                                exception=e) from e
+                    raise cls._CUSTOM_EXCEPTION(
+                        message=f"Timeout trying to {describe_call(description, func, args, kwargs)}", exception=e
+                    ) from e
                 except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-                    raise cls._CUSTOM_EXCEPTION(message=f"Failed to {describe_call(description, func, args, kwargs)}",
-                                                exception=e) from e
+                    raise cls._CUSTOM_EXCEPTION(
+                        message=f"Failed to {describe_call(description, func, args, kwargs)}", exception=e
+                    ) from e
 
             return handler
 

@@ -56,10 +56,6 @@ RESERVED_ROOTS = {
     "/resources/": "the shared conda/container environment root",
 }
 
-#: Lifecycles of associations that no longer hold their paths. Everything else, MISCONFIGURED included, is active.
-INACTIVE_LIFECYCLES = frozenset(("DELETING", "DELETED", "DELETE_IN_PROGRESS", "FAILED"))
-MAX_ACTIVE_ASSOCIATIONS = 8
-WARN_ACTIVE_ASSOCIATIONS = 6
 
 #: ``ClientRequestToken`` in the FSx API model: 1..63 characters of ``[A-Za-z0-9_.-]``.
 CLIENT_REQUEST_TOKEN_MAX = 63
@@ -126,15 +122,6 @@ class S3Location(NamedTuple):
     def uri(self):
         """The normalised URI ``s3://bucket/prefix/``."""
         return "s3://%s/%s" % (self.bucket, self.prefix)
-
-
-class CapacityCheck(NamedTuple):
-    """Result of :func:`association_capacity`: ``ok`` is False when another association must be refused."""
-
-    ok: bool
-    warning: str | None
-    error: str | None
-    active: int
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -241,10 +228,10 @@ def s3_uris_overlap(a, b):
     """True when two S3 prefix URIs are in the same bucket and one equals or contains the other."""
     first = parse_s3_uri(a, field="first S3 URI")
     second = parse_s3_uri(b, field="second S3 URI")
-    return _locations_overlap(first, second)
+    return locations_overlap(first, second)
 
 
-def _locations_overlap(first, second):
+def locations_overlap(first, second):
     return first.bucket == second.bucket and (
         _prefix_contains(first.prefix, second.prefix) or _prefix_contains(second.prefix, first.prefix))
 
@@ -463,97 +450,6 @@ def mount_path_for(purpose, mount_id=None, file_system_path=None):
     if not path.startswith(root):
         raise MountRuleError("file_system_path", path, "is outside the %s root" % purpose, "a directory below %s" % root)
     return path
-
-
-# --------------------------------------------------------------------------------------------------------------
-# associations: overlap and capacity
-
-
-def is_active_association(association):
-    """True unless the association's ``Lifecycle`` is DELETING/DELETED/DELETE_IN_PROGRESS/FAILED.
-
-    MISCONFIGURED counts as active, and so does a missing lifecycle (conservative).
-    """
-    return association.get("Lifecycle") not in INACTIVE_LIFECYCLES
-
-
-def _lenient_fsx_path(value):
-    """Existing associations come from AWS and may use any form: only make them comparable."""
-    if not isinstance(value, str) or not value:
-        return None
-    if not value.startswith("/"):
-        value = "/" + value
-    return value if value.endswith("/") else value + "/"
-
-
-def _lenient_s3(value):
-    if not isinstance(value, str) or not value.lower().startswith("s3://"):
-        return None
-    bucket, _sep, key = value[5:].partition("/")
-    if not bucket:
-        return None
-    if key and not key.endswith("/"):
-        key += "/"
-    return S3Location(bucket, key)
-
-
-def association_conflict_reasons(file_system_path, s3_uri, association):
-    """Return why ``association`` (a DescribeDataRepositoryAssociations entry) conflicts with a proposed
-    ``(file_system_path, s3_uri)``; an empty list means no conflict. Lifecycle is not considered here.
-
-    An existing path that cannot be parsed is reported as a conflict: overlap cannot be ruled out.
-    """
-    path = normalize_fsx_path(file_system_path)
-    location = parse_s3_uri(s3_uri, field="data_repository_path")
-    reasons = []
-    other_path = _lenient_fsx_path(association.get("FileSystemPath"))
-    if other_path is None:
-        reasons.append("FileSystemPath %s cannot be compared" % ascii(association.get("FileSystemPath")))
-    elif path.startswith(other_path) or other_path.startswith(path):
-        reasons.append("FileSystemPath %s overlaps %s" % (other_path, path))
-    other_location = _lenient_s3(association.get("DataRepositoryPath"))
-    if other_location is None:
-        reasons.append("DataRepositoryPath %s cannot be compared" % ascii(association.get("DataRepositoryPath")))
-    elif _locations_overlap(location, other_location):
-        reasons.append("DataRepositoryPath %s overlaps %s" % (other_location.uri, location.uri))
-    return reasons
-
-
-def find_conflicting_associations(file_system_path, s3_uri, associations, exclude_ids=()):
-    """Return the active associations whose FSx path or S3 prefix overlaps the proposed pair, in input order.
-
-    ``associations`` are plain dicts with FileSystemPath, DataRepositoryPath, Lifecycle and AssociationId.
-    ``exclude_ids`` skips associations by id (e.g. the one an idempotent re-run already created).
-    """
-    file_system_path = normalize_fsx_path(file_system_path)
-    s3_uri = normalize_s3_uri(s3_uri, field="data_repository_path")
-    conflicts = []
-    for association in associations:
-        if association.get("AssociationId") in exclude_ids or not is_active_association(association):
-            continue
-        if association_conflict_reasons(file_system_path, s3_uri, association):
-            conflicts.append(association)
-    return conflicts
-
-
-def count_active_associations(associations):
-    """Number of active associations (see :func:`is_active_association`)."""
-    return sum(1 for association in associations if is_active_association(association))
-
-
-def association_capacity(associations, limit=MAX_ACTIVE_ASSOCIATIONS, warn_at=WARN_ACTIVE_ASSOCIATIONS):
-    """Check whether one more association may be attached: refuse at ``limit`` active, warn from ``warn_at``.
-
-    Returns :class:`CapacityCheck` ``(ok, warning, error, active)``.
-    """
-    active = count_active_associations(associations)
-    if active >= limit:
-        return CapacityCheck(False, None, "%d data repository associations are active (limit %d, MISCONFIGURED included); "
-                             "detach one with DeleteDataInFileSystem=false before attaching another" % (active, limit), active)
-    if active >= warn_at:
-        return CapacityCheck(True, "%d of %d data repository associations are active; %d left" % (active, limit, limit - active),
-                             None, active)
-    return CapacityCheck(True, None, None, active)
 
 
 # --------------------------------------------------------------------------------------------------------------

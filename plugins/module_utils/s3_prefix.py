@@ -15,6 +15,7 @@ Clients: ``module.client("s3", retry_decorator=...)`` (call with ``aws_retry=Tru
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSError
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyErrorHandler
@@ -45,7 +46,9 @@ def writeback_marker_keys(prefix):
     return ["/".join(segments[:depth]) + "/" + WRITEBACK_MARKER for depth in range(len(segments), 0, -1)]
 
 
-@S3PrefixErrorHandler.list_error_handler("look for the writeback marker s3://{bucket}/{key} (HeadObject)", default_value=False)
+@S3PrefixErrorHandler.list_error_handler(
+    "look for the writeback marker s3://{bucket}/{key} (HeadObject)", default_value=False
+)
 def _object_exists(client, bucket, key):
     client.head_object(Bucket=bucket, Key=key, aws_retry=True)
     return True
@@ -76,5 +79,7 @@ def missing_marker_message(s3_uri):
     location = paths.parse_s3_uri(s3_uri, field="data_repository_path")
     keys = writeback_marker_keys(location.prefix)
     where = ", ".join(f"s3://{location.bucket}/{key}" for key in keys) or "none (the bucket root never counts)"
-    return (f"No {WRITEBACK_MARKER} marker object allows writing into {s3_uri} (looked for: {where}). An administrator "
-            f"who wants FSx to write there puts an {WRITEBACK_MARKER} object at that prefix or a parent prefix")
+    return (
+        f"No {WRITEBACK_MARKER} marker object allows writing into {s3_uri} (looked for: {where}). An administrator "
+        f"who wants FSx to write there puts an {WRITEBACK_MARKER} object at that prefix or a parent prefix"
+    )

@@ -218,14 +218,16 @@ tasks:
       sample: {}
 """
 
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import tasks as task_rules
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import DEFAULT_MOUNT_POINT
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import TASK_LIFECYCLES
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import AnsibleFSxError
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import api_path
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import describe_tasks
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import find_file_system_by_cluster
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import fsx_client
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import normalize_task
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import task_rules
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSModule
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.paths import to_api_path
 
 
 def requested_paths(params):
@@ -236,7 +238,7 @@ def requested_paths(params):
     for index, given in enumerate(params["paths"]):
         # The relative form FSx documents for Paths ("analysis_results/a/b") is accepted too.
         absolute = given if given.startswith("/") else "/" + given
-        result.append(to_api_path(absolute, mount_point=params["mount_point"], field="paths[%d]" % index))
+        result.append(api_path(absolute, mount_point=params["mount_point"], field="paths[%d]" % index))
     return result
 
 
@@ -258,7 +260,13 @@ def list_tasks(client, params):
     matching = [
         task
         for task in raw
-        if task_rules.matches(task, types=params.get("type"), paths=wanted_paths, file_system_id=file_system_id, lifecycles=params.get("lifecycle"))
+        if task_rules.matches(
+            task,
+            types=params.get("type"),
+            paths=wanted_paths,
+            file_system_id=file_system_id,
+            lifecycles=params.get("lifecycle"),
+        )
     ]
     return file_system_id, [normalize_task(task) for task in matching]
 
@@ -268,11 +276,11 @@ def main():
         task_ids=dict(type="list", elements="str"),
         file_system_id=dict(type="str"),
         cluster_name=dict(type="str"),
-        lifecycle=dict(type="list", elements="str", choices=list(task_rules.TASK_LIFECYCLES)),
+        lifecycle=dict(type="list", elements="str", choices=list(TASK_LIFECYCLES)),
         association_id=dict(type="str"),
         type=dict(type="list", elements="str", choices=list(task_rules.TASK_TYPES)),
         paths=dict(type="list", elements="str"),
-        mount_point=dict(type="str", default="/fsx"),
+        mount_point=dict(type="str", default=DEFAULT_MOUNT_POINT),
     )
     module = DaylilyAWSModule(
         argument_spec=argument_spec,

@@ -21,8 +21,11 @@ def run_mount(aws, cluster):
         aws("s3").put_object(Bucket=bucket, Key=f"{RUN}/{name}", Body=body)
     uri = f"s3://{bucket}/{RUN}/"
     aws("fsx").create_data_repository_association(
-        FileSystemId=cluster["file_system_id"], FileSystemPath=f"/run_dir_mounts/{RUN}/", DataRepositoryPath=uri,
-        BatchImportMetaDataOnCreate=True)
+        FileSystemId=cluster["file_system_id"],
+        FileSystemPath=f"/run_dir_mounts/{RUN}/",
+        DataRepositoryPath=uri,
+        BatchImportMetaDataOnCreate=True,
+    )
     return {"bucket": bucket, "uri": uri, "path": f"/run_dir_mounts/{RUN}/"}
 
 
@@ -33,12 +36,20 @@ def run_objects(aws, bucket):
 
 
 def export_vars(cluster, mount, **extra):
-    return dict({"file_system_id": cluster["file_system_id"], "export_paths": [mount["path"]],
-                 "report_path": mount["uri"] + "_daylily_monitor/export-report/", "retry_delay": 0.1}, **extra)
+    return dict(
+        {
+            "file_system_id": cluster["file_system_id"],
+            "export_paths": [mount["path"]],
+            "report_path": mount["uri"] + "_daylily_monitor/export-report/",
+            "retry_delay": 0.1,
+        },
+        **extra,
+    )
 
 
-def test_invariant_08_export_task_out_of_a_run_mount_is_refused_and_the_run_bucket_is_untouched(sandbox, aws, cluster,
-                                                                                                run_mount):
+def test_invariant_08_export_task_out_of_a_run_mount_is_refused_and_the_run_bucket_is_untouched(
+    sandbox, aws, cluster, run_mount
+):
     before = run_objects(aws, run_mount["bucket"])
     sandbox.clear_audit()
 
@@ -67,9 +78,15 @@ def test_invariant_08_export_task_with_the_admin_switch_still_needs_the_marker(s
 @pytest.mark.parametrize("path", ["/references/extra/", "/fsx/staging/remote_stage_x", "/control_data/"])
 def test_invariant_05_auto_export_under_a_read_only_root_is_refused(sandbox, aws, cluster, path):
     sandbox.clear_audit()
-    run = run_playbook("fsx_dra_present.yml", {
-        "file_system_id": cluster["file_system_id"], "file_system_path": path,
-        "data_repository_path": f"s3://{cluster['buckets'][2]}/extra/", "auto_export_events": ["NEW", "CHANGED"]})
+    run = run_playbook(
+        "fsx_dra_present.yml",
+        {
+            "file_system_id": cluster["file_system_id"],
+            "file_system_path": path,
+            "data_repository_path": f"s3://{cluster['buckets'][2]}/extra/",
+            "auto_export_events": ["NEW", "CHANGED"],
+        },
+    )
 
     assert run.rc != 0
     assert "Refusing automatic export" in run.result("Attach the association")["msg"]
@@ -78,9 +95,13 @@ def test_invariant_05_auto_export_under_a_read_only_root_is_refused(sandbox, aws
 
 def test_invariant_05_auto_export_with_the_writeback_guard_is_attached(sandbox, aws, cluster):
     bucket = cluster["buckets"][2]
-    attach = {"file_system_id": cluster["file_system_id"], "file_system_path": "/staging/writeback/",
-              "data_repository_path": f"s3://{bucket}/writeback/data/", "auto_export_events": ["NEW"],
-              "allow_writeback": True}
+    attach = {
+        "file_system_id": cluster["file_system_id"],
+        "file_system_path": "/staging/writeback/",
+        "data_repository_path": f"s3://{bucket}/writeback/data/",
+        "auto_export_events": ["NEW"],
+        "allow_writeback": True,
+    }
     sandbox.clear_audit()
     refused = run_playbook("fsx_dra_present.yml", attach)
     assert refused.rc != 0 and "No .atlas_rw marker" in refused.result("Attach the association")["msg"]

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: Contributors to the daylily.ephemeral_cluster project
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""FSx data repository task rules of daylily.ephemeral_cluster (pure Python: no Ansible, no boto3).
+"""FSx data repository task rules of daylily.ephemeral_cluster (pure Python: no Ansible, no boto3; the AWS calls are
+in ``tasks``).
 
 Everything here works on the raw dicts boto3 returns (``DescribeDataRepositoryTasks`` /
 ``DescribeDataRepositoryAssociations`` entries) and decides, without calling AWS:
@@ -26,20 +27,26 @@ Paths sent to FSx
 
 from __future__ import annotations
 
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import export as export_rules
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths as path_rules
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx import rules
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.lifecycles import (
+    TASK_ACTIVE_LIFECYCLES as ACTIVE_LIFECYCLES,
+)
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.lifecycles import (
+    TASK_ATTACHABLE_LIFECYCLES as ATTACHABLE_LIFECYCLES,
+)
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.lifecycles import (
+    TASK_TERMINAL_LIFECYCLES as TERMINAL_LIFECYCLES,
+)
 
 EXPORT_TYPE = "EXPORT_TO_REPOSITORY"
-TASK_TYPES = ("EXPORT_TO_REPOSITORY", "IMPORT_METADATA_FROM_REPOSITORY", "RELEASE_DATA_FROM_FILESYSTEM", "AUTO_RELEASE_DATA")
-TASK_LIFECYCLES = ("PENDING", "EXECUTING", "FAILED", "SUCCEEDED", "CANCELED", "CANCELING")
-#: A running export that a re-run joins instead of starting another one.
-ATTACHABLE_LIFECYCLES = ("PENDING", "EXECUTING")
-#: Lifecycles in which a task still occupies the file system (FSx runs one task at a time).
-ACTIVE_LIFECYCLES = ("PENDING", "EXECUTING", "CANCELING")
-TERMINAL_LIFECYCLES = ("SUCCEEDED", "FAILED", "CANCELED")
-UNSUCCESSFUL_LIFECYCLES = ("FAILED", "CANCELED")
-#: Associations a check-mode run accepts: in a real run the play's attach step waits until they are AVAILABLE.
-CHECK_MODE_ASSOCIATION_LIFECYCLES = ("CREATING", "AVAILABLE", "UPDATING")
+TASK_TYPES = (
+    "EXPORT_TO_REPOSITORY",
+    "IMPORT_METADATA_FROM_REPOSITORY",
+    "RELEASE_DATA_FROM_FILESYSTEM",
+    "AUTO_RELEASE_DATA",
+)
 
 REPORT_FORMAT = "REPORT_CSV_20191124"
 REPORT_SCOPE = "FAILED_FILES_ONLY"
@@ -108,7 +115,9 @@ def prepare_export_paths(paths, mount_point=path_rules.DEFAULT_MOUNT_POINT):
     for index, given in enumerate(paths):
         api_path = rules.api_path(given, mount_point=mount_point, field="paths[%d]" % index)
         if api_path == "/":
-            raise TaskRuleError("paths[%d] %s is the file system root; name the directories to export instead" % (index, ascii(given)))
+            raise TaskRuleError(
+                "paths[%d] %s is the file system root; name the directories to export instead" % (index, ascii(given))
+            )
         if api_path not in result:
             result.append(api_path)
     if len(result) > MAX_TASK_PATHS:
@@ -125,8 +134,12 @@ def prepare_export_paths(paths, mount_point=path_rules.DEFAULT_MOUNT_POINT):
 
 
 def _association_label(association):
-    return "%s (%s -> %s, %s)" % (association.get("AssociationId"), association.get("FileSystemPath"),
-                                  association.get("DataRepositoryPath"), association.get("Lifecycle"))
+    return "%s (%s -> %s, %s)" % (
+        association.get("AssociationId"),
+        association.get("FileSystemPath"),
+        association.get("DataRepositoryPath"),
+        association.get("Lifecycle"),
+    )
 
 
 def export_association(associations, api_paths, file_system_id=None, lifecycles=("AVAILABLE",)):
@@ -146,11 +159,13 @@ def export_association(associations, api_paths, file_system_id=None, lifecycles=
             if other:
                 raise TaskRuleError(
                     "%s lies in data repository association %s, which is not %s: wait until it is AVAILABLE "
-                    "(or fix it) before exporting" % (api_path, _association_label(other[0]), "/".join(lifecycles)))
+                    "(or fix it) before exporting" % (api_path, _association_label(other[0]), "/".join(lifecycles))
+                )
             listed = "; ".join(_association_label(a) for a in associations) or "none"
             raise NoAssociationError(
                 "%s lies in no %s data repository association%s (associations: %s): attach an export "
-                "association on that directory first (fsx_dra)" % (api_path, "/".join(lifecycles), where, listed))
+                "association on that directory first (fsx_dra)" % (api_path, "/".join(lifecycles), where, listed)
+            )
         # Active associations never overlap, so at most one contains the path; prefer the deepest if AWS disagrees.
         owners[api_path] = max(owner, key=lambda a: len(path_key(a.get("FileSystemPath"))))
     distinct = {a.get("AssociationId") for a in owners.values()}
@@ -158,7 +173,8 @@ def export_association(associations, api_paths, file_system_id=None, lifecycles=
         spread = "; ".join("%s in %s" % (p, owners[p].get("AssociationId")) for p in api_paths)
         raise TaskRuleError(
             "the paths lie in different data repository associations (%s): one export task writes one report "
-            "inside one association's S3 prefix, so export each association's paths in its own task" % spread)
+            "inside one association's S3 prefix, so export each association's paths in its own task" % spread
+        )
     return owners[api_paths[0]]
 
 
@@ -173,15 +189,23 @@ def check_report_path(report_path, association):
     try:
         inside = path_rules.is_under(report_uri, prefix)
     except path_rules.PathRuleError as err:
-        raise TaskRuleError("the DataRepositoryPath %s of association %s cannot be compared with report_path (%s)"
-                            % (ascii(prefix), association.get("AssociationId"), err))
+        raise TaskRuleError(
+            "the DataRepositoryPath %s of association %s cannot be compared with report_path (%s)"
+            % (ascii(prefix), association.get("AssociationId"), err)
+        ) from err
     if not inside:
         raise TaskRuleError(
             "report_path %s is outside the S3 prefix %s of data repository association %s, which exports %s: FSx only "
             "writes the task report inside that prefix; choose a report_path under %s (e.g. its _daylily_monitor/ "
-            "prefix)" % (report_uri, path_rules.normalize_s3_uri(prefix, field="data_repository_path"),
-                         association.get("AssociationId"), association.get("FileSystemPath"),
-                         path_rules.normalize_s3_uri(prefix, field="data_repository_path")))
+            "prefix)"
+            % (
+                report_uri,
+                path_rules.normalize_s3_uri(prefix, field="data_repository_path"),
+                association.get("AssociationId"),
+                association.get("FileSystemPath"),
+                path_rules.normalize_s3_uri(prefix, field="data_repository_path"),
+            )
+        )
     return report_uri
 
 
@@ -236,13 +260,18 @@ def newest(tasks):
 
 def same_export(task, file_system_id, api_paths):
     """True when ``task`` is an export of exactly ``api_paths`` on ``file_system_id``."""
-    return (task.get("Type") == EXPORT_TYPE and task.get("FileSystemId") == file_system_id
-            and task_paths_key(task) == paths_key(api_paths))
+    return (
+        task.get("Type") == EXPORT_TYPE
+        and task.get("FileSystemId") == file_system_id
+        and task_paths_key(task) == paths_key(api_paths)
+    )
 
 
 def find_attachable(tasks, file_system_id, api_paths):
     """The newest PENDING/EXECUTING export of exactly these paths, or None (whatever its report path)."""
-    return newest(t for t in tasks if same_export(t, file_system_id, api_paths) and t.get("Lifecycle") in ATTACHABLE_LIFECYCLES)
+    return newest(
+        t for t in tasks if same_export(t, file_system_id, api_paths) and t.get("Lifecycle") in ATTACHABLE_LIFECYCLES
+    )
 
 
 def report_is_under(task, prefix_uri):
@@ -258,20 +287,32 @@ def report_is_under(task, prefix_uri):
 
 def find_adoptable(tasks, file_system_id, api_paths, prefix_uri):
     """The newest SUCCEEDED export of exactly these paths whose report lies under ``prefix_uri``, or None."""
-    return newest(t for t in tasks if same_export(t, file_system_id, api_paths) and t.get("Lifecycle") == "SUCCEEDED"
-                  and report_is_under(t, prefix_uri))
+    return newest(
+        t
+        for t in tasks
+        if same_export(t, file_system_id, api_paths)
+        and t.get("Lifecycle") == "SUCCEEDED"
+        and report_is_under(t, prefix_uri)
+    )
 
 
 def previous_attempt(tasks, file_system_id, api_paths):
     """The ID of the newest ended export of exactly these paths, or None (see :func:`export_token`)."""
-    task = newest(t for t in tasks if same_export(t, file_system_id, api_paths) and t.get("Lifecycle") in TERMINAL_LIFECYCLES)
+    task = newest(
+        t for t in tasks if same_export(t, file_system_id, api_paths) and t.get("Lifecycle") in TERMINAL_LIFECYCLES
+    )
     return task.get("TaskId") if task else None
 
 
 def blocking_tasks(tasks, file_system_id, exclude_ids=()):
     """Tasks still running on the file system (PENDING, EXECUTING, CANCELING), oldest first."""
-    running = [t for t in tasks if t.get("FileSystemId") == file_system_id and t.get("Lifecycle") in ACTIVE_LIFECYCLES
-               and t.get("TaskId") not in exclude_ids]
+    running = [
+        t
+        for t in tasks
+        if t.get("FileSystemId") == file_system_id
+        and t.get("Lifecycle") in ACTIVE_LIFECYCLES
+        and t.get("TaskId") not in exclude_ids
+    ]
     return sorted(running, key=_creation_key)
 
 
@@ -310,7 +351,7 @@ def task_report_uri(task):
     if not report.get("Enabled") or not report.get("Path") or not task.get("TaskId"):
         return None
     try:
-        return path_rules.failure_report_uri(report["Path"], task["TaskId"])
+        return export_rules.failure_report_uri(report["Path"], task["TaskId"])
     except path_rules.PathRuleError:
         return None
 
@@ -330,8 +371,12 @@ def task_summary(task):
         "file_system_id": task.get("FileSystemId"),
         "type": task.get("Type"),
         "paths": list(task.get("Paths") or []),
-        "report": {"enabled": bool(report.get("Enabled")), "path": report.get("Path"),
-                   "format": report.get("Format"), "scope": report.get("Scope")},
+        "report": {
+            "enabled": bool(report.get("Enabled")),
+            "path": report.get("Path"),
+            "format": report.get("Format"),
+            "scope": report.get("Scope"),
+        },
     }
     return {key: value for key, value in summary.items() if value is not None}
 
@@ -343,7 +388,12 @@ def request_summary(request):
         "file_system_id": request["FileSystemId"],
         "type": request["Type"],
         "paths": list(request["Paths"]),
-        "report": {"enabled": report["Enabled"], "path": report["Path"], "format": report["Format"], "scope": report["Scope"]},
+        "report": {
+            "enabled": report["Enabled"],
+            "path": report["Path"],
+            "format": report["Format"],
+            "scope": report["Scope"],
+        },
         "client_request_token": request["ClientRequestToken"],
     }
 

@@ -7,26 +7,33 @@ against the output shape. No MagicMock clients.
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError, EndpointConnectionError
+from botocore.exceptions import ClientError
+from botocore.exceptions import EndpointConnectionError
 from botocore.stub import Stubber
 
 from ansible_collections.amazon.aws.plugins.module_utils import cloud
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry, RetryingBotoClientWrapper
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import aws_errors, fsx, modules
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import aws_errors
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import fsx
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import modules
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import AnsibleFSxError
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import build_filters
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import describe_associations
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import describe_tasks
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import filter_associations
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import find_file_system_by_cluster
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import normalize_association
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import normalize_file_system_path
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import normalize_task
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import remediation
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import aws_retry
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import (
-    AnsibleFSxError,
-    build_filters,
-    describe_associations,
-    describe_tasks,
-    filter_associations,
-    find_file_system_by_cluster,
-    normalize_association,
-    normalize_file_system_path,
-    normalize_task,
-    remediation,
-)
-from testlib.fsx_api import CREATED, FS_ID, OTHER_FS_ID, REGION, association as dra
+from testlib.fsx_api import CREATED
+from testlib.fsx_api import FS_ID
+from testlib.fsx_api import OTHER_FS_ID
+from testlib.fsx_api import REGION
+from testlib.fsx_api import association as dra
 
 FAST = aws_retry(delay=0)  # same codes and attempt count as production, no sleeping
 
@@ -47,7 +54,13 @@ def file_system(fs_id, cluster=None, fs_type="LUSTRE", lifecycle="AVAILABLE"):
     tags = [{"Key": "Name", "Value": fs_id}]
     if cluster:
         tags.append({"Key": "parallelcluster:cluster-name", "Value": cluster})
-    return {"FileSystemId": fs_id, "FileSystemType": fs_type, "Lifecycle": lifecycle, "CreationTime": CREATED, "Tags": tags}
+    return {
+        "FileSystemId": fs_id,
+        "FileSystemType": fs_type,
+        "Lifecycle": lifecycle,
+        "CreationTime": CREATED,
+        "Tags": tags,
+    }
 
 
 FS_FILTER = [{"Name": "file-system-id", "Values": [FS_ID]}]
@@ -75,7 +88,13 @@ def sleeps(monkeypatch):
 
 def throttle(stubber, method, params, times=1, code="ThrottlingException"):
     for _attempt in range(times):
-        stubber.add_client_error(method, service_error_code=code, service_message="Rate exceeded", http_status_code=400, expected_params=params)
+        stubber.add_client_error(
+            method,
+            service_error_code=code,
+            service_message="Rate exceeded",
+            http_status_code=400,
+            expected_params=params,
+        )
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -86,7 +105,9 @@ def throttle(stubber, method, params, times=1, code="ThrottlingException"):
 def test_describe_associations_follows_next_token_over_three_pages(client, stubber):
     method = "describe_data_repository_associations"
     stubber.add_response(method, {"Associations": [dra(1), dra(2)], "NextToken": "t1"}, {"Filters": FS_FILTER})
-    stubber.add_response(method, {"Associations": [dra(3)], "NextToken": "t2"}, {"Filters": FS_FILTER, "NextToken": "t1"})
+    stubber.add_response(
+        method, {"Associations": [dra(3)], "NextToken": "t2"}, {"Filters": FS_FILTER, "NextToken": "t1"}
+    )
     stubber.add_response(method, {"Associations": [dra(4)]}, {"Filters": FS_FILTER, "NextToken": "t2"})
 
     found = describe_associations(client, file_system_id=FS_ID, retry_decorator=FAST)
@@ -124,23 +145,37 @@ def test_describe_tasks_follows_next_token_with_filters(client, stubber):
 def test_describe_tasks_by_id_skips_unknown_ids(client, stubber):
     method = "describe_data_repository_tasks"
     known, unknown = task(1)["TaskId"], task(2)["TaskId"]
-    stubber.add_client_error(method, "DataRepositoryTaskNotFound", http_status_code=400, expected_params={"TaskIds": [known, unknown]})
+    stubber.add_client_error(
+        method, "DataRepositoryTaskNotFound", http_status_code=400, expected_params={"TaskIds": [known, unknown]}
+    )
     stubber.add_response(method, {"DataRepositoryTasks": [task(1)]}, {"TaskIds": [known]})
-    stubber.add_client_error(method, "DataRepositoryTaskNotFound", http_status_code=400, expected_params={"TaskIds": [unknown]})
+    stubber.add_client_error(
+        method, "DataRepositoryTaskNotFound", http_status_code=400, expected_params={"TaskIds": [unknown]}
+    )
 
-    assert [item["TaskId"] for item in describe_tasks(client, task_ids=[known, unknown], retry_decorator=FAST)] == [known]
+    assert [item["TaskId"] for item in describe_tasks(client, task_ids=[known, unknown], retry_decorator=FAST)] == [
+        known
+    ]
 
 
 def test_describe_associations_unknown_single_id_is_empty(client, stubber):
     ids = [dra(9)["AssociationId"]]
     stubber.add_client_error(
-        "describe_data_repository_associations", "DataRepositoryAssociationNotFound", http_status_code=400, expected_params={"AssociationIds": ids}
+        "describe_data_repository_associations",
+        "DataRepositoryAssociationNotFound",
+        http_status_code=400,
+        expected_params={"AssociationIds": ids},
     )
     assert describe_associations(client, association_ids=ids, retry_decorator=FAST) == []
 
 
 def test_describe_associations_missing_file_system_is_empty(client, stubber):
-    stubber.add_client_error("describe_data_repository_associations", "FileSystemNotFound", http_status_code=400, expected_params={"Filters": FS_FILTER})
+    stubber.add_client_error(
+        "describe_data_repository_associations",
+        "FileSystemNotFound",
+        http_status_code=400,
+        expected_params={"Filters": FS_FILTER},
+    )
     assert describe_associations(client, file_system_id=FS_ID, retry_decorator=FAST) == []
 
 
@@ -168,7 +203,10 @@ def test_throttled_three_times_then_success(client, stubber, sleeps):
     assert all(0 <= delay <= modules.RETRY_MAX_DELAY for delay in sleeps)
 
 
-@pytest.mark.parametrize("code", ["ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded", "InternalServerError"])
+@pytest.mark.parametrize(
+    "code",
+    ["ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded", "InternalServerError"],
+)
 def test_every_throttle_and_transient_code_is_retried(client, stubber, code):
     method = "describe_data_repository_associations"
     throttle(stubber, method, {}, times=2, code=code)
@@ -216,7 +254,9 @@ def test_permanent_throttling_fails_naming_the_operation(client, stubber, sleeps
 
 
 def test_access_denied_is_not_retried_and_names_the_iam_action(client, stubber):
-    stubber.add_client_error("describe_data_repository_tasks", "AccessDeniedException", http_status_code=400, expected_params={})
+    stubber.add_client_error(
+        "describe_data_repository_tasks", "AccessDeniedException", http_status_code=400, expected_params={}
+    )
 
     with pytest.raises(AnsibleFSxError) as caught:
         describe_tasks(client, retry_decorator=FAST)
@@ -226,13 +266,17 @@ def test_access_denied_is_not_retried_and_names_the_iam_action(client, stubber):
 
 
 def test_bad_request_is_not_retried(client, stubber):
-    stubber.add_client_error("describe_data_repository_associations", "BadRequest", http_status_code=400, expected_params={})
+    stubber.add_client_error(
+        "describe_data_repository_associations", "BadRequest", http_status_code=400, expected_params={}
+    )
     with pytest.raises(AnsibleFSxError, match="check the module options"):
         describe_associations(client, retry_decorator=FAST)
 
 
 def test_remediation_for_connection_errors():
-    hint = remediation(None, "DescribeFileSystems", EndpointConnectionError(endpoint_url="https://fsx.us-west-2.amazonaws.com/"))
+    hint = remediation(
+        None, "DescribeFileSystems", EndpointConnectionError(endpoint_url="https://fsx.us-west-2.amazonaws.com/")
+    )
     assert "endpoint_url" in hint
 
 
@@ -242,8 +286,12 @@ def test_remediation_for_connection_errors():
 
 
 def test_find_file_system_by_cluster_one_match_over_pages(client, stubber):
-    stubber.add_response("describe_file_systems", {"FileSystems": [file_system(OTHER_FS_ID, "other")], "NextToken": "p2"}, {})
-    stubber.add_response("describe_file_systems", {"FileSystems": [file_system(FS_ID, "day-demo")]}, {"NextToken": "p2"})
+    stubber.add_response(
+        "describe_file_systems", {"FileSystems": [file_system(OTHER_FS_ID, "other")], "NextToken": "p2"}, {}
+    )
+    stubber.add_response(
+        "describe_file_systems", {"FileSystems": [file_system(FS_ID, "day-demo")]}, {"NextToken": "p2"}
+    )
 
     found = find_file_system_by_cluster(client, "day-demo", retry_decorator=FAST)
 
@@ -251,7 +299,9 @@ def test_find_file_system_by_cluster_one_match_over_pages(client, stubber):
 
 
 def test_find_file_system_by_cluster_no_match(client, stubber):
-    stubber.add_response("describe_file_systems", {"FileSystems": [file_system(OTHER_FS_ID, "other"), file_system(FS_ID)]}, {})
+    stubber.add_response(
+        "describe_file_systems", {"FileSystems": [file_system(OTHER_FS_ID, "other"), file_system(FS_ID)]}, {}
+    )
 
     with pytest.raises(AnsibleFSxError) as caught:
         find_file_system_by_cluster(client, "day-demo", retry_decorator=FAST)
@@ -286,7 +336,10 @@ def test_find_file_system_by_cluster_type_narrows(client, stubber):
         {"FileSystems": [file_system(FS_ID, "day-demo"), file_system(OTHER_FS_ID, "day-demo", fs_type="ONTAP")]},
         {},
     )
-    assert find_file_system_by_cluster(client, "day-demo", file_system_type="LUSTRE", retry_decorator=FAST)["FileSystemId"] == FS_ID
+    assert (
+        find_file_system_by_cluster(client, "day-demo", file_system_type="LUSTRE", retry_decorator=FAST)["FileSystemId"]
+        == FS_ID
+    )
 
 
 def test_find_file_system_by_cluster_retries_throttling(client, stubber):
@@ -309,7 +362,9 @@ def test_find_file_system_by_cluster_permanent_failure_names_describe_file_syste
 
 def test_build_filters():
     assert build_filters({"file_system_id": FS_ID, "data_repository_type": None}, fsx.DRA_FILTER_NAMES) == FS_FILTER
-    assert build_filters({"task_lifecycle": ("PENDING", "EXECUTING")}) == [{"Name": "task-lifecycle", "Values": ["PENDING", "EXECUTING"]}]
+    assert build_filters({"task_lifecycle": ("PENDING", "EXECUTING")}) == [
+        {"Name": "task-lifecycle", "Values": ["PENDING", "EXECUTING"]}
+    ]
     assert build_filters({}) == []
     with pytest.raises(ValueError, match="file-system"):
         build_filters({"file_system": FS_ID}, fsx.DRA_FILTER_NAMES)
@@ -364,8 +419,14 @@ def test_filter_associations_path_lifecycle_tags_all_must_match():
     path = "/analysis_results/alice/run42/"
     assert ids(filter_associations(items, file_system_path=path)) == [1, 2, 4, 5]
     assert ids(filter_associations(items, file_system_path=path, lifecycles=["AVAILABLE"])) == [1, 4, 5]
-    assert ids(filter_associations(items, file_system_path=path, lifecycles=["AVAILABLE"], tags={"lsmc:purpose": "output-export"})) == [1, 5]
-    assert ids(filter_associations(items, file_system_id=FS_ID, file_system_path=path, tags={"lsmc:purpose": "output-export"})) == [1, 2]
+    assert ids(
+        filter_associations(
+            items, file_system_path=path, lifecycles=["AVAILABLE"], tags={"lsmc:purpose": "output-export"}
+        )
+    ) == [1, 5]
+    assert ids(
+        filter_associations(items, file_system_id=FS_ID, file_system_path=path, tags={"lsmc:purpose": "output-export"})
+    ) == [1, 2]
     assert ids(filter_associations(items, tags={"lsmc:purpose": "output-export", "Name": "alice/run42"})) == [1]
     assert ids(filter_associations(items, tags={"Name": "nope"})) == []
     assert ids(filter_associations(items)) == [1, 2, 3, 4, 5]

@@ -1,31 +1,50 @@
-"""Unit tests for plugins/module_utils/tasks.py: export task rules on raw boto3 dicts (no AWS calls)."""
+"""Unit tests for plugins/module_utils/_fsx/task_rules.py: export task rules on raw boto3 dicts (no AWS calls)."""
 
 import datetime
 
 import pytest
 
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import tasks
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.tasks import TaskRuleError
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx import task_rules as tasks
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.task_rules import TaskRuleError
 
 FS_ID = "fs-0123456789abcdef0"
 OTHER_FS = "fs-0fedcba9876543210"
 SOURCE = "/analysis_results/e1/a1/"
 PREFIX = "s3://dayec-analysis/derived/e1/a1/"
 REPORT = PREFIX + "_daylily_monitor/fsx-export/20260131T120000Z/export-report/"
-T0 = datetime.datetime(2026, 1, 31, 12, 0, tzinfo=datetime.timezone.utc)
+T0 = datetime.datetime(2026, 1, 31, 12, 0, tzinfo=datetime.UTC)
 
 
 def dra(n, path, prefix, lifecycle="AVAILABLE"):
-    return {"AssociationId": f"dra-{n:017x}", "FileSystemId": FS_ID, "FileSystemPath": path,
-            "DataRepositoryPath": prefix, "Lifecycle": lifecycle}
+    return {
+        "AssociationId": f"dra-{n:017x}",
+        "FileSystemId": FS_ID,
+        "FileSystemPath": path,
+        "DataRepositoryPath": prefix,
+        "Lifecycle": lifecycle,
+    }
 
 
-def task(n, lifecycle="SUCCEEDED", paths_=("analysis_results/e1/a1",), report=REPORT, kind=tasks.EXPORT_TYPE,
-         fs_id=FS_ID, minutes=0, status=None, failure=None):
-    item = {"TaskId": f"task-{n:017x}", "FileSystemId": fs_id, "Type": kind, "Lifecycle": lifecycle,
-            "CreationTime": T0 + datetime.timedelta(minutes=minutes),
-            "Report": tasks.report_config(report) if report else {"Enabled": False}}
+def task(
+    n,
+    lifecycle="SUCCEEDED",
+    paths_=("analysis_results/e1/a1",),
+    report=REPORT,
+    kind=tasks.EXPORT_TYPE,
+    fs_id=FS_ID,
+    minutes=0,
+    status=None,
+    failure=None,
+):
+    item = {
+        "TaskId": f"task-{n:017x}",
+        "FileSystemId": fs_id,
+        "Type": kind,
+        "Lifecycle": lifecycle,
+        "CreationTime": T0 + datetime.timedelta(minutes=minutes),
+        "Report": tasks.report_config(report) if report else {"Enabled": False},
+    }
     if paths_ is not None:
         item["Paths"] = list(paths_)
     if status is not None:
@@ -42,15 +61,18 @@ REFERENCES = dra(2, "/references/", "s3://dayec-reference/")
 # --- paths ----------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("given, expected", [
-    ("analysis_results/e1/a1", SOURCE),  # the form FSx documents
-    ("/analysis_results/e1/a1/", SOURCE),  # DayEC 5.1.5's form
-    ("/analysis_results/e1/a1", SOURCE),
-    ("analysis_results/e1/a1/", SOURCE),
-    ("", "/"),
-    ("/", "/"),
-    (None, "/"),
-])
+@pytest.mark.parametrize(
+    "given, expected",
+    [
+        ("analysis_results/e1/a1", SOURCE),  # the form FSx documents
+        ("/analysis_results/e1/a1/", SOURCE),  # DayEC 5.1.5's form
+        ("/analysis_results/e1/a1", SOURCE),
+        ("analysis_results/e1/a1/", SOURCE),
+        ("", "/"),
+        ("/", "/"),
+        (None, "/"),
+    ],
+)
 def test_path_key_makes_every_form_comparable(given, expected):
     assert tasks.path_key(given) == expected
 
@@ -80,16 +102,19 @@ def test_prepare_export_paths_accepts_api_and_headnode_forms_and_drops_duplicate
     assert tasks.prepare_export_paths(["/mnt/lustre/analysis_results/e1/a1"], mount_point="/mnt/lustre") == [SOURCE]
 
 
-@pytest.mark.parametrize("bad, match", [
-    ([], "at least one"),
-    (["/fsx"], "root"),
-    (["/"], "root"),
-    ([SOURCE, SOURCE + "sub/"], "lies inside"),
-    (["analysis_results/e1/a1"], "absolute"),
-    (["/analysis_results/../etc/"], r"\.\."),
-    (["/analysis_results/e1/a b/"], "whitespace|character"),
-    (["/analysis_results/e1/\u00e9/"], "U\\+00E9"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        ([], "at least one"),
+        (["/fsx"], "root"),
+        (["/"], "root"),
+        ([SOURCE, SOURCE + "sub/"], "lies inside"),
+        (["analysis_results/e1/a1"], "absolute"),
+        (["/analysis_results/../etc/"], r"\.\."),
+        (["/analysis_results/e1/a b/"], "whitespace|character"),
+        (["/analysis_results/e1/\u00e9/"], "U\\+00E9"),
+    ],
+)
 def test_prepare_export_paths_refuses(bad, match):
     with pytest.raises(ValueError, match=match):
         tasks.prepare_export_paths(bad)
@@ -140,11 +165,14 @@ def test_check_report_path_inside_the_prefix_is_normalised():
     assert tasks.check_report_path(REPORT, no_slash) == REPORT
 
 
-@pytest.mark.parametrize("outside", [
-    "s3://dayec-analysis/derived/e1/a1-other/report/",  # a sibling prefix sharing the text
-    "s3://dayec-analysis/derived/e1/",  # the parent
-    "s3://dayec-other/derived/e1/a1/report/",  # another bucket
-])
+@pytest.mark.parametrize(
+    "outside",
+    [
+        "s3://dayec-analysis/derived/e1/a1-other/report/",  # a sibling prefix sharing the text
+        "s3://dayec-analysis/derived/e1/",  # the parent
+        "s3://dayec-other/derived/e1/a1/report/",  # another bucket
+    ],
+)
 def test_check_report_path_outside_the_prefix_names_the_association_and_prefix(outside):
     with pytest.raises(TaskRuleError) as caught:
         tasks.check_report_path(outside, EXPORT_DRA)
@@ -173,8 +201,9 @@ def test_export_request_is_exactly_what_create_data_repository_task_gets():
 
 def test_export_token_is_derived_from_file_system_paths_and_report_path():
     token = tasks.export_token(FS_ID, [SOURCE, "/analysis_results/e1/a2/"], REPORT)
-    assert token == paths.client_request_token("export-task", {
-        "file_system_id": FS_ID, "paths": [SOURCE, "/analysis_results/e1/a2/"], "report_path": REPORT})
+    assert token == paths.client_request_token(
+        "export-task", {"file_system_id": FS_ID, "paths": [SOURCE, "/analysis_results/e1/a2/"], "report_path": REPORT}
+    )
     assert len(token) <= 63 and token.startswith("export-task-")
     assert token == tasks.export_token(FS_ID, ["/analysis_results/e1/a2/", SOURCE], REPORT)  # order does not matter
     assert token != tasks.export_token(OTHER_FS, [SOURCE, "/analysis_results/e1/a2/"], REPORT)
@@ -194,8 +223,13 @@ def test_a_previous_ended_attempt_changes_the_token():
 def test_find_attachable_is_the_newest_running_export_of_the_same_paths_in_any_form():
     old = task(1, "PENDING", paths_=["/analysis_results/e1/a1/"], minutes=1)
     new = task(2, "EXECUTING", report=None, minutes=2)  # any report path
-    others = [task(3, "EXECUTING", paths_=["analysis_results/e1/a2"]), task(4, "EXECUTING", fs_id=OTHER_FS),
-              task(5, "EXECUTING", kind="RELEASE_DATA_FROM_FILESYSTEM"), task(6, "CANCELING"), task(7, "SUCCEEDED", minutes=9)]
+    others = [
+        task(3, "EXECUTING", paths_=["analysis_results/e1/a2"]),
+        task(4, "EXECUTING", fs_id=OTHER_FS),
+        task(5, "EXECUTING", kind="RELEASE_DATA_FROM_FILESYSTEM"),
+        task(6, "CANCELING"),
+        task(7, "SUCCEEDED", minutes=9),
+    ]
     assert tasks.find_attachable([old, new] + others, FS_ID, [SOURCE]) is new
     assert tasks.find_attachable(others, FS_ID, [SOURCE]) is None
 
@@ -217,23 +251,38 @@ def test_find_adoptable_needs_succeeded_same_paths_and_a_report_inside_the_prefi
 
 
 def test_previous_attempt_is_the_newest_ended_export_of_the_same_paths():
-    assert tasks.previous_attempt([task(1, "FAILED", minutes=1), task(2, "CANCELED", minutes=2), task(3, "EXECUTING", minutes=3)],
-                                  FS_ID, [SOURCE]) == task(2)["TaskId"]
+    assert (
+        tasks.previous_attempt(
+            [task(1, "FAILED", minutes=1), task(2, "CANCELED", minutes=2), task(3, "EXECUTING", minutes=3)],
+            FS_ID,
+            [SOURCE],
+        )
+        == task(2)["TaskId"]
+    )
     assert tasks.previous_attempt([task(3, "EXECUTING")], FS_ID, [SOURCE]) is None
 
 
 def test_blocking_tasks_are_running_tasks_of_the_file_system_oldest_first():
-    running = [task(1, "EXECUTING", kind="IMPORT_METADATA_FROM_REPOSITORY", minutes=5), task(2, "CANCELING", minutes=1),
-               task(3, "PENDING", minutes=3)]
+    running = [
+        task(1, "EXECUTING", kind="IMPORT_METADATA_FROM_REPOSITORY", minutes=5),
+        task(2, "CANCELING", minutes=1),
+        task(3, "PENDING", minutes=3),
+    ]
     ended = [task(4, "SUCCEEDED"), task(5, "FAILED"), task(6, "EXECUTING", fs_id=OTHER_FS)]
-    assert [t["TaskId"] for t in tasks.blocking_tasks(running + ended, FS_ID)] == [task(2)["TaskId"], task(3)["TaskId"], task(1)["TaskId"]]
+    assert [t["TaskId"] for t in tasks.blocking_tasks(running + ended, FS_ID)] == [
+        task(2)["TaskId"],
+        task(3)["TaskId"],
+        task(1)["TaskId"],
+    ]
     assert tasks.blocking_tasks(running, FS_ID, exclude_ids={task(2)["TaskId"], task(3)["TaskId"]}) == [running[0]]
 
 
 def test_matches_filters_type_paths_file_system_and_lifecycle():
     item = task(1, "EXECUTING")
     assert tasks.matches(item)
-    assert tasks.matches(item, types=["EXPORT_TO_REPOSITORY"], paths=[SOURCE], file_system_id=FS_ID, lifecycles=["EXECUTING"])
+    assert tasks.matches(
+        item, types=["EXPORT_TO_REPOSITORY"], paths=[SOURCE], file_system_id=FS_ID, lifecycles=["EXECUTING"]
+    )
     assert not tasks.matches(item, types=["IMPORT_METADATA_FROM_REPOSITORY"])
     assert not tasks.matches(item, paths=["/analysis_results/e1/"])
     assert not tasks.matches(item, file_system_id=OTHER_FS)
@@ -245,10 +294,19 @@ def test_matches_filters_type_paths_file_system_and_lifecycle():
 
 
 def test_status_counts_default_to_zero_and_format_the_time():
-    assert tasks.status_counts(task(1)) == {"total_count": 0, "succeeded_count": 0, "failed_count": 0, "last_updated_time": None}
+    assert tasks.status_counts(task(1)) == {
+        "total_count": 0,
+        "succeeded_count": 0,
+        "failed_count": 0,
+        "last_updated_time": None,
+    }
     counted = task(1, status={"TotalCount": 5, "SucceededCount": 3, "FailedCount": 2, "LastUpdatedTime": T0})
-    assert tasks.status_counts(counted) == {"total_count": 5, "succeeded_count": 3, "failed_count": 2,
-                                            "last_updated_time": "2026-01-31T12:00:00+00:00"}
+    assert tasks.status_counts(counted) == {
+        "total_count": 5,
+        "succeeded_count": 3,
+        "failed_count": 2,
+        "last_updated_time": "2026-01-31T12:00:00+00:00",
+    }
 
 
 def test_task_report_uri_is_the_failures_csv():
@@ -261,11 +319,21 @@ def test_failure_details_and_summaries():
     assert tasks.failure_details(failed) == {"message": "2 of 5 files failed"}
     assert tasks.failure_details(task(2)) == {}
     summary = tasks.task_summary(failed)
-    assert summary == {"task_id": failed["TaskId"], "lifecycle": "FAILED", "file_system_id": FS_ID, "type": tasks.EXPORT_TYPE,
-                       "paths": ["analysis_results/e1/a1"],
-                       "report": {"enabled": True, "path": REPORT, "format": "REPORT_CSV_20191124", "scope": "FAILED_FILES_ONLY"}}
+    assert summary == {
+        "task_id": failed["TaskId"],
+        "lifecycle": "FAILED",
+        "file_system_id": FS_ID,
+        "type": tasks.EXPORT_TYPE,
+        "paths": ["analysis_results/e1/a1"],
+        "report": {"enabled": True, "path": REPORT, "format": "REPORT_CSV_20191124", "scope": "FAILED_FILES_ONLY"},
+    }
     request = tasks.export_request(FS_ID, [SOURCE], REPORT, "export-task-x")
-    assert tasks.request_summary(request) == {"file_system_id": FS_ID, "type": tasks.EXPORT_TYPE, "paths": ["analysis_results/e1/a1"],
-                                              "report": summary["report"], "client_request_token": "export-task-x"}
+    assert tasks.request_summary(request) == {
+        "file_system_id": FS_ID,
+        "type": tasks.EXPORT_TYPE,
+        "paths": ["analysis_results/e1/a1"],
+        "report": summary["report"],
+        "client_request_token": "export-task-x",
+    }
     assert tasks.describe_task(failed) == f"{failed['TaskId']} (FAILED, EXPORT_TO_REPOSITORY of analysis_results/e1/a1)"
     assert "the whole file system" in tasks.describe_task(task(3, paths_=None))

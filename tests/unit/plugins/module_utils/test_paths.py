@@ -26,10 +26,6 @@ from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.paths im
 MODULE_UTILS = os.path.join(os.path.dirname(paths.__file__))
 
 
-def dra(path, uri, lifecycle="AVAILABLE", association_id="dra-0123456789abcdef0"):
-    return {"FileSystemPath": path, "DataRepositoryPath": uri, "Lifecycle": lifecycle, "AssociationId": association_id}
-
-
 # --------------------------------------------------------------------------------------------------------------
 # error type and message
 
@@ -378,89 +374,6 @@ def test_paths_overlap_refuses_mixed_kinds_and_bad_paths():
         paths.paths_overlap("/fsx/references/", "/references/")
     with pytest.raises(S3UriError):
         paths.paths_overlap("S3://b-k/a/", "s3://b-k/a/")
-
-
-def test_invariant_04_overlap_with_active_association_is_refused():
-    existing = [
-        dra("/references", "s3://ref-bucket/data", association_id="dra-00000000000000001"),
-        dra("/run_dir_mounts/run1/", "s3://runs-bucket/runs/run1/", association_id="dra-00000000000000002"),
-        dra("/analysis_results/e/old/", "s3://out-bucket/derived/e/old/", "DELETED", association_id="dra-00000000000000003"),
-        dra("/analysis_results/e/a/", "s3://out-bucket/derived/e/a/", "MISCONFIGURED", association_id="dra-00000000000000004"),
-    ]
-    # FSx path overlap (child of the startup DRA), S3 free
-    conflicts = paths.find_conflicting_associations("/references/hg38/", "s3://other-bucket/x/", existing)
-    assert [c["AssociationId"] for c in conflicts] == ["dra-00000000000000001"]
-    # S3 overlap only (parent prefix of a run mount)
-    conflicts = paths.find_conflicting_associations("/run_dir_mounts/run2/", "s3://runs-bucket/runs/", existing)
-    assert [c["AssociationId"] for c in conflicts] == ["dra-00000000000000002"]
-    # a MISCONFIGURED leftover of a failed export blocks re-export; the DELETED one does not
-    conflicts = paths.find_conflicting_associations("/analysis_results/e/a/", "s3://out-bucket/derived/e/a/", existing)
-    assert [c["AssociationId"] for c in conflicts] == ["dra-00000000000000004"]
-    assert paths.find_conflicting_associations("/analysis_results/e/old/", "s3://out-bucket/derived/e/old/", existing) == []
-    # nothing overlaps
-    assert paths.find_conflicting_associations("/run_dir_mounts/run10/", "s3://runs-bucket/runs/run10/", existing) == []
-    # the input dicts are returned as given, not copies with extra keys
-    conflicts = paths.find_conflicting_associations("/references/", "s3://ref-bucket/data/", existing)
-    assert conflicts[0] is existing[0]
-
-
-@pytest.mark.parametrize("lifecycle, active", [
-    ("AVAILABLE", True), ("CREATING", True), ("UPDATING", True), ("MISCONFIGURED", True), (None, True),
-    ("DELETING", False), ("DELETED", False), ("DELETE_IN_PROGRESS", False), ("FAILED", False),
-])
-def test_is_active_association(lifecycle, active):
-    association = dra("/x/", "s3://b-k/x/", lifecycle)
-    if lifecycle is None:
-        del association["Lifecycle"]
-    assert paths.is_active_association(association) is active
-    conflicts = paths.find_conflicting_associations("/x/", "s3://b-k/x/", [association])
-    assert bool(conflicts) is active
-
-
-def test_conflict_reasons_name_both_sides():
-    reasons = paths.association_conflict_reasons("/references/hg38/", "s3://ref-bucket/data/hg38/",
-                                                 dra("/references", "s3://ref-bucket/data"))
-    assert reasons == ["FileSystemPath /references/ overlaps /references/hg38/",
-                       "DataRepositoryPath s3://ref-bucket/data/ overlaps s3://ref-bucket/data/hg38/"]
-    assert paths.association_conflict_reasons("/a/", "s3://b-k/a/", dra("/b/", "s3://b-k/b/")) == []
-
-
-def test_unparseable_existing_association_counts_as_conflict():
-    weird = [dra(None, "s3://b-k/x/"), dra("/y/", "nfs://server/export"), dra("/z/", None)]
-    conflicts = paths.find_conflicting_associations("/new/", "s3://b-k/new/", weird)
-    assert conflicts == weird
-
-
-def test_root_file_system_path_association_overlaps_everything():
-    existing = [dra("/", "s3://b-k/root/")]
-    assert paths.find_conflicting_associations("/analysis_results/e/a/", "s3://other/e/a/", existing) == existing
-
-
-def test_conflicts_can_exclude_own_association():
-    existing = [dra("/analysis_results/e/a/", "s3://out/derived/e/a/", association_id="dra-0123456789abcdef0")]
-    assert paths.find_conflicting_associations("/analysis_results/e/a/", "s3://out/derived/e/a/", existing,
-                                               exclude_ids=("dra-0123456789abcdef0",)) == []
-
-
-def test_conflict_check_validates_the_proposal():
-    with pytest.raises(FsxPathError):
-        paths.find_conflicting_associations("/fsx/analysis_results/e/a/", "s3://out/e/a/", [])
-    with pytest.raises(S3UriError):
-        paths.find_conflicting_associations("/analysis_results/e/a/", "s3://out/e/a/?x", [])
-
-
-@pytest.mark.parametrize("active, ok, warns", [(0, True, False), (5, True, False), (6, True, True), (7, True, True),
-                                               (8, False, False), (9, False, False)])
-def test_invariant_04_max_8_active_associations_warn_at_6(active, ok, warns):
-    associations = [dra("/p%d/" % i, "s3://b-k/p%d/" % i, "MISCONFIGURED" if i % 2 else "AVAILABLE") for i in range(active)]
-    associations += [dra("/gone%d/" % i, "s3://b-k/gone%d/" % i, "DELETED") for i in range(5)]
-    check = paths.association_capacity(associations)
-    assert check.active == active
-    assert check.ok is ok
-    assert (check.warning is not None) is warns
-    assert (check.error is not None) is (not ok)
-    if not ok:
-        assert "limit 8" in check.error and "DeleteDataInFileSystem=false" in check.error
 
 
 # --------------------------------------------------------------------------------------------------------------

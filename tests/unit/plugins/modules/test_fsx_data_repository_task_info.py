@@ -10,13 +10,14 @@ import re
 import pytest
 
 from ansible_collections.daylily.ephemeral_cluster.plugins.modules import fsx_data_repository_task_info
-from testlib.modules import execute_module, stubbed_module_client
+from testlib.modules import execute_module
+from testlib.modules import stubbed_module_client
 
 REGION = "us-west-2"
 FS_ID = "fs-0123456789abcdef0"
 OTHER_FS_ID = "fs-0fedcba9876543210"
 CONNECTION = {"region": REGION, "access_key": "testing", "secret_key": "testing"}
-T0 = datetime.datetime(2026, 1, 31, 12, 0, tzinfo=datetime.timezone.utc)
+T0 = datetime.datetime(2026, 1, 31, 12, 0, tzinfo=datetime.UTC)
 REPORT = "s3://dayec-analysis/derived/e1/a1/_daylily_monitor/export-report/"
 TASKS = "describe_data_repository_tasks"
 
@@ -25,7 +26,9 @@ def fs_filter(fs_id=FS_ID):
     return {"Name": "file-system-id", "Values": [fs_id]}
 
 
-def task(n, lifecycle="SUCCEEDED", paths=("analysis_results/e1/a1",), kind="EXPORT_TO_REPOSITORY", fs_id=FS_ID, failure=None):
+def task(
+    n, lifecycle="SUCCEEDED", paths=("analysis_results/e1/a1",), kind="EXPORT_TO_REPOSITORY", fs_id=FS_ID, failure=None
+):
     item = {
         "TaskId": f"task-{n:017x}",
         "ResourceARN": f"arn:aws:fsx:{REGION}:123456789012:task/task-{n:017x}",
@@ -56,12 +59,26 @@ def run_module(capsys, args, check_mode=False):
 
 def test_lists_tasks_of_a_cluster_normalised(fsx, capsys):
     stubber = fsx[0]
-    stubber.add_response("describe_file_systems", {"FileSystems": [{
-        "FileSystemId": FS_ID, "FileSystemType": "LUSTRE", "Lifecycle": "AVAILABLE", "CreationTime": T0,
-        "Tags": [{"Key": "parallelcluster:cluster-name", "Value": "day-demo"}]}]}, {})
+    stubber.add_response(
+        "describe_file_systems",
+        {
+            "FileSystems": [
+                {
+                    "FileSystemId": FS_ID,
+                    "FileSystemType": "LUSTRE",
+                    "Lifecycle": "AVAILABLE",
+                    "CreationTime": T0,
+                    "Tags": [{"Key": "parallelcluster:cluster-name", "Value": "day-demo"}],
+                }
+            ]
+        },
+        {},
+    )
     failed = task(1, "FAILED", failure="The task failed to process 2 of 5 files.")
     stubber.add_response(TASKS, {"DataRepositoryTasks": [failed], "NextToken": "t1"}, {"Filters": [fs_filter()]})
-    stubber.add_response(TASKS, {"DataRepositoryTasks": [task(2, "EXECUTING")]}, {"Filters": [fs_filter()], "NextToken": "t1"})
+    stubber.add_response(
+        TASKS, {"DataRepositoryTasks": [task(2, "EXECUTING")]}, {"Filters": [fs_filter()], "NextToken": "t1"}
+    )
 
     rc, result = run_module(capsys, {"cluster_name": "day-demo"})
 
@@ -77,7 +94,12 @@ def test_lists_tasks_of_a_cluster_normalised(fsx, capsys):
         "start_time": "2026-01-31T12:00:05+00:00",
         "paths": ["analysis_results/e1/a1"],
         "report": {"enabled": True, "path": REPORT, "format": "REPORT_CSV_20191124", "scope": "FAILED_FILES_ONLY"},
-        "status": {"total_count": 5, "succeeded_count": 3, "failed_count": 2, "last_updated_time": "2026-01-31T12:00:00+00:00"},
+        "status": {
+            "total_count": 5,
+            "succeeded_count": 3,
+            "failed_count": 2,
+            "last_updated_time": "2026-01-31T12:00:00+00:00",
+        },
         "failure_details": {"message": "The task failed to process 2 of 5 files."},
         "tags": {},
     }
@@ -86,11 +108,17 @@ def test_lists_tasks_of_a_cluster_normalised(fsx, capsys):
 
 def test_lifecycle_and_association_are_server_side_filters(fsx, capsys):
     stubber = fsx[0]
-    filters = [fs_filter(), {"Name": "task-lifecycle", "Values": ["PENDING", "EXECUTING"]},
-               {"Name": "data-repository-association-id", "Values": ["dra-00000000000000001"]}]
+    filters = [
+        fs_filter(),
+        {"Name": "task-lifecycle", "Values": ["PENDING", "EXECUTING"]},
+        {"Name": "data-repository-association-id", "Values": ["dra-00000000000000001"]},
+    ]
     stubber.add_response(TASKS, {"DataRepositoryTasks": [task(2, "EXECUTING")]}, {"Filters": filters})
 
-    rc, result = run_module(capsys, {"file_system_id": FS_ID, "lifecycle": ["PENDING", "EXECUTING"], "association_id": "dra-00000000000000001"})
+    rc, result = run_module(
+        capsys,
+        {"file_system_id": FS_ID, "lifecycle": ["PENDING", "EXECUTING"], "association_id": "dra-00000000000000001"},
+    )
 
     assert rc == 0 and len(result["tasks"]) == 1
 
@@ -107,7 +135,9 @@ def test_type_and_exact_paths_are_applied_to_the_answer(fsx, capsys):
     ]
     stubber.add_response(TASKS, {"DataRepositoryTasks": answer}, {"Filters": [fs_filter()]})
 
-    rc, result = run_module(capsys, {"file_system_id": FS_ID, "type": "EXPORT_TO_REPOSITORY", "paths": ["/fsx/analysis_results/e1/a1"]})
+    rc, result = run_module(
+        capsys, {"file_system_id": FS_ID, "type": "EXPORT_TO_REPOSITORY", "paths": ["/fsx/analysis_results/e1/a1"]}
+    )
 
     assert rc == 0
     assert [t["task_id"] for t in result["tasks"]] == [answer[0]["TaskId"], answer[1]["TaskId"]]
@@ -125,9 +155,13 @@ def test_root_path_matches_tasks_without_paths(fsx, capsys):
 def test_task_ids_skip_unknown_ids_and_no_file_system_is_reported(fsx, capsys):
     stubber = fsx[0]
     known, unknown = task(1)["TaskId"], "task-0000000000000000f"
-    stubber.add_client_error(TASKS, "DataRepositoryTaskNotFound", "not found", 400, expected_params={"TaskIds": [known, unknown]})
+    stubber.add_client_error(
+        TASKS, "DataRepositoryTaskNotFound", "not found", 400, expected_params={"TaskIds": [known, unknown]}
+    )
     stubber.add_response(TASKS, {"DataRepositoryTasks": [task(1)]}, {"TaskIds": [known]})
-    stubber.add_client_error(TASKS, "DataRepositoryTaskNotFound", "not found", 400, expected_params={"TaskIds": [unknown]})
+    stubber.add_client_error(
+        TASKS, "DataRepositoryTaskNotFound", "not found", 400, expected_params={"TaskIds": [unknown]}
+    )
 
     rc, result = run_module(capsys, {"task_ids": [known, unknown]})
 
@@ -138,7 +172,11 @@ def test_task_ids_skip_unknown_ids_and_no_file_system_is_reported(fsx, capsys):
 def test_task_ids_with_a_file_system_are_checked_against_it(fsx, capsys):
     stubber = fsx[0]
     ids = [task(1)["TaskId"], task(2)["TaskId"]]
-    stubber.add_response(TASKS, {"DataRepositoryTasks": [task(1), task(2, fs_id=OTHER_FS_ID)]}, {"TaskIds": ids, "Filters": [fs_filter()]})
+    stubber.add_response(
+        TASKS,
+        {"DataRepositoryTasks": [task(1), task(2, fs_id=OTHER_FS_ID)]},
+        {"TaskIds": ids, "Filters": [fs_filter()]},
+    )
 
     rc, result = run_module(capsys, {"task_ids": ids, "file_system_id": FS_ID}, check_mode=True)
 
@@ -148,7 +186,9 @@ def test_task_ids_with_a_file_system_are_checked_against_it(fsx, capsys):
 def test_throttling_is_retried(fsx, capsys):
     stubber = fsx[0]
     for _attempt in range(3):
-        stubber.add_client_error(TASKS, "ThrottlingException", "Rate exceeded", 400, expected_params={"Filters": [fs_filter()]})
+        stubber.add_client_error(
+            TASKS, "ThrottlingException", "Rate exceeded", 400, expected_params={"Filters": [fs_filter()]}
+        )
     stubber.add_response(TASKS, {"DataRepositoryTasks": [task(1)]}, {"Filters": [fs_filter()]})
 
     rc, result = run_module(capsys, {"file_system_id": FS_ID})
@@ -165,12 +205,15 @@ def test_access_denied_fails_naming_the_iam_action(fsx, capsys):
     assert rc == 1 and "fsx:DescribeDataRepositoryTasks" in result["msg"]
 
 
-@pytest.mark.parametrize("bad, match", [
-    ({"paths": ["/analysis_results/../x"]}, r"\.\."),
-    ({"lifecycle": ["DONE"]}, "lifecycle"),
-    ({"type": ["EXPORT"]}, "type"),
-    ({"file_system_id": FS_ID, "cluster_name": "day-demo"}, "mutually exclusive"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        ({"paths": ["/analysis_results/../x"]}, r"\.\."),
+        ({"lifecycle": ["DONE"]}, "lifecycle"),
+        ({"type": ["EXPORT"]}, "type"),
+        ({"file_system_id": FS_ID, "cluster_name": "day-demo"}, "mutually exclusive"),
+    ],
+)
 def test_bad_input_fails_before_any_aws_call(fsx, capsys, bad, match):
     rc, result = run_module(capsys, bad)
 

@@ -13,12 +13,17 @@ import pytest
 from botocore.stub import Stubber
 
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import aws_retry
+
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSModule
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import aws_retry
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.paths import client_request_token
 from ansible_collections.daylily.ephemeral_cluster.plugins.modules import fsx_dra
+from testlib.fsx_api import CREATED
+from testlib.fsx_api import FS_ID
+from testlib.fsx_api import OTHER_FS_ID
+from testlib.fsx_api import REGION
+from testlib.fsx_api import association as dra
 from testlib.modules import execute_module
-from testlib.fsx_api import CREATED, FS_ID, OTHER_FS_ID, REGION, association as dra
 
 CONNECTION = {"region": REGION, "access_key": "testing", "secret_key": "testing", "retry_delay": 0}
 FS_FILTER = {"Filters": [{"Name": "file-system-id", "Values": [FS_ID]}]}
@@ -39,19 +44,28 @@ def new_dra(lifecycle="AVAILABLE", **kwargs):
     return dra(0x42, lifecycle=lifecycle, **kwargs)
 
 
-def file_system(deployment="SCRATCH_2", lifecycle="AVAILABLE", fs_type="LUSTRE", legacy=False, cluster=None, fs_id=FS_ID):
+def file_system(
+    deployment="SCRATCH_2", lifecycle="AVAILABLE", fs_type="LUSTRE", legacy=False, cluster=None, fs_id=FS_ID
+):
     lustre = {"DeploymentType": deployment, "MountName": "abcdefgh"}
     if legacy:
         lustre["DataRepositoryConfiguration"] = {"Lifecycle": "AVAILABLE", "ImportPath": "s3://legacy-bucket/"}
-    item = {"FileSystemId": fs_id, "FileSystemType": fs_type, "Lifecycle": lifecycle, "CreationTime": CREATED,
-            "LustreConfiguration": lustre}
+    item = {
+        "FileSystemId": fs_id,
+        "FileSystemType": fs_type,
+        "Lifecycle": lifecycle,
+        "CreationTime": CREATED,
+        "LustreConfiguration": lustre,
+    }
     if cluster:
         item["Tags"] = [{"Key": "parallelcluster:cluster-name", "Value": cluster}]
     return item
 
 
 def create_token(path=RUN_PATH, uri=RUN_URI, **extra):
-    return client_request_token("dra", dict({"file_system_id": FS_ID, "file_system_path": path, "data_repository_path": uri}, **extra))
+    return client_request_token(
+        "dra", dict({"file_system_id": FS_ID, "file_system_path": path, "data_repository_path": uri}, **extra)
+    )
 
 
 class Fsx:
@@ -64,27 +78,41 @@ class Fsx:
         self.stubber.add_response(DESCRIBE, {"Associations": list(associations)}, FS_FILTER)
 
     def by_id(self, association):
-        self.stubber.add_response(DESCRIBE, {"Associations": [association]}, {"AssociationIds": [association["AssociationId"]]})
+        self.stubber.add_response(
+            DESCRIBE, {"Associations": [association]}, {"AssociationIds": [association["AssociationId"]]}
+        )
 
     def not_found(self, association_id):
-        self.stubber.add_client_error(DESCRIBE, "DataRepositoryAssociationNotFound", "gone", 400,
-                                      expected_params={"AssociationIds": [association_id]})
+        self.stubber.add_client_error(
+            DESCRIBE,
+            "DataRepositoryAssociationNotFound",
+            "gone",
+            400,
+            expected_params={"AssociationIds": [association_id]},
+        )
 
     def file_system(self, **kwargs):
-        self.stubber.add_response("describe_file_systems", {"FileSystems": [file_system(**kwargs)]}, {"FileSystemIds": [FS_ID]})
+        self.stubber.add_response(
+            "describe_file_systems", {"FileSystems": [file_system(**kwargs)]}, {"FileSystemIds": [FS_ID]}
+        )
 
     def create(self, request, answer):
         self.stubber.add_response(CREATE, {"Association": answer}, request)
 
     def update(self, request, answer):
-        # No ClientRequestToken on purpose (see fsx_dra.DraManager.existing); botocore adds a random one after this check.
+        # No ClientRequestToken on purpose (see _fsx.attach.AssociationManager.existing); botocore adds a random one after this check.
         self.stubber.add_response(UPDATE, {"Association": answer}, request)
 
     def delete(self, association_id, delete_data=False):
         self.stubber.add_response(
-            DELETE, {"AssociationId": association_id, "Lifecycle": "DELETING", "DeleteDataInFileSystem": delete_data},
-            {"AssociationId": association_id, "DeleteDataInFileSystem": delete_data,
-             "ClientRequestToken": client_request_token("dra-delete", {"association_id": association_id})})
+            DELETE,
+            {"AssociationId": association_id, "Lifecycle": "DELETING", "DeleteDataInFileSystem": delete_data},
+            {
+                "AssociationId": association_id,
+                "DeleteDataInFileSystem": delete_data,
+                "ClientRequestToken": client_request_token("dra-delete", {"association_id": association_id}),
+            },
+        )
 
 
 @pytest.fixture
@@ -104,7 +132,9 @@ def fsx(monkeypatch):
 
 def run_module(capsys, args, check_mode=False, diff=False):
     """Run fsx_dra.main(); return (exit code, parsed JSON result)."""
-    return execute_module(capsys, fsx_dra.main, dict(CONNECTION, poll_interval=0.001, **args), check_mode=check_mode, diff=diff)
+    return execute_module(
+        capsys, fsx_dra.main, dict(CONNECTION, poll_interval=0.001, **args), check_mode=check_mode, diff=diff
+    )
 
 
 def present(**extra):
@@ -119,23 +149,33 @@ def present(**extra):
 def test_create_sends_the_derived_token_and_the_exact_request(fsx, capsys):
     fsx.listing(dra(1, path="/references/", uri="s3://daylily-ref/"))
     fsx.file_system()
-    fsx.create({
-        "FileSystemId": FS_ID,
-        "FileSystemPath": RUN_PATH,
-        "DataRepositoryPath": RUN_URI,
-        "BatchImportMetaDataOnCreate": True,
-        "ImportedFileChunkSize": 2048,
-        "S3": {"AutoImportPolicy": {"Events": ["NEW", "CHANGED", "DELETED"]}},
-        "Tags": [{"Key": "lsmc:purpose", "Value": "run-dir-mount"}],
-        "ClientRequestToken": create_token(),
-    }, new_dra("CREATING"))
+    fsx.create(
+        {
+            "FileSystemId": FS_ID,
+            "FileSystemPath": RUN_PATH,
+            "DataRepositoryPath": RUN_URI,
+            "BatchImportMetaDataOnCreate": True,
+            "ImportedFileChunkSize": 2048,
+            "S3": {"AutoImportPolicy": {"Events": ["NEW", "CHANGED", "DELETED"]}},
+            "Tags": [{"Key": "lsmc:purpose", "Value": "run-dir-mount"}],
+            "ClientRequestToken": create_token(),
+        },
+        new_dra("CREATING"),
+    )
     fsx.by_id(new_dra(tags={"lsmc:purpose": "run-dir-mount"}))
 
-    rc, result = run_module(capsys, present(
-        file_system_path="/fsx/run_dir_mounts/run42",  # headnode form
-        data_repository_path="s3://daylily-runs/run42",  # no trailing slash
-        batch_import_meta_data_on_create=True, imported_file_chunk_size=2048,
-        auto_import_events=["DELETED", "NEW", "CHANGED"], tags={"lsmc:purpose": "run-dir-mount"}), diff=True)
+    rc, result = run_module(
+        capsys,
+        present(
+            file_system_path="/fsx/run_dir_mounts/run42",  # headnode form
+            data_repository_path="s3://daylily-runs/run42",  # no trailing slash
+            batch_import_meta_data_on_create=True,
+            imported_file_chunk_size=2048,
+            auto_import_events=["DELETED", "NEW", "CHANGED"],
+            tags={"lsmc:purpose": "run-dir-mount"},
+        ),
+        diff=True,
+    )
 
     assert rc == 0, result
     assert result["changed"] is True
@@ -145,9 +185,14 @@ def test_create_sends_the_derived_token_and_the_exact_request(fsx, capsys):
     assert result["association"]["tags"] == {"lsmc:purpose": "run-dir-mount"}
     assert result["diff"]["before"] == {}
     assert result["diff"]["after"] == {
-        "file_system_path": RUN_PATH, "data_repository_path": RUN_URI, "auto_import_events": ["NEW", "CHANGED", "DELETED"],
-        "auto_export_events": [], "imported_file_chunk_size": 2048, "tags": {"lsmc:purpose": "run-dir-mount"},
-        "lifecycle": "AVAILABLE"}
+        "file_system_path": RUN_PATH,
+        "data_repository_path": RUN_URI,
+        "auto_import_events": ["NEW", "CHANGED", "DELETED"],
+        "auto_export_events": [],
+        "imported_file_chunk_size": 2048,
+        "tags": {"lsmc:purpose": "run-dir-mount"},
+        "lifecycle": "AVAILABLE",
+    }
     assert "detach_lifecycle" not in result
 
 
@@ -155,9 +200,16 @@ def test_create_without_events_sends_no_s3_block(fsx, capsys):
     path, uri = "/analysis_results/alice/run42/", "s3://daylily-analysis/derived/alice/run42/"
     fsx.listing()
     fsx.file_system()
-    fsx.create({"FileSystemId": FS_ID, "FileSystemPath": path, "DataRepositoryPath": uri,
-                "BatchImportMetaDataOnCreate": False, "ClientRequestToken": create_token(path, uri)},
-               new_dra("CREATING", path=path, uri=uri))
+    fsx.create(
+        {
+            "FileSystemId": FS_ID,
+            "FileSystemPath": path,
+            "DataRepositoryPath": uri,
+            "BatchImportMetaDataOnCreate": False,
+            "ClientRequestToken": create_token(path, uri),
+        },
+        new_dra("CREATING", path=path, uri=uri),
+    )
     fsx.by_id(new_dra(path=path, uri=uri))
 
     rc, result = run_module(capsys, present(file_system_path=path, data_repository_path=uri))
@@ -167,14 +219,27 @@ def test_create_without_events_sends_no_s3_block(fsx, capsys):
 
 
 def test_cluster_name_resolves_the_file_system_once(fsx, capsys):
-    fsx.stubber.add_response("describe_file_systems", {"FileSystems": [
-        file_system(cluster="other", fs_id=OTHER_FS_ID), file_system(cluster="day-demo")]}, {})
+    fsx.stubber.add_response(
+        "describe_file_systems",
+        {"FileSystems": [file_system(cluster="other", fs_id=OTHER_FS_ID), file_system(cluster="day-demo")]},
+        {},
+    )
     fsx.listing()
-    fsx.create({"FileSystemId": FS_ID, "FileSystemPath": RUN_PATH, "DataRepositoryPath": RUN_URI,
-                "BatchImportMetaDataOnCreate": False, "ClientRequestToken": create_token()}, new_dra("CREATING"))
+    fsx.create(
+        {
+            "FileSystemId": FS_ID,
+            "FileSystemPath": RUN_PATH,
+            "DataRepositoryPath": RUN_URI,
+            "BatchImportMetaDataOnCreate": False,
+            "ClientRequestToken": create_token(),
+        },
+        new_dra("CREATING"),
+    )
     fsx.by_id(new_dra())
 
-    rc, result = run_module(capsys, {"cluster_name": "day-demo", "file_system_path": RUN_PATH, "data_repository_path": RUN_URI})
+    rc, result = run_module(
+        capsys, {"cluster_name": "day-demo", "file_system_path": RUN_PATH, "data_repository_path": RUN_URI}
+    )
 
     assert rc == 0, result
     assert result["file_system_id"] == FS_ID
@@ -210,7 +275,9 @@ def test_misconfigured_during_wait_fails_with_details_and_the_association(fsx, c
     assert result["changed"] is True  # the association was created and is kept
 
 
-@pytest.mark.parametrize("failure", ["Amazon FSx cannot access the S3 bucket.", "Amazon FSx cannot access the S3 bucket"])
+@pytest.mark.parametrize(
+    "failure", ["Amazon FSx cannot access the S3 bucket.", "Amazon FSx cannot access the S3 bucket"]
+)
 def test_defect_13_misconfigured_message_has_no_doubled_period(fsx, capsys, failure):
     fsx.listing(new_dra("MISCONFIGURED", failure=failure))
 
@@ -221,8 +288,13 @@ def test_defect_13_misconfigured_message_has_no_doubled_period(fsx, capsys, fail
     assert ".." not in result["msg"]
 
 
-ROLE_NAMES = {"state": "run_mount_state", "wait_timeout": "run_mount_wait_timeout", "cluster_name": "workflow_cluster_name",
-              "file_system_id": "workflow_file_system_id", "file_system_path": "run_mount_file_system_path"}
+ROLE_NAMES = {
+    "state": "run_mount_state",
+    "wait_timeout": "run_mount_wait_timeout",
+    "cluster_name": "workflow_cluster_name",
+    "file_system_id": "workflow_file_system_id",
+    "file_system_path": "run_mount_file_system_path",
+}
 
 
 def test_defect_12_overlap_hint_names_the_variable_the_role_sets(fsx, capsys):
@@ -295,9 +367,16 @@ def test_reattach_after_detach_skips_the_replayed_association(fsx, capsys):
     fsx.file_system()
     fsx.create(None, new_dra("AVAILABLE", assoc_id=old_id))
     fsx.not_found(old_id)
-    fsx.create({"FileSystemId": FS_ID, "FileSystemPath": RUN_PATH, "DataRepositoryPath": RUN_URI,
-                "BatchImportMetaDataOnCreate": False, "ClientRequestToken": create_token(replaces=old_id)},
-               new_dra("CREATING"))
+    fsx.create(
+        {
+            "FileSystemId": FS_ID,
+            "FileSystemPath": RUN_PATH,
+            "DataRepositoryPath": RUN_URI,
+            "BatchImportMetaDataOnCreate": False,
+            "ClientRequestToken": create_token(replaces=old_id),
+        },
+        new_dra("CREATING"),
+    )
     fsx.by_id(new_dra())
 
     rc, result = run_module(capsys, present())
@@ -309,10 +388,21 @@ def test_reattach_after_detach_skips_the_replayed_association(fsx, capsys):
 def test_token_reused_with_other_settings_falls_back_to_a_token_over_the_request(fsx, capsys):
     fsx.listing()
     fsx.file_system()
-    fsx.stubber.add_client_error(CREATE, "IncompatibleParameterError", "token reused", 400,
-                                 expected_params=None, modeled_fields={"Parameter": "S3"})
-    request = {"FileSystemId": FS_ID, "FileSystemPath": RUN_PATH, "DataRepositoryPath": RUN_URI,
-               "BatchImportMetaDataOnCreate": False, "S3": {"AutoImportPolicy": {"Events": ["NEW"]}}}
+    fsx.stubber.add_client_error(
+        CREATE,
+        "IncompatibleParameterError",
+        "token reused",
+        400,
+        expected_params=None,
+        modeled_fields={"Parameter": "S3"},
+    )
+    request = {
+        "FileSystemId": FS_ID,
+        "FileSystemPath": RUN_PATH,
+        "DataRepositoryPath": RUN_URI,
+        "BatchImportMetaDataOnCreate": False,
+        "S3": {"AutoImportPolicy": {"Events": ["NEW"]}},
+    }
     fsx.create(dict(request, ClientRequestToken=create_token(request=request)), new_dra("CREATING"))
     fsx.by_id(new_dra())
 
@@ -328,12 +418,23 @@ def test_token_reused_with_other_settings_falls_back_to_a_token_over_the_request
 
 def test_same_path_and_prefix_is_unchanged(fsx, capsys):
     # AWS returns the paths as they were given: without trailing slashes here.
-    current = new_dra(path="/run_dir_mounts/run42", uri="s3://daylily-runs/run42", tags={"lsmc:purpose": "run-dir-mount"},
-                      s3={"AutoImportPolicy": {"Events": ["NEW", "CHANGED"]}})
+    current = new_dra(
+        path="/run_dir_mounts/run42",
+        uri="s3://daylily-runs/run42",
+        tags={"lsmc:purpose": "run-dir-mount"},
+        s3={"AutoImportPolicy": {"Events": ["NEW", "CHANGED"]}},
+    )
     fsx.listing(dra(1, path="/references/", uri="s3://daylily-ref/"), current)
 
-    rc, result = run_module(capsys, present(file_system_path="/fsx/run_dir_mounts/run42/", auto_import_events=["CHANGED", "NEW"],
-                                            tags={"lsmc:purpose": "run-dir-mount"}), diff=True)
+    rc, result = run_module(
+        capsys,
+        present(
+            file_system_path="/fsx/run_dir_mounts/run42/",
+            auto_import_events=["CHANGED", "NEW"],
+            tags={"lsmc:purpose": "run-dir-mount"},
+        ),
+        diff=True,
+    )
 
     assert rc == 0, result
     assert result["changed"] is False
@@ -353,22 +454,43 @@ def test_same_path_with_another_prefix_is_refused_naming_the_association(fsx, ca
 
 
 def test_different_events_chunk_size_and_tags_are_updated(fsx, capsys):
-    current = new_dra(tags={"lsmc:purpose": "old", "Name": "run42", "aws:cloudformation:stack-name": "day"},
-                      s3={"AutoImportPolicy": {"Events": ["NEW"]}})
+    current = new_dra(
+        tags={"lsmc:purpose": "old", "Name": "run42", "aws:cloudformation:stack-name": "day"},
+        s3={"AutoImportPolicy": {"Events": ["NEW"]}},
+    )
     fsx.listing(current)
     fsx.stubber.add_response("untag_resource", {}, {"ResourceARN": current["ResourceARN"], "TagKeys": ["Name"]})
-    fsx.stubber.add_response("tag_resource", {}, {"ResourceARN": current["ResourceARN"],
-                                                  "Tags": [{"Key": "lsmc:purpose", "Value": "run-dir-mount"}]})
-    fsx.update({"AssociationId": NEW_ID, "ImportedFileChunkSize": 4096,
-                "S3": {"AutoImportPolicy": {"Events": ["NEW", "CHANGED", "DELETED"]}, "AutoExportPolicy": {"Events": []}}},
-               new_dra("UPDATING"))
-    updated = new_dra("UPDATING", tags={"lsmc:purpose": "run-dir-mount", "aws:cloudformation:stack-name": "day"},
-                      s3={"AutoImportPolicy": {"Events": ["NEW", "CHANGED", "DELETED"]}})
+    fsx.stubber.add_response(
+        "tag_resource",
+        {},
+        {"ResourceARN": current["ResourceARN"], "Tags": [{"Key": "lsmc:purpose", "Value": "run-dir-mount"}]},
+    )
+    fsx.update(
+        {
+            "AssociationId": NEW_ID,
+            "ImportedFileChunkSize": 4096,
+            "S3": {"AutoImportPolicy": {"Events": ["NEW", "CHANGED", "DELETED"]}, "AutoExportPolicy": {"Events": []}},
+        },
+        new_dra("UPDATING"),
+    )
+    updated = new_dra(
+        "UPDATING",
+        tags={"lsmc:purpose": "run-dir-mount", "aws:cloudformation:stack-name": "day"},
+        s3={"AutoImportPolicy": {"Events": ["NEW", "CHANGED", "DELETED"]}},
+    )
     fsx.by_id(updated)
     fsx.by_id(dict(updated, Lifecycle="AVAILABLE", ImportedFileChunkSize=4096))
 
-    rc, result = run_module(capsys, present(auto_import_events=["NEW", "CHANGED", "DELETED"], auto_export_events=[],
-                                            imported_file_chunk_size=4096, tags={"lsmc:purpose": "run-dir-mount"}), diff=True)
+    rc, result = run_module(
+        capsys,
+        present(
+            auto_import_events=["NEW", "CHANGED", "DELETED"],
+            auto_export_events=[],
+            imported_file_chunk_size=4096,
+            tags={"lsmc:purpose": "run-dir-mount"},
+        ),
+        diff=True,
+    )
 
     assert rc == 0, result
     assert result["changed"] is True
@@ -382,7 +504,9 @@ def test_different_events_chunk_size_and_tags_are_updated(fsx, capsys):
 def test_purge_tags_false_only_adds(fsx, capsys):
     current = new_dra(tags={"Name": "run42"})
     fsx.listing(current)
-    fsx.stubber.add_response("tag_resource", {}, {"ResourceARN": current["ResourceARN"], "Tags": [{"Key": "owner", "Value": "7"}]})
+    fsx.stubber.add_response(
+        "tag_resource", {}, {"ResourceARN": current["ResourceARN"], "Tags": [{"Key": "owner", "Value": "7"}]}
+    )
     fsx.by_id(new_dra(tags={"Name": "run42", "owner": "7"}))
 
     rc, result = run_module(capsys, present(tags={"owner": 7}, purge_tags=False))
@@ -413,8 +537,10 @@ def test_failed_association_at_the_path_must_be_removed_first(fsx, capsys):
 def test_present_by_association_id_updates_it(fsx, capsys):
     current = new_dra(s3={"AutoExportPolicy": {"Events": ["NEW"]}})
     fsx.by_id(current)
-    fsx.update({"AssociationId": NEW_ID, "S3": {"AutoImportPolicy": {"Events": []}, "AutoExportPolicy": {"Events": []}}},
-               new_dra("UPDATING"))
+    fsx.update(
+        {"AssociationId": NEW_ID, "S3": {"AutoImportPolicy": {"Events": []}, "AutoExportPolicy": {"Events": []}}},
+        new_dra("UPDATING"),
+    )
     fsx.by_id(new_dra("AVAILABLE"))
 
     rc, result = run_module(capsys, {"association_id": NEW_ID, "auto_export_events": []})
@@ -436,12 +562,21 @@ def test_present_by_unknown_association_id_fails(fsx, capsys):
 # ----------------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("other, reason", [
-    (dra(1, path="/run_dir_mounts/", uri="s3://daylily-runs-parent/"), "FileSystemPath /run_dir_mounts/ overlaps"),
-    (dra(2, path="/run_dir_mounts/run42/lane1/", uri="s3://elsewhere/x/"), "FileSystemPath /run_dir_mounts/run42/lane1/ overlaps"),
-    (dra(3, path="/staging/x/", uri="s3://daylily-runs/"), "DataRepositoryPath s3://daylily-runs/ overlaps"),
-    (dra(4, path="/staging/y/", uri="s3://daylily-runs/run42/sub/", lifecycle="MISCONFIGURED"), "DataRepositoryPath"),
-])
+@pytest.mark.parametrize(
+    "other, reason",
+    [
+        (dra(1, path="/run_dir_mounts/", uri="s3://daylily-runs-parent/"), "FileSystemPath /run_dir_mounts/ overlaps"),
+        (
+            dra(2, path="/run_dir_mounts/run42/lane1/", uri="s3://elsewhere/x/"),
+            "FileSystemPath /run_dir_mounts/run42/lane1/ overlaps",
+        ),
+        (dra(3, path="/staging/x/", uri="s3://daylily-runs/"), "DataRepositoryPath s3://daylily-runs/ overlaps"),
+        (
+            dra(4, path="/staging/y/", uri="s3://daylily-runs/run42/sub/", lifecycle="MISCONFIGURED"),
+            "DataRepositoryPath",
+        ),
+    ],
+)
 def test_invariant_04_overlap_with_active_association_refused(fsx, capsys, other, reason):
     fsx.listing(dra(9, path="/old/", uri="s3://daylily-runs/run42/old/", lifecycle="FAILED"), other)
     fsx.file_system()
@@ -449,7 +584,13 @@ def test_invariant_04_overlap_with_active_association_refused(fsx, capsys, other
     rc, result = run_module(capsys, present())
 
     assert rc == 1
-    for part in (other["AssociationId"], other["FileSystemPath"], other["DataRepositoryPath"], other["Lifecycle"], reason):
+    for part in (
+        other["AssociationId"],
+        other["FileSystemPath"],
+        other["DataRepositoryPath"],
+        other["Lifecycle"],
+        reason,
+    ):
         assert part in result["msg"]
     assert "dra-00000000000000009" not in result["msg"]  # FAILED associations hold no paths
     assert [item["association_id"] for item in result["conflicting_associations"]] == [other["AssociationId"]]
@@ -478,12 +619,15 @@ def test_invariant_04_sixth_active_association_warns(fsx, capsys):
     assert "6 of 8 data repository associations are active; 2 left" in json.dumps(result["warnings"])
 
 
-@pytest.mark.parametrize("kwargs, expected", [
-    ({"deployment": "SCRATCH_1"}, "SCRATCH_1"),
-    ({"legacy": True}, "legacy file-system-level data repository configuration"),
-    ({"lifecycle": "UPDATING"}, "UPDATING, not AVAILABLE"),
-    ({"fs_type": "OPENZFS"}, "not LUSTRE"),
-])
+@pytest.mark.parametrize(
+    "kwargs, expected",
+    [
+        ({"deployment": "SCRATCH_1"}, "SCRATCH_1"),
+        ({"legacy": True}, "legacy file-system-level data repository configuration"),
+        ({"lifecycle": "UPDATING"}, "UPDATING, not AVAILABLE"),
+        ({"fs_type": "OPENZFS"}, "not LUSTRE"),
+    ],
+)
 def test_invariant_03_incompatible_file_system_refused_before_create(fsx, capsys, kwargs, expected):
     fsx.listing()
     fsx.file_system(**kwargs)
@@ -525,8 +669,9 @@ def test_check_mode_update_makes_no_mutating_call(fsx, capsys):
 def test_check_mode_absent_makes_no_mutating_call(fsx, capsys):
     fsx.listing(new_dra())
 
-    rc, result = run_module(capsys, {"file_system_id": FS_ID, "file_system_path": RUN_PATH, "state": "absent"},
-                            check_mode=True, diff=True)
+    rc, result = run_module(
+        capsys, {"file_system_id": FS_ID, "file_system_path": RUN_PATH, "state": "absent"}, check_mode=True, diff=True
+    )
 
     assert rc == 0, result
     assert result["changed"] is True and result["detach_lifecycle"] == "DELETED"
@@ -544,8 +689,9 @@ def test_invariant_01_detach_never_deletes_data_in_file_system(fsx, capsys):
     fsx.by_id(new_dra("DELETING"))
     fsx.not_found(NEW_ID)
 
-    rc, result = run_module(capsys, {"file_system_id": FS_ID, "file_system_path": "/fsx/run_dir_mounts/run42", "state": "absent"},
-                            diff=True)
+    rc, result = run_module(
+        capsys, {"file_system_id": FS_ID, "file_system_path": "/fsx/run_dir_mounts/run42", "state": "absent"}, diff=True
+    )
 
     assert rc == 0, result
     assert result["changed"] is True
@@ -599,8 +745,15 @@ def test_delete_data_with_confirmation_is_sent(fsx, capsys):
     fsx.delete(NEW_ID, delete_data=True)
     fsx.not_found(NEW_ID)
 
-    rc, result = run_module(capsys, {"association_id": NEW_ID, "state": "absent", "delete_data_in_file_system": True,
-                                     "confirm_delete_data_in_file_system": True})
+    rc, result = run_module(
+        capsys,
+        {
+            "association_id": NEW_ID,
+            "state": "absent",
+            "delete_data_in_file_system": True,
+            "confirm_delete_data_in_file_system": True,
+        },
+    )
 
     assert rc == 0, result
 
@@ -614,12 +767,16 @@ def test_delete_data_without_confirmation_is_refused_before_any_call(fsx, capsys
 def test_invariant_01_delete_data_refused_under_analysis_results_even_when_confirmed(fsx, capsys):
     confirmed = {"state": "absent", "delete_data_in_file_system": True, "confirm_delete_data_in_file_system": True}
 
-    rc, result = run_module(capsys, dict(confirmed, file_system_id=FS_ID, file_system_path="/fsx/analysis_results/alice/run42"))
+    rc, result = run_module(
+        capsys, dict(confirmed, file_system_id=FS_ID, file_system_path="/fsx/analysis_results/alice/run42")
+    )
     assert rc == 1 and "/analysis_results/" in result["msg"]  # refused before any AWS call
 
     fsx.by_id(new_dra(path="/analysis_results/alice/run42/"))
     rc, result = run_module(capsys, dict(confirmed, association_id=NEW_ID))
-    assert rc == 1 and "/analysis_results/" in result["msg"]  # refused after the describe, no DeleteDataRepositoryAssociation
+    assert (
+        rc == 1 and "/analysis_results/" in result["msg"]
+    )  # refused after the describe, no DeleteDataRepositoryAssociation
 
 
 def test_delete_wait_timeout_keeps_the_association(fsx, capsys):
@@ -639,19 +796,28 @@ def test_delete_wait_timeout_keeps_the_association(fsx, capsys):
 # ----------------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("args, expected", [
-    ({"file_system_path": RUN_PATH, "data_repository_path": RUN_URI}, "needs file_system_id or cluster_name"),
-    ({"file_system_id": FS_ID, "file_system_path": RUN_PATH}, "needs data_repository_path"),
-    ({"file_system_id": FS_ID, "file_system_path": "run_dir_mounts/x", "data_repository_path": RUN_URI}, "file_system_path"),
-    ({"file_system_id": FS_ID, "file_system_path": RUN_PATH, "data_repository_path": "https://x/"}, "data_repository_path"),
-    ({"file_system_id": "fs-XYZ", "file_system_path": RUN_PATH, "data_repository_path": RUN_URI}, "file_system_id"),
-    ({"association_id": "dra-1", "state": "absent"}, "association_id"),
-    ({"association_id": NEW_ID, "file_system_path": RUN_PATH}, "mutually exclusive"),
-    ({"file_system_id": FS_ID}, "one of the following is required"),
-    ({"association_id": NEW_ID, "tags": {"aws:x": "y"}}, "reserved"),
-    ({"association_id": NEW_ID, "imported_file_chunk_size": 0}, "imported_file_chunk_size"),
-    ({"association_id": NEW_ID, "auto_import_events": ["MODIFIED"]}, "auto_import_events"),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        ({"file_system_path": RUN_PATH, "data_repository_path": RUN_URI}, "needs file_system_id or cluster_name"),
+        ({"file_system_id": FS_ID, "file_system_path": RUN_PATH}, "needs data_repository_path"),
+        (
+            {"file_system_id": FS_ID, "file_system_path": "run_dir_mounts/x", "data_repository_path": RUN_URI},
+            "file_system_path",
+        ),
+        (
+            {"file_system_id": FS_ID, "file_system_path": RUN_PATH, "data_repository_path": "https://x/"},
+            "data_repository_path",
+        ),
+        ({"file_system_id": "fs-XYZ", "file_system_path": RUN_PATH, "data_repository_path": RUN_URI}, "file_system_id"),
+        ({"association_id": "dra-1", "state": "absent"}, "association_id"),
+        ({"association_id": NEW_ID, "file_system_path": RUN_PATH}, "mutually exclusive"),
+        ({"file_system_id": FS_ID}, "one of the following is required"),
+        ({"association_id": NEW_ID, "tags": {"aws:x": "y"}}, "reserved"),
+        ({"association_id": NEW_ID, "imported_file_chunk_size": 0}, "imported_file_chunk_size"),
+        ({"association_id": NEW_ID, "auto_import_events": ["MODIFIED"]}, "auto_import_events"),
+    ],
+)
 def test_bad_options_fail_before_any_aws_call(fsx, capsys, args, expected):
     rc, result = run_module(capsys, args)
 

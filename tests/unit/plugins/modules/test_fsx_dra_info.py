@@ -12,14 +12,20 @@ from pathlib import Path
 import pytest
 
 from ansible.module_utils.testing import patch_module_args
+
 from ansible_collections.amazon.aws.plugins.module_utils import botocore as aws_botocore
+
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import modules as daylily_modules
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import RETRIES
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSModule
 from ansible_collections.daylily.ephemeral_cluster.plugins.modules import fsx_dra_info
-from testlib.modules import execute_module, stubbed_module_client
-from testlib.fsx_api import CREATED, FS_ID, OTHER_FS_ID, REGION, association
-
+from testlib.fsx_api import CREATED
+from testlib.fsx_api import FS_ID
+from testlib.fsx_api import OTHER_FS_ID
+from testlib.fsx_api import REGION
+from testlib.fsx_api import association
+from testlib.modules import execute_module
+from testlib.modules import stubbed_module_client
 
 CONNECTION = {"region": REGION, "access_key": "testing", "secret_key": "testing"}
 FS_FILTER = [{"Name": "file-system-id", "Values": [FS_ID]}]
@@ -61,7 +67,11 @@ def run_module(capsys, args, check_mode=False):
 
 def test_cluster_name_resolves_file_system_and_lists_its_associations(fsx, capsys):
     stubber, calls = fsx
-    stubber.add_response("describe_file_systems", {"FileSystems": [file_system(OTHER_FS_ID, "other"), file_system(FS_ID, "day-demo")]}, {})
+    stubber.add_response(
+        "describe_file_systems",
+        {"FileSystems": [file_system(OTHER_FS_ID, "other"), file_system(FS_ID, "day-demo")]},
+        {},
+    )
     stubber.add_response(
         DRA_METHOD,
         {
@@ -131,7 +141,10 @@ def test_path_lifecycle_and_tag_filters_are_applied(fsx, capsys):
 
     assert rc == 0
     assert result["file_system_id"] == FS_ID
-    assert [item["association_id"] for item in result["associations"]] == [dra(1)["AssociationId"], dra(5)["AssociationId"]]
+    assert [item["association_id"] for item in result["associations"]] == [
+        dra(1)["AssociationId"],
+        dra(5)["AssociationId"],
+    ]
 
 
 def test_association_ids_are_requested_by_id_and_checked_against_the_file_system(fsx, capsys):
@@ -168,7 +181,9 @@ def test_check_mode_gives_the_same_answer(fsx, capsys):
 def test_throttling_then_success(fsx, capsys):
     stubber = fsx[0]
     for _attempt in range(3):
-        stubber.add_client_error(DRA_METHOD, "ThrottlingException", "Rate exceeded", 400, expected_params={"Filters": FS_FILTER})
+        stubber.add_client_error(
+            DRA_METHOD, "ThrottlingException", "Rate exceeded", 400, expected_params={"Filters": FS_FILTER}
+        )
     stubber.add_response(DRA_METHOD, {"Associations": [dra(1)]}, {"Filters": FS_FILTER})
 
     rc, result = run_module(capsys, {"file_system_id": FS_ID})
@@ -184,7 +199,9 @@ def test_throttling_then_success(fsx, capsys):
 def test_permanent_throttling_fails_naming_the_operation(fsx, capsys):
     stubber = fsx[0]
     for _attempt in range(RETRIES):
-        stubber.add_client_error(DRA_METHOD, "ThrottlingException", "Rate exceeded", 400, expected_params={"Filters": FS_FILTER})
+        stubber.add_client_error(
+            DRA_METHOD, "ThrottlingException", "Rate exceeded", 400, expected_params={"Filters": FS_FILTER}
+        )
 
     rc, result = run_module(capsys, {"file_system_id": FS_ID})
 
@@ -198,7 +215,11 @@ def test_permanent_throttling_fails_naming_the_operation(fsx, capsys):
 
 def test_two_file_systems_for_the_cluster_fail_and_are_listed(fsx, capsys):
     stubber = fsx[0]
-    stubber.add_response("describe_file_systems", {"FileSystems": [file_system(FS_ID, "day-demo"), file_system(OTHER_FS_ID, "day-demo")]}, {})
+    stubber.add_response(
+        "describe_file_systems",
+        {"FileSystems": [file_system(FS_ID, "day-demo"), file_system(OTHER_FS_ID, "day-demo")]},
+        {},
+    )
 
     rc, result = run_module(capsys, {"cluster_name": "day-demo"})
 

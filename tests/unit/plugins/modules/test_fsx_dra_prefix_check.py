@@ -4,16 +4,29 @@ CreateDataRepositoryAssociation, with Stubber-validated FSx and S3 clients."""
 import pytest
 
 from ansible_collections.daylily.ephemeral_cluster.plugins.modules import fsx_dra
-from testlib.fsx_api import FS_ID, REGION, association
-from testlib.modules import execute_module, stubbed_module_clients
+from testlib.fsx_api import FS_ID
+from testlib.fsx_api import REGION
+from testlib.fsx_api import association
+from testlib.modules import execute_module
+from testlib.modules import stubbed_module_clients
 
-CONNECTION = {"region": REGION, "access_key": "testing", "secret_key": "testing", "retry_delay": 0, "poll_interval": 0.001}
+CONNECTION = {
+    "region": REGION,
+    "access_key": "testing",
+    "secret_key": "testing",
+    "retry_delay": 0,
+    "poll_interval": 0.001,
+}
 FS_FILTER = {"Filters": [{"Name": "file-system-id", "Values": [FS_ID]}]}
 RUN_PATH = "/run_dir_mounts/R1/"
 RUN_URI = "s3://dayec-runs/R1/"
 LISTING = {"Bucket": "dayec-runs", "Prefix": "R1/", "MaxKeys": 1}
-FILE_SYSTEM = {"FileSystemId": FS_ID, "FileSystemType": "LUSTRE", "Lifecycle": "AVAILABLE",
-               "LustreConfiguration": {"DeploymentType": "SCRATCH_2"}}
+FILE_SYSTEM = {
+    "FileSystemId": FS_ID,
+    "FileSystemType": "LUSTRE",
+    "Lifecycle": "AVAILABLE",
+    "LustreConfiguration": {"DeploymentType": "SCRATCH_2"},
+}
 
 
 @pytest.fixture
@@ -23,9 +36,19 @@ def stubbers(monkeypatch):
 
 
 def attach(capsys, check_mode=False, **args):
-    return execute_module(capsys, fsx_dra.main, dict(CONNECTION, file_system_id=FS_ID, file_system_path=RUN_PATH,
-                                                     data_repository_path=RUN_URI, require_objects=True, **args),
-                          check_mode=check_mode)
+    return execute_module(
+        capsys,
+        fsx_dra.main,
+        dict(
+            CONNECTION,
+            file_system_id=FS_ID,
+            file_system_path=RUN_PATH,
+            data_repository_path=RUN_URI,
+            require_objects=True,
+            **args,
+        ),
+        check_mode=check_mode,
+    )
 
 
 def expect_describes(fsx, existing=()):
@@ -41,8 +64,10 @@ def test_defect_06_an_empty_prefix_is_refused_before_anything_is_attached(stubbe
     rc, result = attach(capsys, check_mode=check_mode)
 
     assert rc == 1
-    assert result["msg"] == ("s3://dayec-runs/R1/ holds no objects: check the S3 URI for a typo, or upload the data "
-                             "first. Nothing was attached to /run_dir_mounts/R1/")
+    assert result["msg"] == (
+        "s3://dayec-runs/R1/ holds no objects: check the S3 URI for a typo, or upload the data "
+        "first. Nothing was attached to /run_dir_mounts/R1/"
+    )
     assert result["changed"] is False
 
 

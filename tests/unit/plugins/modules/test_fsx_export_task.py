@@ -13,12 +13,13 @@ import pytest
 
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths
 from ansible_collections.daylily.ephemeral_cluster.plugins.modules import fsx_export_task
-from testlib.modules import execute_module, stubbed_module_client
+from testlib.modules import execute_module
+from testlib.modules import stubbed_module_client
 
 REGION = "us-west-2"
 FS_ID = "fs-0123456789abcdef0"
 CONNECTION = {"region": REGION, "access_key": "testing", "secret_key": "testing"}
-T0 = datetime.datetime(2026, 1, 31, 12, 0, tzinfo=datetime.timezone.utc)
+T0 = datetime.datetime(2026, 1, 31, 12, 0, tzinfo=datetime.UTC)
 SOURCE = "/analysis_results/e1/a1/"
 WIRE = "analysis_results/e1/a1"
 PREFIX = "s3://dayec-analysis/derived/e1/a1/"
@@ -33,18 +34,37 @@ ARGS = {"file_system_id": FS_ID, "paths": ["/fsx/analysis_results/e1/a1"], "repo
 
 
 def association(path=SOURCE, prefix=PREFIX, lifecycle="AVAILABLE", n=1):
-    return {"AssociationId": f"dra-{n:017x}", "FileSystemId": FS_ID, "FileSystemPath": path, "DataRepositoryPath": prefix,
-            "Lifecycle": lifecycle, "BatchImportMetaDataOnCreate": False, "CreationTime": T0}
+    return {
+        "AssociationId": f"dra-{n:017x}",
+        "FileSystemId": FS_ID,
+        "FileSystemPath": path,
+        "DataRepositoryPath": prefix,
+        "Lifecycle": lifecycle,
+        "BatchImportMetaDataOnCreate": False,
+        "CreationTime": T0,
+    }
 
 
 REFERENCES = association("/references/", "s3://dayec-reference/", n=2)
 
 
-def task(n, lifecycle, paths_=(WIRE,), kind="EXPORT_TO_REPOSITORY", report=REPORT, counts=(0, 0, 0), failure=None, minutes=0):
-    item = {"TaskId": f"task-{n:017x}", "FileSystemId": FS_ID, "Type": kind, "Lifecycle": lifecycle,
-            "CreationTime": T0 + datetime.timedelta(minutes=minutes),
-            "Report": dict(REPORT_CONFIG, Path=report) if report else {"Enabled": False},
-            "Status": {"TotalCount": counts[0], "SucceededCount": counts[1], "FailedCount": counts[2], "LastUpdatedTime": T0}}
+def task(
+    n, lifecycle, paths_=(WIRE,), kind="EXPORT_TO_REPOSITORY", report=REPORT, counts=(0, 0, 0), failure=None, minutes=0
+):
+    item = {
+        "TaskId": f"task-{n:017x}",
+        "FileSystemId": FS_ID,
+        "Type": kind,
+        "Lifecycle": lifecycle,
+        "CreationTime": T0 + datetime.timedelta(minutes=minutes),
+        "Report": dict(REPORT_CONFIG, Path=report) if report else {"Enabled": False},
+        "Status": {
+            "TotalCount": counts[0],
+            "SucceededCount": counts[1],
+            "FailedCount": counts[2],
+            "LastUpdatedTime": T0,
+        },
+    }
     if paths_ is not None:
         item["Paths"] = list(paths_)
     if failure:
@@ -60,8 +80,13 @@ def token(previous=None):
 
 
 def create_request(previous=None):
-    return {"FileSystemId": FS_ID, "Type": "EXPORT_TO_REPOSITORY", "Paths": [WIRE], "Report": REPORT_CONFIG,
-            "ClientRequestToken": token(previous)}
+    return {
+        "FileSystemId": FS_ID,
+        "Type": "EXPORT_TO_REPOSITORY",
+        "Paths": [WIRE],
+        "Report": REPORT_CONFIG,
+        "ClientRequestToken": token(previous),
+    }
 
 
 class FakeClock:
@@ -95,7 +120,10 @@ def run_module(capsys, args, check_mode=False, diff=False):
     return execute_module(capsys, fsx_export_task.main, dict(CONNECTION, **args), check_mode=check_mode, diff=diff)
 
 
-def expect_setup(stubber, existing=(), associations=(REFERENCES, association())):
+EXPORT_ASSOCIATIONS = (REFERENCES, association())
+
+
+def expect_setup(stubber, existing=(), associations=EXPORT_ASSOCIATIONS):
     stubber.add_response(DRAS, {"Associations": list(associations)}, FS_FILTER)
     stubber.add_response(TASKS, {"DataRepositoryTasks": list(existing)}, FS_FILTER)
 
@@ -136,8 +164,14 @@ def test_polling_over_several_describes_until_succeeded(fsx, clock, capsys):
     stubber = fsx[0]
     expect_setup(stubber)
     stubber.add_response(CREATE, {"DataRepositoryTask": task(9, "PENDING")}, create_request())
-    expect_poll(stubber, task(9, "PENDING"), task(9, "EXECUTING"), task(9, "EXECUTING", counts=(10, 5, 0)),
-                task(9, "EXECUTING", counts=(10, 9, 0)), task(9, "SUCCEEDED", counts=(10, 10, 0)))
+    expect_poll(
+        stubber,
+        task(9, "PENDING"),
+        task(9, "EXECUTING"),
+        task(9, "EXECUTING", counts=(10, 5, 0)),
+        task(9, "EXECUTING", counts=(10, 9, 0)),
+        task(9, "SUCCEEDED", counts=(10, 10, 0)),
+    )
 
     rc, result = run_module(capsys, dict(ARGS, poll_interval=2))
 
@@ -157,9 +191,21 @@ def test_wait_false_returns_the_pending_task(fsx, clock, capsys):
 
 def test_cluster_name_is_resolved_by_tag(fsx, clock, capsys):
     stubber = fsx[0]
-    stubber.add_response("describe_file_systems", {"FileSystems": [{
-        "FileSystemId": FS_ID, "FileSystemType": "LUSTRE", "Lifecycle": "AVAILABLE", "CreationTime": T0,
-        "Tags": [{"Key": "parallelcluster:cluster-name", "Value": "day-demo"}]}]}, {})
+    stubber.add_response(
+        "describe_file_systems",
+        {
+            "FileSystems": [
+                {
+                    "FileSystemId": FS_ID,
+                    "FileSystemType": "LUSTRE",
+                    "Lifecycle": "AVAILABLE",
+                    "CreationTime": T0,
+                    "Tags": [{"Key": "parallelcluster:cluster-name", "Value": "day-demo"}],
+                }
+            ]
+        },
+        {},
+    )
     expect_setup(stubber)
     stubber.add_response(CREATE, {"DataRepositoryTask": task(9, "PENDING")}, create_request())
 
@@ -209,7 +255,9 @@ def test_attaches_to_the_running_export_of_the_same_paths(fsx, clock, capsys):
     assert result["changed"] is False and result["attached"] is True and result["task_id"] == running["TaskId"]
     assert result["task_lifecycle"] == "EXECUTING"
     assert result["report_path"] == PREFIX + "_daylily_monitor/older/task-00000000000000007/failures.csv"
-    assert result["diff"]["before"] == result["diff"]["after"] and result["diff"]["before"]["task_id"] == running["TaskId"]
+    assert (
+        result["diff"]["before"] == result["diff"]["after"] and result["diff"]["before"]["task_id"] == running["TaskId"]
+    )
 
 
 def test_attached_task_is_waited_for(fsx, clock, capsys):
@@ -219,12 +267,19 @@ def test_attached_task_is_waited_for(fsx, clock, capsys):
 
     rc, result = run_module(capsys, ARGS)
 
-    assert rc == 0 and result["attached"] is True and result["changed"] is False and result["task_lifecycle"] == "SUCCEEDED"
+    assert (
+        rc == 0
+        and result["attached"] is True
+        and result["changed"] is False
+        and result["task_lifecycle"] == "SUCCEEDED"
+    )
 
 
 def test_adopts_a_succeeded_export_whose_report_is_inside_the_prefix(fsx, clock, capsys):
     stubber = fsx[0]
-    done = task(5, "SUCCEEDED", report=PREFIX + "_daylily_monitor/fsx-export/20260130T000000Z/export-report/", counts=(4, 4, 0))
+    done = task(
+        5, "SUCCEEDED", report=PREFIX + "_daylily_monitor/fsx-export/20260130T000000Z/export-report/", counts=(4, 4, 0)
+    )
     expect_setup(stubber, existing=[done])
 
     rc, result = run_module(capsys, ARGS)
@@ -238,7 +293,9 @@ def test_succeeded_export_with_a_report_outside_the_prefix_is_not_adopted(fsx, c
     stubber = fsx[0]
     elsewhere = task(5, "SUCCEEDED", report="s3://dayec-analysis/derived/e1/other/")
     expect_setup(stubber, existing=[elsewhere])
-    stubber.add_response(CREATE, {"DataRepositoryTask": task(9, "PENDING")}, create_request(previous=elsewhere["TaskId"]))
+    stubber.add_response(
+        CREATE, {"DataRepositoryTask": task(9, "PENDING")}, create_request(previous=elsewhere["TaskId"])
+    )
 
     rc, result = run_module(capsys, dict(ARGS, wait=False))
 
@@ -278,7 +335,9 @@ IMPORT = {"kind": "IMPORT_METADATA_FROM_REPOSITORY", "paths_": ["s3://dayec-refe
 def test_task_executing_from_an_unrelated_task_waits_then_creates(fsx, clock, capsys):
     stubber = fsx[0]
     expect_setup(stubber)
-    stubber.add_client_error(CREATE, "DataRepositoryTaskExecuting", "A task is executing", 400, expected_params=create_request())
+    stubber.add_client_error(
+        CREATE, "DataRepositoryTaskExecuting", "A task is executing", 400, expected_params=create_request()
+    )
     stubber.add_response(TASKS, {"DataRepositoryTasks": [task(3, "EXECUTING", **IMPORT)]}, FS_FILTER)
     stubber.add_response(TASKS, {"DataRepositoryTasks": [task(3, "EXECUTING", **IMPORT)]}, FS_FILTER)
     stubber.add_response(TASKS, {"DataRepositoryTasks": [task(3, "SUCCEEDED", **IMPORT)]}, FS_FILTER)
@@ -294,7 +353,9 @@ def test_task_executing_from_an_unrelated_task_waits_then_creates(fsx, clock, ca
 def test_task_executing_without_waiting_fails_naming_the_task_and_its_paths(fsx, clock, capsys):
     stubber = fsx[0]
     expect_setup(stubber)
-    stubber.add_client_error(CREATE, "DataRepositoryTaskExecuting", "A task is executing", 400, expected_params=create_request())
+    stubber.add_client_error(
+        CREATE, "DataRepositoryTaskExecuting", "A task is executing", 400, expected_params=create_request()
+    )
     stubber.add_response(TASKS, {"DataRepositoryTasks": [task(3, "EXECUTING", **IMPORT)]}, FS_FILTER)
 
     rc, result = run_module(capsys, dict(ARGS, wait_for_other_tasks=False))
@@ -313,6 +374,16 @@ def test_running_unrelated_task_in_the_describe_fails_before_any_create(fsx, clo
     rc, result = run_module(capsys, dict(ARGS, wait_for_other_tasks=False))
 
     assert rc == 1 and other["TaskId"] in result["msg"] and "analysis_results/e1/a2" in result["msg"]
+
+
+def test_defect_12_hints_name_the_variables_a_role_sets(fsx, clock, capsys):
+    other = task(4, "EXECUTING", paths_=["analysis_results/e1/a2"])
+    expect_setup(fsx[0], existing=[other])
+    names = {"wait_for_other_tasks": "export_wait_for_other_tasks"}
+
+    rc, result = run_module(capsys, dict(ARGS, wait_for_other_tasks=False, option_names=names))
+
+    assert rc == 1 and result["msg"].endswith("or set export_wait_for_other_tasks: true to wait for it")
 
 
 def test_running_unrelated_task_is_waited_for_then_export_created(fsx, clock, capsys):
@@ -361,7 +432,10 @@ def test_failed_task_fails_with_details_counts_and_report(fsx, clock, capsys):
     assert FAILED_MESSAGE in result["msg"] and "2 of 5 files failed" in result["msg"]
     assert result["task_lifecycle"] == "FAILED" and result["failed_count"] == 2 and result["total_count"] == 5
     assert result["failure_details"] == {"message": FAILED_MESSAGE}
-    assert result["report_path"] == REPORT + "task-00000000000000009/failures.csv" and result["report_path"] in result["msg"]
+    assert (
+        result["report_path"] == REPORT + "task-00000000000000009/failures.csv"
+        and result["report_path"] in result["msg"]
+    )
     assert result["changed"] is True and result["task_id"] == task(9, "PENDING")["TaskId"]
 
 
@@ -374,7 +448,9 @@ def test_failed_task_returns_normally_when_fail_on_task_failure_is_false(fsx, cl
     rc, result = run_module(capsys, dict(ARGS, fail_on_task_failure=False))
 
     assert rc == 0 and "failed" not in result
-    assert result["task_lifecycle"] == "CANCELED" and result["failure_details"] == {"message": "Canceled by an operator"}
+    assert result["task_lifecycle"] == "CANCELED" and result["failure_details"] == {
+        "message": "Canceled by an operator"
+    }
 
 
 def test_timeout_fails_with_the_task_state_and_says_how_to_attach(fsx, clock, capsys):
@@ -433,14 +509,17 @@ def test_paths_in_different_associations_are_refused(fsx, clock, capsys):
     assert rc == 1 and "different data repository associations" in result["msg"]
 
 
-@pytest.mark.parametrize("bad, match", [
-    ({"paths": ["/fsx"]}, "root"),
-    ({"paths": ["analysis_results/e1/a1"]}, "absolute"),
-    ({"report_path": "https://dayec-analysis/x/"}, "s3://"),
-    ({"poll_interval": -1}, "zero or positive"),
-    ({"file_system_id": None}, "file_system_id or cluster_name is required"),
-    ({"file_system_id": "fs-0123456789abcdef0", "cluster_name": "day-demo"}, "mutually exclusive"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        ({"paths": ["/fsx"]}, "root"),
+        ({"paths": ["analysis_results/e1/a1"]}, "absolute"),
+        ({"report_path": "https://dayec-analysis/x/"}, "s3://"),
+        ({"poll_interval": -1}, "zero or positive"),
+        ({"file_system_id": None}, "file_system_id or cluster_name is required"),
+        ({"file_system_id": "fs-0123456789abcdef0", "cluster_name": "day-demo"}, "mutually exclusive"),
+    ],
+)
 def test_bad_input_fails_before_any_aws_client(fsx, clock, capsys, bad, match):
     rc, result = run_module(capsys, dict(ARGS, **bad))
 
@@ -471,10 +550,13 @@ def test_check_mode_describes_only_and_says_what_would_be_created(fsx, clock, ca
 
     assert rc == 0 and result["changed"] is True
     assert result["task"] == {} and result["task_id"] is None
-    assert result["would_create"] == {"file_system_id": FS_ID, "type": "EXPORT_TO_REPOSITORY", "paths": [WIRE],
-                                      "report": {"enabled": True, "path": REPORT, "format": "REPORT_CSV_20191124",
-                                                 "scope": "FAILED_FILES_ONLY"},
-                                      "client_request_token": token()}
+    assert result["would_create"] == {
+        "file_system_id": FS_ID,
+        "type": "EXPORT_TO_REPOSITORY",
+        "paths": [WIRE],
+        "report": {"enabled": True, "path": REPORT, "format": "REPORT_CSV_20191124", "scope": "FAILED_FILES_ONLY"},
+        "client_request_token": token(),
+    }
     assert result["diff"] == {"before": {}, "after": result["would_create"]}
 
 
@@ -533,4 +615,6 @@ def test_a_missing_association_is_refused_outside_check_mode(fsx, clock, capsys)
 
     rc, result = run_module(capsys, ARGS)
 
-    assert rc == 1 and "lies in no AVAILABLE data repository association" in result["msg"] and "fsx_dra" in result["msg"]
+    assert (
+        rc == 1 and "lies in no AVAILABLE data repository association" in result["msg"] and "fsx_dra" in result["msg"]
+    )

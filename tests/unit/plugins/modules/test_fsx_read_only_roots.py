@@ -9,18 +9,35 @@ Every AWS request goes through Stubber-validated botocore clients (FSx and S3); 
 import pytest
 
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import tasks as task_rules
-from ansible_collections.daylily.ephemeral_cluster.plugins.modules import fsx_dra, fsx_export_task
-from testlib.fsx_api import CREATED, FS_ID, REGION, association
-from testlib.modules import execute_module, stubbed_module_clients
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import read_association_params
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import task_rules
+from ansible_collections.daylily.ephemeral_cluster.plugins.modules import fsx_dra
+from ansible_collections.daylily.ephemeral_cluster.plugins.modules import fsx_export_task
+from testlib.fsx_api import CREATED
+from testlib.fsx_api import FS_ID
+from testlib.fsx_api import REGION
+from testlib.fsx_api import association
+from testlib.modules import execute_module
+from testlib.modules import stubbed_module_clients
 
-CONNECTION = {"region": REGION, "access_key": "testing", "secret_key": "testing", "retry_delay": 0, "poll_interval": 0.001}
+CONNECTION = {
+    "region": REGION,
+    "access_key": "testing",
+    "secret_key": "testing",
+    "retry_delay": 0,
+    "poll_interval": 0.001,
+}
 FS_FILTER = {"Filters": [{"Name": "file-system-id", "Values": [FS_ID]}]}
 RUN_PATH = "/run_dir_mounts/R1/"
 RUN_URI = "s3://dayec-runs/R1/"
 RUN_MOUNT = association(1, path=RUN_PATH, uri=RUN_URI)
-READ_ONLY_PATHS = ["/run_dir_mounts/R1/", "/fsx/references/hg38", "/staging/remote_stage_x/", "/control_data/",
-                   "/fsx/run_dir_mounts"]
+READ_ONLY_PATHS = [
+    "/run_dir_mounts/R1/",
+    "/fsx/references/hg38",
+    "/staging/remote_stage_x/",
+    "/control_data/",
+    "/fsx/run_dir_mounts",
+]
 MARKER_KEYS = ["R1/.atlas_rw"]
 
 
@@ -61,8 +78,9 @@ def test_defect_05_invariant_08_admin_switch_without_marker_still_refuses(stubbe
     stubbers["fsx"].add_response("describe_data_repository_associations", {"Associations": [RUN_MOUNT]}, FS_FILTER)
     no_marker(stubbers["s3"])
 
-    rc, result = export(capsys, paths=[RUN_PATH], report_path=RUN_URI + "_daylily_monitor/export-report/",
-                        allow_writeback=True)
+    rc, result = export(
+        capsys, paths=[RUN_PATH], report_path=RUN_URI + "_daylily_monitor/export-report/", allow_writeback=True
+    )
 
     assert rc == 1
     assert "No .atlas_rw marker object allows writing into s3://dayec-runs/R1/" in result["msg"]
@@ -75,8 +93,15 @@ def test_defect_05_writeback_guard_lets_an_allowed_export_go_on(stubbers, capsys
     marker(stubbers["s3"])
     stubbers["fsx"].add_response("describe_data_repository_tasks", {"DataRepositoryTasks": []}, FS_FILTER)
     request = task_rules.export_request(FS_ID, [RUN_PATH], report, task_rules.export_token(FS_ID, [RUN_PATH], report))
-    created = {"TaskId": "task-00000000000000009", "FileSystemId": FS_ID, "Type": "EXPORT_TO_REPOSITORY",
-               "Lifecycle": "PENDING", "Paths": request["Paths"], "Report": request["Report"], "CreationTime": CREATED}
+    created = {
+        "TaskId": "task-00000000000000009",
+        "FileSystemId": FS_ID,
+        "Type": "EXPORT_TO_REPOSITORY",
+        "Lifecycle": "PENDING",
+        "Paths": request["Paths"],
+        "Report": request["Report"],
+        "CreationTime": CREATED,
+    }
     stubbers["fsx"].add_response("create_data_repository_task", {"DataRepositoryTask": created}, request)
 
     rc, result = export(capsys, paths=[RUN_PATH], report_path=report, allow_writeback=True, wait=False)
@@ -88,14 +113,32 @@ def test_defect_05_writeback_guard_lets_an_allowed_export_go_on(stubbers, capsys
 # --- fsx_dra ---------------------------------------------------------------------------------------------------
 
 
+def expect_a_free_path(fsx):
+    """No association yet, on an AVAILABLE SCRATCH_2 file system: the checks before a create pass."""
+    fsx.add_response("describe_data_repository_associations", {"Associations": []}, FS_FILTER)
+    file_system = {
+        "FileSystemId": FS_ID,
+        "FileSystemType": "LUSTRE",
+        "Lifecycle": "AVAILABLE",
+        "LustreConfiguration": {"DeploymentType": "SCRATCH_2"},
+    }
+    fsx.add_response("describe_file_systems", {"FileSystems": [file_system]}, {"FileSystemIds": [FS_ID]})
+
+
 def attach(capsys, check_mode=False, **args):
     args = dict({"file_system_id": FS_ID}, **args)
-    return execute_module(capsys, fsx_dra.main, dict(CONNECTION, **{k: v for k, v in args.items() if v is not None}),
-                          check_mode=check_mode)
+    return execute_module(
+        capsys,
+        fsx_dra.main,
+        dict(CONNECTION, **{k: v for k, v in args.items() if v is not None}),
+        check_mode=check_mode,
+    )
 
 
 @pytest.mark.parametrize("path", READ_ONLY_PATHS)
-def test_defect_05_invariant_05_auto_export_under_a_read_only_root_is_refused_before_any_aws_call(stubbers, capsys, path):
+def test_defect_05_invariant_05_auto_export_under_a_read_only_root_is_refused_before_any_aws_call(
+    stubbers, capsys, path
+):
     rc, result = attach(capsys, file_system_path=path, data_repository_path=RUN_URI, auto_export_events=["NEW"])
 
     assert rc == 1
@@ -104,14 +147,16 @@ def test_defect_05_invariant_05_auto_export_under_a_read_only_root_is_refused_be
 
 
 def test_defect_05_invariant_05_auto_export_needs_the_marker_even_with_the_admin_switch(stubbers, capsys):
-    stubbers["fsx"].add_response("describe_data_repository_associations", {"Associations": []}, FS_FILTER)
-    stubbers["fsx"].add_response("describe_file_systems", {"FileSystems": [
-        {"FileSystemId": FS_ID, "FileSystemType": "LUSTRE", "Lifecycle": "AVAILABLE",
-         "LustreConfiguration": {"DeploymentType": "SCRATCH_2"}}]}, {"FileSystemIds": [FS_ID]})
+    expect_a_free_path(stubbers["fsx"])
     no_marker(stubbers["s3"])
 
-    rc, result = attach(capsys, file_system_path=RUN_PATH, data_repository_path=RUN_URI, auto_export_events=["NEW"],
-                        allow_writeback=True)
+    rc, result = attach(
+        capsys,
+        file_system_path=RUN_PATH,
+        data_repository_path=RUN_URI,
+        auto_export_events=["NEW"],
+        allow_writeback=True,
+    )
 
     assert rc == 1
     assert "No .atlas_rw marker object allows writing into s3://dayec-runs/R1/" in result["msg"]
@@ -119,24 +164,26 @@ def test_defect_05_invariant_05_auto_export_needs_the_marker_even_with_the_admin
 
 
 def test_defect_05_invariant_05_turning_auto_export_on_for_an_existing_run_mount_is_refused(stubbers, capsys):
-    stubbers["fsx"].add_response("describe_data_repository_associations", {"Associations": [RUN_MOUNT]},
-                                 {"AssociationIds": [RUN_MOUNT["AssociationId"]]})
+    stubbers["fsx"].add_response(
+        "describe_data_repository_associations",
+        {"Associations": [RUN_MOUNT]},
+        {"AssociationIds": [RUN_MOUNT["AssociationId"]]},
+    )
 
-    rc, result = attach(capsys, association_id=RUN_MOUNT["AssociationId"], auto_export_events=["NEW", "CHANGED"],
-                        file_system_id=None)
+    rc, result = attach(
+        capsys, association_id=RUN_MOUNT["AssociationId"], auto_export_events=["NEW", "CHANGED"], file_system_id=None
+    )
 
     assert rc == 1
     assert result["msg"].startswith(f"Refusing automatic export (auto_export_events) on {RUN_PATH}")
 
 
 def test_defect_05_read_only_mounts_without_auto_export_are_still_attached(stubbers, capsys):
-    stubbers["fsx"].add_response("describe_data_repository_associations", {"Associations": []}, FS_FILTER)
-    stubbers["fsx"].add_response("describe_file_systems", {"FileSystems": [
-        {"FileSystemId": FS_ID, "FileSystemType": "LUSTRE", "Lifecycle": "AVAILABLE",
-         "LustreConfiguration": {"DeploymentType": "SCRATCH_2"}}]}, {"FileSystemIds": [FS_ID]})
+    expect_a_free_path(stubbers["fsx"])
 
-    rc, result = attach(capsys, check_mode=True, file_system_path=RUN_PATH, data_repository_path=RUN_URI,
-                        auto_import_events=["NEW"])
+    rc, result = attach(
+        capsys, check_mode=True, file_system_path=RUN_PATH, data_repository_path=RUN_URI, auto_import_events=["NEW"]
+    )
 
     assert rc == 0, result
     assert result["changed"] is True
@@ -145,22 +192,45 @@ def test_defect_05_read_only_mounts_without_auto_export_are_still_attached(stubb
 # --- one normaliser --------------------------------------------------------------------------------------------
 
 SPELLINGS = [
-    ("/analysis_results/e/a/", "/fsx"), ("/analysis_results/e/a", "/fsx"), ("/fsx/analysis_results/e/a", "/fsx"),
-    ("/fsx/analysis_results/e/a/", "/mnt/fsx"), ("/mnt/fsx/analysis_results/e/a", "/mnt/fsx"),
-    ("/mnt/fsx/analysis_results/e/a/", "/mnt/fsx/"), ("/mnt/fsx/analysis_results/e/a", "/fsx"),
-    ("analysis_results/e/a", "/fsx"), ("/analysis_results//e/a", "/fsx"), ("/analysis_results/e/../a", "/fsx"),
-    ("/analysis_results/e/./a", "/fsx"), ("/analysis_results/e/a%2F", "/fsx"), ("/analysis_results/e/ a", "/fsx"),
-    ("/analysis_results/é/a", "/fsx"), ("\\analysis_results\\e", "/fsx"), ("/analysis_results/e/a", "fsx"),
+    ("/analysis_results/e/a/", "/fsx"),
+    ("/analysis_results/e/a", "/fsx"),
+    ("/fsx/analysis_results/e/a", "/fsx"),
+    ("/fsx/analysis_results/e/a/", "/mnt/fsx"),
+    ("/mnt/fsx/analysis_results/e/a", "/mnt/fsx"),
+    ("/mnt/fsx/analysis_results/e/a/", "/mnt/fsx/"),
+    ("/mnt/fsx/analysis_results/e/a", "/fsx"),
+    ("analysis_results/e/a", "/fsx"),
+    ("/analysis_results//e/a", "/fsx"),
+    ("/analysis_results/e/../a", "/fsx"),
+    ("/analysis_results/e/./a", "/fsx"),
+    ("/analysis_results/e/a%2F", "/fsx"),
+    ("/analysis_results/e/ a", "/fsx"),
+    ("/analysis_results/é/a", "/fsx"),
+    ("\\analysis_results\\e", "/fsx"),
+    ("/analysis_results/e/a", "fsx"),
 ]
 
 
 def dra_path(path, mount_point):
-    params = {"state": "absent", "file_system_id": FS_ID, "cluster_name": None, "association_id": None,
-              "file_system_path": path, "data_repository_path": None, "auto_import_events": None,
-              "auto_export_events": None, "imported_file_chunk_size": None, "tags": None, "wait_timeout": 1,
-              "poll_interval": 1, "delete_data_in_file_system": False, "confirm_delete_data_in_file_system": False,
-              "mount_point": mount_point, "allow_writeback": False}
-    return fsx_dra.read_params(params)["file_system_path"]
+    params = {
+        "state": "absent",
+        "file_system_id": FS_ID,
+        "cluster_name": None,
+        "association_id": None,
+        "file_system_path": path,
+        "data_repository_path": None,
+        "auto_import_events": None,
+        "auto_export_events": None,
+        "imported_file_chunk_size": None,
+        "tags": None,
+        "wait_timeout": 1,
+        "poll_interval": 1,
+        "delete_data_in_file_system": False,
+        "confirm_delete_data_in_file_system": False,
+        "mount_point": mount_point,
+        "allow_writeback": False,
+    }
+    return read_association_params(params)["file_system_path"]
 
 
 @pytest.mark.parametrize("path, mount_point", SPELLINGS)
