@@ -117,13 +117,17 @@ def test_script_runs_verbatim_with_quotes_substitutions_and_unicode(ssm):
 
 
 # --- statuses ---------------------------------------------------------------------------------------------------
-def test_status_goes_pending_then_in_progress_then_success(ssm):
+def test_status_goes_pending_then_in_progress_then_success(ssm, sandbox):
+    # The command runs until the test releases it, so InProgress is observable however loaded the machine is.
+    release = home(sandbox) / "release"
+    script = f"for i in $(seq 600); do [ -e {release} ] && exit 0; sleep 0.05; done; exit 1"
     response = ssm.send_command(InstanceIds=[HEAD], DocumentName="AWS-RunShellScript",
-                                Parameters={"commands": ["sleep 0.5"]}, TimeoutSeconds=30)["Command"]
+                                Parameters={"commands": [script]}, TimeoutSeconds=30)["Command"]
     assert response["Status"] == "Pending"
     assert response["TimeoutSeconds"] == 30  # the delivery timeout, stored
     running = wait_for(ssm, response["CommandId"], until=frozenset({"InProgress"}))
     assert running["ResponseCode"] == -1 and running["ExecutionEndDateTime"] == ""
+    release.touch()
     assert wait_for(ssm, response["CommandId"])["Status"] == "Success"
 
 
