@@ -125,7 +125,9 @@ def _s3_operation(method, path, query):
     if method == "PUT":
         if not has_key:
             return "CreateBucket"
-        return "CopyObject" if query.get("x-amz-copy-source") else ("UploadPart" if "partNumber" in query else "PutObject")
+        if query.get("x-amz-copy-source"):
+            return "UploadPartCopy" if "partNumber" in query else "CopyObject"
+        return "UploadPart" if "partNumber" in query else "PutObject"
     if method == "DELETE":
         return "DeleteObject" if has_key else "DeleteBucket"
     if method == "POST":
