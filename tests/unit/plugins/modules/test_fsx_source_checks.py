@@ -1,7 +1,10 @@
-"""Read-only roots in the FSx modules themselves (defect 5 of issue 8): fsx_export_task never exports out of, and fsx_dra
-never turns automatic export on under, /run_dir_mounts/, /references/, /staging/ or /control_data/ without the writeback
-guard (allow_writeback=true and an .atlas_rw marker object at the S3 prefix or a parent), and both modules read the same
-path spellings the same way.
+"""What the FSx modules themselves check about a source before they link or export it.
+
+* Read-only roots (defect 5 of issue 8): fsx_export_task never exports out of, and fsx_dra never turns automatic
+  export on under, /run_dir_mounts/, /references/, /staging/ or /control_data/ without the writeback guard
+  (allow_writeback=true and an .atlas_rw marker object at the S3 prefix or a parent), and both modules read the same
+  path spellings the same way.
+* require_objects (defect 6): a mistyped or empty S3 prefix is refused before CreateDataRepositoryAssociation.
 
 Every AWS request goes through Stubber-validated botocore clients (FSx and S3); a request that was not stubbed fails.
 """
@@ -39,6 +42,7 @@ READ_ONLY_PATHS = [
     "/fsx/run_dir_mounts",
 ]
 MARKER_KEYS = ["R1/.atlas_rw"]
+LISTING = {"Bucket": "dayec-runs", "Prefix": "R1/", "MaxKeys": 1}
 
 
 @pytest.fixture
@@ -242,3 +246,55 @@ def test_defect_05_fsx_dra_and_fsx_export_task_read_every_path_spelling_the_same
         except paths.PathRuleError as err:
             outcomes.append(type(err))
     assert outcomes[0] == outcomes[1]
+
+
+# --- require_objects ---------------------------------------------------------------------------------------------
+
+
+def attach_run(capsys, check_mode=False):
+    return attach(
+        capsys, check_mode=check_mode, file_system_path=RUN_PATH, data_repository_path=RUN_URI, require_objects=True
+    )
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_defect_06_an_empty_prefix_is_refused_before_anything_is_attached(stubbers, capsys, check_mode):
+    expect_a_free_path(stubbers["fsx"])
+    stubbers["s3"].add_response("list_objects_v2", {"KeyCount": 0, "Name": "dayec-runs", "Prefix": "R1/"}, LISTING)
+
+    rc, result = attach_run(capsys, check_mode=check_mode)
+
+    assert rc == 1
+    assert result["msg"] == (
+        "s3://dayec-runs/R1/ holds no objects: check the S3 URI for a typo, or upload the data "
+        "first. Nothing was attached to /run_dir_mounts/R1/"
+    )
+    assert result["changed"] is False
+
+
+def test_defect_06_a_missing_bucket_is_refused_the_same_way(stubbers, capsys):
+    expect_a_free_path(stubbers["fsx"])
+    stubbers["s3"].add_client_error("list_objects_v2", "NoSuchBucket", "gone", 404, expected_params=LISTING)
+
+    rc, result = attach_run(capsys)
+
+    assert rc == 1 and "holds no objects" in result["msg"]
+
+
+def test_defect_06_a_prefix_with_objects_is_attached(stubbers, capsys):
+    expect_a_free_path(stubbers["fsx"])
+    stubbers["s3"].add_response("list_objects_v2", {"KeyCount": 1, "Contents": [{"Key": "R1/RunInfo.xml"}]}, LISTING)
+
+    rc, result = attach_run(capsys, check_mode=True)
+
+    assert rc == 0, result
+    assert result["changed"] is True
+
+
+def test_defect_06_an_existing_association_is_not_listed_again(stubbers, capsys):
+    stubbers["fsx"].add_response("describe_data_repository_associations", {"Associations": [RUN_MOUNT]}, FS_FILTER)
+
+    rc, result = attach_run(capsys)
+
+    assert rc == 0, result
+    assert result["changed"] is False and result["created"] is False  # a role's rescue never detaches it
