@@ -34,7 +34,8 @@ description:
     every manifest file is in S3 under its own key with its own size and no other object is."
   - With O(state=verified) the module finds the newest verified receipt under the destination's
     C(_daylily_monitor/fsx-export/*/fsx_export.yaml) (the newest receipt when none recorded a verified export),
-    verifies it again against S3 as it is now (with its manifest, when it has one), and writes nothing.
+    verifies it again against S3 as it is now (with its manifest, when it has one), and writes nothing. When
+    O(fsx_inventory) lists the files and the receipt has a manifest, FSx must still match the manifest too (RV(drift)).
   - With O(state=preflight) the module decides what an export run does, from the destination's listing, the receipts
     and manifests of earlier attempts, O(associations) and O(fsx_inventory) (RV(action)). It refuses a destination
     holding anything that no earlier attempt of this same export (same source, same destination) wrote, and a
@@ -319,7 +320,7 @@ msg:
   sample: "retrying the export of /analysis_results/alice/run42/ to s3://b/derived/alice/run42/ (1 earlier attempt(s), none verified)"
 drift:
   description: What changed on FSx since the newest verified export (paths), or null when there is none to compare with.
-  returned: with O(state=preflight)
+  returned: with O(state=preflight); with O(state=verified) when O(fsx_inventory) lists the files and the receipt has a manifest
   type: dict
   sample: {"added": ["results/late.txt"], "changed": [], "removed": []}
 attempts:
@@ -872,8 +873,24 @@ def run_verified(module):
             "receipt_s3_uri": uri,
         }
     body, failures, s3_summary = verify(s3, attempt.receipt, inventory, destination, manifest=attempt.manifest)
+    files = (params["fsx_inventory"] or {}).get("files")
+    drift = None
+    if files is not None and attempt.manifest is not None:
+        drift = export.fsx_drift(attempt.manifest, export.manifest_entries(files))
+        if any(drift.values()):
+            failures.append(
+                {
+                    "field": "manifest",
+                    "expected": None,
+                    "actual": drift,
+                    "message": "manifest: FSx changed since the export: %s" % export.describe_drift(drift),
+                }
+            )
+            body = receipts.update_receipt(body, verified=False)
     result = _result(body, failures, s3_summary)
     result["receipt_s3_uri"] = uri
+    if drift is not None:
+        result["drift"] = drift
     return result
 
 

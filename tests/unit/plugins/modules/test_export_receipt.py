@@ -1020,3 +1020,33 @@ def test_preflight_needs_the_file_list_of_the_inventory(s3, capsys, tmp_path):
     assert rc == 1
     assert "return_files: true" in result["msg"]
     assert s3[1] == []
+
+
+def test_state_verified_with_the_fsx_file_list_fails_when_fsx_changed_since_the_export(s3, capsys):
+    stubber = s3[0]
+    text = manifest_text()
+    fields = success_fields(manifest_sha256=hashlib.sha256(text.encode()).hexdigest())
+    stored, _failures = receipt.apply_verification(
+        receipt.build_receipt(**fields), s3_inventory={"count": 3, "total_bytes": 5100}, fsx_inventory=fsx_inventory()
+    )
+    expect_monitor_listing(stubber, [RECEIPT_KEY, MANIFEST_KEY])
+    stubber.add_response(
+        "get_object", {"Body": body(receipt.dump_receipt(stored).encode())}, {"Bucket": BUCKET, "Key": RECEIPT_KEY}
+    )
+    stubber.add_response("get_object", {"Body": body(text.encode())}, {"Bucket": BUCKET, "Key": MANIFEST_KEY})
+    expect_listing(stubber)
+    expect_report(stubber)
+    files = [dict(entry) for entry in INVENTORY_FILES] + [{"path": "late.txt", "size": 4, "type": "file"}]
+
+    inventory = {"file_count": 4, "total_bytes": 5104, "files": files}
+
+    rc, result = run_module(
+        capsys, {"state": "verified", "destination_s3_uri": DESTINATION, "fsx_inventory": inventory}
+    )
+
+    assert rc == 0, result
+    assert result["verified"] is False
+    assert result["drift"] == {"added": ["late.txt"], "changed": [], "removed": []}
+    assert (
+        result["verification_failures"][-1]["message"] == "manifest: FSx changed since the export: 1 added (late.txt)"
+    )
