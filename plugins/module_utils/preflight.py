@@ -6,7 +6,8 @@
 """Preflight: the public face of the private ``_preflight`` package; import from here.
 
 * ``_preflight.aws`` -- the AWS calls, one small function each behind a per-service error handler;
-* ``_preflight.checks`` -- the checks (stable ids, PASS/WARN/FAIL/SKIPPED, remediation), their order and verdict.
+* ``_preflight.checks`` -- the checks (stable ids, PASS/WARN/FAIL/SKIPPED, remediation), their order and verdict;
+* ``_preflight.cost`` -- the cost forecast: prices looked up, idle and ceiling per hour and over the planned hours.
 
 Preflight only reads, except the write probe (put + delete of one object under ``<role prefix>dayec-preflight/``
 in the stage and export buckets), which check mode skips.
@@ -17,7 +18,9 @@ import os
 import time
 
 # Not intended for general re-use / re-import: the facade below is the interface.
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import pcluster as _pcluster
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._preflight import checks as _checks
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._preflight import cost as _cost
 
 PASS = _checks.PASS
 WARN = _checks.WARN
@@ -35,6 +38,16 @@ run_checks = _checks.run_checks
 verdict = _checks.verdict
 required_policies = _checks.required_policies
 planned_nodes = _checks.planned_nodes
+
+# the cost forecast
+HOURS_PER_MONTH = _cost.HOURS_PER_MONTH
+look_up_prices = _cost.look_up_prices
+forecast = _cost.forecast
+
+
+def cost_plan(cluster_inputs):
+    """What costs money in these cluster inputs (the cluster config's defaults for what they leave unset)."""
+    return _cost.cost_plan(cluster_inputs or {}, _pcluster.INPUT_DEFAULTS, _pcluster.DEFAULT_QUEUES)
 
 
 def summary(results):

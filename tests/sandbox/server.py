@@ -29,6 +29,9 @@ def install_extensions():
     from sandbox import parallelcluster  # what ParallelCluster's real CLI looks for: its AMIs, AWS-managed policies
 
     parallelcluster.install(STATE)
+    from sandbox import pricing  # the Price List API moto lacks
+
+    pricing.install(STATE)
     _installed = True
 
 

@@ -131,7 +131,7 @@ def latest_spot_prices(client, instance_type):
     latest = {}
     for item in answer.get("SpotPriceHistory") or []:
         zone = item.get("AvailabilityZone")
-        if zone not in latest or item["Timestamp"] > latest[zone]["Timestamp"]:
+        if zone not in latest or str(item.get("Timestamp")) > str(latest[zone].get("Timestamp")):
             latest[zone] = item
     return [float(item["SpotPrice"]) for item in latest.values()]
 
