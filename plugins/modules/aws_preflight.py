@@ -82,6 +82,7 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.boto3
   - daylily.ephemeral_cluster.retries
+  - daylily.ephemeral_cluster.option_names
 """
 
 EXAMPLES = r"""
@@ -186,6 +187,7 @@ def main():
         catalog_path=dict(type="path"),
         output_dir=dict(type="path", required=True),
         pass_on_warn=dict(type="bool", default=False),
+        option_names=dict(type="dict", default={}),
     )
     module = DaylilyAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
@@ -198,6 +200,7 @@ def main():
         reference_version=params["reference_version"],
         required_policies=params["required_policies"],
         catalog_path=params["catalog_path"],
+        option_names=params["option_names"],
     )
     checks = preflight.run_checks(client_factory(module), config, check_mode=module.check_mode)
     failed, problems = preflight.verdict(checks, params["pass_on_warn"])
@@ -208,7 +211,8 @@ def main():
     if failed:
         module.fail_json(msg="Preflight found %d problem(s): %s. Fix them (see each check's remediation) and re-run%s." % (
             len(problems), "; ".join("%s %s" % (item["id"], item["status"]) for item in problems),
-            "" if params["pass_on_warn"] else ", or set pass_on_warn to accept warnings"), **result)
+            "" if params["pass_on_warn"] else ", or set %s to accept warnings" % module.option_name("pass_on_warn")),
+            **result)
     module.exit_json(**result)
 
 

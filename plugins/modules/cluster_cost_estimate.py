@@ -49,6 +49,7 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.boto3
   - daylily.ephemeral_cluster.retries
+  - daylily.ephemeral_cluster.option_names
 """
 
 EXAMPLES = r"""
@@ -174,13 +175,14 @@ def main():
         cluster_ttl_hours=dict(type="float", required=True),
         cost_ceiling_usd=dict(type="float"),
         pricing_region=dict(type="str", default="us-east-1"),
+        option_names=dict(type="dict", default={}),
     )
     module = DaylilyAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
     if params["cluster_ttl_hours"] <= 0:
-        module.fail_json(msg="cluster_ttl_hours must be a positive number of hours.")
+        module.fail_json(msg="%s must be a positive number of hours." % module.option_name("cluster_ttl_hours"))
     if params["cost_ceiling_usd"] is not None and params["cost_ceiling_usd"] < 0:
-        module.fail_json(msg="cost_ceiling_usd must be zero or a positive number of USD.")
+        module.fail_json(msg="%s must be zero or a positive number of USD." % module.option_name("cost_ceiling_usd"))
     retry = module_retry(module)
     clients = {
         "pricing": module.client("pricing", retry_decorator=retry, region=params["pricing_region"]),
@@ -193,11 +195,12 @@ def main():
         module.fail_json_aws_error(e)
     result = preflight.forecast(plan, prices, params["cluster_ttl_hours"], params["cost_ceiling_usd"])
     if result["status"] == preflight.FAIL:
-        module.fail_json(msg="%s Raise cost_ceiling_usd, shorten cluster_ttl_hours or lower the queues' max_count."
-                         % result["details"], changed=False, forecast=result)
+        module.fail_json(msg="%s Raise %s, shorten %s or lower the queues' max_count." % (
+            result["details"], module.option_name("cost_ceiling_usd"), module.option_name("cluster_ttl_hours")),
+            changed=False, forecast=result)
     if result["status"] == preflight.WARN:
-        module.fail_json(msg="%s Check the instance types and the region, or unset cost_ceiling_usd." % result["details"],
-                         changed=False, forecast=result)
+        module.fail_json(msg="%s Check the instance types and the region, or unset %s." % (
+            result["details"], module.option_name("cost_ceiling_usd")), changed=False, forecast=result)
     module.exit_json(changed=False, forecast=result)
 
 

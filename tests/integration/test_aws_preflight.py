@@ -5,46 +5,18 @@ import json
 
 import pytest
 
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import preflight
 from testlib.playbooks import run_playbook
+from testlib.preflight import BUCKETS
+from testlib.preflight import CLUSTER
+from testlib.preflight import POLICIES
+from testlib.preflight import ROLE_URIS
+from testlib.preflight import seed_account
 
 PLAYBOOK = "aws_preflight.yml"
-CLUSTER = "day-preflight"
-BUCKETS = {"reference": "day-ref", "control": "day-control", "stage": "day-stage", "export": "day-export"}
-REFERENCE_PREFIXES = preflight.REFERENCE_PREFIXES
-POLICIES = ["DaylilyGlobalEClusterPolicy", "DaylilyRegionalEClusterPolicy-us-west-2"]
-# moto's caller identity is the IAM user "moto".
-CALLER = "moto"
-
-
-def seed_account(aws, version="0.7.131c", policies=POLICIES):
-    s3 = aws("s3")
-    for bucket in BUCKETS.values():
-        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
-    s3.put_object(Bucket=BUCKETS["reference"], Key=preflight.REFERENCE_MARKER, Body=f"{version}\n".encode())
-    for prefix in REFERENCE_PREFIXES:
-        s3.put_object(Bucket=BUCKETS["reference"], Key=prefix + "README", Body=b"x")
-    iam = aws("iam")
-    iam.create_user(UserName=CALLER)
-    iam.create_group(GroupName="daylily-operators")
-    iam.add_user_to_group(GroupName="daylily-operators", UserName=CALLER)
-    policy_document = json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}]})
-    for index, name in enumerate(policies):
-        arn = iam.create_policy(PolicyName=name, PolicyDocument=policy_document)["Policy"]["Arn"]
-        if index == 0:
-            iam.attach_user_policy(UserName=CALLER, PolicyArn=arn)
-        else:
-            iam.attach_group_policy(GroupName="daylily-operators", PolicyArn=arn)
-
-
 def play_vars(tmp_path, **extra):
     values = {
         "cluster_name": CLUSTER,
-        "reference_s3_uri": f"s3://{BUCKETS['reference']}/",
-        "control_s3_uri": f"s3://{BUCKETS['control']}/",
-        "stage_s3_uri": f"s3://{BUCKETS['stage']}/staged_external_data/",
-        "export_s3_uri": f"s3://{BUCKETS['export']}/derived/",
+        **ROLE_URIS,
         "cluster_inputs": {"headnode_instance_type": "r7i.2xlarge", "fsx_storage_capacity": 1200},
         "output_dir": str(tmp_path / "reports"),
         "retry_delay": 0,

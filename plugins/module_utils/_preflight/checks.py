@@ -115,7 +115,8 @@ def repository_catalog(config):
         path = config.get("catalog_path") or _catalog.default_catalog_path()
         _catalog.load_catalog(path)
     except _catalog.CatalogError as e:
-        return [result("config.repository_catalog", FAIL, str(e), "Fix the catalog (catalog_path), then re-run.")]
+        return [result("config.repository_catalog", FAIL, str(e),
+                       "Fix the catalog (%s), then re-run." % option_name(config, "catalog_path"))]
     return [result("config.repository_catalog", PASS, "The catalog %s parses." % path)]
 
 
@@ -176,25 +177,32 @@ def service_quotas(clients, config):
     return found
 
 
+def option_name(config, option):
+    """How a remediation names ``option``: the variable the operator sets (``config["option_names"]``)."""
+    return (config.get("option_names") or {}).get(option) or option
+
+
 def role_locations(config):
     """``({role: S3Location}, [results])``: each role URI parsed with the collection's path rules, and
     ``s3.role_config``: every URI valid and no two roles overlapping."""
     locations, problems = {}, []
     for role in ROLES:
         uri = (config.get("role_uris") or {}).get(role)
+        field = option_name(config, "%s_s3_uri" % role)
         if not uri:
-            problems.append("%s_s3_uri is not set" % role)
+            problems.append("%s is not set" % field)
             continue
         try:
-            locations[role] = _paths.parse_s3_uri(uri, field="%s_s3_uri" % role)
+            locations[role] = _paths.parse_s3_uri(uri, field=field)
         except _paths.PathRuleError as e:
             problems.append(str(e))
     names = sorted(locations)
     for index, first in enumerate(names):
         for second in names[index + 1:]:
             if _paths.locations_overlap(locations[first], locations[second]):
-                problems.append("%s_s3_uri %s and %s_s3_uri %s overlap" % (
-                    first, locations[first].uri, second, locations[second].uri))
+                problems.append("%s %s and %s %s overlap" % (
+                    option_name(config, "%s_s3_uri" % first), locations[first].uri,
+                    option_name(config, "%s_s3_uri" % second), locations[second].uri))
     if problems:
         return locations, [result("s3.role_config", FAIL, "; ".join(problems) + ".",
                                   "Give each role its own S3 prefix: no role URI may equal or contain another.")]
@@ -202,7 +210,8 @@ def role_locations(config):
         locations[role].uri for role in ROLES))]
 
 
-def buckets_reachable(s3, locations):
+def buckets_reachable(s3, locations, config=None):
+    config = config or {}
     found = []
     for role, location in sorted(locations.items()):
         check_id = "s3.role_verify.%s" % role
@@ -211,7 +220,7 @@ def buckets_reachable(s3, locations):
         except _aws.PreflightAWSError as e:
             if e.missing:
                 found.append(result(check_id, FAIL, "The %s bucket %s does not exist." % (role, location.bucket),
-                                    "Create the bucket or fix %s_s3_uri." % role))
+                                    "Create the bucket or fix %s." % option_name(config, "%s_s3_uri" % role)))
             else:
                 found.append(aws_result(check_id, e, FAIL))
             continue
@@ -275,8 +284,8 @@ def cluster_config(config):
     for check_id, fields in checks:
         mine = [str(problem) for problem in problems if problem.field in fields]
         if mine:
-            found.append(result(check_id, FAIL, "; ".join(mine) + ".", "Fix %s in the cluster inputs." % " and ".join(
-                sorted({problem.split(":")[0] for problem in mine}))))
+            found.append(result(check_id, FAIL, "; ".join(mine) + ".", "Fix %s in %s." % (" and ".join(
+                sorted({problem.split(":")[0] for problem in mine})), option_name(config, "cluster_inputs"))))
         else:
             found.append(result(check_id, PASS, "%s are valid." % ", ".join(fields)))
     return found
@@ -291,7 +300,7 @@ def run_checks(clients, config, check_mode=False):
     locations, role_results = role_locations(config)
     found += role_results
     s3 = clients("s3")
-    found += buckets_reachable(s3, locations)
+    found += buckets_reachable(s3, locations, config)
     if "reference" in locations:
         found += reference_data(s3, locations["reference"], config.get("reference_version") or REFERENCE_VERSION)
     for role in WRITABLE_ROLES:
