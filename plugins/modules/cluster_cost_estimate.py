@@ -104,7 +104,7 @@ forecast:
       returned: always
       type: float
       sample: 1442.88
-    items:
+    costs:
       description: Each thing that costs money.
       returned: always
       type: list

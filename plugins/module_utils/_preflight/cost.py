@@ -136,7 +136,7 @@ def forecast(plan, prices, ttl_hours, cost_ceiling_usd=None):
         "ceiling_usd_per_hour": ceiling,
         "idle_usd": None if idle is None else round(idle * ttl_hours, 2),
         "ceiling_usd": None if ceiling is None else round(ceiling * ttl_hours, 2),
-        "items": items,
+        "costs": items,
         "unknown_prices": [item["name"] for item in items if item["unit_price_usd"] is None],
         "cost_ceiling_usd": cost_ceiling_usd,
     }

@@ -78,7 +78,7 @@ def test_forecast_of_a_known_config_equals_the_hand_computed_figure(monkeypatch,
     assert forecast["ceiling_usd_per_hour"] == pytest.approx(CEILING_PER_HOUR, abs=1e-5)
     assert (forecast["idle_usd"], forecast["ceiling_usd"]) == (7.86, 42.63)
     assert forecast["unknown_prices"] == [] and forecast["status"] == "PASS"
-    spot = next(item for item in forecast["items"] if item["kind"] == "spot")
+    spot = next(item for item in forecast["costs"] if item["kind"] == "spot")
     assert spot["unit_price_usd"] == 0.17 and not spot["idle"]
     assert result["changed"] is False
 
@@ -94,7 +94,7 @@ def test_a_missing_price_is_unknown_never_zero(monkeypatch, capsys):
     assert code == 0
     forecast = result["forecast"]
     assert forecast["unknown_prices"] == ["queue od (2 x r7i.4xlarge)"]
-    queue = next(item for item in forecast["items"] if item["name"].startswith("queue od"))
+    queue = next(item for item in forecast["costs"] if item["name"].startswith("queue od"))
     assert queue["unit_price_usd"] is None and queue["usd_per_hour"] is None
     assert forecast["ceiling_usd_per_hour"] is None and forecast["ceiling_usd"] is None
     assert forecast["idle_usd_per_hour"] == pytest.approx(IDLE_PER_HOUR, abs=1e-5)  # the idle part is still known
