@@ -84,7 +84,10 @@ def look_up_prices(clients, region, plan):
 
 def cost_plan(inputs, defaults, default_queues):
     """What costs money in the cluster inputs, with the cluster config's defaults filled in."""
-    value = lambda key: defaults[key] if inputs.get(key) is None else inputs[key]  # noqa: E731
+
+    def value(key):
+        return defaults[key] if inputs.get(key) is None else inputs[key]
+
     return {
         "headnode_instance_type": value("headnode_instance_type"),
         "headnode_root_volume_gib": value("headnode_root_volume_gib"),
