@@ -147,3 +147,13 @@ $(PCLUSTER_STAMP): requirements-pcluster.txt
 pcluster-venv: $(PCLUSTER_STAMP)
 
 unit integration: pcluster-venv
+
+# --- the real Dewey registry ------------------------------------------------------------------------------------------
+# dewey-service 3.0.27 pins pydantic, fastapi and daylily-tapdb, which must not enter .venv: it lives in .venv-dewey,
+# built once per content of requirements-dewey.txt (tests/sandbox/dewey_live.py). The integration suite starts it
+# against its own PostgreSQL cluster (Debian `postgresql`) on 127.0.0.1.
+.PHONY: dewey-venv
+dewey-venv: venv
+	$(BIN)/python -m sandbox.dewey_live build-venv >/dev/null
+
+integration: dewey-venv
