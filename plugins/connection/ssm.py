@@ -389,14 +389,19 @@ class Connection(ConnectionBase):
         if profile and any(keys):
             raise AnsibleConnectionFailure("ssm: set either profile or access_key/secret_key/session_token, not both")
         try:
-            session = boto3.session.Session(profile_name=profile, aws_access_key_id=keys[0],
-                                            aws_secret_access_key=keys[1], aws_session_token=keys[2],
-                                            region_name=_option_or_none(self.get_option("region")))
+            session = boto3.session.Session(
+                profile_name=profile,
+                aws_access_key_id=keys[0],
+                aws_secret_access_key=keys[1],
+                aws_session_token=keys[2],
+                region_name=_option_or_none(self.get_option("region")),
+            )
         except botocore.exceptions.BotoCoreError as exc:
             raise AnsibleConnectionFailure(f"ssm: cannot set up the AWS session: {to_native(exc)}") from None
         if not session.region_name:
-            raise AnsibleConnectionFailure("ssm: no AWS region: set ansible_ssm_region (or AWS_REGION, or a region in "
-                                           "the AWS profile)")
+            raise AnsibleConnectionFailure(
+                "ssm: no AWS region: set ansible_ssm_region (or AWS_REGION, or a region in the AWS profile)"
+            )
         return session
 
     def _client(self, session, service, endpoint_url):
@@ -414,8 +419,10 @@ class Connection(ConnectionBase):
     def _connect(self):
         if self._runner is None:
             if not HAS_BOTO3:
-                raise AnsibleConnectionFailure("the daylily.ephemeral_cluster.ssm connection needs boto3 and botocore "
-                                               "on the controller (pip install boto3)")
+                raise AnsibleConnectionFailure(
+                    "the daylily.ephemeral_cluster.ssm connection needs boto3 and botocore "
+                    "on the controller (pip install boto3)"
+                )
             settings = self._settings()
             try:
                 settings.validate()
@@ -425,15 +432,18 @@ class Connection(ConnectionBase):
             ssm = self._client(session, "ssm", self.get_option("endpoint_url"))
             s3 = None
             if settings.bucket:
-                s3 = self._client(session, "s3",
-                                  self.get_option("bucket_endpoint_url") or self.get_option("endpoint_url"))
+                s3 = self._client(
+                    session, "s3", self.get_option("bucket_endpoint_url") or self.get_option("endpoint_url")
+                )
             self._instance_id = settings.instance_id
             self._runner = SSMCommandRunner(ssm, settings, s3=s3, log=self._log)
             self._remembered = {what: self._recall(settings, what) for what in ("home", "cached")}
             self._runner.home = self._remembered["home"]
             self._runner.node_has = set(self._remembered["cached"].split())
-            self._log(f"SSM Run Command to {settings.instance_id} in {session.region_name} as "
-                      f"{settings.run_as or 'the agent user'}")
+            self._log(
+                f"SSM Run Command to {settings.instance_id} in {session.region_name} as "
+                f"{settings.run_as or 'the agent user'}"
+            )
         self._connected = True
         return self
 
@@ -484,10 +494,15 @@ class Connection(ConnectionBase):
     @ensure_connect
     def exec_command(self, cmd, in_data=None, sudoable=True):
         super().exec_command(cmd, in_data=in_data, sudoable=sudoable)
-        display.vvv(f"SSM EXEC {to_text(cmd)}{' (with %d bytes of stdin)' % len(in_data) if in_data else ''}",
-                    host=self._instance_id)
-        result = self._guard(self._runner.execute, to_bytes(cmd, errors="surrogate_or_strict"),
-                             stdin=to_bytes(in_data) if in_data is not None else None)
+        display.vvv(
+            f"SSM EXEC {to_text(cmd)}{' (with %d bytes of stdin)' % len(in_data) if in_data else ''}",
+            host=self._instance_id,
+        )
+        result = self._guard(
+            self._runner.execute,
+            to_bytes(cmd, errors="surrogate_or_strict"),
+            stdin=to_bytes(in_data) if in_data is not None else None,
+        )
         self._remember()
         return result.rc, result.stdout, result.stderr
 
@@ -530,5 +545,7 @@ class Connection(ConnectionBase):
             display.warning(f"ssm ({self._instance_id}): queued housekeeping did not run: {exc}")
             return
         if result is not None and result.rc != 0:
-            display.warning(f"ssm ({self._instance_id}): queued housekeeping failed: "
-                            f"{to_text(result.stderr, errors='surrogate_or_replace').strip()}")
+            display.warning(
+                f"ssm ({self._instance_id}): queued housekeeping failed: "
+                f"{to_text(result.stderr, errors='surrogate_or_replace').strip()}"
+            )

@@ -226,11 +226,13 @@ def base64_to_hex(checksum):
     if not isinstance(checksum, str) or not checksum:
         raise DigestError("expected a base64 ChecksumSHA256, got %s" % ascii(checksum))
     if re.search(r"-[0-9]+$", checksum):
-        raise DigestError("ChecksumSHA256 %s is a composite multipart checksum, not the SHA-256 of the object" % ascii(checksum))
+        raise DigestError(
+            "ChecksumSHA256 %s is a composite multipart checksum, not the SHA-256 of the object" % ascii(checksum)
+        )
     try:
         raw = base64.b64decode(checksum, validate=True)
     except (binascii.Error, ValueError):
-        raise DigestError("ChecksumSHA256 %s is not valid base64" % ascii(checksum))
+        raise DigestError("ChecksumSHA256 %s is not valid base64" % ascii(checksum)) from None
     if len(raw) != hashlib.sha256().digest_size:
         raise DigestError("ChecksumSHA256 %s decodes to %d bytes, not 32" % (ascii(checksum), len(raw)))
     return raw.hex()

@@ -46,7 +46,9 @@ def describe_running_headnodes(client, cluster_name):
         {"Name": "instance-state-name", "Values": ["running"]},
     ]
     answer = paginated_query_with_retries(client, "describe_instances", client.retry, Filters=filters)
-    return [instance for reservation in answer.get("Reservations") or [] for instance in reservation.get("Instances") or []]
+    return [
+        instance for reservation in answer.get("Reservations") or [] for instance in reservation.get("Instances") or []
+    ]
 
 
 def find_headnode(client, cluster_name, region):
@@ -65,8 +67,10 @@ def choose_headnode(instances, cluster_name, region):
             "(a cluster still in CREATE_IN_PROGRESS may not have one yet).",
             headnode_candidates=[],
         )
-    candidates = [{"instance_id": instance["InstanceId"], "launch_time": _iso(instance.get("LaunchTime"))}
-                  for instance in instances]
+    candidates = [
+        {"instance_id": instance["InstanceId"], "launch_time": _iso(instance.get("LaunchTime"))}
+        for instance in instances
+    ]
     listed = ", ".join(f"{item['instance_id']} (launched {item['launch_time']})" for item in candidates)
     raise HeadnodeLookupError(
         f"{len(instances)} running EC2 instances in {region} are tagged {tags} (DescribeInstances): {listed}. "

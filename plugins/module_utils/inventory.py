@@ -26,7 +26,7 @@ import itertools
 import operator
 import os
 import stat
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import digests
 
@@ -54,7 +54,7 @@ class TreeEntry(NamedTuple):
     abspath: str
     type: str
     size: int
-    target: Optional[str] = None
+    target: str | None = None
 
 
 class TreeCounts:
@@ -115,12 +115,17 @@ def check_root(root):
         parent = os.path.dirname(absolute)
         while parent and not os.path.isdir(parent):
             parent = os.path.dirname(parent)
-        raise InventoryError(errno.ENOENT, "path %s does not exist (the nearest existing parent is %s); check the analysis "
-                             "directory and that the file system is mounted" % (ascii(absolute), ascii(parent)))
+        raise InventoryError(
+            errno.ENOENT,
+            "path %s does not exist (the nearest existing parent is %s); check the analysis "
+            "directory and that the file system is mounted" % (ascii(absolute), ascii(parent)),
+        ) from None
     except OSError as err:
-        raise _error(err, "stat", absolute)
+        raise _error(err, "stat", absolute) from err
     if not stat.S_ISDIR(info.st_mode):
-        raise InventoryError(errno.ENOTDIR, "path %s is not a directory; give the analysis directory itself" % ascii(absolute))
+        raise InventoryError(
+            errno.ENOTDIR, "path %s is not a directory; give the analysis directory itself" % ascii(absolute)
+        )
     return absolute
 
 
@@ -163,7 +168,7 @@ def walk_tree(root, counts=None, follow_symlinks=False):
                 try:
                     target = os.readlink(entry.path)
                 except OSError as err:
-                    raise _error(err, "read the symlink", entry.path)
+                    raise _error(err, "read the symlink", entry.path) from err
                 yield TreeEntry(shown, entry.path, SYMLINK, info.st_size, _display(target))
         else:
             stack.pop()
@@ -189,7 +194,7 @@ def _classify(entry, info, follow_symlinks):
     except OSError as err:
         if err.errno in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP):  # dangling or cyclic: listed as a symlink
             return SYMLINK, info, True
-        raise _error(err, "follow the symlink", entry.path)
+        raise _error(err, "follow the symlink", entry.path) from err
     return _kind(target_info.st_mode), target_info, True
 
 
@@ -201,7 +206,7 @@ def _children(directory, prefix, follow_symlinks):
         # lstat by name relative to the directory: the kernel resolves one component instead of the whole path
         dir_fd = os.open(directory, _DIR_FLAGS) if _STAT_DIR_FD and entries else None
     except OSError as err:
-        raise _error(err, "list the directory", directory)
+        raise _error(err, "list the directory", directory) from err
     children = []
     try:
         for entry in entries:
@@ -212,7 +217,7 @@ def _children(directory, prefix, follow_symlinks):
                 else:
                     info = os.stat(entry.name, dir_fd=dir_fd, follow_symlinks=False)
             except OSError as err:
-                raise _error(err, "stat", entry.path)
+                raise _error(err, "stat", entry.path) from err
             if stat.S_ISREG(info.st_mode):
                 children.append((relative, entry, relative, FILE, info, False))
                 continue
@@ -241,14 +246,16 @@ def scan_tree(root, checksum=False, workers=None, counts=None, follow_symlinks=F
         return
     # tee keeps only the entries between the walk and the hashing window in memory
     listed, to_hash = itertools.tee(entries)
-    hashed = digests.sha256_files(((entry.abspath, entry.size) for entry in to_hash if entry.type == FILE), workers=workers)
+    hashed = digests.sha256_files(
+        ((entry.abspath, entry.size) for entry in to_hash if entry.type == FILE), workers=workers
+    )
     for entry in listed:
         record = _record(entry)
         if entry.type == FILE:
             try:
                 _path, record["sha256"] = next(hashed, (None, None))
             except OSError as err:  # _error keeps InventoryErrors raised by the walk as they are
-                raise _error(err, "read", entry.abspath)
+                raise _error(err, "read", entry.abspath) from err
         yield record
 
 

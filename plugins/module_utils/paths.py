@@ -144,8 +144,13 @@ def _check_chars(value, field, error_cls, expected):
             raise error_cls(field, value, "contains %s" % description, expected)
     if not _PATH_CHARS_RE.fullmatch(value):
         bad = next(c for c in value if not _PATH_CHARS_RE.fullmatch(c))
-        raise error_cls(field, value, "contains the character %s (U+%04X); only printable ASCII without spaces is allowed"
-                        % (ascii(bad), ord(bad)), expected)
+        raise error_cls(
+            field,
+            value,
+            "contains the character %s (U+%04X); only printable ASCII without spaces is allowed"
+            % (ascii(bad), ord(bad)),
+            expected,
+        )
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -233,7 +238,8 @@ def s3_uris_overlap(a, b):
 
 def locations_overlap(first, second):
     return first.bucket == second.bucket and (
-        _prefix_contains(first.prefix, second.prefix) or _prefix_contains(second.prefix, first.prefix))
+        _prefix_contains(first.prefix, second.prefix) or _prefix_contains(second.prefix, first.prefix)
+    )
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -256,9 +262,16 @@ def validate_segment(value, field="segment"):
     _require_str(value, field, SegmentError, expected)
     _refuse_path_tricks(value, field, expected)
     if len(value) > _SEGMENT_MAX:
-        raise SegmentError(field, value, "is %d characters long" % len(value), expected + " of at most %d characters" % _SEGMENT_MAX)
+        raise SegmentError(
+            field, value, "is %d characters long" % len(value), expected + " of at most %d characters" % _SEGMENT_MAX
+        )
     if not _SEGMENT_RE.fullmatch(value):
-        raise SegmentError(field, value, "contains characters outside [A-Za-z0-9._-] or does not start with a letter or digit", expected)
+        raise SegmentError(
+            field,
+            value,
+            "contains characters outside [A-Za-z0-9._-] or does not start with a letter or digit",
+            expected,
+        )
     return value
 
 
@@ -339,7 +352,7 @@ def headnode_to_api_path(headnode_path, mount_point=DEFAULT_MOUNT_POINT):
         return "/"
     if not headnode_path.startswith(mount_point + "/"):
         raise FsxPathError(field, headnode_path, "is not under the FSx mount point", expected)
-    return normalize_fsx_path(headnode_path[len(mount_point):], field=field)
+    return normalize_fsx_path(headnode_path[len(mount_point) :], field=field)
 
 
 def to_api_path(path, mount_point=DEFAULT_MOUNT_POINT, field="path"):
@@ -353,7 +366,7 @@ def to_api_path(path, mount_point=DEFAULT_MOUNT_POINT, field="path"):
         if path in (prefix, prefix + "/"):
             return "/"
         if path.startswith(prefix + "/"):
-            return normalize_fsx_path(path[len(prefix):], field=field)
+            return normalize_fsx_path(path[len(prefix) :], field=field)
     return normalize_fsx_path(path, field=field)
 
 
@@ -394,13 +407,17 @@ def derive_mount_id(s3_uri, mount_id=None, run_id=None):
         return validate_mount_id(run_id, field="run_id")
     location = parse_s3_uri(s3_uri, field="s3_uri")
     if not location.prefix:
-        raise SegmentError("s3_uri", s3_uri, "is a bucket root, so no mount id can be derived from it",
-                           "an explicit mount_id or run_id")
+        raise SegmentError(
+            "s3_uri",
+            s3_uri,
+            "is a bucket root, so no mount id can be derived from it",
+            "an explicit mount_id or run_id",
+        )
     last = location.prefix.rstrip("/").rsplit("/", 1)[-1]
     try:
         return validate_mount_id(last, field="mount_id derived from s3_uri")
     except SegmentError as err:
-        raise SegmentError(err.field, err.value, err.problem, err.expected + ", or pass an explicit mount_id")
+        raise SegmentError(err.field, err.value, err.problem, err.expected + ", or pass an explicit mount_id") from err
 
 
 def _check_segments_safe(path, field, error_cls):
@@ -408,8 +425,12 @@ def _check_segments_safe(path, field, error_cls):
         try:
             validate_mount_id(segment, field="segment")
         except SegmentError as err:
-            raise error_cls(field, path, "has the unsafe segment %s (%s)" % (ascii(segment), err.problem),
-                            "segments matching ^[A-Za-z0-9._-]+$ without '..'")
+            raise error_cls(
+                field,
+                path,
+                "has the unsafe segment %s (%s)" % (ascii(segment), err.problem),
+                "segments matching ^[A-Za-z0-9._-]+$ without '..'",
+            ) from err
 
 
 def mount_path_for(purpose, mount_id=None, file_system_path=None):
@@ -425,11 +446,17 @@ def mount_path_for(purpose, mount_id=None, file_system_path=None):
         raise MountRuleError("purpose", purpose, "is not a mount purpose", "one of %s" % ", ".join(MOUNT_PURPOSES))
     if file_system_path is None:
         if purpose == "custom":
-            raise MissingMountInputError("file_system_path", "is required for purpose 'custom'",
-                                         "an explicit FSx API path outside %s" % ", ".join(RESERVED_ROOTS))
+            raise MissingMountInputError(
+                "file_system_path",
+                "is required for purpose 'custom'",
+                "an explicit FSx API path outside %s" % ", ".join(RESERVED_ROOTS),
+            )
         if mount_id is None:
-            raise MissingMountInputError("mount_id", "is required to build the path of a '%s' mount" % purpose,
-                                         "a mount id (see derive_mount_id)")
+            raise MissingMountInputError(
+                "mount_id",
+                "is required to build the path of a '%s' mount" % purpose,
+                "a mount id (see derive_mount_id)",
+            )
         return MOUNT_ROOTS[purpose] + validate_mount_id(mount_id) + "/"
     path = normalize_fsx_path(file_system_path)
     if path == "/":
@@ -438,17 +465,27 @@ def mount_path_for(purpose, mount_id=None, file_system_path=None):
     if purpose == "custom":
         for root, reason in RESERVED_ROOTS.items():
             if path.startswith(root) or root.startswith(path):
-                raise MountRuleError("file_system_path", path, "overlaps %s %s" % (root, reason),
-                                     "a custom path outside %s" % ", ".join(RESERVED_ROOTS))
+                raise MountRuleError(
+                    "file_system_path",
+                    path,
+                    "overlaps %s %s" % (root, reason),
+                    "a custom path outside %s" % ", ".join(RESERVED_ROOTS),
+                )
         return path
     root = MOUNT_ROOTS[purpose]
     if path == root:
         if purpose in BARE_ROOT_PURPOSES:
             return path
-        raise MountRuleError("file_system_path", path, "is the bare %s root" % purpose,
-                             "a directory below %s (only control-data and staging may mount their bare root)" % root)
+        raise MountRuleError(
+            "file_system_path",
+            path,
+            "is the bare %s root" % purpose,
+            "a directory below %s (only control-data and staging may mount their bare root)" % root,
+        )
     if not path.startswith(root):
-        raise MountRuleError("file_system_path", path, "is outside the %s root" % purpose, "a directory below %s" % root)
+        raise MountRuleError(
+            "file_system_path", path, "is outside the %s root" % purpose, "a directory below %s" % root
+        )
     return path
 
 
@@ -478,10 +515,14 @@ def client_request_token(purpose, inputs):
     the export timestamp) for operations that may legitimately be repeated after the first resource is gone.
     """
     if not isinstance(purpose, str) or not _TOKEN_PURPOSE_RE.fullmatch(purpose):
-        raise PathRuleError("purpose", purpose, "is not a short token tag", "1-23 characters of [A-Za-z0-9_.-], starting alphanumeric")
+        raise PathRuleError(
+            "purpose", purpose, "is not a short token tag", "1-23 characters of [A-Za-z0-9_.-], starting alphanumeric"
+        )
     try:
         canonical = json.dumps(inputs, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
     except (TypeError, ValueError) as err:
-        raise PathRuleError("inputs", inputs, "cannot be serialised as canonical JSON (%s)" % err, "JSON-compatible values")
+        raise PathRuleError(
+            "inputs", inputs, "cannot be serialised as canonical JSON (%s)" % err, "JSON-compatible values"
+        ) from err
     digest = hashlib.sha256(canonical.encode("ascii")).hexdigest()
     return ("%s-%s" % (purpose, digest))[:CLIENT_REQUEST_TOKEN_MAX]

@@ -72,7 +72,8 @@ def instance_information(client, instance_ids=None, ping_status=None):
     found = []
     for start in range(0, len(ids), IDS_PER_REQUEST):
         found += describe_instance_information(
-            client, base + [{"Key": "InstanceIds", "Values": ids[start:start + IDS_PER_REQUEST]}])
+            client, base + [{"Key": "InstanceIds", "Values": ids[start : start + IDS_PER_REQUEST]}]
+        )
     return found
 
 

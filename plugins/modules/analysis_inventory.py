@@ -231,12 +231,16 @@ def check_manifest_path(root, manifest_path):
     manifest = os.path.abspath(manifest_path)
     if os.path.isdir(manifest):
         return "manifest_path %s is a directory; give a file name such as %s" % (
-            ascii(manifest), ascii(os.path.join(manifest, "fsx_inventory.jsonl")))
+            ascii(manifest),
+            ascii(os.path.join(manifest, "fsx_inventory.jsonl")),
+        )
     real_root = os.path.realpath(root)
     real_parent = os.path.realpath(os.path.dirname(manifest))
     if real_parent == real_root or real_parent.startswith(real_root + os.sep):
-        return "manifest_path %s lies inside path %s and would be inventoried itself; write it outside the analysis directory" % (
-            ascii(manifest), ascii(root))
+        return (
+            "manifest_path %s lies inside path %s and would be inventoried itself; write it outside the analysis directory"
+            % (ascii(manifest), ascii(root))
+        )
     return None
 
 
@@ -257,8 +261,9 @@ def run(module):
     files = [] if params["return_files"] else None
     started = time.monotonic()
     try:
-        for record in inventory.scan_tree(root, checksum=params["checksum"], workers=workers, counts=counts,
-                                          follow_symlinks=params["follow_symlinks"]):
+        for record in inventory.scan_tree(
+            root, checksum=params["checksum"], workers=workers, counts=counts, follow_symlinks=params["follow_symlinks"]
+        ):
             if files is not None:
                 files.append(record)
             if writer is not None:
@@ -277,8 +282,10 @@ def run(module):
         result["manifest_path"] = writer.target
     if counts.undecodable_paths:
         shown = ", ".join(counts.undecodable_paths[:_WARN_PATHS])
-        module.warn("%d path(s) are not valid UTF-8 and are shown with \\xNN escapes (S3 keys must be UTF-8, so FSx cannot "
-                    "export them under these names): %s" % (len(counts.undecodable_paths), shown))
+        module.warn(
+            "%d path(s) are not valid UTF-8 and are shown with \\xNN escapes (S3 keys must be UTF-8, so FSx cannot "
+            "export them under these names): %s" % (len(counts.undecodable_paths), shown)
+        )
     return result
 
 

@@ -209,10 +209,15 @@ def main():
     report.pop("changed")
     result["report_path"] = preflight.write_report(params["output_dir"], params["cluster_name"], report)
     if failed:
-        module.fail_json(msg="Preflight found %d problem(s): %s. Fix them (see each check's remediation) and re-run%s." % (
-            len(problems), "; ".join("%s %s" % (item["id"], item["status"]) for item in problems),
-            "" if params["pass_on_warn"] else ", or set %s to accept warnings" % module.option_name("pass_on_warn")),
-            **result)
+        module.fail_json(
+            msg="Preflight found %d problem(s): %s. Fix them (see each check's remediation) and re-run%s."
+            % (
+                len(problems),
+                "; ".join("%s %s" % (item["id"], item["status"]) for item in problems),
+                "" if params["pass_on_warn"] else ", or set %s to accept warnings" % module.option_name("pass_on_warn"),
+            ),
+            **result,
+        )
     module.exit_json(**result)
 
 

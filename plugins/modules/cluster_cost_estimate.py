@@ -195,12 +195,19 @@ def main():
         module.fail_json_aws_error(e)
     result = preflight.forecast(plan, prices, params["cluster_ttl_hours"], params["cost_ceiling_usd"])
     if result["status"] == preflight.FAIL:
-        module.fail_json(msg="%s Raise %s, shorten %s or lower the queues' max_count." % (
-            result["details"], module.option_name("cost_ceiling_usd"), module.option_name("cluster_ttl_hours")),
-            changed=False, forecast=result)
+        module.fail_json(
+            msg="%s Raise %s, shorten %s or lower the queues' max_count."
+            % (result["details"], module.option_name("cost_ceiling_usd"), module.option_name("cluster_ttl_hours")),
+            changed=False,
+            forecast=result,
+        )
     if result["status"] == preflight.WARN:
-        module.fail_json(msg="%s Check the instance types and the region, or unset %s." % (
-            result["details"], module.option_name("cost_ceiling_usd")), changed=False, forecast=result)
+        module.fail_json(
+            msg="%s Check the instance types and the region, or unset %s."
+            % (result["details"], module.option_name("cost_ceiling_usd")),
+            changed=False,
+            forecast=result,
+        )
     module.exit_json(changed=False, forecast=result)
 
 

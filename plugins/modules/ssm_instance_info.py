@@ -161,7 +161,9 @@ def main():
     params = module.params
     bad = [item for item in params.get("instance_ids") or [] if not ssm_instances.is_instance_id(item)]
     if bad:
-        module.fail_json(msg=f"instance_ids {bad} are not instance ids: use i-<8 or 17 hex digits> or mi-<17 hex digits>.")
+        module.fail_json(
+            msg=f"instance_ids {bad} are not instance ids: use i-<8 or 17 hex digits> or mi-<17 hex digits>."
+        )
     if params.get("cluster_name") is not None and not params["cluster_name"].strip():
         module.fail_json(msg="cluster_name must be a non-empty cluster name.")
 

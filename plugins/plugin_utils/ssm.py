@@ -179,8 +179,10 @@ def check_run_as(value):
     if value in (None, ""):
         return ""
     if not _USER_NAME.match(value):
-        raise ValueError(f"run_as {value!r} is not a user name (lower case letters, digits, '_', '-', '.'; at most "
-                         "32 characters); use '' to run as the SSM agent's user without sudo")
+        raise ValueError(
+            f"run_as {value!r} is not a user name (lower case letters, digits, '_', '-', '.'; at most "
+            "32 characters); use '' to run as the SSM agent's user without sudo"
+        )
     return value
 
 
@@ -204,7 +206,7 @@ def sha256_hex(data):
 
 
 def _wrap(text, width=B64_LINE):
-    return "\n".join(text[i:i + width] for i in range(0, len(text), width))
+    return "\n".join(text[i : i + width] for i in range(0, len(text), width))
 
 
 def _heredoc(delimiter, b64_text, on_error="exit 125"):
@@ -254,14 +256,18 @@ def _cache_append(sha, token, b64_chunk, first, last, delimiter):
     if not _SHA256.match(sha) or not _TOKEN.match(token) or len(b64_chunk) % 4:
         raise ValueError("a cache chunk needs a sha256, a token and whole base64 quanta")
     lines = ['[ -d "$C" ] || mkdir -m 700 "$C" || exit 125\n'] if first else []
-    lines += ['if [ -L "$C" ] || [ ! -O "$C" ]; then echo "dayec-ssm: $C does not belong to $(id -un)" >&2; exit 125; fi\n',
-              f'p="$C/{sha}.{token}"\n',
-              f'base64 -d >> "$p.gz" {_heredoc(delimiter, b64_chunk)}\n']
+    lines += [
+        'if [ -L "$C" ] || [ ! -O "$C" ]; then echo "dayec-ssm: $C does not belong to $(id -un)" >&2; exit 125; fi\n',
+        f'p="$C/{sha}.{token}"\n',
+        f'base64 -d >> "$p.gz" {_heredoc(delimiter, b64_chunk)}\n',
+    ]
     if last:
-        lines += ['gzip -dc < "$p.gz" > "$p" && rm -f "$p.gz" &&\n',
-                  f'  [ "$(sha256sum < "$p" | cut -c1-64)" = {sha} ] && mv -f "$p" "$C/{sha}" ||\n',
-                  '  { rm -f "$p" "$p.gz"; echo "dayec-ssm: the cached piece does not match its sha256" >&2; exit 125; }\n',
-                  f'find "$C" -type f -mtime +{CACHE_MAX_AGE_DAYS} -exec rm -f {{}} + 2>/dev/null\n']
+        lines += [
+            'gzip -dc < "$p.gz" > "$p" && rm -f "$p.gz" &&\n',
+            f'  [ "$(sha256sum < "$p" | cut -c1-64)" = {sha} ] && mv -f "$p" "$C/{sha}" ||\n',
+            '  { rm -f "$p" "$p.gz"; echo "dayec-ssm: the cached piece does not match its sha256" >&2; exit 125; }\n',
+            f'find "$C" -type f -mtime +{CACHE_MAX_AGE_DAYS} -exec rm -f {{}} + 2>/dev/null\n',
+        ]
     return lines
 
 
@@ -277,40 +283,49 @@ def _pieces_block(delimiter, token, pieces):
     carries a chunk of the piece for that case: appended to the cache, and, when it is the last chunk, installed and
     used at once.
     """
-    lines = [f"C={CACHE_DIR}\n",
-             'get() { [ -d "$C" ] && [ ! -L "$C" ] && [ -O "$C" ] && cp "$C/$1" "$d/s.$1" 2>/dev/null &&\n'
-             '  [ "$(sha256sum < "$d/s.$1" | cut -c1-64)" = "$1" ] && { touch "$C/$1" 2>/dev/null || :; }; }\n',
-             "m=\n"]
+    lines = [
+        f"C={CACHE_DIR}\n",
+        'get() { [ -d "$C" ] && [ ! -L "$C" ] && [ -O "$C" ] && cp "$C/$1" "$d/s.$1" 2>/dev/null &&\n'
+        '  [ "$(sha256sum < "$d/s.$1" | cut -c1-64)" = "$1" ] && { touch "$C/$1" 2>/dev/null || :; }; }\n',
+        "m=\n",
+    ]
     for kind, value in pieces:
         if kind == "cached":
             lines.append(f'get {value} || m="$m${{m:+,}}{value}"\n')
         elif kind == "fill":
             lines.append(f"if ! get {value.sha}; then\n")
             lines += _cache_append(value.sha, value.token, value.chunk, value.first, value.last, delimiter)
-            lines.append(f'get {value.sha} || m="$m${{m:+,}}{value.sha}"\n' if value.last else
-                         f'm="$m${{m:+,}}{value.sha}"\n')
+            lines.append(
+                f'get {value.sha} || m="$m${{m:+,}}{value.sha}"\n' if value.last else f'm="$m${{m:+,}}{value.sha}"\n'
+            )
             lines.append("fi\n")
-    lines += [f"if [ -n \"$m\" ]; then printf '@@DAYEC-SSM %s missing=%s@@\\n' {token} \"$m\"; exit 0; fi\n",
-              ': > "$d/in"\n']
+    lines += [
+        f'if [ -n "$m" ]; then printf \'@@DAYEC-SSM %s missing=%s@@\\n\' {token} "$m"; exit 0; fi\n',
+        ': > "$d/in"\n',
+    ]
     for kind, value in pieces:
         if kind in ("cached", "fill"):
             lines.append(f'cat "$d/s.{_piece_sha(kind, value)}" >> "$d/in"\n')
         else:
-            lines.append(f'base64 -d > "$d/p" {_heredoc(delimiter, value, STDIN_ERROR)}\n'
-                         f'gzip -dc < "$d/p" >> "$d/in" || {STDIN_ERROR}\n')
+            lines.append(
+                f'base64 -d > "$d/p" {_heredoc(delimiter, value, STDIN_ERROR)}\n'
+                f'gzip -dc < "$d/p" >> "$d/in" || {STDIN_ERROR}\n'
+            )
     return "".join(lines)
 
 
 def _download_block(url, target, what):
     """Shell lines that fetch a presigned S3 URL into ``target`` (a shell word), failing the wrapper clearly."""
     url = shlex.quote(url)
-    return ("if command -v curl >/dev/null 2>&1; then\n"
-            f"  curl -fsS --retry 3 -o {target} {url}\n"
-            "else\n"
-            "  python3 -c 'import sys, urllib.request; urllib.request.urlretrieve(sys.argv[1], sys.argv[2])' "
-            f"{url} {target}\n"
-            f'fi || fail "cannot download {what} from S3 (the node needs curl or python3 and '
-            'network access to S3)"\n')
+    return (
+        "if command -v curl >/dev/null 2>&1; then\n"
+        f"  curl -fsS --retry 3 -o {target} {url}\n"
+        "else\n"
+        "  python3 -c 'import sys, urllib.request; urllib.request.urlretrieve(sys.argv[1], sys.argv[2])' "
+        f"{url} {target}\n"
+        f'fi || fail "cannot download {what} from S3 (the node needs curl or python3 and '
+        'network access to S3)"\n'
+    )
 
 
 def _prelude_block(delimiter, prelude, prelude_files):
@@ -324,8 +339,10 @@ def _prelude_block(delimiter, prelude, prelude_files):
         if kind == "url":
             lines.append(_download_block(value, f'"$d/{name}"', f"the deferred file {name}"))
         else:
-            lines.append(f'base64 -d > "$d/{name}.gz" {_heredoc(delimiter, value, PRELUDE_ERROR)}\n'
-                         f'gzip -dc < "$d/{name}.gz" > "$d/{name}" || {PRELUDE_ERROR}\n')
+            lines.append(
+                f'base64 -d > "$d/{name}.gz" {_heredoc(delimiter, value, PRELUDE_ERROR)}\n'
+                f'gzip -dc < "$d/{name}.gz" > "$d/{name}" || {PRELUDE_ERROR}\n'
+            )
     encoded = base64.b64encode(prelude.encode("utf-8", "surrogateescape")).decode("ascii")
     lines.append(f'base64 -d > "$d/pre" {_heredoc(delimiter, encoded, PRELUDE_ERROR)}\n')
     return "".join(lines)
@@ -333,13 +350,17 @@ def _prelude_block(delimiter, prelude, prelude_files):
 
 def _stdin_block(delimiter, stdin_b64, stdin_url, stdin_stage):
     if stdin_b64 is not None:
-        return (f'base64 -d > "$d/in.gz" {_heredoc(delimiter, stdin_b64, STDIN_ERROR)}\n'
-                'gzip -dc < "$d/in.gz" > "$d/in" || fail "cannot decode the standard input"\n')
+        return (
+            f'base64 -d > "$d/in.gz" {_heredoc(delimiter, stdin_b64, STDIN_ERROR)}\n'
+            'gzip -dc < "$d/in.gz" > "$d/in" || fail "cannot decode the standard input"\n'
+        )
     if stdin_url is not None:
         return _download_block(stdin_url, '"$d/in"', "the standard input")
     if stdin_stage is not None:
-        return (f'gzip -dc < {stdin_stage}/in.gz > "$d/in" || fail "cannot read the staged standard input"\n'
-                f"rm -rf {stdin_stage}\n")
+        return (
+            f'gzip -dc < {stdin_stage}/in.gz > "$d/in" || fail "cannot read the staged standard input"\n'
+            f"rm -rf {stdin_stage}\n"
+        )
     return ': > "$d/in"\n'
 
 
@@ -347,9 +368,11 @@ def _launch_block(run_as):
     prepare = ': > "$d/out"; : > "$d/err"\n'  # the output files exist even if the command never starts
     if run_as:
         user = shlex.quote(run_as)
-        return (prepare + f'chown -R {user} "$d" || fail "cannot hand the command over to {run_as} (the SSM agent '
-                'must run as root to use run_as)"\n'
-                f'sudo -iu {user} bash -l "$d/run" "$d" > "$d/shell" 2>&1 < /dev/null\n')
+        return (
+            prepare + f'chown -R {user} "$d" || fail "cannot hand the command over to {run_as} (the SSM agent '
+            'must run as root to use run_as)"\n'
+            f'sudo -iu {user} bash -l "$d/run" "$d" > "$d/shell" 2>&1 < /dev/null\n'
+        )
     return prepare + 'bash -l "$d/run" "$d" > "$d/shell" 2>&1 < /dev/null\n'
 
 
@@ -363,9 +386,20 @@ fi
 """
 
 
-def build_wrapper(command, token, run_as=DEFAULT_RUN_AS, stdin_b64=None, stdin_url=None, stdin_stage=None,
-                  stdin_pieces=None, spool=True, out_budget=INLINE_STDOUT_BUDGET, err_budget=INLINE_STDERR_BUDGET,
-                  prelude=None, prelude_files=()):
+def build_wrapper(
+    command,
+    token,
+    run_as=DEFAULT_RUN_AS,
+    stdin_b64=None,
+    stdin_url=None,
+    stdin_stage=None,
+    stdin_pieces=None,
+    spool=True,
+    out_budget=INLINE_STDOUT_BUDGET,
+    err_budget=INLINE_STDERR_BUDGET,
+    prelude=None,
+    prelude_files=(),
+):
     """The AWS-RunShellScript script that runs ``command`` (bytes or str) and frames its output.
 
     At most one standard input source: ``stdin_b64`` (from :func:`encode_payload`), ``stdin_url`` (presigned S3
@@ -381,46 +415,55 @@ def build_wrapper(command, token, run_as=DEFAULT_RUN_AS, stdin_b64=None, stdin_u
     if sum(x is not None for x in (stdin_b64, stdin_url, stdin_stage, stdin_pieces)) > 1:
         raise ValueError("standard input comes from one source at most")
     for kind, value in stdin_pieces or ():
-        if kind not in ("inline", "cached", "fill") or (kind == "cached" and not _SHA256.match(value)) or (
-                kind == "fill" and not isinstance(value, CacheFill)):
+        if (
+            kind not in ("inline", "cached", "fill")
+            or (kind == "cached" and not _SHA256.match(value))
+            or (kind == "fill" and not isinstance(value, CacheFill))
+        ):
             raise ValueError(f"bad standard input piece {kind!r}")
     run_as = check_run_as(run_as)
     if isinstance(command, str):
         command = command.encode("utf-8", "surrogateescape")
     delimiter = f"DAYEC_SSM_{token}"
-    who = f"as {run_as} in a bash login shell (sudo -iu {run_as} bash -l)" if run_as else \
-        "as the SSM agent's user in a bash login shell"
-    return "".join((
-        f"# daylily.ephemeral_cluster.ssm {token}\n",
-        f"# Runs one base64-wrapped command {who}; stdout starts with a length/sha256 header.\n",
-        "umask 077\n",
-        'fail() { echo "dayec-ssm: $*" >&2; exit 125; }\n',
-        'd=$(mktemp -d "${TMPDIR:-/tmp}/dayec-ssm.XXXXXXXX") || fail "cannot create a temporary directory"\n',
-        "trap 'rm -rf \"$d\"' EXIT\n",
-        f'base64 -d > "$d/cmd" {_heredoc(delimiter, base64.b64encode(command).decode("ascii"), CMD_ERROR)}\n',
-        _pieces_block(delimiter, token, stdin_pieces) if stdin_pieces is not None else
-        _stdin_block(delimiter, stdin_b64, stdin_url, stdin_stage),
-        _prelude_block(delimiter, prelude, prelude_files),
-        f"cat > \"$d/run\" <<'{delimiter}'\n",
-        'cd "$HOME" 2>/dev/null || :\n',
-        "printf '%s' \"$HOME\" | base64 -w0 > \"$1/home\" 2>/dev/null\n",
-        f'[ ! -f "$1/pre" ] || bash "$1/pre" "$1" > /dev/null 2> "$1/err" || {{ echo {STEP_FAILED_RC} > "$1/rc"; exit 0; }}\n',
-        'bash "$1/cmd" < "$1/in" > "$1/out" 2> "$1/err"\n',
-        'echo $? > "$1/rc"\n',
-        f"{delimiter}\n",
-        _launch_block(run_as),
-        "s=$?\n",
-        'if [ -f "$d/rc" ]; then rc=$(cat "$d/rc"); else rc=$s; cat "$d/shell" >> "$d/err"; fi\n',
-        """ol=$(wc -c < "$d/out" | tr -d ' '); el=$(wc -c < "$d/err" | tr -d ' ')\n""",
-        'os=$(sha256sum < "$d/out" | cut -c1-64); es=$(sha256sum < "$d/err" | cut -c1-64)\n',
-        "sp=-; ob=0; eb=0\n",
-        _SPOOL_BLOCK % {"out_budget": out_budget, "err_budget": err_budget} if spool else "",
-        'h=$(cat "$d/home" 2>/dev/null)\n',
-        f"printf '@@DAYEC-SSM %s rc=%s out=%s:%s err=%s:%s spool=%s ob=%s eb=%s home=%s@@\\n' {token} "
-        '"$rc" "$ol" "$os" "$el" "$es" "$sp" "$ob" "$eb" "$h"\n',
-        'if [ "$sp" = - ]; then cat "$d/out"; cat "$d/err" >&2; fi\n',
-        "exit 0\n",
-    ))
+    who = (
+        f"as {run_as} in a bash login shell (sudo -iu {run_as} bash -l)"
+        if run_as
+        else "as the SSM agent's user in a bash login shell"
+    )
+    return "".join(
+        (
+            f"# daylily.ephemeral_cluster.ssm {token}\n",
+            f"# Runs one base64-wrapped command {who}; stdout starts with a length/sha256 header.\n",
+            "umask 077\n",
+            'fail() { echo "dayec-ssm: $*" >&2; exit 125; }\n',
+            'd=$(mktemp -d "${TMPDIR:-/tmp}/dayec-ssm.XXXXXXXX") || fail "cannot create a temporary directory"\n',
+            "trap 'rm -rf \"$d\"' EXIT\n",
+            f'base64 -d > "$d/cmd" {_heredoc(delimiter, base64.b64encode(command).decode("ascii"), CMD_ERROR)}\n',
+            _pieces_block(delimiter, token, stdin_pieces)
+            if stdin_pieces is not None
+            else _stdin_block(delimiter, stdin_b64, stdin_url, stdin_stage),
+            _prelude_block(delimiter, prelude, prelude_files),
+            f"cat > \"$d/run\" <<'{delimiter}'\n",
+            'cd "$HOME" 2>/dev/null || :\n',
+            'printf \'%s\' "$HOME" | base64 -w0 > "$1/home" 2>/dev/null\n',
+            f'[ ! -f "$1/pre" ] || bash "$1/pre" "$1" > /dev/null 2> "$1/err" || {{ echo {STEP_FAILED_RC} > "$1/rc"; exit 0; }}\n',
+            'bash "$1/cmd" < "$1/in" > "$1/out" 2> "$1/err"\n',
+            'echo $? > "$1/rc"\n',
+            f"{delimiter}\n",
+            _launch_block(run_as),
+            "s=$?\n",
+            'if [ -f "$d/rc" ]; then rc=$(cat "$d/rc"); else rc=$s; cat "$d/shell" >> "$d/err"; fi\n',
+            """ol=$(wc -c < "$d/out" | tr -d ' '); el=$(wc -c < "$d/err" | tr -d ' ')\n""",
+            'os=$(sha256sum < "$d/out" | cut -c1-64); es=$(sha256sum < "$d/err" | cut -c1-64)\n',
+            "sp=-; ob=0; eb=0\n",
+            _SPOOL_BLOCK % {"out_budget": out_budget, "err_budget": err_budget} if spool else "",
+            'h=$(cat "$d/home" 2>/dev/null)\n',
+            f"printf '@@DAYEC-SSM %s rc=%s out=%s:%s err=%s:%s spool=%s ob=%s eb=%s home=%s@@\\n' {token} "
+            '"$rc" "$ol" "$os" "$el" "$es" "$sp" "$ob" "$eb" "$h"\n',
+            'if [ "$sp" = - ]; then cat "$d/out"; cat "$d/err" >&2; fi\n',
+            "exit 0\n",
+        )
+    )
 
 
 def request_size(script):
@@ -453,8 +496,12 @@ class Frame:
 
     def matches(self, stdout, stderr):
         """True when stdout and stderr are exactly the bytes the node measured."""
-        return (len(stdout) == self.out_len and sha256_hex(stdout) == self.out_sha
-                and len(stderr) == self.err_len and sha256_hex(stderr) == self.err_sha)
+        return (
+            len(stdout) == self.out_len
+            and sha256_hex(stdout) == self.out_sha
+            and len(stderr) == self.err_len
+            and sha256_hex(stderr) == self.err_sha
+        )
 
 
 def parse_frame(output, token):
@@ -471,9 +518,18 @@ def parse_frame(output, token):
         home = base64.b64decode(match.group("home") or b"", validate=True).decode("utf-8")
     except (ValueError, UnicodeDecodeError):
         home = ""
-    return Frame(int(match.group("rc")), int(match.group("ol")), match.group("os").decode(), int(match.group("el")),
-                 match.group("es").decode(), spool, int(match.group("ob")), int(match.group("eb")),
-                 output[match.end():], home)
+    return Frame(
+        int(match.group("rc")),
+        int(match.group("ol")),
+        match.group("os").decode(),
+        int(match.group("el")),
+        match.group("es").decode(),
+        spool,
+        int(match.group("ob")),
+        int(match.group("eb")),
+        output[match.end() :],
+        home,
+    )
 
 
 def parse_missing(output, token):
@@ -519,8 +575,8 @@ def spool_cleanup_command(spool):
 
 def split_spool(text, frame):
     """(stdout, stderr) from the spool's base64 text: gzip(stdout) and gzip(stderr), base64, concatenated."""
-    out_b64 = text[:frame.spool_out_chars]
-    err_b64 = text[frame.spool_out_chars:frame.spool_out_chars + frame.spool_err_chars]
+    out_b64 = text[: frame.spool_out_chars]
+    err_b64 = text[frame.spool_out_chars : frame.spool_out_chars + frame.spool_err_chars]
     return decode_payload(out_b64), decode_payload(err_b64)
 
 
@@ -532,8 +588,10 @@ def stage_chunk_command(token, b64_chunk, first):
     head = f"umask 077\ns={stage}\n"
     if first:
         head += 'mkdir "$s" || exit 125\n'
-    return (f'{head}base64 -d >> "$s/in.gz" {_heredoc("DAYEC_SSM_" + token, b64_chunk)}\n'
-            """wc -c < "$s/in.gz" | tr -d ' '\n""")
+    return (
+        f'{head}base64 -d >> "$s/in.gz" {_heredoc("DAYEC_SSM_" + token, b64_chunk)}\n'
+        """wc -c < "$s/in.gz" | tr -d ' '\n"""
+    )
 
 
 def stage_cleanup_command(token):
@@ -572,16 +630,18 @@ def output_keys(prefix, command_id, instance_id):
 
 def retry_delay(attempt, base, cap=RETRY_CAP, jitter=random.random):
     """Full-jitter exponential back-off: a random time up to min(cap, base * 2**attempt)."""
-    return jitter() * min(cap, base * (2 ** attempt))
+    return jitter() * min(cap, base * (2**attempt))
 
 
 def comment_for(purpose):
     return f"daylily.ephemeral_cluster.ssm {purpose}"[:COMMENT_LIMIT]
 
 
-AGENT_CHECKS = ("that the instance is running, that its SSM agent (amazon-ssm-agent) is running, that its instance "
-                "profile allows SSM (the AmazonSSMManagedInstanceCore policy), and that it reaches the SSM endpoints "
-                "(through a NAT gateway, or VPC endpoints for ssm, ssmmessages and ec2messages)")
+AGENT_CHECKS = (
+    "that the instance is running, that its SSM agent (amazon-ssm-agent) is running, that its instance "
+    "profile allows SSM (the AmazonSSMManagedInstanceCore policy), and that it reaches the SSM endpoints "
+    "(through a NAT gateway, or VPC endpoints for ssm, ssmmessages and ec2messages)"
+)
 
 
 def unreachable_message(instance_id, region, refusal, information=None, lookup_error=None):
@@ -589,22 +649,28 @@ def unreachable_message(instance_id, region, refusal, information=None, lookup_e
     (``information``: None when SSM does not list the instance; ``lookup_error`` when asking failed)."""
     where = f"SSM cannot run commands on {instance_id} in {region} ({refusal})"
     if lookup_error:
-        return (f"{where}; its SSM ping status is unknown: {lookup_error} (allow ssm:DescribeInstanceInformation to "
-                f"see it here). Check the instance id (ansible_ssm_instance_id), the region (ansible_ssm_region), "
-                f"{AGENT_CHECKS}.")
+        return (
+            f"{where}; its SSM ping status is unknown: {lookup_error} (allow ssm:DescribeInstanceInformation to "
+            f"see it here). Check the instance id (ansible_ssm_instance_id), the region (ansible_ssm_region), "
+            f"{AGENT_CHECKS}."
+        )
     if information is None:
-        return (f"{where}: it is not a managed instance of SSM in this region (DescribeInstanceInformation does not "
-                f"list it). Check the instance id (ansible_ssm_instance_id) and the region (ansible_ssm_region); if "
-                f"both are right, its agent never registered: check {AGENT_CHECKS}.")
+        return (
+            f"{where}: it is not a managed instance of SSM in this region (DescribeInstanceInformation does not "
+            f"list it). Check the instance id (ansible_ssm_instance_id) and the region (ansible_ssm_region); if "
+            f"both are right, its agent never registered: check {AGENT_CHECKS}."
+        )
     status = information.get("PingStatus") or "unknown"
     last_ping = information.get("LastPingDateTime")
     last_ping = last_ping.isoformat() if hasattr(last_ping, "isoformat") else last_ping or "never"
     agent = f", agent {information['AgentVersion']}" if information.get("AgentVersion") else ""
     found = f"{where}: its SSM agent is {status} (last ping {last_ping}{agent})"
     if status == "Online":
-        return (f"{found}, so it may have come back just now: run the task again. If it fails the same way, check "
-                "that the IAM policy of the user or role running Ansible allows ssm:SendCommand on this instance "
-                f"(conditions on instance ids or tags), and {AGENT_CHECKS}.")
+        return (
+            f"{found}, so it may have come back just now: run the task again. If it fails the same way, check "
+            "that the IAM policy of the user or role running Ansible allows ssm:SendCommand on this instance "
+            f"(conditions on instance ids or tags), and {AGENT_CHECKS}."
+        )
     return f"{found}. Check {AGENT_CHECKS}."
 
 
@@ -633,15 +699,19 @@ class SSMSettings:
     def validate(self):
         """Reject bad settings before any AWS call."""
         if not is_instance_id(self.instance_id):
-            raise SSMError(f"{self.instance_id!r} is not an EC2 instance id (i-<8 or 17 hex>) or managed instance id "
-                           "(mi-<17 hex>); set ansible_ssm_instance_id, or ansible_host, to the headnode's id")
+            raise SSMError(
+                f"{self.instance_id!r} is not an EC2 instance id (i-<8 or 17 hex>) or managed instance id "
+                "(mi-<17 hex>); set ansible_ssm_instance_id, or ansible_host, to the headnode's id"
+            )
         try:
             self.run_as = check_run_as(self.run_as)
         except ValueError as exc:
             raise SSMError(str(exc)) from None
         if not 1 <= self.command_timeout <= MAX_EXECUTION_TIMEOUT:
-            raise SSMError(f"command_timeout must be from 1 to {MAX_EXECUTION_TIMEOUT} seconds "
-                           "(AWS-RunShellScript executionTimeout)")
+            raise SSMError(
+                f"command_timeout must be from 1 to {MAX_EXECUTION_TIMEOUT} seconds "
+                "(AWS-RunShellScript executionTimeout)"
+            )
         if self.delivery_timeout < 1 or self.poll_interval <= 0 or self.poll_max_interval <= 0:
             raise SSMError("delivery_timeout, poll_interval and poll_max_interval must be positive")
         if self.retries < 0 or self.retry_delay < 0:
@@ -680,8 +750,17 @@ class _Fill:
 class SSMCommandRunner:
     """Runs commands and moves files on one managed instance over SSM Run Command (see the module docstring)."""
 
-    def __init__(self, ssm, settings, s3=None, log=None, sleep=time.sleep, clock=time.monotonic,
-                 token_factory=None, jitter=random.random):
+    def __init__(
+        self,
+        ssm,
+        settings,
+        s3=None,
+        log=None,
+        sleep=time.sleep,
+        clock=time.monotonic,
+        token_factory=None,
+        jitter=random.random,
+    ):
         self.ssm = ssm
         self.s3 = s3
         self.settings = settings.validate()
@@ -755,8 +834,13 @@ class SSMCommandRunner:
             self.sleep(interval)
             interval = min(interval * 1.5, settings.poll_max_interval)
             try:
-                invocation = self._call("GetCommandInvocation", self.ssm.get_command_invocation, True,
-                                        CommandId=command_id, InstanceId=settings.instance_id)
+                invocation = self._call(
+                    "GetCommandInvocation",
+                    self.ssm.get_command_invocation,
+                    True,
+                    CommandId=command_id,
+                    InstanceId=settings.instance_id,
+                )
             except SSMAPIError as exc:
                 # Right after SendCommand the invocation may not exist yet: wait for it, up to the delivery timeout.
                 if exc.code != "InvocationDoesNotExist" or self.clock() - start > settings.delivery_timeout:
@@ -767,14 +851,21 @@ class SSMCommandRunner:
                 return invocation
             if self.clock() > deadline:
                 self._cancel(command_id)
-                raise SSMTimeoutError(f"command {command_id} is still {status} after "
-                                      f"{settings.delivery_timeout + settings.command_timeout + WAIT_GRACE:.0f}s; "
-                                      "it was cancelled. Raise command_timeout if the work needs longer.")
+                raise SSMTimeoutError(
+                    f"command {command_id} is still {status} after "
+                    f"{settings.delivery_timeout + settings.command_timeout + WAIT_GRACE:.0f}s; "
+                    "it was cancelled. Raise command_timeout if the work needs longer."
+                )
 
     def _cancel(self, command_id):
         try:
-            self._call("CancelCommand", self.ssm.cancel_command, True, CommandId=command_id,
-                       InstanceIds=[self.settings.instance_id])
+            self._call(
+                "CancelCommand",
+                self.ssm.cancel_command,
+                True,
+                CommandId=command_id,
+                InstanceIds=[self.settings.instance_id],
+            )
         except SSMError as exc:
             self.log(f"CancelCommand {command_id} failed: {exc}")
 
@@ -787,15 +878,21 @@ class SSMCommandRunner:
         if status == "TimedOut" and details == "DeliveryTimedOut":
             raise self._unreachable(f"command {command_id} was not delivered within {self.settings.delivery_timeout}s")
         if status == "TimedOut":
-            raise SSMTimeoutError(f"command {command_id} ran longer than command_timeout "
-                                  f"({self.settings.command_timeout}s) and was stopped")
+            raise SSMTimeoutError(
+                f"command {command_id} ran longer than command_timeout "
+                f"({self.settings.command_timeout}s) and was stopped"
+            )
         raise SSMError(f"command {command_id} ended {status} ({details}) on {self.settings.instance_id}")
 
     def agent_information(self):
         """The instance's DescribeInstanceInformation entry (ping status, last ping...), None when SSM does not list
         it."""
-        response = self._call("DescribeInstanceInformation", self.ssm.describe_instance_information, True,
-                              Filters=[{"Key": "InstanceIds", "Values": [self.settings.instance_id]}])
+        response = self._call(
+            "DescribeInstanceInformation",
+            self.ssm.describe_instance_information,
+            True,
+            Filters=[{"Key": "InstanceIds", "Values": [self.settings.instance_id]}],
+        )
         found = response.get("InstanceInformationList") or []
         return found[0] if found else None
 
@@ -806,8 +903,11 @@ class SSMCommandRunner:
             information = self.agent_information()
         except SSMError as exc:
             lookup_error = str(exc)
-        return SSMUnreachableError(unreachable_message(self.settings.instance_id, self.ssm.meta.region_name, refusal,
-                                                       information, lookup_error))
+        return SSMUnreachableError(
+            unreachable_message(
+                self.settings.instance_id, self.ssm.meta.region_name, refusal, information, lookup_error
+            )
+        )
 
     def _raw(self, script, purpose):
         """An internal command (no wrapper, agent's user): its stdout; raises unless it exited 0."""
@@ -815,8 +915,10 @@ class SSMCommandRunner:
         invocation = self._wait(command_id)
         self._finished(invocation, command_id)
         if invocation.get("Status") != "Success":
-            raise SSMError(f"{purpose} command {command_id} failed with exit code {invocation.get('ResponseCode')}: "
-                           f"{invocation.get('StandardErrorContent', '').strip()}")
+            raise SSMError(
+                f"{purpose} command {command_id} failed with exit code {invocation.get('ResponseCode')}: "
+                f"{invocation.get('StandardErrorContent', '').strip()}"
+            )
         return invocation.get("StandardOutputContent", "")
 
     # -- S3 ----------------------------------------------------------------------------------------------------
@@ -843,17 +945,24 @@ class SSMCommandRunner:
                 self._call("PutObject", self.s3.put_object, True, Bucket=settings.bucket, Key=key, Body=body, **extra)
         else:
             self._call("PutObject", self.s3.put_object, True, Bucket=settings.bucket, Key=key, Body=data, **extra)
-        url = self.s3.generate_presigned_url("get_object", Params={"Bucket": settings.bucket, "Key": key},
-                                             ExpiresIn=max(MIN_DELIVERY_TIMEOUT, settings.delivery_timeout)
-                                             + PRESIGN_MARGIN)
+        url = self.s3.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": settings.bucket, "Key": key},
+            ExpiresIn=max(MIN_DELIVERY_TIMEOUT, settings.delivery_timeout) + PRESIGN_MARGIN,
+        )
         self.log(f"PutObject s3://{settings.bucket}/{key}")
         return key, url
 
     def _delete(self, keys):
         """Best effort: transfers and command output may hold secrets, so they do not stay in the bucket."""
         try:
-            self._call("DeleteObjects", self.s3.delete_objects, True, Bucket=self.settings.bucket,
-                       Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True})
+            self._call(
+                "DeleteObjects",
+                self.s3.delete_objects,
+                True,
+                Bucket=self.settings.bucket,
+                Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True},
+            )
         except SSMError as exc:
             self.log(f"could not delete {keys} from s3://{self.settings.bucket}: {exc}")
 
@@ -870,17 +979,20 @@ class SSMCommandRunner:
     def _stage(self, encoded, token):
         """Append base64 standard input to a file on the node, one command per chunk (no bucket configured)."""
         size = stage_chunk_size(self.settings.max_command_size)
-        chunks = [encoded[i:i + size] for i in range(0, len(encoded), size)]
-        self.log(f"staging {len(encoded)} characters of standard input in {len(chunks)} commands; "
-                 "set bucket_name to move large payloads through S3 in one")
+        chunks = [encoded[i : i + size] for i in range(0, len(encoded), size)]
+        self.log(
+            f"staging {len(encoded)} characters of standard input in {len(chunks)} commands; "
+            "set bucket_name to move large payloads through S3 in one"
+        )
         expected = 0
         try:
             for number, chunk in enumerate(chunks):
                 expected += len(base64.b64decode(chunk))
                 reported = self._raw(stage_chunk_command(token, chunk, number == 0), "stage").strip()
                 if reported != str(expected):
-                    raise SSMOutputError(f"staging standard input: the node holds {reported or 'nothing'} bytes, "
-                                         f"expected {expected}")
+                    raise SSMOutputError(
+                        f"staging standard input: the node holds {reported or 'nothing'} bytes, expected {expected}"
+                    )
         except SSMError:
             self._raw_best_effort(stage_cleanup_command(token), "cleanup")
             raise
@@ -903,8 +1015,10 @@ class SSMCommandRunner:
                 last = offset + length >= total
                 text = self._raw(spool_read_command(frame.spool, offset, length, last), "read output")
                 if len(text) != length:
-                    raise SSMOutputError(f"reading spooled output {frame.spool}: got {len(text)} characters at "
-                                         f"offset {offset}, expected {length}")
+                    raise SSMOutputError(
+                        f"reading spooled output {frame.spool}: got {len(text)} characters at "
+                        f"offset {offset}, expected {length}"
+                    )
                 parts.append(text)
                 offset += length
         except SSMError:
@@ -921,14 +1035,18 @@ class SSMCommandRunner:
         try:
             framed = self._get(out_key)
         except SSMAPIError as exc:
-            raise SSMOutputError(f"the output of command {command_id} was cut at {STDOUT_LIMIT} characters and "
-                                 f"s3://{self.settings.bucket}/{out_key} cannot be read ({exc}); the instance "
-                                 "profile needs s3:PutObject on the bucket") from exc
+            raise SSMOutputError(
+                f"the output of command {command_id} was cut at {STDOUT_LIMIT} characters and "
+                f"s3://{self.settings.bucket}/{out_key} cannot be read ({exc}); the instance "
+                "profile needs s3:PutObject on the bucket"
+            ) from exc
         frame = parse_frame(framed, token)
         stderr = self._get(err_key, missing_ok=True)
         if frame is None or not frame.matches(frame.inline, stderr):
-            raise SSMOutputError(f"the output of command {command_id} in s3://{self.settings.bucket}/{out_key} does "
-                                 "not match the sizes and sha256 the node reported")
+            raise SSMOutputError(
+                f"the output of command {command_id} in s3://{self.settings.bucket}/{out_key} does "
+                "not match the sizes and sha256 the node reported"
+            )
         return frame, frame.inline, stderr
 
     # -- public API --------------------------------------------------------------------------------------------
@@ -940,8 +1058,11 @@ class SSMCommandRunner:
         the command itself (see :meth:`_continue_fills`). Queued housekeeping (see :meth:`execute`) runs first, in the same SendCommand.
         """
         settings = self.settings
-        if stdin is None and stdin_path is not None and \
-                os.path.getsize(stdin_path) <= INLINE_CANDIDATE_RATIO * settings.max_command_size:
+        if (
+            stdin is None
+            and stdin_path is not None
+            and os.path.getsize(stdin_path) <= INLINE_CANDIDATE_RATIO * settings.max_command_size
+        ):
             with open(stdin_path, "rb") as handle:
                 stdin, stdin_path = handle.read(), None
         return self._run_with(command, stdin, purpose, stdin_path, self._take_prelude(command))
@@ -956,8 +1077,10 @@ class SSMCommandRunner:
             script = build_wrapper(command, token, settings.run_as, spool=not settings.bucket, **source, **prelude)
             if not fits(script, settings.max_command_size):
                 self._release_files()
-                raise SSMError(f"the command is {request_size(script)} bytes once wrapped, above max_command_size "
-                               f"({settings.max_command_size}); pass large data as a file (copy) instead")
+                raise SSMError(
+                    f"the command is {request_size(script)} bytes once wrapped, above max_command_size "
+                    f"({settings.max_command_size}); pass large data as a file (copy) instead"
+                )
             command_id = None
             missing = None
             try:
@@ -990,17 +1113,23 @@ class SSMCommandRunner:
         if not steps:
             return {}
         names = {step.source for step in steps if hasattr(step, "source")}
-        prelude = {"prelude": prelude_script(steps),
-                   "prelude_files": [(name, kind, value) for name, (kind, value, key) in self.queued_files.items()
-                                     if name in names]}
+        prelude = {
+            "prelude": prelude_script(steps),
+            "prelude_files": [
+                (name, kind, value) for name, (kind, value, key) in self.queued_files.items() if name in names
+            ],
+        }
         size = request_size(build_wrapper(command, "0" * 32, self.settings.run_as, **prelude))
         if size + DOCUMENT_OVERHEAD <= self.settings.max_command_size // 2:
             return prelude
         self.log(f"{len(steps)} queued housekeeping steps take {size} bytes: sending them on their own")
         result = self._run_with(b":", None, "housekeeping", None, prelude)
         if result.rc != 0:
-            raise SSMCommandFailed(f"deferred housekeeping failed on the node: "
-                                   f"{result.stderr.decode('utf-8', 'replace').strip()}", result.rc, result.stderr)
+            raise SSMCommandFailed(
+                f"deferred housekeeping failed on the node: {result.stderr.decode('utf-8', 'replace').strip()}",
+                result.rc,
+                result.stderr,
+            )
         return {}
 
     def _release_files(self, delete=True):
@@ -1060,34 +1189,36 @@ class SSMCommandRunner:
         if fill.offset < upto:
             self.log(f"caching {upto - fill.offset} characters of a piece of standard input on the node")
         while fill.offset < upto:
-            chunk = fill.encoded[fill.offset:min(upto, fill.offset + size)]
+            chunk = fill.encoded[fill.offset : min(upto, fill.offset + size)]
             first, last = fill.offset == 0, fill.offset + len(chunk) == len(fill.encoded)
             reported = self._raw(cache_chunk_command(fill.token, sha, chunk, first, last), "cache").strip()
             fill.offset += len(chunk)
-            expected = f"cached {sha}" if last else str(len(base64.b64decode(fill.encoded[:fill.offset])))
+            expected = f"cached {sha}" if last else str(len(base64.b64decode(fill.encoded[: fill.offset])))
             if reported != expected:
-                raise SSMOutputError(f"caching standard input on the node: it reported {reported or 'nothing'}, "
-                                     f"expected {expected}")
+                raise SSMOutputError(
+                    f"caching standard input on the node: it reported {reported or 'nothing'}, expected {expected}"
+                )
 
     def _piece_plan(self, command, token, pieces, cached, fills, build):
         """The stdin_pieces for ``pieces`` (None when even without any chunk they do not fit): one piece may carry a
         chunk, the last one of a piece being filled, else the first chunk of a piece the node is not known to have
         (ignored by a node that has it)."""
-        plan = [("cached", sha256_hex(value)) if kind == "cached" else ("inline", encode_payload(value))
-                for kind, value in pieces]
+        plan = [
+            ("cached", sha256_hex(value)) if kind == "cached" else ("inline", encode_payload(value))
+            for kind, value in pieces
+        ]
         size = request_size(build(plan))
         if size + DOCUMENT_OVERHEAD > self.settings.max_command_size:
             return None
         room = chunk_chars(self.settings.max_command_size - DOCUMENT_OVERHEAD - size - FILL_LINES_ROOM)
         self.riding_room = room if room >= MIN_RIDING_CHUNK else 0
-        rider = next(iter(fills), None) or next(
-            (sha for sha in cached if sha not in self.node_has), None)
+        rider = next(iter(fills), None) or next((sha for sha in cached if sha not in self.node_has), None)
         if rider is None or room < MIN_RIDING_CHUNK:
             return plan
         fill = fills.get(rider)
         if fill is None:  # a first chunk, on speculation; kept so a "missing" answer continues from it
             fill = fills[rider] = _Fill(self.token_factory(), encode_payload(cached[rider]))
-        remaining = fill.encoded[fill.offset:]
+        remaining = fill.encoded[fill.offset :]
         if len(remaining) > room and fill.offset:
             return plan  # the last chunk did not fit after all: the node reports the piece missing once more
         chunk = CacheFill(rider, fill.token, remaining[:room], first=fill.offset == 0, last=len(remaining) <= room)
@@ -1106,16 +1237,25 @@ class SSMCommandRunner:
         prelude = prelude or {}
         if stdin is not None:
             encoded = encode_payload(stdin)
-            if fits(build_wrapper(command, token, settings.run_as, stdin_b64=encoded, spool=spool, **prelude),
-                    settings.max_command_size):
+            if fits(
+                build_wrapper(command, token, settings.run_as, stdin_b64=encoded, spool=spool, **prelude),
+                settings.max_command_size,
+            ):
                 return {"stdin_b64": encoded}, None, {}
             # With a bucket, large input goes through S3 in the same single command; without one, through the cache.
             pieces = [] if settings.bucket else segment_payload(stdin)
             cached = {sha256_hex(value): value for kind, value in pieces if kind == "cached"}
             if cached:
-                plan = self._piece_plan(command, token, pieces, cached, {} if fills is None else fills,
-                                        lambda plan: build_wrapper(command, token, settings.run_as, stdin_pieces=plan,
-                                                                   spool=spool, **prelude))
+                plan = self._piece_plan(
+                    command,
+                    token,
+                    pieces,
+                    cached,
+                    {} if fills is None else fills,
+                    lambda plan: build_wrapper(
+                        command, token, settings.run_as, stdin_pieces=plan, spool=spool, **prelude
+                    ),
+                )
                 if plan is not None:
                     return {"stdin_pieces": plan}, None, cached
         if settings.bucket:
@@ -1129,9 +1269,11 @@ class SSMCommandRunner:
     def _collect(self, invocation, command_id, token):
         frame = parse_frame(invocation.get("StandardOutputContent", ""), token)
         if frame is None:
-            raise SSMError(f"command {command_id} ended {invocation.get('Status')} with exit code "
-                           f"{invocation.get('ResponseCode')} before reporting a result: "
-                           f"{invocation.get('StandardErrorContent', '').strip() or 'no error output'}")
+            raise SSMError(
+                f"command {command_id} ended {invocation.get('Status')} with exit code "
+                f"{invocation.get('ResponseCode')} before reporting a result: "
+                f"{invocation.get('StandardErrorContent', '').strip() or 'no error output'}"
+            )
         self.home = frame.home or self.home
         if frame.spooled:
             stdout, stderr = self._read_spool(frame)
@@ -1141,8 +1283,10 @@ class SSMCommandRunner:
         if frame.matches(stdout, stderr):
             return CommandResult(frame.rc, stdout, stderr, command_id)
         if not self.settings.bucket:
-            raise SSMOutputError(f"the output of command {command_id} arrived altered or cut ({len(stdout)} of "
-                                 f"{frame.out_len} stdout bytes); set bucket_name so the full output goes to S3")
+            raise SSMOutputError(
+                f"the output of command {command_id} arrived altered or cut ({len(stdout)} of "
+                f"{frame.out_len} stdout bytes); set bucket_name so the full output goes to S3"
+            )
         self.log(f"output of {command_id} was cut or altered in GetCommandInvocation; reading it from S3")
         frame, stdout, stderr = self._read_s3_output(command_id, token)
         return CommandResult(frame.rc, stdout, stderr, command_id, "s3")
@@ -1168,12 +1312,17 @@ class SSMCommandRunner:
                 return None
         result = self.run(put_file_command(remote_path), purpose="put_file", stdin_path=local_path)
         if result.rc != 0:
-            raise SSMCommandFailed(f"failed to write {remote_path} (exit code {result.rc}): "
-                                   f"{result.stderr.decode('utf-8', 'replace').strip()}", result.rc, result.stderr)
+            raise SSMCommandFailed(
+                f"failed to write {remote_path} (exit code {result.rc}): "
+                f"{result.stderr.decode('utf-8', 'replace').strip()}",
+                result.rc,
+                result.stderr,
+            )
         reported = result.stdout.decode("ascii", "replace").strip()
         if reported != digest.hexdigest():
-            raise SSMOutputError(f"{remote_path} on the node has sha256 {reported}, the local file "
-                                 f"{digest.hexdigest()}")
+            raise SSMOutputError(
+                f"{remote_path} on the node has sha256 {reported}, the local file {digest.hexdigest()}"
+            )
         return result
 
     def _deferred_source(self, local_path):
@@ -1191,6 +1340,10 @@ class SSMCommandRunner:
         """The bytes of ``remote_path`` on the node (read by run_as)."""
         result = self.run(fetch_file_command(remote_path), purpose="fetch_file")
         if result.rc != 0:
-            raise SSMCommandFailed(f"failed to read {remote_path} (exit code {result.rc}): "
-                                   f"{result.stderr.decode('utf-8', 'replace').strip()}", result.rc, result.stderr)
+            raise SSMCommandFailed(
+                f"failed to read {remote_path} (exit code {result.rc}): "
+                f"{result.stderr.decode('utf-8', 'replace').strip()}",
+                result.rc,
+                result.stderr,
+            )
         return result.stdout

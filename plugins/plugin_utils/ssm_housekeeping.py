@@ -37,7 +37,8 @@ _SHELLS = frozenset({"/bin/sh", "/bin/bash", "/usr/bin/sh", "/usr/bin/bash", "sh
 # && echo NAME="` echo DIR `" )
 _MKDTEMP = re.compile(
     r'^\( umask (?P<umask>[0-7]{1,4}) && mkdir -p "` echo (?P<base>\S+) `"&& mkdir "` echo (?P<dir>\S+) `" '
-    r'&& echo (?P<name>[A-Za-z0-9._-]+)="` echo (?P<echoed>\S+) `" \)$')
+    r'&& echo (?P<name>[A-Za-z0-9._-]+)="` echo (?P<echoed>\S+) `" \)$'
+)
 # ShellBase.remove(path, recurse=True)
 _REMOVE = re.compile(r"^rm -f -r (?P<path>\S+) > /dev/null 2>&1$")
 _SYMBOLIC_MODE = re.compile(r"^[ugoa]*[-+=][rwxXst]*(,[ugoa]*[-+=][rwxXst]*)*$")
@@ -97,8 +98,12 @@ def recognize(command):
     match = _MKDTEMP.match(inner)
     if match:
         base, directory, name = match.group("base"), match.group("dir"), match.group("name")
-        if (_plain(base) and _plain(directory) and match.group("echoed") == directory
-                and directory == f"{base.rstrip('/')}/{name}"):
+        if (
+            _plain(base)
+            and _plain(directory)
+            and match.group("echoed") == directory
+            and directory == f"{base.rstrip('/')}/{name}"
+        ):
             return Housekeeping("mkdtemp", paths=(directory,), umask=match.group("umask"), base=base, name=name)
         return None
     match = _REMOVE.match(inner)
@@ -109,8 +114,12 @@ def recognize(command):
         words = shlex.split(inner)
     except ValueError:
         return None
-    if len(words) >= 3 and words[0] == "chmod" and (_SYMBOLIC_MODE.match(words[1]) or _OCTAL_MODE.match(words[1])) \
-            and all(_plain(path) for path in words[2:]):
+    if (
+        len(words) >= 3
+        and words[0] == "chmod"
+        and (_SYMBOLIC_MODE.match(words[1]) or _OCTAL_MODE.match(words[1]))
+        and all(_plain(path) for path in words[2:])
+    ):
         return Housekeeping("chmod", paths=tuple(words[2:]), mode=words[1])
     return None
 
@@ -191,12 +200,17 @@ def prelude_script(steps):
         what = shlex.quote(_describe(step))
         if isinstance(step, PutStep):
             path = shlex.quote(step.path)
-            lines.append(f'cat "$1/{step.source}" > {path} && '
-                         f'[ "$(sha256sum < {path} | cut -c1-64)" = {step.sha256} ] || failed {what}\n')
+            lines.append(
+                f'cat "$1/{step.source}" > {path} && '
+                f'[ "$(sha256sum < {path} | cut -c1-64)" = {step.sha256} ] || failed {what}\n'
+            )
         elif step.kind == "mkdtemp":
-            lines.append(f"( umask {step.umask} && mkdir -p {shlex.quote(step.base)} && "
-                         f"mkdir {shlex.quote(step.paths[0])} ) || failed {what}\n")
+            lines.append(
+                f"( umask {step.umask} && mkdir -p {shlex.quote(step.base)} && "
+                f"mkdir {shlex.quote(step.paths[0])} ) || failed {what}\n"
+            )
         else:
-            lines.append(f"chmod {shlex.quote(step.mode)} {' '.join(shlex.quote(p) for p in step.paths)} "
-                         f"|| failed {what}\n")
+            lines.append(
+                f"chmod {shlex.quote(step.mode)} {' '.join(shlex.quote(p) for p in step.paths)} || failed {what}\n"
+            )
     return "".join(lines)

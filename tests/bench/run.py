@@ -98,18 +98,25 @@ def bench_ssm_file_tasks(scratch):
         template, script = scratch / "motd.j2", scratch / "hello.sh"
         template.write_text("{{ inventory_hostname }} {{ item }}\n", encoding="utf-8")
         script.write_text("#!/bin/sh\necho hello\n", encoding="utf-8")
-        extra = {"work_dir": str(Path(cluster["headnode_root"]) / "home" / "ubuntu"), "template_file": str(template),
-                 "script_file": str(script)}
+        extra = {
+            "work_dir": str(Path(cluster["headnode_root"]) / "home" / "ubuntu"),
+            "template_file": str(template),
+            "script_file": str(script),
+        }
         measured = {}
         for defer in (False, True, False, True):
-            inventory_file = ssm_inventory(scratch, cluster, ansible_ssm_bucket_name=cluster["buckets"][2],
-                                           ansible_ssm_defer_housekeeping=defer)
+            inventory_file = ssm_inventory(
+                scratch, cluster, ansible_ssm_bucket_name=cluster["buckets"][2], ansible_ssm_defer_housekeeping=defer
+            )
             for written in Path(extra["work_dir"]).glob("*-*.txt"):
                 written.unlink()  # every run transfers every file
             control.clear_audit()
             start = time.perf_counter()
-            run = run_playbook(str(Path(__file__).with_name("ssm_file_tasks.yml")), extra,
-                               env={"ANSIBLE_INVENTORY": str(inventory_file)})
+            run = run_playbook(
+                str(Path(__file__).with_name("ssm_file_tasks.yml")),
+                extra,
+                env={"ANSIBLE_INVENTORY": str(inventory_file)},
+            )
             elapsed = time.perf_counter() - start
             if run.rc != 0:
                 raise SystemExit(f"ssm bench playbook failed:\n{run.failures()}")
@@ -132,20 +139,39 @@ def main():
         our_walk, our_count = best_of(lambda: ours(root, checksum=False))
         base_hash, _hashed = best_of(lambda: baseline_hash(root), repeat=2)
         our_hash, _ours_hashed = best_of(lambda: ours(root, checksum=True), repeat=2)
-        results["inventory_walk"] = {"files": count, "baseline_s": base_walk, "ours_s": our_walk,
-                                     "speedup": base_walk / our_walk, "counted": our_count}
-        results["inventory_sha256"] = {"bytes": SMALL_FILES * 256 + BIG_FILES * BIG_FILE_MB * 2**20,
-                                       "baseline_s": base_hash, "ours_s": our_hash, "speedup": base_hash / our_hash}
+        results["inventory_walk"] = {
+            "files": count,
+            "baseline_s": base_walk,
+            "ours_s": our_walk,
+            "speedup": base_walk / our_walk,
+            "counted": our_count,
+        }
+        results["inventory_sha256"] = {
+            "bytes": SMALL_FILES * 256 + BIG_FILES * BIG_FILE_MB * 2**20,
+            "baseline_s": base_hash,
+            "ours_s": our_hash,
+            "speedup": base_hash / our_hash,
+        }
         (base_sends, base_time), (our_sends, our_time) = bench_ssm_file_tasks(Path(scratch))
-        results["ssm_file_tasks"] = {"tasks": 7, "baseline_sendcommands": base_sends, "ours_sendcommands": our_sends,
-                                     "sendcommand_ratio": base_sends / our_sends, "baseline_s": base_time,
-                                     "ours_s": our_time, "speedup": base_time / our_time}
+        results["ssm_file_tasks"] = {
+            "tasks": 7,
+            "baseline_sendcommands": base_sends,
+            "ours_sendcommands": our_sends,
+            "sendcommand_ratio": base_sends / our_sends,
+            "baseline_s": base_time,
+            "ours_s": our_time,
+            "speedup": base_time / our_time,
+        }
     for name, numbers in results.items():
-        print(f"{name:18s} baseline {numbers['baseline_s']:.3f}s  ours {numbers['ours_s']:.3f}s  "
-              f"ratio {numbers['speedup']:.2f}x")
+        print(
+            f"{name:18s} baseline {numbers['baseline_s']:.3f}s  ours {numbers['ours_s']:.3f}s  "
+            f"ratio {numbers['speedup']:.2f}x"
+        )
         if "sendcommand_ratio" in numbers:
-            print(f"{'':18s} SendCommands: baseline {numbers['baseline_sendcommands']}  ours "
-                  f"{numbers['ours_sendcommands']}  ratio {numbers['sendcommand_ratio']:.2f}x")
+            print(
+                f"{'':18s} SendCommands: baseline {numbers['baseline_sendcommands']}  ours "
+                f"{numbers['ours_sendcommands']}  ratio {numbers['sendcommand_ratio']:.2f}x"
+            )
     out = REPO / "bench-results"
     out.mkdir(exist_ok=True)
     (out / "latest.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

@@ -13,6 +13,8 @@ from testlib.preflight import ROLE_URIS
 from testlib.preflight import seed_account
 
 PLAYBOOK = "aws_preflight.yml"
+
+
 def play_vars(tmp_path, **extra):
     values = {
         "cluster_name": CLUSTER,

@@ -34,8 +34,11 @@ def test_forecast_of_a_known_config_equals_the_hand_computed_figure(sandbox):
 
 
 def test_a_price_the_price_list_lacks_is_unknown_and_an_over_ceiling_forecast_fails(sandbox):
-    inputs = dict(INPUTS, queues=INPUTS["queues"] + [
-        {"name": "tiny", "instance_types": ["c7i.large"], "max_count": 1, "capacity_type": "ONDEMAND"}])
+    inputs = dict(
+        INPUTS,
+        queues=INPUTS["queues"]
+        + [{"name": "tiny", "instance_types": ["c7i.large"], "max_count": 1, "capacity_type": "ONDEMAND"}],
+    )
     unknown = run_playbook(PLAYBOOK, {"cluster_inputs": inputs, "cluster_ttl_hours": 24}).result("Forecast")
     assert not unknown.get("failed"), unknown.get("msg")
     assert unknown["forecast"]["unknown_prices"] == ["queue tiny (1 x c7i.large)"]

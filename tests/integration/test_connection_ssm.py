@@ -29,8 +29,10 @@ pytestmark = pytest.mark.integration
 TASKS = "connection_ssm_tasks.yml"
 OUTPUT = "connection_ssm_output.yml"
 MODULE_TASKS = ("Ping", "Command", "Shell", "Stat", "File", "Lineinfile", "Slurp")
-TORTURE = ("it's \"double\" and 'single' $(echo no) `echo no` $HOME \\ \\n \\\\ trailing\\\n"
-           "second line\ttab ünïcødé ✓ 中文 %s %% ' \" ;|&<>*?!#~ end")
+TORTURE = (
+    "it's \"double\" and 'single' $(echo no) `echo no` $HOME \\ \\n \\\\ trailing\\\n"
+    "second line\ttab ünïcødé ✓ 中文 %s %% ' \" ;|&<>*?!#~ end"
+)
 NOISE_CHARS = 60000
 
 
@@ -139,8 +141,9 @@ def test_ten_mixed_tasks_one_send_command_per_module_task(sandbox, cluster, tmp_
 def test_output_past_the_cap_and_quoting_torture_without_a_bucket(sandbox, cluster, tmp_path, node_tmp):
     env = inventory(tmp_path, cluster)
     sandbox.clear_audit()
-    run = run_playbook(OUTPUT, {"torture": TORTURE, "work_dir": str(home(cluster)), "noise_chars": NOISE_CHARS},
-                       env=env)
+    run = run_playbook(
+        OUTPUT, {"torture": TORTURE, "work_dir": str(home(cluster)), "noise_chars": NOISE_CHARS}, env=env
+    )
     assert run.rc == 0, run.stdout[-4000:] + run.stderr[-2000:]
     assert run.result("Print 24001 characters")["stdout"] == "x" * 24001
     assert run.result("Print incompressible output")["stdout"] == noise()
@@ -176,7 +179,10 @@ def test_throttling_and_a_late_invocation_are_retried(sandbox, cluster, tmp_path
     assert run.rc == 0, run.stdout[-4000:] + run.stderr[-2000:]
     assert run.result("Raw")["stdout"] == "raw-ok\n"
     faults = [(e["operation"], e["fault"]) for e in sandbox.audit() if e.get("fault")]
-    assert faults == [("SendCommand", "ThrottlingException")] * 2 + [("GetCommandInvocation", "InvocationDoesNotExist")] * 2
+    assert (
+        faults
+        == [("SendCommand", "ThrottlingException")] * 2 + [("GetCommandInvocation", "InvocationDoesNotExist")] * 2
+    )
     accepted = [e for e in send_commands(sandbox) if not e.get("fault")]
     assert len(accepted) == 2  # one per task: the throttled sends were not carried out, so nothing ran twice
     assert leftovers(node_tmp) == []
@@ -185,12 +191,19 @@ def test_throttling_and_a_late_invocation_are_retried(sandbox, cluster, tmp_path
 # The run's first task: nothing has reported the home directory yet, so `echo ~` runs either way (7 = echo ~, mkdir,
 # stat, transfer, chmod, copy, rm; 4 = echo ~, stat + mkdir, copy + transfer + chmod, rm). Without pipelining each
 # module is a file transferred into the temporary directory too, and rides along the same way.
-@pytest.mark.parametrize("defer, pipelining, sends", [(True, True, 4), (False, True, 7), (True, False, 4),
-                                                      (False, False, 11)])
-def test_deferred_housekeeping_turns_seven_commands_into_four(sandbox, cluster, tmp_path, node_tmp, defer, pipelining,
-                                                              sends):
-    env = inventory(tmp_path, cluster, ansible_ssm_bucket_name=cluster["buckets"][2],
-                    ansible_ssm_defer_housekeeping=defer, ansible_ssm_pipelining=pipelining)
+@pytest.mark.parametrize(
+    "defer, pipelining, sends", [(True, True, 4), (False, True, 7), (True, False, 4), (False, False, 11)]
+)
+def test_deferred_housekeeping_turns_seven_commands_into_four(
+    sandbox, cluster, tmp_path, node_tmp, defer, pipelining, sends
+):
+    env = inventory(
+        tmp_path,
+        cluster,
+        ansible_ssm_bucket_name=cluster["buckets"][2],
+        ansible_ssm_defer_housekeeping=defer,
+        ansible_ssm_pipelining=pipelining,
+    )
     sandbox.clear_audit()
     run = run_playbook("connection_ssm_copy.yml", {"work_dir": str(home(cluster))}, env=env)
     assert run.rc == 0, run.failures()
@@ -212,7 +225,7 @@ def test_a_deferred_step_that_fails_fails_the_task_with_its_name(sandbox, cluste
 
 def test_async_and_script_run_with_their_files_and_leave_no_temporary_directory(sandbox, cluster, tmp_path, node_tmp):
     script = tmp_path / "hello.sh"
-    script.write_text("#!/bin/sh\necho \"hello from $0\"\n")
+    script.write_text('#!/bin/sh\necho "hello from $0"\n')
     env = inventory(tmp_path, cluster, ansible_ssm_bucket_name=cluster["buckets"][2])
     sandbox.clear_audit()
     run = run_playbook("connection_ssm_async_script.yml", {"script_file": str(script)}, env=env)
@@ -232,8 +245,9 @@ UNKNOWN_INSTANCE = "i-0badc0ffee0000000"
 
 
 @pytest.mark.parametrize("ping_status", ["ConnectionLost", "Inactive", None])
-def test_defect_16_an_unreachable_instance_says_its_ping_status_and_what_to_check_once(sandbox, cluster, tmp_path,
-                                                                                       node_tmp, ping_status):
+def test_defect_16_an_unreachable_instance_says_its_ping_status_and_what_to_check_once(
+    sandbox, cluster, tmp_path, node_tmp, ping_status
+):
     """SendCommand refuses an instance whose agent is not Online (or is not a managed instance of the region) with
     InvalidInstanceId; the task says what SSM reports about the instance (DescribeInstanceInformation) and what to
     check, with AWS's own text at most once."""

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import yaml
 
-from testlib.playbooks import OPERATOR_PLAYBOOKS, run_playbook, start_playbook
+from testlib.playbooks import OPERATOR_PLAYBOOKS
+from testlib.playbooks import run_playbook
+from testlib.playbooks import start_playbook
 
 MOUNT = str(OPERATOR_PLAYBOOKS / "mount_run.yml")
 EXPORT = str(OPERATOR_PLAYBOOKS / "export.yml")
@@ -16,23 +18,40 @@ BIG_FILE_BYTES = 200 * 1024 * 1024
 
 
 def mount_vars(cluster, **extra):
-    return dict({"cluster_name": cluster["cluster_name"], "fsx_mount_point": cluster["fsx_mount"],
-                 "run_mount_poll_interval": 1}, **extra)
+    return dict(
+        {
+            "cluster_name": cluster["cluster_name"],
+            "fsx_mount_point": cluster["fsx_mount"],
+            "run_mount_poll_interval": 1,
+        },
+        **extra,
+    )
 
 
 def export_vars(cluster, output_dir, **extra):
     destination = f"s3://{cluster['buckets'][1]}/derived/{ENTITY}/{ANALYSIS}/"
-    return dict({"cluster_name": cluster["cluster_name"], "fsx_mount_point": cluster["fsx_mount"],
-                 "export_executing_entity": ENTITY, "export_analysis_id": ANALYSIS,
-                 "export_destination_s3_uri": destination, "export_output_dir": str(output_dir),
-                 "export_poll_interval": 1}, **extra)
+    return dict(
+        {
+            "cluster_name": cluster["cluster_name"],
+            "fsx_mount_point": cluster["fsx_mount"],
+            "export_executing_entity": ENTITY,
+            "export_analysis_id": ANALYSIS,
+            "export_destination_s3_uri": destination,
+            "export_output_dir": str(output_dir),
+            "export_poll_interval": 1,
+        },
+        **extra,
+    )
 
 
 def put_run(aws, cluster, run_id="230101_A0001_0001_AH2"):
     bucket = cluster["buckets"][2]
     s3 = aws("s3")
-    files = {f"{run_id}/RunInfo.xml": b"<RunInfo Version='6'/>\n", f"{run_id}/SampleSheet.csv": b"[Header]\nx\n",
-             f"{run_id}/Data/Intensities/BaseCalls/L001/s_1_1101.bcl": b"\x00\x01" * 512}
+    files = {
+        f"{run_id}/RunInfo.xml": b"<RunInfo Version='6'/>\n",
+        f"{run_id}/SampleSheet.csv": b"[Header]\nx\n",
+        f"{run_id}/Data/Intensities/BaseCalls/L001/s_1_1101.bcl": b"\x00\x01" * 512,
+    }
     for key, body in files.items():
         s3.put_object(Bucket=bucket, Key=key, Body=body)
     return f"s3://{bucket}/{run_id}/", files
@@ -40,8 +59,11 @@ def put_run(aws, cluster, run_id="230101_A0001_0001_AH2"):
 
 def s3_objects(aws, bucket, prefix):
     paginator = aws("s3").get_paginator("list_objects_v2")
-    return {obj["Key"]: obj["Size"] for page in paginator.paginate(Bucket=bucket, Prefix=prefix)
-            for obj in page.get("Contents", [])}
+    return {
+        obj["Key"]: obj["Size"]
+        for page in paginator.paginate(Bucket=bucket, Prefix=prefix)
+        for obj in page.get("Contents", [])
+    }
 
 
 def analysis_dir(cluster):
@@ -106,12 +128,26 @@ def test_invariant_05_mounts_are_read_only_and_writeback_needs_admin_and_marker(
     created = sandbox.calls("CreateDataRepositoryAssociation")[-1]["request"]
     assert "AutoExportPolicy" not in created.get("S3", {})
 
-    refused = run_playbook(MOUNT, mount_vars(cluster, run_mount_s3_uri=f"s3://{cluster['buckets'][2]}/other/",
-                                             run_mount_id="rw", run_mount_read_only=False))
+    refused = run_playbook(
+        MOUNT,
+        mount_vars(
+            cluster,
+            run_mount_s3_uri=f"s3://{cluster['buckets'][2]}/other/",
+            run_mount_id="rw",
+            run_mount_read_only=False,
+        ),
+    )
     assert refused.rc != 0 and "allow_writeback_admin" in refused.stdout
-    no_marker = run_playbook(MOUNT, mount_vars(cluster, run_mount_s3_uri=f"s3://{cluster['buckets'][2]}/other/",
-                                               run_mount_id="rw", run_mount_read_only=False,
-                                               run_mount_allow_writeback_admin=True))
+    no_marker = run_playbook(
+        MOUNT,
+        mount_vars(
+            cluster,
+            run_mount_s3_uri=f"s3://{cluster['buckets'][2]}/other/",
+            run_mount_id="rw",
+            run_mount_read_only=False,
+            run_mount_allow_writeback_admin=True,
+        ),
+    )
     assert no_marker.rc != 0 and ".atlas_rw" in no_marker.stdout
     assert len(sandbox.calls("CreateDataRepositoryAssociation")) == 1
 
@@ -146,11 +182,14 @@ def test_defect_06_a_mistyped_run_prefix_is_refused_before_anything_is_attached(
     s3_uri, _files = put_run(aws, cluster)
     sandbox.clear_audit()
 
-    run = run_playbook(MOUNT, mount_vars(cluster, run_mount_s3_uri=s3_uri.replace("AH2", "AH3"),
-                                         run_mount_id="230101_A0001_0001_AH2"))
+    run = run_playbook(
+        MOUNT, mount_vars(cluster, run_mount_s3_uri=s3_uri.replace("AH2", "AH3"), run_mount_id="230101_A0001_0001_AH2")
+    )
 
     assert run.rc != 0
-    message = run.result("daylily.ephemeral_cluster.run_mount : Create the association and wait until it is AVAILABLE")["msg"]
+    message = run.result("daylily.ephemeral_cluster.run_mount : Create the association and wait until it is AVAILABLE")[
+        "msg"
+    ]
     assert f"{s3_uri.replace('AH2', 'AH3')} holds no objects" in message and "Nothing was attached" in message
     assert sandbox.calls("CreateDataRepositoryAssociation") == []
 
@@ -178,25 +217,36 @@ def test_defect_12_mount_hints_name_what_the_operator_of_mount_run_yml_sets(sand
     no_cluster = run_playbook(MOUNT, {"run_mount_s3_uri": s3_uri, "fsx_mount_point": cluster["fsx_mount"]})
     assert no_cluster.rc != 0
     message = no_cluster.result("daylily.ephemeral_cluster.run_mount : Require a file system")["msg"]
-    assert message.startswith("Set exactly one of cluster_name (the cluster whose file system is used) and file_system_id")
+    assert message.startswith(
+        "Set exactly one of cluster_name (the cluster whose file system is used) and file_system_id"
+    )
     assert "run_mount_cluster_name" not in message
 
     assert run_playbook(MOUNT, mount_vars(cluster, run_mount_s3_uri=s3_uri)).rc == 0
     nested = run_playbook(MOUNT, mount_vars(cluster, run_mount_s3_uri=s3_uri + "Data/", run_mount_id="nested"))
     assert nested.rc != 0
-    refusal = nested.result("daylily.ephemeral_cluster.run_mount : Create the association and wait until it is AVAILABLE")
+    refusal = nested.result(
+        "daylily.ephemeral_cluster.run_mount : Create the association and wait until it is AVAILABLE"
+    )
     assert "Detach the overlapping association(s) with run_mount_state=absent" in refusal["msg"]
 
 
 def test_defect_14_mount_and_detach_print_no_deprecation_warnings(aws, cluster):
     s3_uri, _files = put_run(aws, cluster)
-    runs = [run_playbook(MOUNT, mount_vars(cluster, run_mount_s3_uri=s3_uri)),
-            run_playbook(MOUNT, mount_vars(cluster, run_mount_id="230101_A0001_0001_AH2", run_mount_state="absent"))]
+    runs = [
+        run_playbook(MOUNT, mount_vars(cluster, run_mount_s3_uri=s3_uri)),
+        run_playbook(MOUNT, mount_vars(cluster, run_mount_id="230101_A0001_0001_AH2", run_mount_state="absent")),
+    ]
     for run in runs:
         assert run.rc == 0, run.failures()
         assert "[DEPRECATION WARNING]" not in run.stdout + run.stderr
-        deprecations = [result.get("deprecations") for play in run.report["plays"] for task in play["tasks"]
-                        for result in task["hosts"].values() if result.get("deprecations")]
+        deprecations = [
+            result.get("deprecations")
+            for play in run.report["plays"]
+            for task in play["tasks"]
+            for result in task["hosts"].values()
+            if result.get("deprecations")
+        ]
         assert deprecations == []
 
 
@@ -212,8 +262,11 @@ def test_export_of_a_mixed_tree_with_a_200_mb_file_is_verified(sandbox, aws, clu
     assert receipt["task_lifecycle"] == "SUCCEEDED" and receipt["detached"] is True
     assert receipt["delete_data_in_file_system"] is False
     prefix = f"derived/{ENTITY}/{ANALYSIS}/"
-    exported = {key[len(prefix):]: size for key, size in s3_objects(aws, cluster["buckets"][1], prefix).items()
-                if not key[len(prefix):].startswith("_daylily_monitor/")}
+    exported = {
+        key[len(prefix) :]: size
+        for key, size in s3_objects(aws, cluster["buckets"][1], prefix).items()
+        if not key[len(prefix) :].startswith("_daylily_monitor/")
+    }
     assert exported == tree
     assert receipt["s3_object_count"] == receipt["fsx_file_count"] == len(tree)
     destination = f"s3://{cluster['buckets'][1]}/{prefix}"
@@ -229,8 +282,10 @@ def test_invariants_10_11_12_export_association_task_and_detach_requests(sandbox
     export_dra = [r for r in created if r["FileSystemPath"] == f"/analysis_results/{ENTITY}/{ANALYSIS}/"]
     assert len(export_dra) == 1
     assert "S3" not in export_dra[0] and export_dra[0]["BatchImportMetaDataOnCreate"] is False
-    assert {t["Key"]: t["Value"] for t in export_dra[0]["Tags"]} == {"lsmc:purpose": "output-export",
-                                                                     "Name": f"{ENTITY}/{ANALYSIS}"}
+    assert {t["Key"]: t["Value"] for t in export_dra[0]["Tags"]} == {
+        "lsmc:purpose": "output-export",
+        "Name": f"{ENTITY}/{ANALYSIS}",
+    }
     tasks = [c["request"] for c in sandbox.calls("CreateDataRepositoryTask")]
     assert len(tasks) == 1 and tasks[0]["Type"] == "EXPORT_TO_REPOSITORY"
     assert tasks[0]["Report"]["Scope"] == "FAILED_FILES_ONLY" and tasks[0]["Report"]["Format"] == "REPORT_CSV_20191124"
@@ -244,7 +299,9 @@ def test_invariant_01_export_keeps_fsx_files_and_s3_after_detach(aws, cluster, t
     assert run_playbook(EXPORT, export_vars(cluster, tmp_path)).rc == 0
     for relative in tree:
         assert (analysis_dir(cluster) / relative).exists()
-    assert [a["FileSystemPath"] for a in aws("fsx").describe_data_repository_associations()["Associations"]] == ["/references/"]
+    assert [a["FileSystemPath"] for a in aws("fsx").describe_data_repository_associations()["Associations"]] == [
+        "/references/"
+    ]
 
 
 def test_rerunning_a_verified_export_is_a_no_op(sandbox, aws, cluster, tmp_path):
@@ -266,7 +323,9 @@ def test_export_check_mode_makes_no_mutating_call(sandbox, aws, cluster, tmp_pat
     assert not list(tmp_path.rglob("fsx_export.yaml"))
 
 
-def test_invariant_13_failed_files_give_an_error_receipt_and_the_association_is_still_detached(sandbox, aws, cluster, tmp_path):
+def test_invariant_13_failed_files_give_an_error_receipt_and_the_association_is_still_detached(
+    sandbox, aws, cluster, tmp_path
+):
     write_tree(analysis_dir(cluster))
     sandbox.call("POST", "fsx-outcomes", {"fail_export_paths": ["*/deep/*"], "count": -1})
     run = run_playbook(EXPORT, export_vars(cluster, tmp_path))
@@ -276,13 +335,21 @@ def test_invariant_13_failed_files_give_an_error_receipt_and_the_association_is_
     assert receipt["task_lifecycle"] == "FAILED"
     assert receipt["detached"] is True and receipt["detach_lifecycle"] == "DELETED"
     assert any("leaf.txt" in str(entry) for entry in receipt["failed_files"])
-    assert [a["FileSystemPath"] for a in aws("fsx").describe_data_repository_associations()["Associations"]] == ["/references/"]
+    assert [a["FileSystemPath"] for a in aws("fsx").describe_data_repository_associations()["Associations"]] == [
+        "/references/"
+    ]
 
 
 def test_export_survives_throttling_on_every_fsx_call(sandbox, aws, cluster, tmp_path):
     write_tree(analysis_dir(cluster))
-    for operation in ("DescribeFileSystems", "DescribeDataRepositoryAssociations", "CreateDataRepositoryAssociation",
-                      "CreateDataRepositoryTask", "DescribeDataRepositoryTasks", "DeleteDataRepositoryAssociation"):
+    for operation in (
+        "DescribeFileSystems",
+        "DescribeDataRepositoryAssociations",
+        "CreateDataRepositoryAssociation",
+        "CreateDataRepositoryTask",
+        "DescribeDataRepositoryTasks",
+        "DeleteDataRepositoryAssociation",
+    ):
         sandbox.inject_fault("fsx", operation, count=2)
     run = run_playbook(EXPORT, export_vars(cluster, tmp_path, retry_delay=0.2))
     assert run.rc == 0, run.failures()
@@ -314,8 +381,11 @@ def test_killed_export_rerun_attaches_instead_of_starting_a_second_task(sandbox,
 
 def test_misconfigured_export_association_is_a_clear_error_and_nothing_is_deleted(sandbox, aws, cluster, tmp_path):
     tree = write_tree(analysis_dir(cluster))
-    sandbox.call("POST", "fsx-outcomes", {"association_lifecycle": "MISCONFIGURED", "count": 1,
-                                          "message": "bucket policy denies FSx"})
+    sandbox.call(
+        "POST",
+        "fsx-outcomes",
+        {"association_lifecycle": "MISCONFIGURED", "count": 1, "message": "bucket policy denies FSx"},
+    )
     run = run_playbook(EXPORT, export_vars(cluster, tmp_path))
     assert run.rc != 0
     assert "MISCONFIGURED" in run.stdout

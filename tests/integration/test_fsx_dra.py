@@ -21,8 +21,14 @@ def seed_run(aws, cluster, run):
 
 
 def run_vars(cluster, run, uri, **extra):
-    return dict({"file_system_id": cluster["file_system_id"], "file_system_path": f"/run_dir_mounts/{run}/",
-                 "data_repository_path": uri}, **extra)
+    return dict(
+        {
+            "file_system_id": cluster["file_system_id"],
+            "file_system_path": f"/run_dir_mounts/{run}/",
+            "data_repository_path": uri,
+        },
+        **extra,
+    )
 
 
 def namespace(cluster):
@@ -31,7 +37,8 @@ def namespace(cluster):
 
 def associations_at(aws, cluster, path):
     found = aws("fsx").describe_data_repository_associations(
-        Filters=[{"Name": "file-system-id", "Values": [cluster["file_system_id"]]}])["Associations"]
+        Filters=[{"Name": "file-system-id", "Values": [cluster["file_system_id"]]}]
+    )["Associations"]
     return [association for association in found if association["FileSystemPath"].rstrip("/") + "/" == path]
 
 
@@ -41,8 +48,14 @@ def s3_keys(aws, bucket):
 
 def test_present_batch_imports_the_objects_and_a_second_run_changes_nothing(aws, cluster):
     uri = seed_run(aws, cluster, "run-a")
-    extra = run_vars(cluster, "run-a", uri, batch_import=True, auto_import_events=["NEW", "CHANGED", "DELETED"],
-                     dra_tags={"lsmc:purpose": "run-dir-mount"})
+    extra = run_vars(
+        cluster,
+        "run-a",
+        uri,
+        batch_import=True,
+        auto_import_events=["NEW", "CHANGED", "DELETED"],
+        dra_tags={"lsmc:purpose": "run-dir-mount"},
+    )
     first = run_playbook(PRESENT, extra)
     assert first.rc == 0, first.stdout[-3000:]
     attached = first.result(ATTACH)
@@ -53,7 +66,9 @@ def test_present_batch_imports_the_objects_and_a_second_run_changes_nothing(aws,
     for key, body in RUN_FILES.items():
         assert (namespace(cluster) / "run_dir_mounts" / "run-a" / key).read_bytes() == body
 
-    second = run_playbook(PRESENT, dict(extra, file_system_path="/fsx/run_dir_mounts/run-a", data_repository_path=uri.rstrip("/")))
+    second = run_playbook(
+        PRESENT, dict(extra, file_system_path="/fsx/run_dir_mounts/run-a", data_repository_path=uri.rstrip("/"))
+    )
     assert second.rc == 0, second.stdout[-3000:]
     assert second.changed_count() == 0
     assert second.result(ATTACH)["association"]["association_id"] == attached["association"]["association_id"]
@@ -61,7 +76,11 @@ def test_present_batch_imports_the_objects_and_a_second_run_changes_nothing(aws,
 
 def test_present_by_cluster_name_updates_events_with_diff(aws, cluster):
     uri = seed_run(aws, cluster, "run-b")
-    extra = {"cluster_name": cluster["cluster_name"], "file_system_path": "/run_dir_mounts/run-b/", "data_repository_path": uri}
+    extra = {
+        "cluster_name": cluster["cluster_name"],
+        "file_system_path": "/run_dir_mounts/run-b/",
+        "data_repository_path": uri,
+    }
     created = run_playbook(PRESENT, extra, diff=True)
     assert created.rc == 0, created.stdout[-3000:]
     diff = created.result(ATTACH)["diff"]
@@ -72,7 +91,9 @@ def test_present_by_cluster_name_updates_events_with_diff(aws, cluster):
     assert updated.rc == 0, updated.stdout[-3000:]
     result = updated.result(ATTACH)
     assert result["changed"] is True
-    assert result["diff"]["before"]["auto_import_events"] == [] and result["diff"]["after"]["auto_import_events"] == ["NEW"]
+    assert result["diff"]["before"]["auto_import_events"] == [] and result["diff"]["after"]["auto_import_events"] == [
+        "NEW"
+    ]
     assert result["association"]["s3"]["auto_import_policy"]["events"] == ["NEW"]
     assert result["association"]["lifecycle"] == "AVAILABLE"
 
@@ -96,12 +117,15 @@ def test_invariant_01_detach_never_deletes_data_in_file_system(sandbox, aws, clu
     assert attached.rc == 0, attached.stdout[-3000:]
     keys_before = s3_keys(aws, cluster["buckets"][2])
 
-    check = run_playbook(ABSENT, {"association_id": attached.result(ATTACH)["association"]["association_id"]}, check=True)
+    check = run_playbook(
+        ABSENT, {"association_id": attached.result(ATTACH)["association"]["association_id"]}, check=True
+    )
     assert check.rc == 0 and check.result(DETACH)["changed"] is True
     assert len(associations_at(aws, cluster, "/run_dir_mounts/run-d/")) == 1
 
-    detached = run_playbook(ABSENT, {"cluster_name": cluster["cluster_name"], "file_system_path": "/fsx/run_dir_mounts/run-d"},
-                            diff=True)
+    detached = run_playbook(
+        ABSENT, {"cluster_name": cluster["cluster_name"], "file_system_path": "/fsx/run_dir_mounts/run-d"}, diff=True
+    )
     assert detached.rc == 0, detached.stdout[-3000:]
     result = detached.result(DETACH)
     assert result["changed"] is True and result["detach_lifecycle"] == "DELETED"
@@ -111,7 +135,9 @@ def test_invariant_01_detach_never_deletes_data_in_file_system(sandbox, aws, clu
         assert (namespace(cluster) / "run_dir_mounts" / "run-d" / key).read_bytes() == body
     assert s3_keys(aws, cluster["buckets"][2]) == keys_before  # ... and every S3 object stays
 
-    again = run_playbook(ABSENT, {"file_system_id": cluster["file_system_id"], "file_system_path": "/run_dir_mounts/run-d/"})
+    again = run_playbook(
+        ABSENT, {"file_system_id": cluster["file_system_id"], "file_system_path": "/run_dir_mounts/run-d/"}
+    )
     assert again.rc == 0 and again.changed_count() == 0
     assert again.result(DETACH)["detach_lifecycle"] == "NOT_FOUND"
 
@@ -132,7 +158,9 @@ def test_reattach_after_detach_creates_a_new_association(sandbox, aws, cluster):
     result = second.result(ATTACH)
     assert result["association"]["association_id"] != first_id
     assert result["association"]["lifecycle"] == "AVAILABLE"
-    assert [a["AssociationId"] for a in associations_at(aws, cluster, "/run_dir_mounts/run-e/")] == [result["association"]["association_id"]]
+    assert [a["AssociationId"] for a in associations_at(aws, cluster, "/run_dir_mounts/run-e/")] == [
+        result["association"]["association_id"]
+    ]
 
 
 def test_same_path_with_another_prefix_fails_naming_the_association(sandbox, aws, cluster):
@@ -153,8 +181,14 @@ def test_same_path_with_another_prefix_fails_naming_the_association(sandbox, aws
 
 def test_invariant_04_overlap_with_active_association_refused(sandbox, aws, cluster):
     sandbox.clear_audit()
-    run = run_playbook(PRESENT, {"file_system_id": cluster["file_system_id"], "file_system_path": "/references/extra/",
-                                 "data_repository_path": f"s3://{cluster['buckets'][1]}/extra/"})
+    run = run_playbook(
+        PRESENT,
+        {
+            "file_system_id": cluster["file_system_id"],
+            "file_system_path": "/references/extra/",
+            "data_repository_path": f"s3://{cluster['buckets'][1]}/extra/",
+        },
+    )
     assert run.rc != 0
     failure = run.result(ATTACH)
     assert cluster["reference_association_id"] in failure["msg"] and "/references/" in failure["msg"]
@@ -205,6 +239,10 @@ def test_three_throttles_on_every_fsx_operation_still_succeed(sandbox, aws, clus
     assert run.result(ATTACH)["association"]["lifecycle"] == "AVAILABLE"
     throttled = [entry for entry in sandbox.audit() if entry.get("fault") == "ThrottlingException"]
     assert len(throttled) == 3
-    creates = [entry for entry in sandbox.audit() if entry["operation"] == "CreateDataRepositoryAssociation" and not entry.get("fault")]
+    creates = [
+        entry
+        for entry in sandbox.audit()
+        if entry["operation"] == "CreateDataRepositoryAssociation" and not entry.get("fault")
+    ]
     assert len(creates) == 1
     assert len(associations_at(aws, cluster, "/run_dir_mounts/run-i/")) == 1

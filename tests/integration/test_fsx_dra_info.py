@@ -9,9 +9,12 @@ def attach_run(aws, cluster, run, purpose="run-dir-mount"):
     bucket = cluster["buckets"][2]
     aws("s3").put_object(Bucket=bucket, Key=f"{run}/RunInfo.xml", Body=b"<RunInfo/>")
     return aws("fsx").create_data_repository_association(
-        FileSystemId=cluster["file_system_id"], FileSystemPath=f"/run_dir_mounts/{run}/",
-        DataRepositoryPath=f"s3://{bucket}/{run}/", BatchImportMetaDataOnCreate=True,
-        Tags=[{"Key": "lsmc:purpose", "Value": purpose}])["Association"]["AssociationId"]
+        FileSystemId=cluster["file_system_id"],
+        FileSystemPath=f"/run_dir_mounts/{run}/",
+        DataRepositoryPath=f"s3://{bucket}/{run}/",
+        BatchImportMetaDataOnCreate=True,
+        Tags=[{"Key": "lsmc:purpose", "Value": purpose}],
+    )["Association"]["AssociationId"]
 
 
 def play_vars(cluster, **extra):

@@ -17,8 +17,12 @@ PLAYBOOK = "fsx_export_task_run.yml"
 SOURCE = "/analysis_results/e1/a1/"
 EXPORT = "Run the export task"
 LISTING = "List the export tasks of these paths"
-FSX_OPERATIONS = ("DescribeFileSystems", "DescribeDataRepositoryAssociations", "DescribeDataRepositoryTasks",
-                  "CreateDataRepositoryTask")
+FSX_OPERATIONS = (
+    "DescribeFileSystems",
+    "DescribeDataRepositoryAssociations",
+    "DescribeDataRepositoryTasks",
+    "CreateDataRepositoryTask",
+)
 
 # relative path -> content: nested directories, an empty file and a non-ASCII name
 TREE = {
@@ -37,7 +41,9 @@ def export_dra(aws, cluster):
     bucket = cluster["buckets"][1]
     prefix = f"s3://{bucket}/derived/e1/a1/"
     association = aws("fsx").create_data_repository_association(
-        FileSystemId=cluster["file_system_id"], FileSystemPath=SOURCE, DataRepositoryPath=prefix,
+        FileSystemId=cluster["file_system_id"],
+        FileSystemPath=SOURCE,
+        DataRepositoryPath=prefix,
         BatchImportMetaDataOnCreate=False,
         Tags=[{"Key": "lsmc:purpose", "Value": "output-export"}, {"Key": "Name", "Value": "e1/a1"}],
     )["Association"]
@@ -56,8 +62,15 @@ def export_dra(aws, cluster):
 
 
 def play_vars(setup, **extra):
-    return dict({"file_system_id": setup["file_system_id"], "export_paths": [SOURCE], "report_path": setup["report_path"],
-                 "retry_delay": 0.1}, **extra)
+    return dict(
+        {
+            "file_system_id": setup["file_system_id"],
+            "export_paths": [SOURCE],
+            "report_path": setup["report_path"],
+            "retry_delay": 0.1,
+        },
+        **extra,
+    )
 
 
 def s3_objects(aws, bucket, prefix):
@@ -69,7 +82,7 @@ def s3_objects(aws, bucket, prefix):
 
 
 def s3_uri_parts(uri):
-    bucket, _sep, key = uri[len("s3://"):].partition("/")
+    bucket, _sep, key = uri[len("s3://") :].partition("/")
     return bucket, key
 
 
@@ -85,15 +98,23 @@ def test_invariant_11_one_export_task_with_failed_files_report_inside_destinatio
     listed = run.result(LISTING)["tasks"]
     assert [task["task_id"] for task in listed] == [export["task_id"]]
     assert listed[0]["paths"] == ["analysis_results/e1/a1"]
-    assert listed[0]["report"] == {"enabled": True, "path": export_dra["report_path"], "format": "REPORT_CSV_20191124",
-                                   "scope": "FAILED_FILES_ONLY"}
-    assert export["report_path"] == f"{export_dra['report_path']}task-{export['task_id'][len('task-'):]}/failures.csv"
+    assert listed[0]["report"] == {
+        "enabled": True,
+        "path": export_dra["report_path"],
+        "format": "REPORT_CSV_20191124",
+        "scope": "FAILED_FILES_ONLY",
+    }
+    assert export["report_path"] == f"{export_dra['report_path']}task-{export['task_id'][len('task-') :]}/failures.csv"
     assert export["report_path"].startswith(export_dra["prefix"] + "_daylily_monitor/")
 
     # S3 holds the tree: same keys, same sizes; nothing else outside the report prefix
     _bucket, key_prefix = s3_uri_parts(export_dra["prefix"])
     objects = s3_objects(aws, export_dra["bucket"], key_prefix)
-    data = {key[len(key_prefix):]: size for key, size in objects.items() if "/_daylily_monitor/" not in "/" + key[len(key_prefix):]}
+    data = {
+        key[len(key_prefix) :]: size
+        for key, size in objects.items()
+        if "/_daylily_monitor/" not in "/" + key[len(key_prefix) :]
+    }
     assert data == {relative: len(content) for relative, content in TREE.items()}
     reports = [key for key in objects if key.startswith(key_prefix + "_daylily_monitor/")]
     assert all(f"s3://{export_dra['bucket']}/{key}".startswith(export_dra["report_path"]) for key in reports)
@@ -124,15 +145,23 @@ def test_a_rerun_while_the_export_runs_attaches_instead_of_starting_another(sand
     # a third run waits on the same task until it has ended
     third = run_playbook(PLAYBOOK, play_vars(export_dra, poll_interval=0))
     assert third.rc == 0, third.stdout[-3000:]
-    assert third.result(EXPORT)["task_id"] == started["task_id"] and third.result(EXPORT)["task_lifecycle"] == "SUCCEEDED"
+    assert (
+        third.result(EXPORT)["task_id"] == started["task_id"] and third.result(EXPORT)["task_lifecycle"] == "SUCCEEDED"
+    )
     assert len(third.result(LISTING)["tasks"]) == 1
     creates = [e for e in sandbox.audit() if e.get("operation") == "CreateDataRepositoryTask"]
     assert len(creates) == 1
 
 
 def test_failed_files_fail_the_task_and_are_listed_in_the_report(sandbox, aws, cluster, export_dra):
-    sandbox.call("POST", "fsx-outcomes", {"fail_export_paths": ["analysis_results/e1/a1/results/day/hg38/reports/*"], "count": -1})
-    failing = sorted(f"analysis_results/e1/a1/{relative}" for relative in TREE if relative.startswith("results/day/hg38/reports/"))
+    sandbox.call(
+        "POST",
+        "fsx-outcomes",
+        {"fail_export_paths": ["analysis_results/e1/a1/results/day/hg38/reports/*"], "count": -1},
+    )
+    failing = sorted(
+        f"analysis_results/e1/a1/{relative}" for relative in TREE if relative.startswith("results/day/hg38/reports/")
+    )
 
     run = run_playbook(PLAYBOOK, play_vars(export_dra))
     assert run.rc != 0
@@ -199,8 +228,11 @@ def test_an_unrelated_running_task_is_named_or_waited_for(sandbox, aws, cluster,
     sandbox.slow_lifecycle("fsx::task", times=3)
     reference = f"s3://{cluster['buckets'][0]}/genomic_data/"
     other = aws("fsx").create_data_repository_task(
-        FileSystemId=cluster["file_system_id"], Type="IMPORT_METADATA_FROM_REPOSITORY", Paths=[reference],
-        Report={"Enabled": False})["DataRepositoryTask"]["TaskId"]
+        FileSystemId=cluster["file_system_id"],
+        Type="IMPORT_METADATA_FROM_REPOSITORY",
+        Paths=[reference],
+        Report={"Enabled": False},
+    )["DataRepositoryTask"]["TaskId"]
 
     refused = run_playbook(PLAYBOOK, play_vars(export_dra, wait_for_other_tasks=False))
     assert refused.rc != 0
@@ -210,15 +242,20 @@ def test_an_unrelated_running_task_is_named_or_waited_for(sandbox, aws, cluster,
     waited = run_playbook(PLAYBOOK, play_vars(export_dra, poll_interval=0))
     assert waited.rc == 0, waited.stdout[-3000:]
     export = waited.result(EXPORT)
-    assert export["waited_for_tasks"] == [other] and export["task_lifecycle"] == "SUCCEEDED" and export["changed"] is True
+    assert (
+        export["waited_for_tasks"] == [other] and export["task_lifecycle"] == "SUCCEEDED" and export["changed"] is True
+    )
 
 
 def test_check_mode_before_the_association_is_attached_warns_and_changes_nothing(sandbox, aws, cluster):
     sandbox.clear_audit()
     report = f"s3://{cluster['buckets'][1]}/derived/e1/a1/_daylily_monitor/export-report/"
 
-    run = run_playbook(PLAYBOOK, {"file_system_id": cluster["file_system_id"], "export_paths": [SOURCE], "report_path": report},
-                       check=True)
+    run = run_playbook(
+        PLAYBOOK,
+        {"file_system_id": cluster["file_system_id"], "export_paths": [SOURCE], "report_path": report},
+        check=True,
+    )
     assert run.rc == 0, run.stdout[-3000:]
     export = run.result(EXPORT)
     assert export["changed"] is True and export["association_id"] is None

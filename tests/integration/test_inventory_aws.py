@@ -16,8 +16,12 @@ PLAYBOOK = "connection_ssm_faults.yml"  # a module task (ping) and a raw command
 
 
 def sandbox_overrides(cluster, **extra):
-    overrides = {"ansible_ssm_instance_id": cluster["headnode_instance_id"], "ansible_ssm_run_as": "",
-                 "ansible_python_interpreter": sys.executable, "ansible_ssm_poll_interval": 0.05}
+    overrides = {
+        "ansible_ssm_instance_id": cluster["headnode_instance_id"],
+        "ansible_ssm_run_as": "",
+        "ansible_python_interpreter": sys.executable,
+        "ansible_ssm_poll_interval": 0.05,
+    }
     overrides.update(extra)
     return overrides
 
@@ -27,8 +31,9 @@ def ssm_calls(sandbox, operation):
 
 
 @pytest.mark.parametrize("with_bucket", [False, True])
-def test_defect_17_the_aws_inventory_reaches_the_headnode_through_the_ssm_connection(sandbox, cluster, node_tmp,
-                                                                                     with_bucket):
+def test_defect_17_the_aws_inventory_reaches_the_headnode_through_the_ssm_connection(
+    sandbox, cluster, node_tmp, with_bucket
+):
     extra = {"ansible_ssm_bucket_name": cluster["buckets"][2]} if with_bucket else {}
     sandbox.clear_audit()
     run = run_playbook(PLAYBOOK, sandbox_overrides(cluster, **extra), inventory=INVENTORY)

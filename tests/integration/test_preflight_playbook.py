@@ -10,15 +10,27 @@ from testlib.preflight import ROLE_URIS
 from testlib.preflight import seed_account
 
 PLAYBOOK = OPERATOR_PLAYBOOKS / "preflight.yml"
-INPUTS = {"headnode_instance_type": "r7i.2xlarge", "fsx_storage_capacity": 1200, "headnode_root_volume_gib": 200,
-          "queues": [{"name": "i192", "instance_types": ["m7i.48xlarge"], "max_count": 4}]}
+INPUTS = {
+    "headnode_instance_type": "r7i.2xlarge",
+    "fsx_storage_capacity": 1200,
+    "headnode_root_volume_gib": 200,
+    "queues": [{"name": "i192", "instance_types": ["m7i.48xlarge"], "max_count": 4}],
+}
 ROLE_TASK = "daylily.ephemeral_cluster.preflight : "
 CHECKS_TASK = ROLE_TASK + "Check the account, the buckets and the cluster config (read-only but for the write probe)"
 
 
 def play_vars(tmp_path, **extra):
-    return dict({"cluster_name": CLUSTER, "cluster_inputs": INPUTS, "preflight_output_dir": str(tmp_path),
-                 "cluster_ttl_hours": 10, **ROLE_URIS}, **extra)
+    return dict(
+        {
+            "cluster_name": CLUSTER,
+            "cluster_inputs": INPUTS,
+            "preflight_output_dir": str(tmp_path),
+            "cluster_ttl_hours": 10,
+            **ROLE_URIS,
+        },
+        **extra,
+    )
 
 
 def test_ready_account_passes_prints_the_forecast_and_writes_the_report(sandbox, aws, tmp_path):

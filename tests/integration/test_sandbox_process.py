@@ -29,9 +29,11 @@ def test_sandbox_up_serves_boto3_and_down_leaves_no_process(tmp_path):
     try:
         env = read_env_file(state_dir / "env")
         assert env["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
-        session = boto3.session.Session(aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-                                        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-                                        region_name=env["AWS_DEFAULT_REGION"])
+        session = boto3.session.Session(
+            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+            region_name=env["AWS_DEFAULT_REGION"],
+        )
         s3 = session.client("s3", endpoint_url=env["AWS_ENDPOINT_URL"])
         s3.create_bucket(Bucket="sandbox-up-check", CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
         assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["sandbox-up-check"]

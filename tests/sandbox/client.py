@@ -11,8 +11,9 @@ class SandboxControl:
 
     def call(self, method, name, payload=None):
         data = None if payload is None else json.dumps(payload).encode()
-        request = urllib.request.Request(f"{self.endpoint}/_sandbox/{name}", data=data, method=method,
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            f"{self.endpoint}/_sandbox/{name}", data=data, method=method, headers={"Content-Type": "application/json"}
+        )
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read() or b"null")
 
@@ -35,8 +36,11 @@ class SandboxControl:
 
     def calls(self, operation, service=None):
         """Audit entries of one operation (with their JSON request parameters where the protocol has them)."""
-        return [entry for entry in self.audit()
-                if entry["operation"] == operation and service in (None, entry["service"]) and "fault" not in entry]
+        return [
+            entry
+            for entry in self.audit()
+            if entry["operation"] == operation and service in (None, entry["service"]) and "fault" not in entry
+        ]
 
     def mutating_calls(self):
         return [entry for entry in self.audit() if entry["mutating"]]

@@ -12,7 +12,8 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs
+from urllib.parse import unquote
 
 CONTROL_PREFIX = "/_sandbox/"
 _SIGV4_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
@@ -168,8 +169,10 @@ def _json_or_none(body):
 
 def _json_response(start_response, status, payload):
     body = json.dumps(payload, default=str).encode()
-    start_response(f"{status} {'OK' if status < 400 else 'ERROR'}",
-                   [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    start_response(
+        f"{status} {'OK' if status < 400 else 'ERROR'}",
+        [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+    )
     return [body]
 
 
@@ -180,8 +183,10 @@ def _aws_error(start_response, rule, json_protocol):
         body = json.dumps({"__type": code, "message": message}).encode()
         headers = [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-ErrorType", code)]
     else:
-        body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message>"
-                f"</Error><RequestId>{request_id}</RequestId></ErrorResponse>").encode()
+        body = (
+            f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message>"
+            f"</Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+        ).encode()
         headers = [("Content-Type", "text/xml")]
     start_response(f"{status} ERROR", headers + [("x-amzn-RequestId", request_id), ("Content-Length", str(len(body)))])
     return [body]
@@ -199,12 +204,17 @@ class ControlPlane:
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
         environ["wsgi.input"] = io.BytesIO(body)
         if path.startswith(CONTROL_PREFIX):
-            return self.control(environ["REQUEST_METHOD"], path[len(CONTROL_PREFIX):].strip("/"), body, start_response)
+            return self.control(environ["REQUEST_METHOD"], path[len(CONTROL_PREFIX) :].strip("/"), body, start_response)
         service, operation = classify(environ, body)
         if service is None:  # moto's own /moto-api and unsigned requests
             return self.app(environ, start_response)
-        entry = {"service": service, "operation": operation, "mutating": is_mutating(operation),
-                 "user_agent": environ.get("HTTP_USER_AGENT", ""), "time": time.time()}
+        entry = {
+            "service": service,
+            "operation": operation,
+            "mutating": is_mutating(operation),
+            "user_agent": environ.get("HTTP_USER_AGENT", ""),
+            "time": time.time(),
+        }
         if environ.get("HTTP_X_AMZ_TARGET") and len(body) <= MAX_RECORDED_BODY:
             entry["request"] = _json_or_none(body)  # JSON-protocol parameters, so tests can assert on them
         rule = self.state.take_fault(service, operation)
@@ -242,8 +252,12 @@ class ControlPlane:
             if name == "lifecycle" and method == "POST":
                 return _json_response(start_response, 200, set_lifecycle(payload))
             if name == "info":
-                info = {"root": str(self.state.root), "fsx_root": str(self.state.fsx_root),
-                        "headnode_root": str(self.state.headnode_root), "controls": sorted(self.state.controls)}
+                info = {
+                    "root": str(self.state.root),
+                    "fsx_root": str(self.state.fsx_root),
+                    "headnode_root": str(self.state.headnode_root),
+                    "controls": sorted(self.state.controls),
+                }
                 return _json_response(start_response, 200, info)
             handler = self.state.controls.get(name)
             if handler is None:

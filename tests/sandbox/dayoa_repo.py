@@ -24,13 +24,29 @@ BRANCH = "main"
 # Files that must be executable in the clone whatever the checkout's file modes (core.fileMode=false, say).
 EXECUTABLES = ("bin/day_run",)
 _IDENTITY = {
-    "GIT_AUTHOR_NAME": "Daylily sandbox", "GIT_AUTHOR_EMAIL": "sandbox@daylily.invalid",
-    "GIT_COMMITTER_NAME": "Daylily sandbox", "GIT_COMMITTER_EMAIL": "sandbox@daylily.invalid",
-    "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
+    "GIT_AUTHOR_NAME": "Daylily sandbox",
+    "GIT_AUTHOR_EMAIL": "sandbox@daylily.invalid",
+    "GIT_COMMITTER_NAME": "Daylily sandbox",
+    "GIT_COMMITTER_EMAIL": "sandbox@daylily.invalid",
+    "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z",
+    "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
 }
-_CONFIG = ("-c", "user.name=Daylily sandbox", "-c", "user.email=sandbox@daylily.invalid", "-c", "commit.gpgSign=false",
-           "-c", "tag.gpgSign=false", "-c", "core.hooksPath=/dev/null", "-c", "core.excludesFile=/dev/null",
-           "-c", "init.defaultBranch=" + BRANCH)
+_CONFIG = (
+    "-c",
+    "user.name=Daylily sandbox",
+    "-c",
+    "user.email=sandbox@daylily.invalid",
+    "-c",
+    "commit.gpgSign=false",
+    "-c",
+    "tag.gpgSign=false",
+    "-c",
+    "core.hooksPath=/dev/null",
+    "-c",
+    "core.excludesFile=/dev/null",
+    "-c",
+    "init.defaultBranch=" + BRANCH,
+)
 
 
 def _git(*args, env=None):
@@ -74,7 +90,9 @@ def build_repository(dest_dir):
     _git("--git-dir", str(bare), "symbolic-ref", "HEAD", f"refs/heads/{BRANCH}")
     tree = _source_tree(bare)
     env = dict(os.environ, **_IDENTITY)
-    commit = _git("--git-dir", str(bare), "commit-tree", tree, "-m", f"daylily-omics-analysis {TAG} (sandbox stand-in)", env=env)
+    commit = _git(
+        "--git-dir", str(bare), "commit-tree", tree, "-m", f"daylily-omics-analysis {TAG} (sandbox stand-in)", env=env
+    )
     _git("--git-dir", str(bare), "update-ref", f"refs/heads/{BRANCH}", commit)
     _git("--git-dir", str(bare), "tag", "--annotate", TAG, "-m", f"daylily-omics-analysis {TAG}", commit, env=env)
     return bare.as_uri()

@@ -33,9 +33,23 @@ def start_sandbox():
     env_file.unlink(missing_ok=True)
     log = open(WORK / "sandbox.log", "w", encoding="utf-8")  # pylint: disable=consider-using-with
     process = subprocess.Popen(
-        [sys.executable, "-m", "sandbox", "--port", "0", "--root", str(WORK / "root"),
-         "--env-file", str(env_file), "--pid-file", str(pid_file)],
-        stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
+        [
+            sys.executable,
+            "-m",
+            "sandbox",
+            "--port",
+            "0",
+            "--root",
+            str(WORK / "root"),
+            "--env-file",
+            str(env_file),
+            "--pid-file",
+            str(pid_file),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=REPO,
+    )
     deadline = time.monotonic() + 30
     while not env_file.exists() or not env_file.read_text(encoding="utf-8").strip():
         if process.poll() is not None or time.monotonic() > deadline:
@@ -53,26 +67,45 @@ def run(command, environment, **kwargs):
 
 
 def playbook(name, environment, *extra):
-    return run([Path(sys.executable).with_name("ansible-playbook"), REPO / "playbooks" / name,
-                "-e", f"@{WORK / 'seed.json'}", *extra], environment)
+    return run(
+        [
+            Path(sys.executable).with_name("ansible-playbook"),
+            REPO / "playbooks" / name,
+            "-e",
+            f"@{WORK / 'seed.json'}",
+            *extra,
+        ],
+        environment,
+    )
 
 
 def put_run_folder(environment, bucket, run_id):
     """A sequencing run folder in S3, as the sequencer's uploader leaves it."""
     import boto3  # pylint: disable=import-outside-toplevel
 
-    s3 = boto3.client("s3", endpoint_url=environment["AWS_ENDPOINT_URL"], region_name=environment["AWS_DEFAULT_REGION"],
-                      aws_access_key_id=environment["AWS_ACCESS_KEY_ID"],
-                      aws_secret_access_key=environment["AWS_SECRET_ACCESS_KEY"])
-    s3.put_object(Bucket=bucket, Key=f"{run_id}/RunInfo.xml", Body=b"<RunInfo Version='6' Id='230101_A0001_0001_AH2'/>\n")
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=environment["AWS_ENDPOINT_URL"],
+        region_name=environment["AWS_DEFAULT_REGION"],
+        aws_access_key_id=environment["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=environment["AWS_SECRET_ACCESS_KEY"],
+    )
+    s3.put_object(
+        Bucket=bucket, Key=f"{run_id}/RunInfo.xml", Body=b"<RunInfo Version='6' Id='230101_A0001_0001_AH2'/>\n"
+    )
     s3.put_object(Bucket=bucket, Key=f"{run_id}/SampleSheet.csv", Body=b"[Header]\nFileFormatVersion,2\n")
 
 
 def write_inventory(seed):
     """The demo's inventory: the controller, and the sandbox headnode reached through the collection's SSM connection."""
     path = WORK / "inventory.json"
-    headnode = {"ansible_connection": "daylily.ephemeral_cluster.ssm", "ansible_ssm_instance_id": seed["headnode_instance_id"],
-                "ansible_ssm_run_as": "", "ansible_ssm_poll_interval": 0.3, "ansible_python_interpreter": sys.executable}
+    headnode = {
+        "ansible_connection": "daylily.ephemeral_cluster.ssm",
+        "ansible_ssm_instance_id": seed["headnode_instance_id"],
+        "ansible_ssm_run_as": "",
+        "ansible_ssm_poll_interval": 0.3,
+        "ansible_python_interpreter": sys.executable,
+    }
     local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
     path.write_text(json.dumps({"all": {"hosts": {"localhost": local, "headnode": headnode}}}), encoding="utf-8")
     return path
@@ -84,13 +117,17 @@ def write_sample_inputs(seed):
     staged.mkdir(parents=True, exist_ok=True)
     reads = "@r1\nACGTACGTAC\n+\nIIIIIIIIII\n@r2\nGGGCCCAAAT\n+\nIIIIIIIIII\n"
     samples = ["SAMPLEID\tSAMPLESOURCE\tSAMPLECLASS\tSAMPLE_TYPE"]
-    units = ["RUNID\tSAMPLEID\tEXPERIMENTID\tLANEID\tBARCODEID\tLIBPREP\tSEQ_VENDOR\tSEQ_PLATFORM\tILMN_R1_PATH\tILMN_R2_PATH"]
+    units = [
+        "RUNID\tSAMPLEID\tEXPERIMENTID\tLANEID\tBARCODEID\tLIBPREP\tSEQ_VENDOR\tSEQ_PLATFORM\tILMN_R1_PATH\tILMN_R2_PATH"
+    ]
     for sample in ("HG002", "HG003"):
         for read in ("R1", "R2"):
             (staged / f"{sample}_{read}.fastq").write_text(reads, encoding="utf-8")
         samples.append(f"{sample}\tblood\tresearch\tWGS")
-        units.append(f"R0\t{sample}\tE1\t0\tBC{sample}\tPCR-FREE\tILMN\tNOVASEQ\t"
-                     f"{staged / (sample + '_R1.fastq')}\t{staged / (sample + '_R2.fastq')}")
+        units.append(
+            f"R0\t{sample}\tE1\t0\tBC{sample}\tPCR-FREE\tILMN\tNOVASEQ\t"
+            f"{staged / (sample + '_R1.fastq')}\t{staged / (sample + '_R2.fastq')}"
+        )
     (WORK / "samples.tsv").write_text("\n".join(samples) + "\n", encoding="utf-8")
     (WORK / "units.tsv").write_text("\n".join(units) + "\n", encoding="utf-8")
     return str(WORK / "samples.tsv"), str(WORK / "units.tsv")
@@ -115,8 +152,14 @@ def main():
         run_id = "230101_A0001_0001_AH2"
         runs_bucket, analysis_bucket = seed["buckets"][2], seed["buckets"][1]
         put_run_folder(environment, runs_bucket, run_id)
-        common = ["-e", f"fsx_mount_point={seed['fsx_mount']}", "-e", "run_mount_poll_interval=1",
-                  "-e", "export_poll_interval=1"]
+        common = [
+            "-e",
+            f"fsx_mount_point={seed['fsx_mount']}",
+            "-e",
+            "run_mount_poll_interval=1",
+            "-e",
+            "export_poll_interval=1",
+        ]
 
         inventory = write_inventory(seed)
         common += ["-i", str(inventory)]
@@ -124,19 +167,38 @@ def main():
         playbook("mount_run.yml", environment, *common, "-e", f"run_mount_s3_uri=s3://{runs_bucket}/{run_id}/")
 
         banner("Read the run folder on the headnode, over SSM Run Command")
-        run([Path(sys.executable).with_name("ansible-playbook"),
-             REPO / "tests/sandbox/demo_playbooks/read_run_folder.yml", "-e", f"@{WORK / 'seed.json'}", *common,
-             "-e", f"run_mount_id={run_id}"], environment)
+        run(
+            [
+                Path(sys.executable).with_name("ansible-playbook"),
+                REPO / "tests/sandbox/demo_playbooks/read_run_folder.yml",
+                "-e",
+                f"@{WORK / 'seed.json'}",
+                *common,
+                "-e",
+                f"run_mount_id={run_id}",
+            ],
+            environment,
+        )
 
-        banner("Launch DayOA 2.0.26 from the catalog in tmux on the headnode, wait, export on success (playbooks/launch.yml)")
+        banner(
+            "Launch DayOA 2.0.26 from the catalog in tmux on the headnode, wait, export on success (playbooks/launch.yml)"
+        )
         samples, units = write_sample_inputs(seed)
-        launch = {"workflow_command_id": "ilmn_germline_wgs_align_qc", "workflow_executing_entity": "demo",
-                  "workflow_analysis_id": "wgs_demo", "workflow_samples_file": samples, "workflow_units_file": units,
-                  "workflow_repository_urls": {"daylily-omics-analysis": build_repository(WORK / "git")},
-                  "workflow_wait": True, "workflow_poll_interval": 1, "workflow_export_trigger": "on-success",
-                  "workflow_export_destination_s3_uri": f"s3://{analysis_bucket}/derived/demo/wgs_demo/",
-                  "workflow_export_output_dir": str(WORK / "exports"), "headnode_require_mountpoint": False,
-                  "headnode_ssm_poll_interval": 1}
+        launch = {
+            "workflow_command_id": "ilmn_germline_wgs_align_qc",
+            "workflow_executing_entity": "demo",
+            "workflow_analysis_id": "wgs_demo",
+            "workflow_samples_file": samples,
+            "workflow_units_file": units,
+            "workflow_repository_urls": {"daylily-omics-analysis": build_repository(WORK / "git")},
+            "workflow_wait": True,
+            "workflow_poll_interval": 1,
+            "workflow_export_trigger": "on-success",
+            "workflow_export_destination_s3_uri": f"s3://{analysis_bucket}/derived/demo/wgs_demo/",
+            "workflow_export_output_dir": str(WORK / "exports"),
+            "headnode_require_mountpoint": False,
+            "headnode_ssm_poll_interval": 1,
+        }
         playbook("launch.yml", environment, *common, "-e", json.dumps(launch))
 
         banner("Detach the run folder, keeping every file (playbooks/mount_run.yml, state absent)")
@@ -147,8 +209,10 @@ def main():
         print(receipts[-1].read_text(encoding="utf-8"))
 
         banner("Done")
-        print(f"cluster {seed['cluster_name']}: file system {seed['file_system_id']}, "
-              f"headnode {seed['headnode_instance_id']}")
+        print(
+            f"cluster {seed['cluster_name']}: file system {seed['file_system_id']}, "
+            f"headnode {seed['headnode_instance_id']}"
+        )
     finally:
         process.send_signal(signal.SIGTERM)
         try:

@@ -37,10 +37,12 @@ import secrets
 import shutil
 import string
 import threading
-from datetime import datetime, timezone
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
 
-from moto.core.base_backend import BackendDict, BaseBackend
+from moto.core.base_backend import BackendDict
+from moto.core.base_backend import BaseBackend
 from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult
 from moto.fsx import urls as fsx_urls
@@ -48,7 +50,8 @@ from moto.fsx.models import fsx_backends
 from moto.fsx.responses import FSxResponse
 from moto.moto_api import state_manager
 from moto.moto_api._internal.managed_state_model import ManagedState
-from moto.s3.models import FakeKey, s3_backends
+from moto.s3.models import FakeKey
+from moto.s3.models import s3_backends
 from moto.utilities.utils import get_partition
 
 MODEL_ASSOCIATION = "fsx::association"
@@ -68,8 +71,15 @@ COMPLETING = "COMPLETING"  # pseudo state: the task's work runs, then it is SUCC
 TASK_ENDED = ("SUCCEEDED", "FAILED", "CANCELED")
 TASK_RUNNING = ("PENDING", "EXECUTING", "CANCELING")
 NOT_ACTIVE = ("DELETING", "FAILED")  # DRAs in these states no longer claim their paths
-FILE_SYSTEM_LIFECYCLES = ("AVAILABLE", "CREATING", "FAILED", "DELETING", "MISCONFIGURED", "UPDATING",
-                          "MISCONFIGURED_UNAVAILABLE")
+FILE_SYSTEM_LIFECYCLES = (
+    "AVAILABLE",
+    "CREATING",
+    "FAILED",
+    "DELETING",
+    "MISCONFIGURED",
+    "UPDATING",
+    "MISCONFIGURED_UNAVAILABLE",
+)
 
 _LOCK = threading.RLock()  # the sandbox server is threaded; every FSx extension call runs under this lock
 
@@ -129,7 +139,7 @@ def _parts(path):
 
 def _inside(outer, inner):
     """True if path parts `inner` equal `outer` or lie below it."""
-    return inner[:len(outer)] == outer
+    return inner[: len(outer)] == outer
 
 
 def _overlap(a, b):
@@ -141,7 +151,7 @@ class S3Location:
     """s3://bucket/prefix, compared by path components so that 'a/b' is inside 'a' but 'ab' is not."""
 
     def __init__(self, uri):
-        bucket, _sep, prefix = uri[len("s3://"):].partition("/") if uri.startswith("s3://") else ("", "", "")
+        bucket, _sep, prefix = uri[len("s3://") :].partition("/") if uri.startswith("s3://") else ("", "", "")
         if not bucket:
             raise BadRequest(f"The data repository path {uri} is not valid. Use the format s3://bucket-name/prefix/.")
         self.uri, self.bucket, self.prefix = uri, bucket, _parts(prefix)
@@ -171,7 +181,7 @@ class S3Store:
         bucket = self.backend.buckets.get(location.bucket)
         for name, key in sorted(bucket.keys.items() if bucket else []):
             if isinstance(key, FakeKey) and _inside(location.prefix, _parts(name)):
-                yield _parts(name)[len(location.prefix):], name.endswith("/"), key
+                yield _parts(name)[len(location.prefix) :], name.endswith("/"), key
 
     def upload(self, bucket, name, path, metadata):
         key = self.backend.put_object(bucket, name, b"")
@@ -195,9 +205,14 @@ class S3Store:
 def _export_metadata(path):
     """The POSIX metadata FSx stores on exported objects (x-amz-meta-*)."""
     info = os.stat(path)
-    return {"x-amz-meta-file-permissions": f"0{info.st_mode:o}", "x-amz-meta-file-owner": str(info.st_uid),
-            "x-amz-meta-file-group": str(info.st_gid), "x-amz-meta-file-atime": f"{info.st_atime_ns}ns",
-            "x-amz-meta-file-mtime": f"{info.st_mtime_ns}ns", "x-amz-meta-user-agent": "aws-fsx-lustre"}
+    return {
+        "x-amz-meta-file-permissions": f"0{info.st_mode:o}",
+        "x-amz-meta-file-owner": str(info.st_uid),
+        "x-amz-meta-file-group": str(info.st_gid),
+        "x-amz-meta-file-atime": f"{info.st_atime_ns}ns",
+        "x-amz-meta-file-mtime": f"{info.st_mtime_ns}ns",
+        "x-amz-meta-user-agent": "aws-fsx-lustre",
+    }
 
 
 # --- the local directory behind a file system ----------------------------------------------------------------------
@@ -247,16 +262,20 @@ class Outcomes:
             lifecycle = payload["association_lifecycle"]
             if lifecycle not in ("MISCONFIGURED", "FAILED"):
                 raise ValueError("association_lifecycle must be MISCONFIGURED or FAILED")
-            default = {"MISCONFIGURED": "Amazon FSx cannot access the S3 bucket of this data repository association.",
-                       "FAILED": "The data repository association could not be created."}[lifecycle]
-            self.associations.append({"lifecycle": lifecycle, "count": count,
-                                      "message": payload.get("message", default)})
+            default = {
+                "MISCONFIGURED": "Amazon FSx cannot access the S3 bucket of this data repository association.",
+                "FAILED": "The data repository association could not be created.",
+            }[lifecycle]
+            self.associations.append(
+                {"lifecycle": lifecycle, "count": count, "message": payload.get("message", default)}
+            )
         if "fail_export_paths" in payload:
             globs = payload["fail_export_paths"]
             if not isinstance(globs, list) or not all(isinstance(glob, str) for glob in globs):
                 raise ValueError("fail_export_paths must be a list of glob strings")
-            self.exports.append({"globs": globs, "count": count,
-                                 "error_code": payload.get("error_code", "S3AccessDenied")})
+            self.exports.append(
+                {"globs": globs, "count": count, "error_code": payload.get("error_code", "S3AccessDenied")}
+            )
         if "association_lifecycle" not in payload and "fail_export_paths" not in payload:
             raise ValueError("give association_lifecycle or fail_export_paths")
 
@@ -315,11 +334,11 @@ class Phase(ManagedState):
     """One run of states (e.g. PENDING, EXECUTING, COMPLETING) paced by moto's state manager for `model`."""
 
     def __init__(self, model, *states):
-        super().__init__(model, list(zip(states, states[1:])))
+        super().__init__(model, list(zip(states, states[1:], strict=False)))
 
 
 def _now():
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _hex17():
@@ -339,8 +358,11 @@ class FileSystemView:
         self.creation_time = _now().timestamp()
         self.deployment_type = lustre.get("DeploymentType", DEFAULT_DEPLOYMENT_TYPE)
         alphabet = string.ascii_lowercase + string.digits
-        self.mount_name = "fsx" if self.deployment_type == "SCRATCH_1" else "".join(
-            secrets.choice(alphabet) for _position in range(8))
+        self.mount_name = (
+            "fsx"
+            if self.deployment_type == "SCRATCH_1"
+            else "".join(secrets.choice(alphabet) for _position in range(8))
+        )
         self.legacy_repository = self._legacy_repository(lustre)
         shown = _lustre_output_members()
         self.lustre = {key: value for key, value in lustre.items() if key in shown}
@@ -352,10 +374,13 @@ class FileSystemView:
             return None
         import_path = lustre["ImportPath"]
         stamp = _now().strftime("%Y%m%dT%H%M%SZ")
-        return {"Lifecycle": "AVAILABLE", "ImportPath": import_path,
-                "ExportPath": lustre.get("ExportPath") or f"{import_path.rstrip('/')}/FSxLustre{stamp}",
-                "ImportedFileChunkSize": lustre.get("ImportedFileChunkSize", DEFAULT_CHUNK_SIZE_MIB),
-                "AutoImportPolicy": lustre.get("AutoImportPolicy", "NONE")}
+        return {
+            "Lifecycle": "AVAILABLE",
+            "ImportPath": import_path,
+            "ExportPath": lustre.get("ExportPath") or f"{import_path.rstrip('/')}/FSxLustre{stamp}",
+            "ImportedFileChunkSize": lustre.get("ImportedFileChunkSize", DEFAULT_CHUNK_SIZE_MIB),
+            "AutoImportPolicy": lustre.get("AutoImportPolicy", "NONE"),
+        }
 
     def decorate(self, shown, account_id):
         shown.update(Lifecycle=self.lifecycle, CreationTime=self.creation_time, OwnerId=account_id)
@@ -398,10 +423,18 @@ class Association:
         return self.lifecycle not in NOT_ACTIVE
 
     def view(self, tags, lifecycle=None):
-        shown = {"AssociationId": self.id, "ResourceARN": self.arn, "FileSystemId": self.file_system_id,
-                 "Lifecycle": lifecycle or self.lifecycle, "FileSystemPath": self.path,
-                 "DataRepositoryPath": self.repository.uri, "BatchImportMetaDataOnCreate": self.batch_import,
-                 "ImportedFileChunkSize": self.chunk_size, "Tags": tags, "CreationTime": self.creation_time}
+        shown = {
+            "AssociationId": self.id,
+            "ResourceARN": self.arn,
+            "FileSystemId": self.file_system_id,
+            "Lifecycle": lifecycle or self.lifecycle,
+            "FileSystemPath": self.path,
+            "DataRepositoryPath": self.repository.uri,
+            "BatchImportMetaDataOnCreate": self.batch_import,
+            "ImportedFileChunkSize": self.chunk_size,
+            "Tags": tags,
+            "CreationTime": self.creation_time,
+        }
         if self.s3:
             shown["S3"] = self.s3
         if self.failure:
@@ -421,8 +454,9 @@ class Task:
         self.start_time = self.end_time = None
         self.total = self.succeeded = self.failed = 0
         self.failure = failure
-        self.phase = (Phase(MODEL_TASK, "PENDING", "FAILED") if failure
-                      else Phase(MODEL_TASK, "PENDING", "EXECUTING", COMPLETING))
+        self.phase = (
+            Phase(MODEL_TASK, "PENDING", "FAILED") if failure else Phase(MODEL_TASK, "PENDING", "EXECUTING", COMPLETING)
+        )
         self.lifecycle = "PENDING"
 
     def count(self, total=None, succeeded=None, failed=None):
@@ -432,13 +466,28 @@ class Task:
         self.updated = _now()
 
     def view(self, tags, lifecycle=None):
-        shown = {"TaskId": self.id, "ResourceARN": self.arn, "FileSystemId": self.file_system_id,
-                 "Type": self.type, "Lifecycle": lifecycle or self.lifecycle, "Report": self.report, "Tags": tags,
-                 "CreationTime": self.creation_time,
-                 "Status": {"TotalCount": self.total, "SucceededCount": self.succeeded,
-                            "FailedCount": self.failed, "LastUpdatedTime": self.updated}}
-        optional = {"Paths": self.paths, "StartTime": self.start_time, "EndTime": self.end_time,
-                    "FailureDetails": self.failure and {"Message": self.failure}}
+        shown = {
+            "TaskId": self.id,
+            "ResourceARN": self.arn,
+            "FileSystemId": self.file_system_id,
+            "Type": self.type,
+            "Lifecycle": lifecycle or self.lifecycle,
+            "Report": self.report,
+            "Tags": tags,
+            "CreationTime": self.creation_time,
+            "Status": {
+                "TotalCount": self.total,
+                "SucceededCount": self.succeeded,
+                "FailedCount": self.failed,
+                "LastUpdatedTime": self.updated,
+            },
+        }
+        optional = {
+            "Paths": self.paths,
+            "StartTime": self.start_time,
+            "EndTime": self.end_time,
+            "FailureDetails": self.failure and {"Message": self.failure},
+        }
         shown.update({key: value for key, value in optional.items() if value is not None})
         return shown
 
@@ -458,8 +507,10 @@ class Idempotency:
         current = {key: value for key, value in request.items() if key != "ClientRequestToken"}
         if current != first:
             differing = sorted(key for key in set(first) | set(current) if first.get(key) != current.get(key))
-            raise IncompatibleParameterError(differing[0], f"The client request token {token} was already used "
-                                                           f"with different values for {', '.join(differing)}.")
+            raise IncompatibleParameterError(
+                differing[0],
+                f"The client request token {token} was already used with different values for {', '.join(differing)}.",
+            )
         return resource
 
     def remember(self, operation, request, resource):
@@ -479,7 +530,7 @@ def _page(items, request):
             raise BadRequest("The NextToken value is not valid.") from None
         start = next((index for index, item in enumerate(items) if item.seq > after), len(items))
     limit = request.get("MaxResults") or PAGE_SIZE
-    page = items[start:start + limit]
+    page = items[start : start + limit]
     more = start + limit < len(items)
     return page, (base64.b64encode(str(page[-1].seq).encode()).decode() if more and page else None)
 
@@ -526,8 +577,10 @@ class FsxExtensionBackend(BaseBackend):
     def delete_file_system(self, file_system_id, delete_in_moto):
         running = [task.id for task in self.tasks.of(file_system_id) if task.lifecycle in TASK_RUNNING]
         if running:
-            raise BadRequest(f"File system {file_system_id} has data repository task {running[0]} in progress. "
-                             "Retry when the task has finished.")
+            raise BadRequest(
+                f"File system {file_system_id} has data repository task {running[0]} in progress. "
+                "Retry when the task has finished."
+            )
         answer = delete_in_moto()
         for association in self.associations.of(file_system_id):
             self.drop(self.associations.table, association)
@@ -602,8 +655,9 @@ class Associations:
         if replay:
             return self.show(replay)
         self._check_new(request)
-        association = Association(next(self.backend.sequence), self.backend.arn_prefix, request,
-                                  RUNTIME.outcomes.next_association())
+        association = Association(
+            next(self.backend.sequence), self.backend.arn_prefix, request, RUNTIME.outcomes.next_association()
+        )
         self.table[association.id] = association
         self.backend.tag(association, request.get("Tags"))
         self.backend.idempotency.remember("CreateDataRepositoryAssociation", request, association)
@@ -615,43 +669,61 @@ class Associations:
         file_system_id = request["FileSystemId"]
         view = self.backend.file_systems.usable(file_system_id, "Data repository associations")
         if view.legacy_repository:
-            raise BadRequest(f"File system {file_system_id} is linked to a data repository with ImportPath/ExportPath. "
-                             "Data repository associations cannot be created on it.")
+            raise BadRequest(
+                f"File system {file_system_id} is linked to a data repository with ImportPath/ExportPath. "
+                "Data repository associations cannot be created on it."
+            )
         path = request.get("FileSystemPath")
         if not path or not path.startswith("/"):
             raise BadRequest("FileSystemPath is required and must start with a forward slash (/).")
         parts, repository = _parts(path), S3Location(request["DataRepositoryPath"])
         if not S3Store(self.backend.account_id).has_bucket(repository.bucket):
-            raise BadRequest(f"The S3 bucket {repository.bucket} of data repository path {repository.uri} "
-                             "does not exist or Amazon FSx cannot access it.")
+            raise BadRequest(
+                f"The S3 bucket {repository.bucket} of data repository path {repository.uri} "
+                "does not exist or Amazon FSx cannot access it."
+            )
         existing = self.of(file_system_id)
         if len(existing) >= MAX_ASSOCIATIONS:
-            raise BadRequest(f"File system {file_system_id} already has the maximum of {MAX_ASSOCIATIONS} "
-                             "data repository associations.")
+            raise BadRequest(
+                f"File system {file_system_id} already has the maximum of {MAX_ASSOCIATIONS} "
+                "data repository associations."
+            )
         active = [association for association in existing if association.active]
         if not parts and active:
-            raise BadRequest("The file system path / can only be used by the first and only data repository "
-                             f"association of a file system; {file_system_id} already has {active[0].id}.")
+            raise BadRequest(
+                "The file system path / can only be used by the first and only data repository "
+                f"association of a file system; {file_system_id} already has {active[0].id}."
+            )
         for other in active:
             if _overlap(parts, other.parts):
-                raise BadRequest(f"The file system path {path} overlaps with the file system path {other.path} "
-                                 f"of data repository association {other.id}.")
+                raise BadRequest(
+                    f"The file system path {path} overlaps with the file system path {other.path} "
+                    f"of data repository association {other.id}."
+                )
             if repository.overlaps(other.repository):
-                raise BadRequest(f"The data repository path {repository.uri} overlaps with the data repository path "
-                                 f"{other.repository.uri} of data repository association {other.id}.")
+                raise BadRequest(
+                    f"The data repository path {repository.uri} overlaps with the data repository path "
+                    f"{other.repository.uri} of data repository association {other.id}."
+                )
 
     def describe(self, request):
         ids = request.get("AssociationIds")
         items = [self.get(i) for i in ids] if ids else sorted(self.table.values(), key=lambda a: a.seq)
         filters = request.get("Filters") or []
-        unsupported = {value for f in filters if f.get("Name") == "data-repository-type"
-                       for value in f.get("Values") or []} - {"S3", "NFS"}
+        unsupported = {
+            value for f in filters if f.get("Name") == "data-repository-type" for value in f.get("Values") or []
+        } - {"S3", "NFS"}
         if unsupported:
-            raise InvalidDataRepositoryType(f"Data repository type {min(unsupported)} is not supported. "
-                                            "Use S3 or NFS.")
-        items = _filter(items, filters, {"file-system-id": lambda a: {a.file_system_id},
-                                         "data-repository-type": lambda a: {"S3"},
-                                         "file-cache-id": lambda a: set()})  # Amazon File Cache is not emulated
+            raise InvalidDataRepositoryType(f"Data repository type {min(unsupported)} is not supported. Use S3 or NFS.")
+        items = _filter(
+            items,
+            filters,
+            {
+                "file-system-id": lambda a: {a.file_system_id},
+                "data-repository-type": lambda a: {"S3"},
+                "file-cache-id": lambda a: set(),
+            },
+        )  # Amazon File Cache is not emulated
         for association in items:
             association.phase.advance()  # a describe is what moves "manual" transitions on
             self.settle(association)
@@ -664,8 +736,10 @@ class Associations:
     def update(self, request):
         association = self.get(request["AssociationId"])
         if association.lifecycle not in ("AVAILABLE", "MISCONFIGURED"):
-            raise BadRequest(f"Data repository association {association.id} is {association.lifecycle}; "
-                             "it can be updated when it is AVAILABLE or MISCONFIGURED.")
+            raise BadRequest(
+                f"Data repository association {association.id} is {association.lifecycle}; "
+                "it can be updated when it is AVAILABLE or MISCONFIGURED."
+            )
         if "ImportedFileChunkSize" in request:
             association.chunk_size = request["ImportedFileChunkSize"]
         if "S3" in request:
@@ -683,8 +757,11 @@ class Associations:
             association.phase = Phase(MODEL_ASSOCIATION_DELETE, "DELETING", GONE)
             association.lifecycle = "DELETING"
             self.settle(association)
-        return {"AssociationId": association.id, "Lifecycle": "DELETING",
-                "DeleteDataInFileSystem": association.delete_data}
+        return {
+            "AssociationId": association.id,
+            "Lifecycle": "DELETING",
+            "DeleteDataInFileSystem": association.delete_data,
+        }
 
     def show(self, association):
         return association.view(self.backend.tags(association))
@@ -745,15 +822,24 @@ class Tasks:
             raise BadRequest("AUTO_RELEASE_DATA tasks are only supported on Amazon File Cache.")
         running = [task for task in self.of(file_system_id) if task.lifecycle in TASK_RUNNING]
         if running:
-            raise DataRepositoryTaskExecuting(f"Data repository task {running[0].id} is {running[0].lifecycle} on "
-                                              f"file system {file_system_id}. Wait until it has completed.")
+            raise DataRepositoryTaskExecuting(
+                f"Data repository task {running[0].id} is {running[0].lifecycle} on "
+                f"file system {file_system_id}. Wait until it has completed."
+            )
         available = [a for a in self.backend.associations.of(file_system_id) if a.lifecycle == "AVAILABLE"]
         if not available:
-            raise BadRequest(f"File system {file_system_id} is not linked to a data repository: it has no AVAILABLE "
-                             "data repository association.")
+            raise BadRequest(
+                f"File system {file_system_id} is not linked to a data repository: it has no AVAILABLE "
+                "data repository association."
+            )
         targets = self._targets(request["Type"], request.get("Paths") or [], available)
-        task = Task(next(self.backend.sequence), self.backend.arn_prefix, request, targets,
-                    failure=self._report_problem(request["Report"], available))
+        task = Task(
+            next(self.backend.sequence),
+            self.backend.arn_prefix,
+            request,
+            targets,
+            failure=self._report_problem(request["Report"], available),
+        )
         self.table[task.id] = task
         self.backend.tag(task, request.get("Tags"))
         self.backend.idempotency.remember("CreateDataRepositoryTask", request, task)
@@ -771,7 +857,7 @@ class Tasks:
             if task_type == "IMPORT_METADATA_FROM_REPOSITORY":  # import paths are S3 paths
                 location = S3Location(path)
                 owner = next((a for a in available if a.repository.contains(location)), None)
-                parts = owner and owner.parts + location.prefix[len(owner.repository.prefix):]
+                parts = owner and owner.parts + location.prefix[len(owner.repository.prefix) :]
             else:
                 parts = _parts(path)
                 if not parts:  # the file system root: everything that is linked
@@ -779,8 +865,10 @@ class Tasks:
                     continue
                 owner = next((a for a in available if _inside(a.parts, parts)), None)
             if owner is None:
-                raise BadRequest(f"The path {path} is not inside the file system path or data repository path of an "
-                                 "AVAILABLE data repository association.")
+                raise BadRequest(
+                    f"The path {path} is not inside the file system path or data repository path of an "
+                    "AVAILABLE data repository association."
+                )
             targets.append((owner, parts))
         return targets
 
@@ -795,17 +883,21 @@ class Tasks:
         location = S3Location(report["Path"])
         if any(association.repository.contains(location) for association in available):
             return None
-        return (f"The report path {report['Path']} is not in a data repository linked to the file system: it must be "
-                "inside the data repository path of one of its data repository associations.")
+        return (
+            f"The report path {report['Path']} is not in a data repository linked to the file system: it must be "
+            "inside the data repository path of one of its data repository associations."
+        )
 
     def describe(self, request):
         ids = request.get("TaskIds")
         items = [self.get(i) for i in ids] if ids else sorted(self.table.values(), key=lambda t: t.seq)
         filters = request.get("Filters") or []
-        fields = {"file-system-id": lambda t: {t.file_system_id},
-                  "data-repository-association-id": lambda t: t.association_ids,
-                  "file-cache-id": lambda t: set(),  # Amazon File Cache is not emulated
-                  "task-lifecycle": lambda t: {t.lifecycle}}
+        fields = {
+            "file-system-id": lambda t: {t.file_system_id},
+            "data-repository-association-id": lambda t: t.association_ids,
+            "file-cache-id": lambda t: set(),  # Amazon File Cache is not emulated
+            "task-lifecycle": lambda t: {t.lifecycle},
+        }
         items = _filter(items, [f for f in filters if f.get("Name") != "task-lifecycle"], fields)
         for task in items:
             task.phase.advance()  # a describe is what moves "manual" transitions on
@@ -864,7 +956,7 @@ class Tasks:
 # --- what tasks do -------------------------------------------------------------------------------------------------
 def _linked_objects(account_id, association, parts):
     """(file system parts, is a directory marker, FakeKey) for the DRA's S3 objects that map at or below `parts`."""
-    below = parts[len(association.parts):]
+    below = parts[len(association.parts) :]
     for relative, is_directory, key in S3Store(account_id).objects(association.repository):
         if _inside(below, relative):
             yield association.parts + relative, is_directory, key
@@ -882,8 +974,11 @@ class TaskWork:
 
     @staticmethod
     def make(backend, task):
-        kinds = {"EXPORT_TO_REPOSITORY": ExportWork, "IMPORT_METADATA_FROM_REPOSITORY": ImportWork,
-                 "RELEASE_DATA_FROM_FILESYSTEM": ReleaseWork}
+        kinds = {
+            "EXPORT_TO_REPOSITORY": ExportWork,
+            "IMPORT_METADATA_FROM_REPOSITORY": ImportWork,
+            "RELEASE_DATA_FROM_FILESYSTEM": ReleaseWork,
+        }
         return kinds[task.type](backend, task)
 
     def items(self):
@@ -936,7 +1031,7 @@ class ExportWork(TaskWork):
                 failures.append((relative, error_code))
                 continue
             source = self.namespace.path(parts)
-            key = association.repository.key(parts[len(association.parts):])
+            key = association.repository.key(parts[len(association.parts) :])
             self.store.upload(association.repository.bucket, key, source, _export_metadata(source))
         charge()
         return failures
@@ -948,9 +1043,12 @@ class ImportWork(TaskWork):
     report_name = "report.csv"
 
     def items(self):
-        return [(target_parts, key) for association, parts in self.task.targets
-                for target_parts, is_directory, key in _linked_objects(self.backend.account_id, association, parts)
-                if not is_directory]
+        return [
+            (target_parts, key)
+            for association, parts in self.task.targets
+            for target_parts, is_directory, key in _linked_objects(self.backend.account_id, association, parts)
+            if not is_directory
+        ]
 
     def process(self, items):
         for target_parts, key in items:
@@ -1052,8 +1150,10 @@ def _file_system_views():
 def control_file_system(method, payload):
     with _LOCK:
         if method == "GET":
-            return 200, [{"file_system_id": fs_id, "lifecycle": extension.file_systems.view(fs_id).lifecycle}
-                         for fs_id, extension in _file_system_views()]
+            return 200, [
+                {"file_system_id": fs_id, "lifecycle": extension.file_systems.view(fs_id).lifecycle}
+                for fs_id, extension in _file_system_views()
+            ]
         if method != "POST":
             return 405, {"error": "use GET or POST"}
         if payload.get("lifecycle") not in FILE_SYSTEM_LIFECYCLES:

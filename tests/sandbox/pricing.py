@@ -25,16 +25,32 @@ _INSTANCE_HOURLY = {  # Linux, shared tenancy, on demand, us-west-2
 
 def _product(sku, service_code, family, attributes, usd, unit):
     return {
-        "product": {"productFamily": family, "sku": sku,
-                    "attributes": dict(attributes, regionCode=REGION, location="US West (Oregon)",
-                                       servicecode=service_code)},
+        "product": {
+            "productFamily": family,
+            "sku": sku,
+            "attributes": dict(attributes, regionCode=REGION, location="US West (Oregon)", servicecode=service_code),
+        },
         "serviceCode": service_code,
-        "terms": {"OnDemand": {f"{sku}.JRTCKXETXF": {
-            "offerTermCode": "JRTCKXETXF", "sku": sku, "effectiveDate": "2026-11-01T00:00:00Z",
-            "priceDimensions": {f"{sku}.JRTCKXETXF.6YS6EN2CT7": {
-                "rateCode": f"{sku}.JRTCKXETXF.6YS6EN2CT7", "unit": unit, "description": f"{usd} USD per {unit}",
-                "beginRange": "0", "endRange": "Inf", "pricePerUnit": {"USD": usd}}},
-            "termAttributes": {}}}},
+        "terms": {
+            "OnDemand": {
+                f"{sku}.JRTCKXETXF": {
+                    "offerTermCode": "JRTCKXETXF",
+                    "sku": sku,
+                    "effectiveDate": "2026-11-01T00:00:00Z",
+                    "priceDimensions": {
+                        f"{sku}.JRTCKXETXF.6YS6EN2CT7": {
+                            "rateCode": f"{sku}.JRTCKXETXF.6YS6EN2CT7",
+                            "unit": unit,
+                            "description": f"{usd} USD per {unit}",
+                            "beginRange": "0",
+                            "endRange": "Inf",
+                            "pricePerUnit": {"USD": usd},
+                        }
+                    },
+                    "termAttributes": {},
+                }
+            }
+        },
         "version": "20261101000000",
         "publicationDate": "2026-11-01T00:00:00Z",
     }
@@ -42,21 +58,61 @@ def _product(sku, service_code, family, attributes, usd, unit):
 
 def products():
     found = [
-        _product("EC2%s" % index, "AmazonEC2", "Compute Instance", {
-            "instanceType": instance_type, "operatingSystem": "Linux", "tenancy": "Shared", "preInstalledSw": "NA",
-            "capacitystatus": "Used", "usagetype": f"USW2-BoxUsage:{instance_type}"}, usd, "Hrs")
+        _product(
+            "EC2%s" % index,
+            "AmazonEC2",
+            "Compute Instance",
+            {
+                "instanceType": instance_type,
+                "operatingSystem": "Linux",
+                "tenancy": "Shared",
+                "preInstalledSw": "NA",
+                "capacitystatus": "Used",
+                "usagetype": f"USW2-BoxUsage:{instance_type}",
+            },
+            usd,
+            "Hrs",
+        )
         for index, (instance_type, usd) in enumerate(sorted(_INSTANCE_HOURLY.items()))
     ]
     found += [
-        _product("EBSGP3", "AmazonEC2", "Storage", {"volumeApiName": "gp3", "usagetype": "USW2-EBS:VolumeUsage.gp3"},
-                 "0.0800000000", "GB-Mo"),
-        _product("FSXSCR2", "AmazonFSx", "Storage", {"fileSystemType": "Lustre", "deploymentOption": "Scratch_2",
-                                                      "storageType": "SSD"}, "0.1400000000", "GB-Mo"),
-        _product("FSXPER2", "AmazonFSx", "Storage", {"fileSystemType": "Lustre", "deploymentOption": "Persistent_2",
-                                                      "throughputCapacity": "125", "storageType": "SSD"},
-                 "0.1450000000", "GB-Mo"),
-        _product("VPCIPV4", "AmazonVPC", "VPC Public IPv4 Address", {
-            "group": "VPCPublicIPv4InUseAddress", "usagetype": "USW2-PublicIPv4:InUseAddress"}, "0.0050000000", "Hrs"),
+        _product(
+            "EBSGP3",
+            "AmazonEC2",
+            "Storage",
+            {"volumeApiName": "gp3", "usagetype": "USW2-EBS:VolumeUsage.gp3"},
+            "0.0800000000",
+            "GB-Mo",
+        ),
+        _product(
+            "FSXSCR2",
+            "AmazonFSx",
+            "Storage",
+            {"fileSystemType": "Lustre", "deploymentOption": "Scratch_2", "storageType": "SSD"},
+            "0.1400000000",
+            "GB-Mo",
+        ),
+        _product(
+            "FSXPER2",
+            "AmazonFSx",
+            "Storage",
+            {
+                "fileSystemType": "Lustre",
+                "deploymentOption": "Persistent_2",
+                "throughputCapacity": "125",
+                "storageType": "SSD",
+            },
+            "0.1450000000",
+            "GB-Mo",
+        ),
+        _product(
+            "VPCIPV4",
+            "AmazonVPC",
+            "VPC Public IPv4 Address",
+            {"group": "VPCPublicIPv4InUseAddress", "usagetype": "USW2-PublicIPv4:InUseAddress"},
+            "0.0050000000",
+            "Hrs",
+        ),
     ]
     return found
 
@@ -64,7 +120,8 @@ def products():
 def _matches(product, service_code, filters):
     attributes = dict(product["product"]["attributes"], productFamily=product["product"]["productFamily"])
     return product["serviceCode"] == service_code and all(
-        attributes.get(item["Field"]) == item["Value"] for item in filters if item.get("Type") == "TERM_MATCH")
+        attributes.get(item["Field"]) == item["Value"] for item in filters if item.get("Type") == "TERM_MATCH"
+    )
 
 
 def pricing_app(environ, start_response):
@@ -73,7 +130,9 @@ def pricing_app(environ, start_response):
     request = json.loads(body or b"{}")
     operation = environ.get("HTTP_X_AMZ_TARGET", "").rsplit(".", 1)[-1]
     if operation == "GetProducts":
-        found = [json.dumps(p) for p in products() if _matches(p, request.get("ServiceCode"), request.get("Filters") or [])]
+        found = [
+            json.dumps(p) for p in products() if _matches(p, request.get("ServiceCode"), request.get("Filters") or [])
+        ]
         status, payload = "200 OK", {"FormatVersion": "aws_v1", "PriceList": found}
     elif operation == "DescribeServices":
         codes = sorted({p["serviceCode"] for p in products()})

@@ -30,12 +30,22 @@ REFERENCE_OBJECTS = {
 }
 
 
-def create_startup_association(fsx, file_system, data_repository_path, file_system_path="/references/",
-                               batch_import=True, auto_import=("NEW", "CHANGED", "DELETED")):
+def create_startup_association(
+    fsx,
+    file_system,
+    data_repository_path,
+    file_system_path="/references/",
+    batch_import=True,
+    auto_import=("NEW", "CHANGED", "DELETED"),
+):
     """A DRA as ParallelCluster creates it with the file system (batch import, auto-import events); its id."""
-    request = {"FileSystemId": file_system, "FileSystemPath": file_system_path,
-               "DataRepositoryPath": data_repository_path, "BatchImportMetaDataOnCreate": batch_import,
-               "Tags": [{"Key": "lsmc:purpose", "Value": "reference"}]}
+    request = {
+        "FileSystemId": file_system,
+        "FileSystemPath": file_system_path,
+        "DataRepositoryPath": data_repository_path,
+        "BatchImportMetaDataOnCreate": batch_import,
+        "Tags": [{"Key": "lsmc:purpose", "Value": "reference"}],
+    }
     if auto_import:
         request["S3"] = {"AutoImportPolicy": {"Events": list(auto_import)}}
     return fsx.create_data_repository_association(**request)["Association"]["AssociationId"]
@@ -53,14 +63,18 @@ def cluster_tags(cluster_name):
     return [{"Key": "parallelcluster:cluster-name", "Value": cluster_name}]
 
 
-def create_cluster_file_system(fsx, cluster_name, subnet, deployment_type="SCRATCH_2", storage_capacity=1200,
-                               per_unit_storage_throughput=None):
+def create_cluster_file_system(
+    fsx, cluster_name, subnet, deployment_type="SCRATCH_2", storage_capacity=1200, per_unit_storage_throughput=None
+):
     """The cluster's FSx for Lustre file system, tagged with the cluster name; its id."""
     lustre = {"DeploymentType": deployment_type}
     if per_unit_storage_throughput:
         lustre["PerUnitStorageThroughput"] = per_unit_storage_throughput
     return fsx.create_file_system(
-        FileSystemType="LUSTRE", StorageCapacity=storage_capacity, SubnetIds=[subnet], LustreConfiguration=lustre,
+        FileSystemType="LUSTRE",
+        StorageCapacity=storage_capacity,
+        SubnetIds=[subnet],
+        LustreConfiguration=lustre,
         Tags=cluster_tags(cluster_name) + [{"Key": "Name", "Value": f"{cluster_name}-fsx"}],
     )["FileSystem"]["FileSystemId"]
 
@@ -70,15 +84,29 @@ def launch_headnode(ec2, control, cluster_name, subnet, file_system, instance_ty
     system at fsx/): (instance id, the sandbox's headnode record)."""
     image = image or ec2.describe_images()["Images"][0]["ImageId"]
     instance = ec2.run_instances(
-        ImageId=image, MinCount=1, MaxCount=1, InstanceType=instance_type, SubnetId=subnet,
-        TagSpecifications=[{"ResourceType": "instance", "Tags": cluster_tags(cluster_name) + [
-            {"Key": "parallelcluster:node-type", "Value": "HeadNode"}, {"Key": "Name", "Value": "HeadNode"}]}],
+        ImageId=image,
+        MinCount=1,
+        MaxCount=1,
+        InstanceType=instance_type,
+        SubnetId=subnet,
+        TagSpecifications=[
+            {
+                "ResourceType": "instance",
+                "Tags": cluster_tags(cluster_name)
+                + [{"Key": "parallelcluster:node-type", "Value": "HeadNode"}, {"Key": "Name", "Value": "HeadNode"}],
+            }
+        ],
     )["Instances"][0]["InstanceId"]
     return instance, control.call("POST", "headnodes", {"instance_id": instance, "file_system_id": file_system})
 
 
-def seed_cluster(cluster_name=DEFAULT_CLUSTER, region="us-west-2", deployment_type="SCRATCH_2",
-                 buckets=("dayec-reference", "dayec-analysis", "dayec-runs"), control=None):
+def seed_cluster(
+    cluster_name=DEFAULT_CLUSTER,
+    region="us-west-2",
+    deployment_type="SCRATCH_2",
+    buckets=("dayec-reference", "dayec-analysis", "dayec-runs"),
+    control=None,
+):
     """Create a cluster-shaped set of resources and return their identifiers."""
     control = control or SandboxControl()
     s3 = boto3.client("s3", region_name=region)

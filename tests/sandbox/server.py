@@ -10,7 +10,8 @@ from pathlib import Path
 
 from werkzeug.serving import make_server
 
-from sandbox.control import STATE, ControlPlane
+from sandbox.control import STATE
+from sandbox.control import ControlPlane
 
 REGION = "us-west-2"
 LOOPBACK = "127.0.0.1"
@@ -22,7 +23,8 @@ def install_extensions():
     global _installed
     if _installed:
         return
-    from sandbox import fsx, ssm
+    from sandbox import fsx
+    from sandbox import ssm
 
     fsx.install(STATE)
     ssm.install(STATE)
@@ -55,7 +57,9 @@ class SandboxServer:
     """moto + extensions behind the control plane, served by werkzeug on 127.0.0.1."""
 
     def __init__(self, root, port=0):
-        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+        from moto.moto_server.werkzeug_app import MotoRequestHandler
+        from moto.moto_server.werkzeug_app import create_backend_app
 
         install_extensions()
         STATE.set_root(root)
@@ -92,7 +96,7 @@ def read_env_file(path):
     values = {}
     for line in Path(path).read_text(encoding="utf-8").splitlines():
         if line.startswith("export "):
-            key, value = line[len("export "):].split("=", 1)
+            key, value = line[len("export ") :].split("=", 1)
             values[key] = value
     return values
 

@@ -61,8 +61,16 @@ DEFAULT_PAGE_SIZE = 50
 
 _INSTANCE_ID = re.compile(r"^(i-(\w{8}|\w{17})|mi-\w{17})$")
 _FILE_SYSTEM_ID = re.compile(r"^fs-[0-9a-f]{8,21}$")
-_HEADNODE_FIELDS = {"ping_status", "platform_name", "platform_version", "agent_version", "ip_address",
-                    "computer_name", "file_system_id", "region"}
+_HEADNODE_FIELDS = {
+    "ping_status",
+    "platform_name",
+    "platform_version",
+    "agent_version",
+    "ip_address",
+    "computer_name",
+    "file_system_id",
+    "region",
+}
 _RUN_SHELL_SCRIPT_PARAMETERS = {"commands", "workingDirectory", "executionTimeout"}
 
 # One lock for every invocation's fields: worker threads write them while request threads serialize them.
@@ -121,8 +129,12 @@ def _duration(seconds):
     """ISO 8601 duration the way SSM writes ExecutionElapsedTime, e.g. PT1H0.271S."""
     hours, rest = divmod(seconds, 3600)
     minutes, seconds = divmod(rest, 60)
-    return "PT" + (f"{int(hours)}H" if hours >= 1 else "") + (f"{int(minutes)}M" if minutes >= 1 else "") \
+    return (
+        "PT"
+        + (f"{int(hours)}H" if hours >= 1 else "")
+        + (f"{int(minutes)}M" if minutes >= 1 else "")
         + f"{seconds:.3f}S"
+    )
 
 
 def _encode_token(offset):
@@ -157,8 +169,8 @@ def plugin_output(stdout, stderr, capacity=PLUGIN_OUTPUT_LIMIT):
         half = (room - len(cut_out) - len(cut_err)) // 2
         return stdout[:half] + cut_out + banner + stderr[:half] + cut_err
     if len(stdout) < room // 2:
-        return stdout + banner + stderr[:room - len(cut_err) - len(stdout)] + cut_err
-    return stdout[:room - len(cut_out) - len(stderr)] + cut_out + banner + stderr
+        return stdout + banner + stderr[: room - len(cut_err) - len(stdout)] + cut_err
+    return stdout[: room - len(cut_out) - len(stderr)] + cut_out + banner + stderr
 
 
 def _kill_group(process):
@@ -218,11 +230,20 @@ class Headnode:
 
     def to_json(self):
         """The control route's view, with the local paths a test or the demo needs."""
-        return {"instance_id": self.instance_id, "region": self.region, "ping_status": self.ping_status,
-                "platform_name": self.platform_name, "platform_version": self.platform_version,
-                "agent_version": self.agent_version, "ip_address": self.ip_address,
-                "computer_name": self.computer_name, "file_system_id": self.file_system_id,
-                "root": str(self.root), "home": str(self.home), "fsx_mount": str(self.fsx_mount)}
+        return {
+            "instance_id": self.instance_id,
+            "region": self.region,
+            "ping_status": self.ping_status,
+            "platform_name": self.platform_name,
+            "platform_version": self.platform_version,
+            "agent_version": self.agent_version,
+            "ip_address": self.ip_address,
+            "computer_name": self.computer_name,
+            "file_system_id": self.file_system_id,
+            "root": str(self.root),
+            "home": str(self.home),
+            "fsx_mount": str(self.fsx_mount),
+        }
 
 
 class HeadnodeRegistry:
@@ -308,8 +329,9 @@ class HeadnodeRegistry:
                 setattr(node, name, str(payload[name]))
         node.ping_status, node.file_system_id = status, fs_id
         node.ip_address = node.ip_address or self._ec2_private_ip(node) or _made_up_ip(node.instance_id)
-        node.computer_name = node.computer_name or \
-            f"ip-{node.ip_address.replace('.', '-')}.{node.region}.compute.internal"
+        node.computer_name = (
+            node.computer_name or f"ip-{node.ip_address.replace('.', '-')}.{node.region}.compute.internal"
+        )
 
     def _lay_out(self, node):
         """Create the machine's home and point its /fsx at the file system's Lustre namespace."""
@@ -317,8 +339,11 @@ class HeadnodeRegistry:
         # Login shells (the connection runs `bash -l`) reset PATH; like a real headnode's profile, put the tools back.
         profile = node.home / ".profile"
         if not profile.exists():
-            profile.write_text(f'export PATH="{os.path.dirname(sys.executable)}:$HOME/.local/bin:$PATH"\n'
-                               f'export TMUX_TMPDIR="{node.root / "tmp"}"\n', encoding="utf-8")
+            profile.write_text(
+                f'export PATH="{os.path.dirname(sys.executable)}:$HOME/.local/bin:$PATH"\n'
+                f'export TMUX_TMPDIR="{node.root / "tmp"}"\n',
+                encoding="utf-8",
+            )
         link = node.fsx_mount
         if link.exists() and not link.is_symlink():
             raise ValueError(f"{link} exists and is not a symlink; not replacing it")
@@ -497,8 +522,7 @@ class Invocation:
 
     def s3_plugin_prefix(self):
         """<prefix>/<command-id>/<instance-id>/awsrunShellScript, AWS's layout for command output."""
-        parts = [self.command.output_s3_key_prefix.strip("/"), self.command.command_id, self.instance_id,
-                 S3_PLUGIN_DIR]
+        parts = [self.command.output_s3_key_prefix.strip("/"), self.command.command_id, self.instance_id, S3_PLUGIN_DIR]
         return "/".join(part for part in parts if part)
 
 
@@ -506,8 +530,15 @@ class Invocation:
 def _orchestration_dir(invocation):
     """Where the agent keeps a command's script and output on the machine."""
     node = invocation.node
-    return (node.root / "var/lib/amazon/ssm" / node.instance_id / "document/orchestration"
-            / invocation.command.command_id / S3_PLUGIN_DIR / S3_STEP_DIR)
+    return (
+        node.root
+        / "var/lib/amazon/ssm"
+        / node.instance_id
+        / "document/orchestration"
+        / invocation.command.command_id
+        / S3_PLUGIN_DIR
+        / S3_STEP_DIR
+    )
 
 
 def _environment(node):
@@ -515,8 +546,14 @@ def _environment(node):
     tmux_dir = node.root / "tmp"
     tmux_dir.mkdir(parents=True, exist_ok=True)
     tools = os.path.dirname(sys.executable)
-    return dict(os.environ, HOME=str(node.home), DAYEC_HEADNODE_ROOT=str(node.root), DAYEC_FSX_MOUNT=str(node.fsx_mount),
-                TMUX_TMPDIR=str(tmux_dir), PATH=tools + os.pathsep + os.environ.get("PATH", ""))
+    return dict(
+        os.environ,
+        HOME=str(node.home),
+        DAYEC_HEADNODE_ROOT=str(node.root),
+        DAYEC_FSX_MOUNT=str(node.fsx_mount),
+        TMUX_TMPDIR=str(tmux_dir),
+        PATH=tools + os.pathsep + os.environ.get("PATH", ""),
+    )
 
 
 def _working_directory(node, requested):
@@ -539,8 +576,15 @@ def _execute(invocation, spec):
     # Output goes to files, as with the agent: no pipe to fill up, and the full text stays for the S3 upload.
     with open(work / "stdout", "w+b") as out, open(work / "stderr", "w+b") as err:
         try:
-            process = subprocess.Popen(["bash", str(script)], cwd=cwd, env=_environment(invocation.node),
-                                       stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True)
+            process = subprocess.Popen(
+                ["bash", str(script)],
+                cwd=cwd,
+                env=_environment(invocation.node),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                start_new_session=True,
+            )
         except OSError as exc:
             return 1, b"", f"failed to run the script: {exc}\n".encode()
         if not invocation.attach(process):
@@ -592,15 +636,18 @@ def script_spec(parameters):
     """Validate AWS-RunShellScript's parameters the way SendCommand does."""
     unknown = set(parameters) - _RUN_SHELL_SCRIPT_PARAMETERS
     if unknown:
-        raise InvalidParameters(f"Parameters {sorted(unknown)} are not defined in document {RUN_SHELL_SCRIPT}; "
-                                f"it takes {sorted(_RUN_SHELL_SCRIPT_PARAMETERS)}.")
+        raise InvalidParameters(
+            f"Parameters {sorted(unknown)} are not defined in document {RUN_SHELL_SCRIPT}; "
+            f"it takes {sorted(_RUN_SHELL_SCRIPT_PARAMETERS)}."
+        )
     commands = parameters.get("commands") or []
     if not commands:
         raise InvalidParameters(f"Document {RUN_SHELL_SCRIPT} requires parameter commands.")
     timeout = (parameters.get("executionTimeout") or [str(DEFAULT_EXECUTION_TIMEOUT)])[0]
     if not re.fullmatch(r"[1-9][0-9]{0,5}", str(timeout)) or int(timeout) > MAX_EXECUTION_TIMEOUT:
-        raise InvalidParameters(f"Parameter executionTimeout {timeout!r} must be an integer from 1 to "
-                                f"{MAX_EXECUTION_TIMEOUT}.")
+        raise InvalidParameters(
+            f"Parameter executionTimeout {timeout!r} must be an integer from 1 to {MAX_EXECUTION_TIMEOUT}."
+        )
     working_directory = (parameters.get("workingDirectory") or [""])[0]
     return ScriptSpec("\n".join(commands), int(timeout), working_directory)
 
@@ -653,8 +700,12 @@ class SandboxCommand(Command):
                 invocation.finish(0, "", "")
             return
         for invocation in self.invocations:
-            threading.Thread(target=_run, args=(invocation, self.spec), daemon=True,
-                             name=f"ssm-{self.command_id[:8]}-{invocation.instance_id}").start()
+            threading.Thread(
+                target=_run,
+                args=(invocation, self.spec),
+                daemon=True,
+                name=f"ssm-{self.command_id[:8]}-{invocation.instance_id}",
+            ).start()
 
     def cancel(self, instance_ids=None):
         for invocation in self.invocations:
@@ -670,10 +721,16 @@ class SandboxCommand(Command):
             statuses = [invocation.status for invocation in self.invocations]
             status, details = aggregate(statuses, _max_errors(self.max_errors, len(statuses)))
             result.update(
-                Status=status, StatusDetails=details, InstanceIds=list(self.instance_ids),
-                TargetCount=self.target_count, CompletedCount=sum(s in TERMINAL for s in statuses),
-                ErrorCount=statuses.count("Failed") + statuses.count("TimedOut"), DeliveryTimedOutCount=0,
-                DocumentVersion="$DEFAULT", CloudWatchOutputConfig=NO_CLOUDWATCH)
+                Status=status,
+                StatusDetails=details,
+                InstanceIds=list(self.instance_ids),
+                TargetCount=self.target_count,
+                CompletedCount=sum(s in TERMINAL for s in statuses),
+                ErrorCount=statuses.count("Failed") + statuses.count("TimedOut"),
+                DeliveryTimedOutCount=0,
+                DocumentVersion="$DEFAULT",
+                CloudWatchOutputConfig=NO_CLOUDWATCH,
+            )
             return result
 
     def get_invocation(self, instance_id, plugin_name):
@@ -708,15 +765,23 @@ class SandboxSSMResponse(SimpleSystemManagerResponse):
         nodes = self._target_nodes(self._get_param("InstanceIds", []) or [], targets)
         spec = script_spec(parameters) if document == RUN_SHELL_SCRIPT else None
         command = SandboxCommand(
-            nodes, spec, account_id=self.current_account, backend_region=self.region,
-            comment=self._get_param("Comment", ""), document_name=document,
+            nodes,
+            spec,
+            account_id=self.current_account,
+            backend_region=self.region,
+            comment=self._get_param("Comment", ""),
+            document_name=document,
             timeout_seconds=self._get_int_param("TimeoutSeconds"),  # delivery timeout: delivery is immediate here
-            max_concurrency=self._get_param("MaxConcurrency", "50"), max_errors=self._get_param("MaxErrors", "0"),
+            max_concurrency=self._get_param("MaxConcurrency", "50"),
+            max_errors=self._get_param("MaxErrors", "0"),
             notification_config=self._get_param("NotificationConfig"),
             output_s3_bucket_name=self._get_param("OutputS3BucketName", ""),
             output_s3_key_prefix=self._get_param("OutputS3KeyPrefix", ""),
-            output_s3_region=self._get_param("OutputS3Region", ""), parameters=parameters,
-            service_role_arn=self._get_param("ServiceRoleArn", ""), targets=targets)
+            output_s3_region=self._get_param("OutputS3Region", ""),
+            parameters=parameters,
+            service_role_arn=self._get_param("ServiceRoleArn", ""),
+            targets=targets,
+        )
         self.ssm_backend._commands.append(command)
         response = command.response_object()  # before the threads start: AWS answers Pending
         command.start()
@@ -735,8 +800,9 @@ class SandboxSSMResponse(SimpleSystemManagerResponse):
         nodes = [self.registry.get(instance_id, self.region) for instance_id in wanted]
         invalid = [i for i, node in zip(wanted, nodes, strict=True) if node is None or not node.online]
         if invalid:
-            raise InvalidInstanceId(f"Instances [[{', '.join(invalid)}]] not in a valid state for account "
-                                    f"{self.current_account}")
+            raise InvalidInstanceId(
+                f"Instances [[{', '.join(invalid)}]] not in a valid state for account {self.current_account}"
+            )
         for instance_id in dict.fromkeys(tagged):  # tag targets quietly skip unmanaged or offline instances
             node = self.registry.get(instance_id, self.region)
             if node and node.online and node not in nodes:
@@ -745,8 +811,9 @@ class SandboxSSMResponse(SimpleSystemManagerResponse):
 
     def _tagged_instances(self, key, values):
         if not (key.startswith("tag:") or key == "tag-key"):
-            raise InvalidParameters(f"Target key {key!r} is not modelled by the sandbox "
-                                    "(use InstanceIds, tag:<key> or tag-key).")
+            raise InvalidParameters(
+                f"Target key {key!r} is not modelled by the sandbox (use InstanceIds, tag:<key> or tag-key)."
+            )
         reservations = ec2_backends[self.current_account][self.region].all_reservations(filters={key: values})
         return [instance.id for reservation in reservations for instance in reservation.instances]
 
@@ -761,8 +828,9 @@ class SandboxSSMResponse(SimpleSystemManagerResponse):
         command_id, instance_id = self._get_param("CommandId"), self._get_param("InstanceId")
         # An unknown command id gives an empty list on AWS, not an error.
         commands = [c for c in self._commands() if command_id in (None, c.command_id)]
-        invocations = [inv for c in reversed(commands) for inv in c.invocations
-                       if instance_id in (None, inv.instance_id)]
+        invocations = [
+            inv for c in reversed(commands) for inv in c.invocations if instance_id in (None, inv.instance_id)
+        ]
         for rule in self._get_param("Filters", []) or []:
             invocations = _filter_invocations(invocations, rule["key"], rule["value"])
         page, token = _page(invocations, self._get_int_param("MaxResults"), self._get_param("NextToken"))
@@ -780,8 +848,9 @@ class SandboxSSMResponse(SimpleSystemManagerResponse):
         instance_ids = self._get_param("InstanceIds", []) or []
         unknown = [i for i in instance_ids if i not in command.instance_ids]
         if unknown:
-            raise InvalidInstanceId(f"Instances [[{', '.join(unknown)}]] are not targets of command "
-                                    f"{command.command_id}")
+            raise InvalidInstanceId(
+                f"Instances [[{', '.join(unknown)}]] are not targets of command {command.command_id}"
+            )
         command.cancel(instance_ids)
         return ActionResult({})
 
@@ -803,15 +872,21 @@ class SandboxSSMResponse(SimpleSystemManagerResponse):
             bad = [value for value in values if value not in PING_STATUSES]
             if bad:
                 raise InvalidInstanceInformationFilterValue(f"PingStatus values {bad} are not in {list(PING_STATUSES)}")
-        fields = {"InstanceIds": "InstanceId", "PingStatus": "PingStatus", "PlatformTypes": "PlatformType",
-                  "ResourceType": "ResourceType", "AgentVersion": "AgentVersion"}
+        fields = {
+            "InstanceIds": "InstanceId",
+            "PingStatus": "PingStatus",
+            "PlatformTypes": "PlatformType",
+            "ResourceType": "ResourceType",
+            "AgentVersion": "AgentVersion",
+        }
         if key in fields:
             return [node for node in nodes if node.information()[fields[key]] in values]
         if key.startswith("tag:") or key == "tag-key":
             tagged = set(self._tagged_instances(key, values))
             return [node for node in nodes if node.instance_id in tagged]
-        raise InvalidFilterKey(f"Filter key {key!r} is not supported by the sandbox; it models "
-                               f"{sorted(fields)}, tag:<key> and tag-key.")
+        raise InvalidFilterKey(
+            f"Filter key {key!r} is not supported by the sandbox; it models {sorted(fields)}, tag:<key> and tag-key."
+        )
 
 
 def _filter_invocations(invocations, key, value):

@@ -5,11 +5,22 @@ import datetime
 REGION = "us-west-2"
 FS_ID = "fs-0123456789abcdef0"
 OTHER_FS_ID = "fs-0fedcba9876543210"
-CREATED = datetime.datetime(2026, 1, 31, 12, 0, tzinfo=datetime.timezone.utc)
+CREATED = datetime.datetime(2026, 1, 31, 12, 0, tzinfo=datetime.UTC)
 
 
-def association(n, *, fs_id=FS_ID, path=None, uri=None, lifecycle="AVAILABLE", tags=None, s3=None, failure=None,
-                assoc_id=None, batch_import=True):
+def association(
+    n,
+    *,
+    fs_id=FS_ID,
+    path=None,
+    uri=None,
+    lifecycle="AVAILABLE",
+    tags=None,
+    s3=None,
+    failure=None,
+    assoc_id=None,
+    batch_import=True,
+):
     """A DescribeDataRepositoryAssociations item: number ``n`` names it and, unless given, its paths."""
     association_id = assoc_id or f"dra-{n:017x}"
     item = {

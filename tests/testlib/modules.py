@@ -5,12 +5,14 @@ import json
 
 import boto3
 import pytest
-from ansible.module_utils.testing import patch_module_args
 from botocore.stub import Stubber
 
+from ansible.module_utils.testing import patch_module_args
+
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import aws_retry
+
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSModule
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import aws_retry
 
 REGION = "us-west-2"
 
@@ -49,8 +51,10 @@ def stubbed_module_client(monkeypatch, service, region=REGION):
 def stubbed_module_clients(monkeypatch, *services, region=REGION):
     """Like :func:`stubbed_module_client` for a module that asks for several services: one Stubber-validated client
     per service; yields ``{service: stubber}`` (a service not listed fails the test when the module asks for it)."""
-    clients = {name: boto3.client(name, region_name=region, aws_access_key_id="testing", aws_secret_access_key="testing")
-               for name in services}
+    clients = {
+        name: boto3.client(name, region_name=region, aws_access_key_id="testing", aws_secret_access_key="testing")
+        for name in services
+    }
 
     def fake_client(self, name, retry_decorator=None, **extra):  # pylint: disable=unused-argument
         assert name in clients, f"the module asked for an unexpected {name} client"

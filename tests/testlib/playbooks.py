@@ -5,9 +5,9 @@ import os
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
-
 
 REPO = Path(__file__).resolve().parents[2]
 PLAYBOOKS = REPO / "tests" / "integration" / "playbooks"
@@ -31,7 +31,9 @@ class PlaybookRun:
                 if task["task"]["name"] == name:
                     found = list(task["hosts"].values())
         if not found:
-            raise AssertionError(f"no task named {name!r} in the run; stderr:\n{self.stderr}\nstdout:\n{self.stdout[-4000:]}")
+            raise AssertionError(
+                f"no task named {name!r} in the run; stderr:\n{self.stderr}\nstdout:\n{self.stdout[-4000:]}"
+            )
         return found
 
     def result(self, name):
@@ -44,7 +46,9 @@ class PlaybookRun:
             for task in play.get("tasks", []):
                 for host, result in task["hosts"].items():
                     if result.get("failed") and not result.get("skipped"):
-                        found.append(f"{task['task']['name']} [{host}]: {result.get('msg') or result.get('results') or result}")
+                        found.append(
+                            f"{task['task']['name']} [{host}]: {result.get('msg') or result.get('results') or result}"
+                        )
         return "\n".join(found) or self.stderr[-3000:] or self.stdout[-3000:]
 
     @property
@@ -72,15 +76,17 @@ def playbook_command(playbook, extra_vars=None, check=False, diff=False, invento
 
 def playbook_environment(env=None):
     environment = dict(os.environ)
-    environment.update({
-        "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
-        "ANSIBLE_COLLECTIONS_PATH": str(REPO / ".build" / "collections"),
-        "ANSIBLE_STDOUT_CALLBACK": "json",
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_LOCALHOST_WARNING": "false",
-        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
-        "TMPDIR": CONTROLLER_TMP,
-    })
+    environment.update(
+        {
+            "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
+            "ANSIBLE_COLLECTIONS_PATH": str(REPO / ".build" / "collections"),
+            "ANSIBLE_STDOUT_CALLBACK": "json",
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_LOCALHOST_WARNING": "false",
+            "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
+            "TMPDIR": CONTROLLER_TMP,
+        }
+    )
     environment.update(env or {})
     return environment
 
@@ -88,16 +94,29 @@ def playbook_environment(env=None):
 def start_playbook(playbook, extra_vars=None, env=None, log_path=None, inventory=None):
     """Start ansible-playbook in the background (for interruption tests); the caller stops it by PID."""
     log = open(log_path or os.devnull, "w", encoding="utf-8")  # pylint: disable=consider-using-with
-    return subprocess.Popen(playbook_command(playbook, extra_vars, inventory=inventory), stdout=log, stderr=subprocess.STDOUT,
-                            env=playbook_environment(env), cwd=REPO, start_new_session=True)
+    return subprocess.Popen(
+        playbook_command(playbook, extra_vars, inventory=inventory),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=playbook_environment(env),
+        cwd=REPO,
+        start_new_session=True,
+    )
 
 
 def run_playbook(playbook, extra_vars=None, check=False, diff=False, env=None, timeout=600, inventory=None):
     """Run ansible-playbook with the json callback and return its parsed report."""
-    process = subprocess.run(playbook_command(playbook, extra_vars, check, diff, inventory), capture_output=True, text=True,
-                             env=playbook_environment(env), timeout=timeout, cwd=REPO, check=False)
+    process = subprocess.run(
+        playbook_command(playbook, extra_vars, check, diff, inventory),
+        capture_output=True,
+        text=True,
+        env=playbook_environment(env),
+        timeout=timeout,
+        cwd=REPO,
+        check=False,
+    )
     try:
-        report = json.loads(process.stdout[process.stdout.index("{"):])
+        report = json.loads(process.stdout[process.stdout.index("{") :])
     except ValueError:
         report = {}
     return PlaybookRun(process.returncode, process.stdout, process.stderr, report)
@@ -123,8 +142,17 @@ def ssm_headnode_vars(cluster, **extra):
 def ssm_inventory(directory, cluster, **extra):
     """An inventory file with `localhost` (the controller) and `headnode` (:func:`ssm_headnode_vars`)."""
     path = Path(directory) / "inventory.json"
-    path.write_text(json.dumps({"all": {"hosts": {
-        "localhost": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable},
-        "headnode": ssm_headnode_vars(cluster, **extra),
-    }}}), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "all": {
+                    "hosts": {
+                        "localhost": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable},
+                        "headnode": ssm_headnode_vars(cluster, **extra),
+                    }
+                }
+            }
+        ),
+        encoding="utf-8",
+    )
     return path

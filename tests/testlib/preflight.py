@@ -30,8 +30,9 @@ def seed_account(aws, version="0.7.131c", policies=POLICIES):
     iam.create_user(UserName=CALLER)
     iam.create_group(GroupName="daylily-operators")
     iam.add_user_to_group(GroupName="daylily-operators", UserName=CALLER)
-    policy_document = json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}]})
+    policy_document = json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}]}
+    )
     for index, name in enumerate(policies):
         arn = iam.create_policy(PolicyName=name, PolicyDocument=policy_document)["Policy"]["Arn"]
         if index == 0:

@@ -19,8 +19,9 @@ def named_paths(text):
 
 
 def test_defect_17_every_file_the_readme_names_is_in_the_repository():
-    missing = [path for path in named_paths((ROOT / "README.md").read_text(encoding="utf-8"))
-               if not (ROOT / path).exists()]
+    missing = [
+        path for path in named_paths((ROOT / "README.md").read_text(encoding="utf-8")) if not (ROOT / path).exists()
+    ]
     assert missing == []
 
 
@@ -28,8 +29,15 @@ def test_defect_17_the_readme_describes_the_layout_itself():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "DESIGN.md" not in readme and "shared notes" not in readme
     layout = readme.split("## Layout", 1)[1].split("\n## ", 1)[0]
-    for directory in ("plugins/modules", "plugins/module_utils", "plugins/plugin_utils", "plugins/connection",
-                      "inventories/sandbox", "inventories/aws", "tests/sandbox"):
+    for directory in (
+        "plugins/modules",
+        "plugins/module_utils",
+        "plugins/plugin_utils",
+        "plugins/connection",
+        "inventories/sandbox",
+        "inventories/aws",
+        "tests/sandbox",
+    ):
         assert f"`{directory}" in layout, directory
 
 
@@ -44,16 +52,26 @@ def test_defect_17_every_inventory_the_inventories_mention_exists(inventory):
 
 def test_defect_17_the_aws_inventory_reaches_the_headnode_through_the_ssm_connection():
     hosts = yaml.safe_load((ROOT / "inventories" / "aws" / "hosts.yml").read_text(encoding="utf-8"))
-    headnodes = yaml.safe_load((ROOT / "inventories" / "aws" / "group_vars" / "headnodes.yml").read_text(encoding="utf-8"))
+    headnodes = yaml.safe_load(
+        (ROOT / "inventories" / "aws" / "group_vars" / "headnodes.yml").read_text(encoding="utf-8")
+    )
     everyone = yaml.safe_load((ROOT / "inventories" / "aws" / "group_vars" / "all.yml").read_text(encoding="utf-8"))
     assert "headnode" in hosts["all"]["children"]["headnodes"]["hosts"]
     assert headnodes["ansible_connection"] == "daylily.ephemeral_cluster.ssm"
     assert headnodes["ansible_ssm_region"] == "{{ region }}" and everyone["region"]
 
 
-@pytest.mark.parametrize("path", ["exports/alice/run42/fsx_export.yaml", ".sandbox/env", "bench-results/run.json",
-                                  ".venv-oldest/bin/python",
-        ".venv-pcluster/bin/pcluster", ".build/collections"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "exports/alice/run42/fsx_export.yaml",
+        ".sandbox/env",
+        "bench-results/run.json",
+        ".venv-oldest/bin/python",
+        ".venv-pcluster/bin/pcluster",
+        ".build/collections",
+    ],
+)
 def test_defect_17_run_outputs_stay_out_of_git(path):
     ignored = subprocess.run(["git", "check-ignore", "--no-index", "-q", path], cwd=ROOT, check=False)
     assert ignored.returncode == 0, f"{path} is not ignored by .gitignore"

@@ -93,8 +93,9 @@ def quota_value(client, service_code, quota_code):
 
 @EC2Handler.common_error_handler("describe instance types {instance_types}")
 def vcpus_by_instance_type(client, instance_types):
-    answer = paginated_query_with_retries(client, "describe_instance_types", client.retry,
-                                          InstanceTypes=sorted(set(instance_types)))
+    answer = paginated_query_with_retries(
+        client, "describe_instance_types", client.retry, InstanceTypes=sorted(set(instance_types))
+    )
     return {item["InstanceType"]: item["VCpuInfo"]["DefaultVCpus"] for item in answer.get("InstanceTypes") or []}
 
 
@@ -127,7 +128,8 @@ def delete_probe(client, bucket, key):
 def latest_spot_prices(client, instance_type):
     """The latest Linux spot price per availability zone of ``instance_type`` (USD per hour)."""
     answer = client.describe_spot_price_history(
-        InstanceTypes=[instance_type], ProductDescriptions=["Linux/UNIX"], MaxResults=100)
+        InstanceTypes=[instance_type], ProductDescriptions=["Linux/UNIX"], MaxResults=100
+    )
     latest = {}
     for item in answer.get("SpotPriceHistory") or []:
         zone = item.get("AvailabilityZone")
@@ -139,7 +141,10 @@ def latest_spot_prices(client, instance_type):
 @PricingHandler.common_error_handler("read the price list of {service_code}")
 def price_list(client, service_code, filters):
     """The Price List products of ``service_code`` matching ``filters`` ({field: value}), as JSON strings."""
-    params = dict(ServiceCode=service_code, FormatVersion="aws_v1",
-                  Filters=[{"Type": "TERM_MATCH", "Field": field, "Value": value} for field, value in filters.items()])
+    params = dict(
+        ServiceCode=service_code,
+        FormatVersion="aws_v1",
+        Filters=[{"Type": "TERM_MATCH", "Field": field, "Value": value} for field, value in filters.items()],
+    )
     answer = paginated_query_with_retries(client, "get_products", client.retry, **params)
     return answer.get("PriceList") or []

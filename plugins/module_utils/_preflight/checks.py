@@ -52,10 +52,18 @@ def result(check_id, status, details, remediation=None):
 def aws_result(check_id, error, status):
     """The result of a check whose AWS call failed: AccessDenied names the action to grant."""
     if error.access_denied:
-        return result(check_id, status, "Access denied: the caller may not call %s." % error.action,
-                      "Grant %s to the user or role running preflight, then re-run it." % error.action)
-    return result(check_id, status, "%s could not be checked: %s" % (check_id, error.message),
-                  error.hint or "Fix the AWS error above, then re-run preflight.")
+        return result(
+            check_id,
+            status,
+            "Access denied: the caller may not call %s." % error.action,
+            "Grant %s to the user or role running preflight, then re-run it." % error.action,
+        )
+    return result(
+        check_id,
+        status,
+        "%s could not be checked: %s" % (check_id, error.message),
+        error.hint or "Fix the AWS error above, then re-run preflight.",
+    )
 
 
 def caller_identity(clients, config):
@@ -89,9 +97,15 @@ def iam_policies(clients, config, caller_arn):
     if user == "root":
         return [result(check_id, PASS, "The caller is the account root.") for check_id in ids]
     if user is None:
-        return [result(check_id, WARN, "The caller %s is not an IAM user; attached policies were not checked."
-                       % (caller_arn or "(unknown)"), "Run preflight as the IAM user that will create the cluster.")
-                for check_id in ids]
+        return [
+            result(
+                check_id,
+                WARN,
+                "The caller %s is not an IAM user; attached policies were not checked." % (caller_arn or "(unknown)"),
+                "Run preflight as the IAM user that will create the cluster.",
+            )
+            for check_id in ids
+        ]
     iam = clients("iam")
     try:
         attached = {name: "user %s" % user for name in _aws.user_policy_names(iam, user)}
@@ -105,8 +119,14 @@ def iam_policies(clients, config, caller_arn):
         if name in attached:
             found.append(result(check_id, PASS, "%s is attached to %s." % (name, attached[name])))
         else:
-            found.append(result(check_id, FAIL, "%s is attached neither to user %s nor to its groups." % (name, user),
-                                "Attach the managed policy %s to user %s or to one of its groups." % (name, user)))
+            found.append(
+                result(
+                    check_id,
+                    FAIL,
+                    "%s is attached neither to user %s nor to its groups." % (name, user),
+                    "Attach the managed policy %s to user %s or to one of its groups." % (name, user),
+                )
+            )
     return found
 
 
@@ -115,8 +135,14 @@ def repository_catalog(config):
         path = config.get("catalog_path") or _catalog.default_catalog_path()
         _catalog.load_catalog(path)
     except _catalog.CatalogError as e:
-        return [result("config.repository_catalog", FAIL, str(e),
-                       "Fix the catalog (%s), then re-run." % option_name(config, "catalog_path"))]
+        return [
+            result(
+                "config.repository_catalog",
+                FAIL,
+                str(e),
+                "Fix the catalog (%s), then re-run." % option_name(config, "catalog_path"),
+            )
+        ]
     return [result("config.repository_catalog", PASS, "The catalog %s parses." % path)]
 
 
@@ -156,22 +182,45 @@ def service_quotas(clients, config):
             value = _aws.quota_value(quota_client, service_code, quota_code)
         except _aws.PreflightAWSError as e:
             if e.missing:
-                found.append(result(check_id, WARN, "The quota %s (%s) could not be read." % (quota_code, what),
-                                    "Check it in the Service Quotas console (%s/%s)." % (service_code, quota_code)))
+                found.append(
+                    result(
+                        check_id,
+                        WARN,
+                        "The quota %s (%s) could not be read." % (quota_code, what),
+                        "Check it in the Service Quotas console (%s/%s)." % (service_code, quota_code),
+                    )
+                )
             else:
                 found.append(aws_result(check_id, e, WARN))
             continue
         needed = demand.get(check_id)
         if needed is not None and value < needed:
-            found.append(result(check_id, FAIL, "%s is %g, below the %d vCPUs the queues need at their max counts."
-                                % (what, value, needed), "Request a %s increase to at least %d (%s/%s), or lower "
-                                "the queues' max_count." % (what, needed, service_code, quota_code)))
+            found.append(
+                result(
+                    check_id,
+                    FAIL,
+                    "%s is %g, below the %d vCPUs the queues need at their max counts." % (what, value, needed),
+                    "Request a %s increase to at least %d (%s/%s), or lower "
+                    "the queues' max_count." % (what, needed, service_code, quota_code),
+                )
+            )
         elif value < minimum:
-            found.append(result(check_id, WARN, "%s is %g, below the recommended %d." % (what, value, minimum),
-                                "Request a %s increase (%s/%s)." % (what, service_code, quota_code)))
+            found.append(
+                result(
+                    check_id,
+                    WARN,
+                    "%s is %g, below the recommended %d." % (what, value, minimum),
+                    "Request a %s increase (%s/%s)." % (what, service_code, quota_code),
+                )
+            )
         else:
-            found.append(result(check_id, PASS, "%s is %g%s." % (
-                what, value, "" if needed is None else " (the queues need %d)" % needed)))
+            found.append(
+                result(
+                    check_id,
+                    PASS,
+                    "%s is %g%s." % (what, value, "" if needed is None else " (the queues need %d)" % needed),
+                )
+            )
     if demand_error is not None:
         found.append(aws_result("quota.vcpu_demand", demand_error, WARN))
     return found
@@ -198,16 +247,31 @@ def role_locations(config):
             problems.append(str(e))
     names = sorted(locations)
     for index, first in enumerate(names):
-        for second in names[index + 1:]:
+        for second in names[index + 1 :]:
             if _paths.locations_overlap(locations[first], locations[second]):
-                problems.append("%s %s and %s %s overlap" % (
-                    option_name(config, "%s_s3_uri" % first), locations[first].uri,
-                    option_name(config, "%s_s3_uri" % second), locations[second].uri))
+                problems.append(
+                    "%s %s and %s %s overlap"
+                    % (
+                        option_name(config, "%s_s3_uri" % first),
+                        locations[first].uri,
+                        option_name(config, "%s_s3_uri" % second),
+                        locations[second].uri,
+                    )
+                )
     if problems:
-        return locations, [result("s3.role_config", FAIL, "; ".join(problems) + ".",
-                                  "Give each role its own S3 prefix: no role URI may equal or contain another.")]
-    return locations, [result("s3.role_config", PASS, "Four distinct role URIs: %s." % ", ".join(
-        locations[role].uri for role in ROLES))]
+        return locations, [
+            result(
+                "s3.role_config",
+                FAIL,
+                "; ".join(problems) + ".",
+                "Give each role its own S3 prefix: no role URI may equal or contain another.",
+            )
+        ]
+    return locations, [
+        result(
+            "s3.role_config", PASS, "Four distinct role URIs: %s." % ", ".join(locations[role].uri for role in ROLES)
+        )
+    ]
 
 
 def buckets_reachable(s3, locations, config=None):
@@ -219,8 +283,14 @@ def buckets_reachable(s3, locations, config=None):
             _aws.head_bucket(s3, location.bucket)
         except _aws.PreflightAWSError as e:
             if e.missing:
-                found.append(result(check_id, FAIL, "The %s bucket %s does not exist." % (role, location.bucket),
-                                    "Create the bucket or fix %s." % option_name(config, "%s_s3_uri" % role)))
+                found.append(
+                    result(
+                        check_id,
+                        FAIL,
+                        "The %s bucket %s does not exist." % (role, location.bucket),
+                        "Create the bucket or fix %s." % option_name(config, "%s_s3_uri" % role),
+                    )
+                )
             else:
                 found.append(aws_result(check_id, e, FAIL))
             continue
@@ -237,23 +307,43 @@ def reference_data(s3, location, version=REFERENCE_VERSION):
         if text == version:
             found.append(result("s3.reference_version", PASS, "Reference data version %s." % text))
         else:
-            found.append(result("s3.reference_version", FAIL, "s3://%s/%s holds %r, not %r." % (
-                location.bucket, marker, text[:80], version), "Sync reference data version %s into %s." % (
-                version, location.uri)))
+            found.append(
+                result(
+                    "s3.reference_version",
+                    FAIL,
+                    "s3://%s/%s holds %r, not %r." % (location.bucket, marker, text[:80], version),
+                    "Sync reference data version %s into %s." % (version, location.uri),
+                )
+            )
     except _aws.PreflightAWSError as e:
         if e.missing:
-            found.append(result("s3.reference_version", FAIL, "s3://%s/%s does not exist." % (location.bucket, marker),
-                                "Sync reference data version %s into %s." % (version, location.uri)))
+            found.append(
+                result(
+                    "s3.reference_version",
+                    FAIL,
+                    "s3://%s/%s does not exist." % (location.bucket, marker),
+                    "Sync reference data version %s into %s." % (version, location.uri),
+                )
+            )
         else:
             found.append(aws_result("s3.reference_version", e, FAIL))
     try:
-        empty = [prefix for prefix in REFERENCE_PREFIXES
-                 if not _aws.has_objects_under(s3, location.bucket, location.prefix + prefix)]
+        empty = [
+            prefix
+            for prefix in REFERENCE_PREFIXES
+            if not _aws.has_objects_under(s3, location.bucket, location.prefix + prefix)
+        ]
     except _aws.PreflightAWSError as e:
         return found + [aws_result("s3.reference_prefixes", e, FAIL)]
     if empty:
-        found.append(result("s3.reference_prefixes", FAIL, "No objects under %s in %s." % (", ".join(empty),
-                            location.uri), "Sync the reference data into %s." % location.uri))
+        found.append(
+            result(
+                "s3.reference_prefixes",
+                FAIL,
+                "No objects under %s in %s." % (", ".join(empty), location.uri),
+                "Sync the reference data into %s." % location.uri,
+            )
+        )
     else:
         found.append(result("s3.reference_prefixes", PASS, "Every required reference prefix has objects."))
     return found
@@ -284,8 +374,18 @@ def cluster_config(config):
     for check_id, fields in checks:
         mine = [str(problem) for problem in problems if problem.field in fields]
         if mine:
-            found.append(result(check_id, FAIL, "; ".join(mine) + ".", "Fix %s in %s." % (" and ".join(
-                sorted({problem.split(":")[0] for problem in mine})), option_name(config, "cluster_inputs"))))
+            found.append(
+                result(
+                    check_id,
+                    FAIL,
+                    "; ".join(mine) + ".",
+                    "Fix %s in %s."
+                    % (
+                        " and ".join(sorted({problem.split(":")[0] for problem in mine})),
+                        option_name(config, "cluster_inputs"),
+                    ),
+                )
+            )
         else:
             found.append(result(check_id, PASS, "%s are valid." % ", ".join(fields)))
     return found

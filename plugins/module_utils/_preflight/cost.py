@@ -41,8 +41,14 @@ def _first_price(pricing, service_code, filters):
 
 
 def instance_filters(region, instance_type):
-    return {"instanceType": instance_type, "regionCode": region, "operatingSystem": "Linux", "tenancy": "Shared",
-            "preInstalledSw": "NA", "capacitystatus": "Used"}
+    return {
+        "instanceType": instance_type,
+        "regionCode": region,
+        "operatingSystem": "Linux",
+        "tenancy": "Shared",
+        "preInstalledSw": "NA",
+        "capacitystatus": "Used",
+    }
 
 
 def gp3_filters(region):
@@ -50,8 +56,12 @@ def gp3_filters(region):
 
 
 def fsx_filters(region, deployment_type, throughput=None):
-    filters = {"productFamily": "Storage", "fileSystemType": "Lustre", "regionCode": region,
-               "deploymentOption": deployment_type.title()}
+    filters = {
+        "productFamily": "Storage",
+        "fileSystemType": "Lustre",
+        "regionCode": region,
+        "deploymentOption": deployment_type.title(),
+    }
     if deployment_type == "PERSISTENT_2":
         filters["throughputCapacity"] = str(throughput)
     return filters
@@ -66,8 +76,9 @@ def look_up_prices(clients, region, plan):
     pricing, ec2 = clients("pricing"), clients("ec2")
     prices = {
         "gp3_gb_month": _first_price(pricing, "AmazonEC2", gp3_filters(region)),
-        "fsx_gb_month": _first_price(pricing, "AmazonFSx", fsx_filters(
-            region, plan["fsx_deployment_type"], plan["fsx_throughput"])),
+        "fsx_gb_month": _first_price(
+            pricing, "AmazonFSx", fsx_filters(region, plan["fsx_deployment_type"], plan["fsx_throughput"])
+        ),
         "public_ipv4_hour": _first_price(pricing, "AmazonVPC", public_ipv4_filters(region)),
     }
     on_demand = {plan["headnode_instance_type"]}
@@ -75,7 +86,9 @@ def look_up_prices(clients, region, plan):
     for queue in plan["queues"]:
         (spot if queue["capacity_type"] == "SPOT" else on_demand).update(queue["instance_types"])
     for instance_type in sorted(on_demand):
-        prices["ondemand:" + instance_type] = _first_price(pricing, "AmazonEC2", instance_filters(region, instance_type))
+        prices["ondemand:" + instance_type] = _first_price(
+            pricing, "AmazonEC2", instance_filters(region, instance_type)
+        )
     for instance_type in sorted(spot):
         zones = _aws.latest_spot_prices(ec2, instance_type)
         prices["spot:" + instance_type] = max(zones) if zones else None
@@ -94,17 +107,29 @@ def cost_plan(inputs, defaults, default_queues):
         "fsx_storage_capacity": value("fsx_storage_capacity"),
         "fsx_deployment_type": value("fsx_deployment_type"),
         "fsx_throughput": value("fsx_per_unit_storage_throughput"),
-        "queues": [{"name": queue.get("name"), "instance_types": list(queue.get("instance_types") or []),
-                    "max_count": int(queue.get("max_count") or 0),
-                    "capacity_type": queue.get("capacity_type", "SPOT")}
-                   for queue in (inputs.get("queues") or default_queues) if isinstance(queue, dict)],
+        "queues": [
+            {
+                "name": queue.get("name"),
+                "instance_types": list(queue.get("instance_types") or []),
+                "max_count": int(queue.get("max_count") or 0),
+                "capacity_type": queue.get("capacity_type", "SPOT"),
+            }
+            for queue in (inputs.get("queues") or default_queues)
+            if isinstance(queue, dict)
+        ],
     }
 
 
 def _item(name, kind, count, unit_price, per, idle):
     hourly = None if unit_price is None else round(count * unit_price / per, 6)
-    return {"name": name, "kind": kind, "count": count, "unit_price_usd": unit_price,
-            "usd_per_hour": hourly, "idle": idle}
+    return {
+        "name": name,
+        "kind": kind,
+        "count": count,
+        "unit_price_usd": unit_price,
+        "usd_per_hour": hourly,
+        "idle": idle,
+    }
 
 
 def _total(items):
@@ -118,18 +143,38 @@ def forecast(plan, prices, ttl_hours, cost_ceiling_usd=None):
     headnode = plan["headnode_instance_type"]
     items = [
         _item("headnode %s" % headnode, "headnode", 1, prices.get("ondemand:" + headnode), 1, True),
-        _item("headnode root volume (gp3)", "ebs", plan["headnode_root_volume_gib"], prices.get("gp3_gb_month"),
-              HOURS_PER_MONTH, True),
-        _item("FSx for Lustre %s" % plan["fsx_deployment_type"], "fsx", plan["fsx_storage_capacity"],
-              prices.get("fsx_gb_month"), HOURS_PER_MONTH, True),
+        _item(
+            "headnode root volume (gp3)",
+            "ebs",
+            plan["headnode_root_volume_gib"],
+            prices.get("gp3_gb_month"),
+            HOURS_PER_MONTH,
+            True,
+        ),
+        _item(
+            "FSx for Lustre %s" % plan["fsx_deployment_type"],
+            "fsx",
+            plan["fsx_storage_capacity"],
+            prices.get("fsx_gb_month"),
+            HOURS_PER_MONTH,
+            True,
+        ),
         _item("public IPv4 address", "public_ipv4", PUBLIC_IPV4_ADDRESSES, prices.get("public_ipv4_hour"), 1, True),
     ]
     for queue in plan["queues"]:
         kind = "spot" if queue["capacity_type"] == "SPOT" else "ondemand"
         found = [prices.get("%s:%s" % (kind, t)) for t in queue["instance_types"]]
         unit = None if not found or None in found else max(found)
-        items.append(_item("queue %s (%s x %s)" % (queue["name"], queue["max_count"], "/".join(queue["instance_types"])),
-                           kind, queue["max_count"], unit, 1, False))
+        items.append(
+            _item(
+                "queue %s (%s x %s)" % (queue["name"], queue["max_count"], "/".join(queue["instance_types"])),
+                kind,
+                queue["max_count"],
+                unit,
+                1,
+                False,
+            )
+        )
     idle = _total([item for item in items if item["idle"]])
     ceiling = _total(items)
     result = {
@@ -153,9 +198,17 @@ def _status(result):
         return PASS, "No cost ceiling set."
     if result["ceiling_usd"] is None:
         return WARN, "The forecast is unknown (no price for %s), so it cannot be held to the %s USD ceiling." % (
-            ", ".join(result["unknown_prices"]), limit)
+            ", ".join(result["unknown_prices"]),
+            limit,
+        )
     if result["ceiling_usd"] > limit:
-        return FAIL, "At every queue's max count for %g hours the cluster may cost %.2f USD, over the %s USD ceiling." % (
-            result["cluster_ttl_hours"], result["ceiling_usd"], limit)
+        return (
+            FAIL,
+            "At every queue's max count for %g hours the cluster may cost %.2f USD, over the %s USD ceiling."
+            % (result["cluster_ttl_hours"], result["ceiling_usd"], limit),
+        )
     return PASS, "At most %.2f USD for %g hours, within the %s USD ceiling." % (
-        result["ceiling_usd"], result["cluster_ttl_hours"], limit)
+        result["ceiling_usd"],
+        result["cluster_ttl_hours"],
+        limit,
+    )

@@ -19,8 +19,9 @@ def new_file_system(fsx):
     def create(deployment_type="PERSISTENT_2", **lustre):
         if deployment_type:
             lustre["DeploymentType"] = deployment_type
-        return fsx.create_file_system(FileSystemType="LUSTRE", StorageCapacity=1200, SubnetIds=[SUBNET],
-                                      LustreConfiguration=lustre)["FileSystem"]["FileSystemId"]
+        return fsx.create_file_system(
+            FileSystemType="LUSTRE", StorageCapacity=1200, SubnetIds=[SUBNET], LustreConfiguration=lustre
+        )["FileSystem"]["FileSystemId"]
 
     return create
 
@@ -37,8 +38,9 @@ def namespace(sandbox, fs_id):
 
 def associate(fsx, fs_id, path, prefix=None, **extra):
     prefix = path.strip("/") if prefix is None else prefix
-    return fsx.create_data_repository_association(FileSystemId=fs_id, FileSystemPath=path,
-                                                  DataRepositoryPath=f"s3://{BUCKET}/{prefix}", **extra)["Association"]
+    return fsx.create_data_repository_association(
+        FileSystemId=fs_id, FileSystemPath=path, DataRepositoryPath=f"s3://{BUCKET}/{prefix}", **extra
+    )["Association"]
 
 
 def describe(fsx, association_id):
@@ -73,18 +75,27 @@ def test_deployment_type_defaults_to_scratch_1_whose_mount_name_is_fsx(fsx, new_
 def test_legacy_import_path_shows_a_data_repository_configuration(fsx, new_file_system):
     fs_id = new_file_system("SCRATCH_2", ImportPath=f"s3://{BUCKET}/in", ExportPath=f"s3://{BUCKET}/out")
     legacy = fsx.describe_file_systems(FileSystemIds=[fs_id])["FileSystems"][0]["LustreConfiguration"][
-        "DataRepositoryConfiguration"]
+        "DataRepositoryConfiguration"
+    ]
     assert legacy["ImportPath"] == f"s3://{BUCKET}/in" and legacy["ExportPath"] == f"s3://{BUCKET}/out"
     assert legacy["Lifecycle"] == "AVAILABLE"
 
 
 def test_cluster_name_tag_finds_the_file_system(fsx):
     tags = [{"Key": "parallelcluster:cluster-name", "Value": "day-1"}]
-    created = fsx.create_file_system(FileSystemType="LUSTRE", StorageCapacity=1200, SubnetIds=[SUBNET], Tags=tags,
-                                     LustreConfiguration={"DeploymentType": "SCRATCH_2"})["FileSystem"]
+    created = fsx.create_file_system(
+        FileSystemType="LUSTRE",
+        StorageCapacity=1200,
+        SubnetIds=[SUBNET],
+        Tags=tags,
+        LustreConfiguration={"DeploymentType": "SCRATCH_2"},
+    )["FileSystem"]
     fsx.create_file_system(FileSystemType="LUSTRE", StorageCapacity=1200, SubnetIds=[SUBNET])
-    found = [shown["FileSystemId"] for shown in fsx.describe_file_systems()["FileSystems"]
-             if {"Key": "parallelcluster:cluster-name", "Value": "day-1"} in shown.get("Tags", [])]
+    found = [
+        shown["FileSystemId"]
+        for shown in fsx.describe_file_systems()["FileSystems"]
+        if {"Key": "parallelcluster:cluster-name", "Value": "day-1"} in shown.get("Tags", [])
+    ]
     assert found == [created["FileSystemId"]]
     assert fsx.list_tags_for_resource(ResourceARN=created["ResourceARN"])["Tags"] == tags
 
@@ -116,8 +127,9 @@ def test_association_on_missing_file_system_is_file_system_not_found(fsx, s3):
 
 
 def test_association_on_non_lustre_file_system_is_refused_with_bad_request(fsx, s3):
-    windows = fsx.create_file_system(FileSystemType="WINDOWS", StorageCapacity=32, SubnetIds=[SUBNET],
-                                     WindowsConfiguration={"ThroughputCapacity": 8})["FileSystem"]["FileSystemId"]
+    windows = fsx.create_file_system(
+        FileSystemType="WINDOWS", StorageCapacity=32, SubnetIds=[SUBNET], WindowsConfiguration={"ThroughputCapacity": 8}
+    )["FileSystem"]["FileSystemId"]
     refused("BadRequest", associate, fsx, windows, "/data")
 
 
@@ -214,13 +226,23 @@ def test_failed_or_deleting_association_frees_its_paths(fsx, sandbox, fs_id):
 
 @pytest.mark.parametrize("repository", ["bucket-without-scheme/prefix", "s3:///prefix", "https://example.com/x"])
 def test_data_repository_path_must_be_an_s3_uri(fsx, fs_id, repository):
-    refused("BadRequest", fsx.create_data_repository_association, FileSystemId=fs_id, FileSystemPath="/data",
-            DataRepositoryPath=repository)
+    refused(
+        "BadRequest",
+        fsx.create_data_repository_association,
+        FileSystemId=fs_id,
+        FileSystemPath="/data",
+        DataRepositoryPath=repository,
+    )
 
 
 def test_data_repository_bucket_must_exist(fsx, fs_id):
-    refused("BadRequest", fsx.create_data_repository_association, FileSystemId=fs_id, FileSystemPath="/data",
-            DataRepositoryPath="s3://no-such-bucket/data")
+    refused(
+        "BadRequest",
+        fsx.create_data_repository_association,
+        FileSystemId=fs_id,
+        FileSystemPath="/data",
+        DataRepositoryPath="s3://no-such-bucket/data",
+    )
 
 
 @pytest.mark.parametrize("path", [None, "data", "/data/../escape"])
@@ -251,22 +273,30 @@ def test_update_goes_through_updating_to_available_and_changes_policies(fsx, san
     created = associate(fsx, fs_id, "/data", S3={"AutoImportPolicy": {"Events": ["NEW"]}})
     sandbox.slow_lifecycle("fsx::association", times=2)
     updated = fsx.update_data_repository_association(
-        AssociationId=created["AssociationId"], ImportedFileChunkSize=2048,
-        S3={"AutoExportPolicy": {"Events": ["NEW", "CHANGED", "DELETED"]}})["Association"]
+        AssociationId=created["AssociationId"],
+        ImportedFileChunkSize=2048,
+        S3={"AutoExportPolicy": {"Events": ["NEW", "CHANGED", "DELETED"]}},
+    )["Association"]
     assert updated["Lifecycle"] == "UPDATING"
     assert describe(fsx, created["AssociationId"])["Lifecycle"] == "UPDATING"
     shown = describe(fsx, created["AssociationId"])
     assert shown["Lifecycle"] == "AVAILABLE"
     assert shown["ImportedFileChunkSize"] == 2048
-    assert shown["S3"] == {"AutoImportPolicy": {"Events": ["NEW"]},
-                           "AutoExportPolicy": {"Events": ["NEW", "CHANGED", "DELETED"]}}
+    assert shown["S3"] == {
+        "AutoImportPolicy": {"Events": ["NEW"]},
+        "AutoExportPolicy": {"Events": ["NEW", "CHANGED", "DELETED"]},
+    }
 
 
 def test_update_while_creating_is_refused_with_bad_request(fsx, sandbox, fs_id):
     sandbox.slow_lifecycle("fsx::association", times=5)
     created = associate(fsx, fs_id, "/data")
-    refused("BadRequest", fsx.update_data_repository_association, AssociationId=created["AssociationId"],
-            ImportedFileChunkSize=2048)
+    refused(
+        "BadRequest",
+        fsx.update_data_repository_association,
+        AssociationId=created["AssociationId"],
+        ImportedFileChunkSize=2048,
+    )
 
 
 def test_delete_goes_through_deleting_and_then_the_association_is_not_found(fsx, sandbox, fs_id):
@@ -276,14 +306,21 @@ def test_delete_goes_through_deleting_and_then_the_association_is_not_found(fsx,
     assert (deleted["Lifecycle"], deleted["DeleteDataInFileSystem"]) == ("DELETING", False)
     assert describe(fsx, created["AssociationId"])["Lifecycle"] == "DELETING"
     refused("DataRepositoryAssociationNotFound", describe, fsx, created["AssociationId"])
-    refused("DataRepositoryAssociationNotFound", fsx.delete_data_repository_association,
-            AssociationId=created["AssociationId"])
+    refused(
+        "DataRepositoryAssociationNotFound",
+        fsx.delete_data_repository_association,
+        AssociationId=created["AssociationId"],
+    )
 
 
 def test_unknown_association_is_data_repository_association_not_found(fsx, s3):
     refused("DataRepositoryAssociationNotFound", describe, fsx, "dra-0123456789abcdef0")
-    refused("DataRepositoryAssociationNotFound", fsx.update_data_repository_association,
-            AssociationId="dra-0123456789abcdef0", ImportedFileChunkSize=2048)
+    refused(
+        "DataRepositoryAssociationNotFound",
+        fsx.update_data_repository_association,
+        AssociationId="dra-0123456789abcdef0",
+        ImportedFileChunkSize=2048,
+    )
 
 
 # --- data in the namespace --------------------------------------------------------------------------------------------
@@ -359,13 +396,19 @@ def test_describe_filters_by_file_system_id_data_repository_type_and_file_cache_
 
 
 def test_unsupported_data_repository_type_filter_is_invalid_data_repository_type(fsx, fs_id):
-    refused("InvalidDataRepositoryType", fsx.describe_data_repository_associations,
-            Filters=[{"Name": "data-repository-type", "Values": ["FTP"]}])
+    refused(
+        "InvalidDataRepositoryType",
+        fsx.describe_data_repository_associations,
+        Filters=[{"Name": "data-repository-type", "Values": ["FTP"]}],
+    )
 
 
 def test_unknown_filter_name_is_refused_with_bad_request(fsx, fs_id):
-    refused("BadRequest", fsx.describe_data_repository_associations,
-            Filters=[{"Name": "backup-type", "Values": ["USER_INITIATED"]}])
+    refused(
+        "BadRequest",
+        fsx.describe_data_repository_associations,
+        Filters=[{"Name": "backup-type", "Values": ["USER_INITIATED"]}],
+    )
 
 
 def test_describe_returns_at_most_max_results_per_page_with_a_next_token(fsx, fs_id):
@@ -392,8 +435,9 @@ def test_same_client_request_token_and_request_returns_the_same_association(fsx,
 
 def test_same_client_request_token_with_another_request_is_refused_with_incompatible_parameter_error(fsx, fs_id):
     associate(fsx, fs_id, "/data", ClientRequestToken="create-data-1")
-    response = refused("IncompatibleParameterError", associate, fsx, fs_id, "/other",
-                       ClientRequestToken="create-data-1")
+    response = refused(
+        "IncompatibleParameterError", associate, fsx, fs_id, "/other", ClientRequestToken="create-data-1"
+    )
     assert response["Parameter"] == "DataRepositoryPath"
 
 

@@ -24,14 +24,19 @@ def report_at(path):
 
 @pytest.fixture
 def fs_id(fsx, s3):
-    return fsx.create_file_system(FileSystemType="LUSTRE", StorageCapacity=1200, SubnetIds=["subnet-0123456789abcdef0"],
-                                  LustreConfiguration={"DeploymentType": "PERSISTENT_2"})["FileSystem"]["FileSystemId"]
+    return fsx.create_file_system(
+        FileSystemType="LUSTRE",
+        StorageCapacity=1200,
+        SubnetIds=["subnet-0123456789abcdef0"],
+        LustreConfiguration={"DeploymentType": "PERSISTENT_2"},
+    )["FileSystem"]["FileSystemId"]
 
 
 @pytest.fixture
 def dra(fsx, fs_id):
-    return fsx.create_data_repository_association(FileSystemId=fs_id, FileSystemPath="/results",
-                                                  DataRepositoryPath=f"s3://{BUCKET}/{PREFIX}")["Association"]
+    return fsx.create_data_repository_association(
+        FileSystemId=fs_id, FileSystemPath="/results", DataRepositoryPath=f"s3://{BUCKET}/{PREFIX}"
+    )["Association"]
 
 
 @pytest.fixture
@@ -93,8 +98,9 @@ def test_exported_objects_carry_fsx_posix_metadata(fsx, s3, dra, write):
 
 
 def test_export_without_paths_exports_every_association_of_the_file_system(fsx, s3, dra, write):
-    fsx.create_data_repository_association(FileSystemId=dra["FileSystemId"], FileSystemPath="/logs",
-                                           DataRepositoryPath=f"s3://{BUCKET}/logs")
+    fsx.create_data_repository_association(
+        FileSystemId=dra["FileSystemId"], FileSystemPath="/logs", DataRepositoryPath=f"s3://{BUCKET}/logs"
+    )
     write("results/a.txt")
     write("logs/run.log")
     write("scratch/unlinked.tmp")
@@ -144,8 +150,9 @@ def test_export_path_outside_every_available_association_is_refused_with_bad_req
 def test_task_on_file_system_without_an_available_association_is_refused_with_bad_request(fsx, fs_id, sandbox):
     refused("BadRequest", export, fsx, fs_id)
     sandbox.call("POST", "fsx-outcomes", {"association_lifecycle": "MISCONFIGURED", "count": 1})
-    fsx.create_data_repository_association(FileSystemId=fs_id, FileSystemPath="/results",
-                                           DataRepositoryPath=f"s3://{BUCKET}/{PREFIX}")
+    fsx.create_data_repository_association(
+        FileSystemId=fs_id, FileSystemPath="/results", DataRepositoryPath=f"s3://{BUCKET}/{PREFIX}"
+    )
     refused("BadRequest", export, fsx, fs_id, ["results"])
 
 
@@ -194,8 +201,9 @@ def test_counts_grow_while_the_task_executes(fsx, sandbox, dra, write):
         write(f"results/part{index:02}.txt")
     sandbox.slow_lifecycle("fsx::task", times=4)
     task_id = export(fsx, dra["FileSystemId"], ["results"])["TaskId"]
-    executing = [status for status in (describe(fsx, task_id) for _attempt in range(12))
-                 if status["Lifecycle"] == "EXECUTING"]
+    executing = [
+        status for status in (describe(fsx, task_id) for _attempt in range(12)) if status["Lifecycle"] == "EXECUTING"
+    ]
     succeeded = [task["Status"]["SucceededCount"] for task in executing]
     assert len(executing) >= 3 and all(task["Status"]["TotalCount"] == 20 for task in executing)
     assert succeeded == sorted(succeeded) and succeeded[0] < succeeded[-1] < 20
@@ -251,17 +259,23 @@ def test_failed_files_fail_the_task_and_are_listed_in_the_csv_report(fsx, s3, sa
     failed = describe(fsx, task_id)
     assert failed["Lifecycle"] == "FAILED" and failed["FailureDetails"]["Message"]
     assert (failed["Status"]["TotalCount"], failed["Status"]["SucceededCount"], failed["Status"]["FailedCount"]) == (
-        3, 1, 2)
+        3,
+        1,
+        2,
+    )
     report_key = f"{PREFIX}/reports/{task_id}/failures.csv"
     assert keys(s3) == [f"{PREFIX}/ok.txt", report_key]
     rows = list(csv.reader(io.StringIO(s3.get_object(Bucket=BUCKET, Key=report_key)["Body"].read().decode())))
-    assert rows == [["results/bad1.bam", "failed", "S3AccessDenied"],
-                    ["results/sub/bad2.bam", "failed", "S3AccessDenied"]]
+    assert rows == [
+        ["results/bad1.bam", "failed", "S3AccessDenied"],
+        ["results/sub/bad2.bam", "failed", "S3AccessDenied"],
+    ]
 
 
 def test_report_quotes_paths_the_way_fsx_does(fsx, s3, sandbox, fs_id, write):
-    fsx.create_data_repository_association(FileSystemId=fs_id, FileSystemPath="/",
-                                           DataRepositoryPath=f"s3://{BUCKET}/{PREFIX}")
+    fsx.create_data_repository_association(
+        FileSystemId=fs_id, FileSystemPath="/", DataRepositoryPath=f"s3://{BUCKET}/{PREFIX}"
+    )
     write("@odd.txt")
     write("comma,name.txt")
     sandbox.call("POST", "fsx-outcomes", {"fail_export_paths": ["*"], "count": 1, "error_code": "FileSizeTooLarge"})
@@ -290,9 +304,12 @@ def test_export_failure_outcome_with_a_count_affects_only_that_many_tasks(fsx, s
 def test_import_task_materializes_objects_below_its_s3_paths(fsx, s3, sandbox, dra):
     s3.put_object(Bucket=BUCKET, Key=f"{PREFIX}/new/in.txt", Body=b"from s3")
     s3.put_object(Bucket=BUCKET, Key=f"{PREFIX}/other/skip.txt", Body=b"not asked for")
-    task = fsx.create_data_repository_task(FileSystemId=dra["FileSystemId"], Type="IMPORT_METADATA_FROM_REPOSITORY",
-                                           Paths=[f"s3://{BUCKET}/{PREFIX}/new"],
-                                           Report=NO_REPORT)["DataRepositoryTask"]
+    task = fsx.create_data_repository_task(
+        FileSystemId=dra["FileSystemId"],
+        Type="IMPORT_METADATA_FROM_REPOSITORY",
+        Paths=[f"s3://{BUCKET}/{PREFIX}/new"],
+        Report=NO_REPORT,
+    )["DataRepositoryTask"]
     done = describe(fsx, task["TaskId"])
     assert done["Lifecycle"] == "SUCCEEDED" and done["Status"]["SucceededCount"] == 1
     root = Path(sandbox.info()["fsx_root"]) / dra["FileSystemId"]
@@ -312,7 +329,8 @@ def test_describe_filters_by_file_system_lifecycle_and_association(fsx, sandbox,
     assert ids({"Name": "file-system-id", "Values": [fs_id]}) == [done, pending]
     assert ids({"Name": "task-lifecycle", "Values": ["PENDING", "EXECUTING"]}) == [pending]
     assert ids({"Name": "task-lifecycle", "Values": ["SUCCEEDED"]}, {"Name": "file-system-id", "Values": [fs_id]}) == [
-        done]
+        done
+    ]
     assert ids({"Name": "data-repository-association-id", "Values": [dra["AssociationId"]]}) == [done, pending]
     assert ids({"Name": "data-repository-association-id", "Values": ["dra-0123456789abcdef0"]}) == []
     refused("BadRequest", fsx.describe_data_repository_tasks, Filters=[{"Name": "task-type", "Values": ["x"]}])

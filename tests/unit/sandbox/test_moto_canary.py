@@ -12,7 +12,8 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.core.responses import BaseResponse
 from moto.core.utils import camelcase_to_underscores
 from moto.fsx import urls as fsx_urls
-from moto.fsx.models import FileSystem, fsx_backends
+from moto.fsx.models import FileSystem
+from moto.fsx.models import fsx_backends
 from moto.fsx.responses import FSxResponse
 from moto.moto_api import state_manager
 from moto.moto_api._internal.managed_state_model import ManagedState
@@ -20,9 +21,15 @@ from moto.s3.models import FakeKey
 
 from sandbox import fsx
 
-ADDED_OPERATIONS = ("CreateDataRepositoryAssociation", "DescribeDataRepositoryAssociations",
-                    "UpdateDataRepositoryAssociation", "DeleteDataRepositoryAssociation",
-                    "CreateDataRepositoryTask", "DescribeDataRepositoryTasks", "CancelDataRepositoryTask")
+ADDED_OPERATIONS = (
+    "CreateDataRepositoryAssociation",
+    "DescribeDataRepositoryAssociations",
+    "UpdateDataRepositoryAssociation",
+    "DeleteDataRepositoryAssociation",
+    "CreateDataRepositoryTask",
+    "DescribeDataRepositoryTasks",
+    "CancelDataRepositoryTask",
+)
 WRAPPED_OPERATIONS = ("CreateFileSystem", "DescribeFileSystems", "DeleteFileSystem")
 
 
@@ -104,7 +111,8 @@ def test_our_models_are_registered_immediate_by_default():
     for model in fsx.MODELS:
         assert model in state_manager.get_registered_models()
     assert {model: state_manager.get_transition(model)["progression"] for model in fsx.MODELS} == dict.fromkeys(
-        fsx.MODELS, "immediate")
+        fsx.MODELS, "immediate"
+    )
 
 
 def test_s3_keys_still_keep_their_bytes_in_a_buffer_we_can_stream_into():

@@ -21,8 +21,9 @@ def ssm(aws, sandbox):
 def send(ssm, *commands, instance_id=HEAD, **kwargs):
     parameters = {"commands": list(commands)}
     parameters.update(kwargs.pop("parameters", {}))
-    response = ssm.send_command(InstanceIds=[instance_id], DocumentName="AWS-RunShellScript",
-                                Parameters=parameters, **kwargs)
+    response = ssm.send_command(
+        InstanceIds=[instance_id], DocumentName="AWS-RunShellScript", Parameters=parameters, **kwargs
+    )
     return response["Command"]["CommandId"]
 
 
@@ -88,8 +89,13 @@ def test_standard_output_content_is_capped_at_24000_characters(ssm):
 def test_full_output_is_written_to_s3_in_the_agent_layout(ssm, aws):
     s3 = aws("s3")
     s3.create_bucket(Bucket="ssm-out", CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
-    command_id = send(ssm, "head -c 30000 /dev/zero | tr '\\0' a", "echo err >&2",
-                      OutputS3BucketName="ssm-out", OutputS3KeyPrefix="runs/")
+    command_id = send(
+        ssm,
+        "head -c 30000 /dev/zero | tr '\\0' a",
+        "echo err >&2",
+        OutputS3BucketName="ssm-out",
+        OutputS3KeyPrefix="runs/",
+    )
     invocation = wait_for(ssm, command_id)
     key = f"runs/{command_id}/{HEAD}/awsrunShellScript/0.awsrunShellScript"
     assert invocation["StandardOutputContent"] == "a" * 24000
@@ -106,14 +112,17 @@ def test_non_utf8_output_is_decoded_with_replacement(ssm):
 
 
 def test_script_runs_verbatim_with_quotes_substitutions_and_unicode(ssm):
-    invocation = run(ssm,
-                     "name='Zoë \"the\" tester'",
-                     'echo "$name"',
-                     'echo "$(echo sub) `echo tick` $((6 * 7))"',
-                     "printf '%s\\n' 'back\\slash' \"it's\"",
-                     "cat <<'EOF'\n$HOME stays literal ✓\nEOF")
+    invocation = run(
+        ssm,
+        "name='Zoë \"the\" tester'",
+        'echo "$name"',
+        'echo "$(echo sub) `echo tick` $((6 * 7))"',
+        "printf '%s\\n' 'back\\slash' \"it's\"",
+        "cat <<'EOF'\n$HOME stays literal ✓\nEOF",
+    )
     assert invocation["StandardOutputContent"] == (
-        'Zoë "the" tester\nsub tick 42\nback\\slash\nit\'s\n$HOME stays literal ✓\n')
+        'Zoë "the" tester\nsub tick 42\nback\\slash\nit\'s\n$HOME stays literal ✓\n'
+    )
 
 
 # --- statuses ---------------------------------------------------------------------------------------------------
@@ -121,8 +130,9 @@ def test_status_goes_pending_then_in_progress_then_success(ssm, sandbox):
     # The command runs until the test releases it, so InProgress is observable however loaded the machine is.
     release = home(sandbox) / "release"
     script = f"for i in $(seq 600); do [ -e {release} ] && exit 0; sleep 0.05; done; exit 1"
-    response = ssm.send_command(InstanceIds=[HEAD], DocumentName="AWS-RunShellScript",
-                                Parameters={"commands": [script]}, TimeoutSeconds=30)["Command"]
+    response = ssm.send_command(
+        InstanceIds=[HEAD], DocumentName="AWS-RunShellScript", Parameters={"commands": [script]}, TimeoutSeconds=30
+    )["Command"]
     assert response["Status"] == "Pending"
     assert response["TimeoutSeconds"] == 30  # the delivery timeout, stored
     running = wait_for(ssm, response["CommandId"], until=frozenset({"InProgress"}))
@@ -133,12 +143,14 @@ def test_status_goes_pending_then_in_progress_then_success(ssm, sandbox):
 
 def test_command_executed_waiter_works(ssm):
     command_id = send(ssm, "true")
-    ssm.get_waiter("command_executed").wait(CommandId=command_id, InstanceId=HEAD,
-                                            WaiterConfig={"Delay": 1, "MaxAttempts": 10})
+    ssm.get_waiter("command_executed").wait(
+        CommandId=command_id, InstanceId=HEAD, WaiterConfig={"Delay": 1, "MaxAttempts": 10}
+    )
     failing = send(ssm, "false")
     with pytest.raises(botocore.exceptions.WaiterError):
-        ssm.get_waiter("command_executed").wait(CommandId=failing, InstanceId=HEAD,
-                                                WaiterConfig={"Delay": 1, "MaxAttempts": 10})
+        ssm.get_waiter("command_executed").wait(
+            CommandId=failing, InstanceId=HEAD, WaiterConfig={"Delay": 1, "MaxAttempts": 10}
+        )
 
 
 def test_execution_timeout_kills_the_process_group_and_is_timed_out(ssm, sandbox):
@@ -189,14 +201,21 @@ def test_cancel_unknown_command_is_invalid_command_id(ssm):
 
 def test_list_commands_aggregates_the_invocation_status(ssm, sandbox):
     sandbox.register_headnode(OTHER)
-    response = ssm.send_command(InstanceIds=[HEAD, OTHER], DocumentName="AWS-RunShellScript",
-                                Parameters={"commands": [f'case "$DAYEC_HEADNODE_ROOT" in */{OTHER}) exit 1;; esac']})
+    response = ssm.send_command(
+        InstanceIds=[HEAD, OTHER],
+        DocumentName="AWS-RunShellScript",
+        Parameters={"commands": [f'case "$DAYEC_HEADNODE_ROOT" in */{OTHER}) exit 1;; esac']},
+    )
     command_id = response["Command"]["CommandId"]
     assert wait_for(ssm, command_id, HEAD)["Status"] == "Success"
     assert wait_for(ssm, command_id, OTHER)["Status"] == "Failed"
     command = ssm.list_commands(CommandId=command_id)["Commands"][0]
-    assert (command["Status"], command["TargetCount"], command["CompletedCount"], command["ErrorCount"]) == \
-        ("Failed", 2, 2, 1)
+    assert (command["Status"], command["TargetCount"], command["CompletedCount"], command["ErrorCount"]) == (
+        "Failed",
+        2,
+        2,
+        1,
+    )
 
 
 # --- which instances ---------------------------------------------------------------------------------------------
@@ -220,8 +239,9 @@ def test_command_runs_only_on_the_instances_asked_for(ssm, aws, sandbox):
     ids = [i["InstanceId"] for i in ec2.run_instances(ImageId=image, MinCount=3, MaxCount=3)["Instances"]]
     for instance_id in ids[:2]:
         sandbox.register_headnode(instance_id)
-    response = ssm.send_command(InstanceIds=[ids[0]], DocumentName="AWS-RunShellScript",
-                                Parameters={"commands": ["touch ran-here"]})["Command"]
+    response = ssm.send_command(
+        InstanceIds=[ids[0]], DocumentName="AWS-RunShellScript", Parameters={"commands": ["touch ran-here"]}
+    )["Command"]
     assert response["InstanceIds"] == [ids[0]] and response["TargetCount"] == 1
     wait_for(ssm, response["CommandId"], ids[0])
     invocations = ssm.list_command_invocations(CommandId=response["CommandId"])["CommandInvocations"]
@@ -245,7 +265,11 @@ def test_script_environment_has_home_headnode_root_and_fsx_mount(ssm, sandbox):
     root = Path(sandbox.info()["headnode_root"]) / HEAD
     invocation = run(ssm, 'echo "$PWD"', 'echo "$HOME"', 'echo "$DAYEC_HEADNODE_ROOT"', 'echo "$DAYEC_FSX_MOUNT"')
     assert invocation["StandardOutputContent"].splitlines() == [
-        str(root / "home/ubuntu"), str(root / "home/ubuntu"), str(root), str(root / "fsx")]
+        str(root / "home/ubuntu"),
+        str(root / "home/ubuntu"),
+        str(root),
+        str(root / "fsx"),
+    ]
 
 
 def test_fsx_symlink_is_visible_from_a_command(ssm, sandbox):
@@ -253,16 +277,22 @@ def test_fsx_symlink_is_visible_from_a_command(ssm, sandbox):
     namespace = Path(sandbox.info()["fsx_root"]) / FS_ID
     (namespace / "data").mkdir()
     (namespace / "data" / "sample.txt").write_text("reads\n")
-    invocation = run(ssm, 'ls "$DAYEC_FSX_MOUNT"/data/', 'cat "$DAYEC_FSX_MOUNT/data/sample.txt"',
-                     'echo written > "$DAYEC_FSX_MOUNT/results.txt"')
+    invocation = run(
+        ssm,
+        'ls "$DAYEC_FSX_MOUNT"/data/',
+        'cat "$DAYEC_FSX_MOUNT/data/sample.txt"',
+        'echo written > "$DAYEC_FSX_MOUNT/results.txt"',
+    )
     assert invocation["StandardOutputContent"] == "sample.txt\nreads\n"
     assert (namespace / "results.txt").read_text() == "written\n"
 
 
 def test_working_directory_is_a_path_on_the_headnode(ssm, sandbox):
     sandbox.register_headnode(HEAD, file_system_id=FS_ID)
-    assert run(ssm, "pwd -P", parameters={"workingDirectory": ["/fsx"]})["StandardOutputContent"] == \
-        str(Path(sandbox.info()["fsx_root"]) / FS_ID) + "\n"
+    assert (
+        run(ssm, "pwd -P", parameters={"workingDirectory": ["/fsx"]})["StandardOutputContent"]
+        == str(Path(sandbox.info()["fsx_root"]) / FS_ID) + "\n"
+    )
     missing = run(ssm, "pwd", parameters={"workingDirectory": ["/no/such/dir"]})
     assert (missing["Status"], missing["ResponseCode"]) == ("Failed", 1)
 
@@ -273,8 +303,12 @@ def test_describe_instance_information_lists_registered_instances(ssm, sandbox):
     listing = {i["InstanceId"]: i for i in ssm.describe_instance_information()["InstanceInformationList"]}
     assert set(listing) == {HEAD, OTHER}
     head = listing[HEAD]
-    assert (head["PingStatus"], head["PlatformType"], head["PlatformName"], head["ResourceType"]) == \
-        ("Online", "Linux", "Ubuntu", "EC2Instance")
+    assert (head["PingStatus"], head["PlatformType"], head["PlatformName"], head["ResourceType"]) == (
+        "Online",
+        "Linux",
+        "Ubuntu",
+        "EC2Instance",
+    )
     assert head["AgentVersion"] and head["ComputerName"] and head["IPAddress"] and head["LastPingDateTime"]
     assert listing[OTHER]["PingStatus"] == "ConnectionLost"
 
@@ -288,8 +322,10 @@ def test_describe_instance_information_filters_by_instance_ids_and_ping_status(s
     assert ids(Filters=[{"Key": "InstanceIds", "Values": [OTHER]}]) == [OTHER]
     assert ids(Filters=[{"Key": "PingStatus", "Values": ["Online"]}]) == [HEAD]
     assert ids(InstanceInformationFilterList=[{"key": "PingStatus", "valueSet": ["ConnectionLost"]}]) == [OTHER]
-    assert ids(InstanceInformationFilterList=[{"key": "InstanceIds", "valueSet": [HEAD, OTHER]}],
-               Filters=[{"Key": "PingStatus", "Values": ["Online"]}]) == [HEAD]
+    assert ids(
+        InstanceInformationFilterList=[{"key": "InstanceIds", "valueSet": [HEAD, OTHER]}],
+        Filters=[{"Key": "PingStatus", "Values": ["Online"]}],
+    ) == [HEAD]
     assert ids(Filters=[{"Key": "InstanceIds", "Values": ["i-00000000000000000"]}]) == []
     with pytest.raises(ssm.exceptions.InvalidInstanceInformationFilterValue):
         ids(Filters=[{"Key": "PingStatus", "Values": ["Sleeping"]}])
@@ -328,8 +364,11 @@ def test_list_command_invocations_with_details_has_plugin_output(ssm):
     invocations = ssm.list_command_invocations(CommandId=command_id, Details=True)["CommandInvocations"]
     assert len(invocations) == 1
     invocation = invocations[0]
-    assert (invocation["InstanceId"], invocation["Status"], invocation["DocumentName"]) == \
-        (HEAD, "Failed", "AWS-RunShellScript")
+    assert (invocation["InstanceId"], invocation["Status"], invocation["DocumentName"]) == (
+        HEAD,
+        "Failed",
+        "AWS-RunShellScript",
+    )
     [plugin] = invocation["CommandPlugins"]
     assert (plugin["Name"], plugin["Status"], plugin["ResponseCode"]) == ("aws:runShellScript", "Failed", 2)
     assert plugin["Output"] == "out\n\n----------ERROR-------\nerr\n"
@@ -341,7 +380,8 @@ def test_plugin_output_is_cut_like_the_agent_output(ssm):
     command_id = send(ssm, "head -c 30000 /dev/zero | tr '\\0' a")
     wait_for(ssm, command_id)
     [plugin] = ssm.list_command_invocations(CommandId=command_id, Details=True)["CommandInvocations"][0][
-        "CommandPlugins"]
+        "CommandPlugins"
+    ]
     assert len(plugin["Output"]) <= 2500
     assert plugin["Output"].endswith("a\n---Output truncated---")
 
@@ -349,7 +389,7 @@ def test_plugin_output_is_cut_like_the_agent_output(ssm):
 def test_list_command_invocations_filters_by_instance_and_pages(ssm, sandbox):
     sandbox.register_headnode(OTHER)
     commands = [send(ssm, "true"), send(ssm, "true"), send(ssm, "true", instance_id=OTHER)]
-    for command_id, instance_id in zip(commands, (HEAD, HEAD, OTHER)):
+    for command_id, instance_id in zip(commands, (HEAD, HEAD, OTHER), strict=False):
         wait_for(ssm, command_id, instance_id)
     on_head = ssm.list_command_invocations(InstanceId=HEAD)["CommandInvocations"]
     assert sorted(i["CommandId"] for i in on_head) == sorted(commands[:2])

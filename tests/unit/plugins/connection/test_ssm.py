@@ -34,8 +34,18 @@ def cid(name):
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch):
-    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ACCESS_KEY_ID",
-                 "AWS_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY", "AWS_SECRET_KEY", "AWS_SESSION_TOKEN", "ANSIBLE_PIPELINING"):
+    for name in (
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_ACCESS_KEY",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SECRET_KEY",
+        "AWS_SESSION_TOKEN",
+        "ANSIBLE_PIPELINING",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(ssm, "new_token", lambda: TOKEN)
 
@@ -53,9 +63,13 @@ def connection(variables=None, remote_addr=None):
     return conn
 
 
-BASE_VARS = {"ansible_ssm_instance_id": INSTANCE, "ansible_ssm_region": REGION,
-             "ansible_ssm_access_key_id": "testing", "ansible_ssm_secret_access_key": "testing",
-             "ansible_ssm_poll_interval": 0.001}
+BASE_VARS = {
+    "ansible_ssm_instance_id": INSTANCE,
+    "ansible_ssm_region": REGION,
+    "ansible_ssm_access_key_id": "testing",
+    "ansible_ssm_secret_access_key": "testing",
+    "ansible_ssm_poll_interval": 0.001,
+}
 
 
 class Stubbed:
@@ -85,10 +99,20 @@ class Stubbed:
 
     def command(self, name, stdout, status="Success", stderr=""):
         self.add("ssm", "add_response", "send_command", {"Command": {"CommandId": cid(name)}})
-        self.add("ssm", "add_response", "get_command_invocation", {
-            "CommandId": cid(name), "InstanceId": INSTANCE, "Status": status, "ResponseCode": 0,
-            "StandardOutputContent": stdout, "StandardErrorContent": stderr},
-            {"CommandId": cid(name), "InstanceId": INSTANCE})
+        self.add(
+            "ssm",
+            "add_response",
+            "get_command_invocation",
+            {
+                "CommandId": cid(name),
+                "InstanceId": INSTANCE,
+                "Status": status,
+                "ResponseCode": 0,
+                "StandardOutputContent": stdout,
+                "StandardErrorContent": stderr,
+            },
+            {"CommandId": cid(name), "InstanceId": INSTANCE},
+        )
 
     def done(self):
         for stubber in self.stubbers.values():
@@ -96,8 +120,10 @@ class Stubbed:
 
 
 def frame(rc=0, out=b"", err=b""):
-    return (f"@@DAYEC-SSM {TOKEN} rc={rc} out={len(out)}:{hashlib.sha256(out).hexdigest()} "
-            f"err={len(err)}:{hashlib.sha256(err).hexdigest()} spool=- ob=0 eb=0@@\n") + out.decode()
+    return (
+        f"@@DAYEC-SSM {TOKEN} rc={rc} out={len(out)}:{hashlib.sha256(out).hexdigest()} "
+        f"err={len(err)}:{hashlib.sha256(err).hexdigest()} spool=- ob=0 eb=0@@\n"
+    ) + out.decode()
 
 
 def test_defaults_and_ssm_variables():
@@ -124,8 +150,12 @@ def test_instance_id_falls_back_to_ansible_host_then_inventory_hostname():
     assert connection({"inventory_hostname": INSTANCE})._settings().instance_id == INSTANCE
     other = "i-0fedcba9876543210"
     assert connection({"inventory_hostname": "headnode", "ansible_host": other})._settings().instance_id == other
-    assert connection({"inventory_hostname": "headnode", "ansible_host": other,
-                       "ansible_ssm_instance_id": INSTANCE})._settings().instance_id == INSTANCE
+    assert (
+        connection({"inventory_hostname": "headnode", "ansible_host": other, "ansible_ssm_instance_id": INSTANCE})
+        ._settings()
+        .instance_id
+        == INSTANCE
+    )
     assert connection({}, remote_addr=INSTANCE)._settings().instance_id == INSTANCE
 
 
@@ -140,12 +170,15 @@ def test_region_and_credentials_from_the_environment(monkeypatch):
     assert conn.get_option("region") == "eu-west-1"
 
 
-@pytest.mark.parametrize("variables, message", [
-    ({"ansible_ssm_instance_id": "headnode"}, "not an EC2 instance id"),
-    (dict(BASE_VARS, ansible_ssm_run_as="root; rm -rf /"), "run_as"),
-    (dict(BASE_VARS, ansible_ssm_region=""), "no AWS region"),
-    (dict(BASE_VARS, ansible_ssm_profile="dev"), "either profile or access_key"),
-])
+@pytest.mark.parametrize(
+    "variables, message",
+    [
+        ({"ansible_ssm_instance_id": "headnode"}, "not an EC2 instance id"),
+        (dict(BASE_VARS, ansible_ssm_run_as="root; rm -rf /"), "run_as"),
+        (dict(BASE_VARS, ansible_ssm_region=""), "no AWS region"),
+        (dict(BASE_VARS, ansible_ssm_profile="dev"), "either profile or access_key"),
+    ],
+)
 def test_bad_settings_fail_before_any_aws_call(variables, message, monkeypatch):
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
     with pytest.raises(AnsibleConnectionFailure, match=message):
@@ -221,8 +254,14 @@ def test_fetch_file_writes_the_bytes(tmp_path, monkeypatch):
 
 def test_a_bucket_gets_a_sigv4_s3_client_on_the_bucket_endpoint(monkeypatch):
     stubs = Stubbed(monkeypatch)
-    conn = connection(dict(BASE_VARS, ansible_ssm_bucket_name="dayec-transfer", ansible_ssm_endpoint_url="http://ssm.local",
-                           ansible_ssm_bucket_endpoint_url="http://s3.local"))
+    conn = connection(
+        dict(
+            BASE_VARS,
+            ansible_ssm_bucket_name="dayec-transfer",
+            ansible_ssm_endpoint_url="http://ssm.local",
+            ansible_ssm_bucket_endpoint_url="http://s3.local",
+        )
+    )
     conn._connect()
     assert stubs.clients["s3"].meta.config.signature_version == "s3v4"
     assert stubs.endpoints == {"ssm": "http://ssm.local", "s3": "http://s3.local"}
@@ -280,12 +319,15 @@ def test_close_runs_what_is_still_queued_and_warns_when_it_fails(tmp_path, monke
     monkeypatch.setattr(C, "DEFAULT_LOCAL_TMP", str(tmp_path))
     warnings = []
     monkeypatch.setattr(ssm_connection.display, "warning", warnings.append)
-    mkdtemp = ("/bin/sh -c '( umask 77 && mkdir -p \"` echo /home/ubuntu/.ansible/tmp `\"&& mkdir \"` echo "
-               "/home/ubuntu/.ansible/tmp/ansible-tmp-1 `\" && echo ansible-tmp-1=\"` echo "
-               "/home/ubuntu/.ansible/tmp/ansible-tmp-1 `\" )'")
+    mkdtemp = (
+        '/bin/sh -c \'( umask 77 && mkdir -p "` echo /home/ubuntu/.ansible/tmp `"&& mkdir "` echo '
+        '/home/ubuntu/.ansible/tmp/ansible-tmp-1 `" && echo ansible-tmp-1="` echo '
+        "/home/ubuntu/.ansible/tmp/ansible-tmp-1 `\" )'"
+    )
     stubs = Stubbed(monkeypatch)
-    stubs.command("flush", frame(rc=125, err=b"dayec-ssm: deferred mkdir failed\n"),
-                  stderr="dayec-ssm: deferred mkdir failed\n")
+    stubs.command(
+        "flush", frame(rc=125, err=b"dayec-ssm: deferred mkdir failed\n"), stderr="dayec-ssm: deferred mkdir failed\n"
+    )
     conn = connection(BASE_VARS)
     assert conn.exec_command(mkdtemp) == (0, b"ansible-tmp-1=/home/ubuntu/.ansible/tmp/ansible-tmp-1\n", b"")
     conn.close()

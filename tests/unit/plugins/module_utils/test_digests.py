@@ -168,8 +168,9 @@ def test_big_files_in_flight_are_bounded(tmp_path, monkeypatch):
     consumed = []
     # The first big file finishes only once the window is full, so reading further would show in `consumed`.
     bound = 2 * digests.QUEUE_FACTOR
-    stream = digests.sha256_files(consumed_generator(itertools.repeat((big, size), 1000), consumed, bound, release),
-                                  workers=2)
+    stream = digests.sha256_files(
+        consumed_generator(itertools.repeat((big, size), 1000), consumed, bound, release), workers=2
+    )
     try:
         assert next(stream) == (big, digest)
         assert len(consumed) == bound  # the caller waited for the first big file once 2 * QUEUE_FACTOR were in flight
@@ -257,13 +258,16 @@ def test_hex_to_base64_refuses_non_digests(value):
         digests.hex_to_base64(value)
 
 
-@pytest.mark.parametrize("value, fragment", [
-    (EMPTY_CHECKSUM[:-1] + "-3", "composite"),
-    ("not base64!", "not valid base64"),
-    (base64.b64encode(b"short").decode(), "not 32"),
-    ("", "expected"),
-    (None, "expected"),
-])
+@pytest.mark.parametrize(
+    "value, fragment",
+    [
+        (EMPTY_CHECKSUM[:-1] + "-3", "composite"),
+        ("not base64!", "not valid base64"),
+        (base64.b64encode(b"short").decode(), "not 32"),
+        ("", "expected"),
+        (None, "expected"),
+    ],
+)
 def test_base64_to_hex_refuses_composite_and_malformed_checksums(value, fragment):
     with pytest.raises(DigestError, match=fragment):
         digests.base64_to_hex(value)

@@ -12,16 +12,14 @@ import re
 
 import pytest
 
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import export
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.paths import FsxPathError
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.paths import MountRuleError
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.paths import PathRuleError
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.paths import S3UriError
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.paths import SegmentError
 from testlib.path_cases import ADVERSARIAL_TEXT
-
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import export, paths
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.paths import (
-    FsxPathError,
-    MountRuleError,
-    PathRuleError,
-    S3UriError,
-    SegmentError,
-)
 
 MODULE_UTILS = os.path.join(os.path.dirname(paths.__file__))
 
@@ -54,15 +52,18 @@ def test_error_messages_escape_lookalike_characters():
 # S3 URIs
 
 
-@pytest.mark.parametrize("uri, bucket, prefix", [
-    ("s3://bucket", "bucket", ""),
-    ("s3://bucket/", "bucket", ""),
-    ("s3://bucket/a", "bucket", "a/"),
-    ("s3://bucket/a/", "bucket", "a/"),
-    ("s3://my.bucket-1/derived/johnm/illumina_run_qc", "my.bucket-1", "derived/johnm/illumina_run_qc/"),
-    ("s3://abc/A_Mixed-Case.key/x=1/", "abc", "A_Mixed-Case.key/x=1/"),
-    ("s3://" + "b" * 63 + "/p/", "b" * 63, "p/"),
-])
+@pytest.mark.parametrize(
+    "uri, bucket, prefix",
+    [
+        ("s3://bucket", "bucket", ""),
+        ("s3://bucket/", "bucket", ""),
+        ("s3://bucket/a", "bucket", "a/"),
+        ("s3://bucket/a/", "bucket", "a/"),
+        ("s3://my.bucket-1/derived/johnm/illumina_run_qc", "my.bucket-1", "derived/johnm/illumina_run_qc/"),
+        ("s3://abc/A_Mixed-Case.key/x=1/", "abc", "A_Mixed-Case.key/x=1/"),
+        ("s3://" + "b" * 63 + "/p/", "b" * 63, "p/"),
+    ],
+)
 def test_parse_s3_uri_normalises_to_trailing_slash(uri, bucket, prefix):
     location = paths.parse_s3_uri(uri)
     assert location == (bucket, prefix)
@@ -73,50 +74,53 @@ def test_parse_s3_uri_normalises_to_trailing_slash(uri, bucket, prefix):
     assert paths.normalize_s3_uri(location.uri) == location.uri
 
 
-@pytest.mark.parametrize("uri, fragment", [
-    ("S3://bucket/a/", "uppercase scheme"),
-    ("s3:/bucket/a/", "does not start with 's3://'"),
-    ("s3:bucket/a/", "does not start with 's3://'"),
-    ("https://bucket.s3.amazonaws.com/a/", "does not start with 's3://'"),
-    ("s3a://bucket/a/", "does not start with 's3://'"),
-    ("gs://bucket/a/", "does not start with 's3://'"),
-    ("bucket/a/", "does not start with 's3://'"),
-    ("/fsx/references/", "does not start with 's3://'"),
-    ("s3://", "has no bucket name"),
-    ("s3:///a/", "has no bucket name"),
-    ("s3://Bucket/a/", "uppercase"),
-    ("s3://BUCKET", "uppercase"),
-    ("s3://ab/", "2 characters long"),
-    ("s3://" + "b" * 64 + "/", "64 characters long"),
-    ("s3://-bucket/", "start/end"),
-    ("s3://bucket-/", "start/end"),
-    ("s3://bu_cket/", "characters"),
-    ("s3://bu..cket/", "adjacent"),
-    ("s3://bu.-cket/", "adjacent"),
-    ("s3://192.168.1.10/", "IP address"),
-    ("s3://xn--bucket/", "reserved"),
-    ("s3://bucket-s3alias/", "reserved"),
-    ("s3://bucket--ol-s3/", "reserved"),
-    ("s3://bucket/a?versionId=1", "query string"),
-    ("s3://bucket/a/#frag", "fragment"),
-    ("s3://bucket//a/", "'//'"),
-    ("s3://bucket/a//b/", "'//'"),
-    ("s3://bucket/a/../b/", "'..'"),
-    ("s3://bucket/..", "'..'"),
-    ("s3://bucket/./a/", "'.' segment"),
-    ("s3://bucket/a/.", "'.' segment"),
-    ("s3://bucket/a/%2e%2e/", "'%'"),
-    ("s3://bucket/a%2Fb/", "'%'"),
-    ("s3://bucket/a\\b/", "backslash"),
-    ("s3://bucket/a b/", "printable ASCII without spaces"),
-    ("s3://bucket/a/ ", "whitespace"),
-    (" s3://bucket/a/", "whitespace"),
-    ("s3://bucket/a/\n", "whitespace"),
-    ("s3://bucket/\u2024\u2024/", "U+2024"),
-    ("s3://bucket/a\uff0fb/", "U+FF0F"),
-    ("s3://bucket/caf\u00e9/", "U+00E9"),
-    ("", "is empty"),
-])
+@pytest.mark.parametrize(
+    "uri, fragment",
+    [
+        ("S3://bucket/a/", "uppercase scheme"),
+        ("s3:/bucket/a/", "does not start with 's3://'"),
+        ("s3:bucket/a/", "does not start with 's3://'"),
+        ("https://bucket.s3.amazonaws.com/a/", "does not start with 's3://'"),
+        ("s3a://bucket/a/", "does not start with 's3://'"),
+        ("gs://bucket/a/", "does not start with 's3://'"),
+        ("bucket/a/", "does not start with 's3://'"),
+        ("/fsx/references/", "does not start with 's3://'"),
+        ("s3://", "has no bucket name"),
+        ("s3:///a/", "has no bucket name"),
+        ("s3://Bucket/a/", "uppercase"),
+        ("s3://BUCKET", "uppercase"),
+        ("s3://ab/", "2 characters long"),
+        ("s3://" + "b" * 64 + "/", "64 characters long"),
+        ("s3://-bucket/", "start/end"),
+        ("s3://bucket-/", "start/end"),
+        ("s3://bu_cket/", "characters"),
+        ("s3://bu..cket/", "adjacent"),
+        ("s3://bu.-cket/", "adjacent"),
+        ("s3://192.168.1.10/", "IP address"),
+        ("s3://xn--bucket/", "reserved"),
+        ("s3://bucket-s3alias/", "reserved"),
+        ("s3://bucket--ol-s3/", "reserved"),
+        ("s3://bucket/a?versionId=1", "query string"),
+        ("s3://bucket/a/#frag", "fragment"),
+        ("s3://bucket//a/", "'//'"),
+        ("s3://bucket/a//b/", "'//'"),
+        ("s3://bucket/a/../b/", "'..'"),
+        ("s3://bucket/..", "'..'"),
+        ("s3://bucket/./a/", "'.' segment"),
+        ("s3://bucket/a/.", "'.' segment"),
+        ("s3://bucket/a/%2e%2e/", "'%'"),
+        ("s3://bucket/a%2Fb/", "'%'"),
+        ("s3://bucket/a\\b/", "backslash"),
+        ("s3://bucket/a b/", "printable ASCII without spaces"),
+        ("s3://bucket/a/ ", "whitespace"),
+        (" s3://bucket/a/", "whitespace"),
+        ("s3://bucket/a/\n", "whitespace"),
+        ("s3://bucket/\u2024\u2024/", "U+2024"),
+        ("s3://bucket/a\uff0fb/", "U+FF0F"),
+        ("s3://bucket/caf\u00e9/", "U+00E9"),
+        ("", "is empty"),
+    ],
+)
 def test_parse_s3_uri_refuses_malformed_or_unsafe(uri, fragment):
     with pytest.raises(S3UriError) as info:
         paths.parse_s3_uri(uri)
@@ -134,26 +138,36 @@ def test_validate_bucket_name_accepts_valid_names():
         assert paths.validate_bucket_name(name) == name
 
 
-@pytest.mark.parametrize("uri, expected", [
-    ("s3://bucket/a/b/c.txt", ("bucket", "a/b/c.txt")),
-    ("s3://bucket/a/b/", ("bucket", "a/b/")),
-    ("s3://bucket", ("bucket", "")),
-])
+@pytest.mark.parametrize(
+    "uri, expected",
+    [
+        ("s3://bucket/a/b/c.txt", ("bucket", "a/b/c.txt")),
+        ("s3://bucket/a/b/", ("bucket", "a/b/")),
+        ("s3://bucket", ("bucket", "")),
+    ],
+)
 def test_s3_uri_to_key(uri, expected):
     assert paths.s3_uri_to_key(uri) == expected
 
 
-@pytest.mark.parametrize("inner, outer, expected", [
-    ("s3://b-k/derived/e/a/_daylily_monitor/fsx-export/20240102T030405Z/export-report/", "s3://b-k/derived/e/a/", True),
-    ("s3://b-k/derived/e/a/", "s3://b-k/derived/e/a/", True),
-    ("s3://b-k/derived/e/a", "s3://b-k/derived/e/a/", True),
-    ("s3://b-k/derived/e/a/file.txt", "s3://b-k/derived/e/a", True),
-    ("s3://b-k/anything/", "s3://b-k/", True),
-    ("s3://b-k/derived/e/ab/report/", "s3://b-k/derived/e/a/", False),  # segment boundary
-    ("s3://b-k/derived/e/", "s3://b-k/derived/e/a/", False),  # parent is not inside
-    ("s3://other/derived/e/a/x/", "s3://b-k/derived/e/a/", False),
-    ("s3://b-k/reports/", "s3://b-k/myPrefix/", False),
-])
+@pytest.mark.parametrize(
+    "inner, outer, expected",
+    [
+        (
+            "s3://b-k/derived/e/a/_daylily_monitor/fsx-export/20240102T030405Z/export-report/",
+            "s3://b-k/derived/e/a/",
+            True,
+        ),
+        ("s3://b-k/derived/e/a/", "s3://b-k/derived/e/a/", True),
+        ("s3://b-k/derived/e/a", "s3://b-k/derived/e/a/", True),
+        ("s3://b-k/derived/e/a/file.txt", "s3://b-k/derived/e/a", True),
+        ("s3://b-k/anything/", "s3://b-k/", True),
+        ("s3://b-k/derived/e/ab/report/", "s3://b-k/derived/e/a/", False),  # segment boundary
+        ("s3://b-k/derived/e/", "s3://b-k/derived/e/a/", False),  # parent is not inside
+        ("s3://other/derived/e/a/x/", "s3://b-k/derived/e/a/", False),
+        ("s3://b-k/reports/", "s3://b-k/myPrefix/", False),
+    ],
+)
 def test_is_under(inner, outer, expected):
     assert paths.is_under(inner, outer) is expected
 
@@ -174,9 +188,25 @@ def test_validate_segment_accepts_safe_segments(value):
     assert paths.validate_segment(value, field="analysis_id") == value
 
 
-@pytest.mark.parametrize("value", ADVERSARIAL_TEXT + [
-    "-rf", "_hidden", ".hidden", "a..b", "a/b", "/a", "a/", "a%b", "a:b", "a*b", "a~b", "a" * 256, "abc\n",
-])
+@pytest.mark.parametrize(
+    "value",
+    ADVERSARIAL_TEXT
+    + [
+        "-rf",
+        "_hidden",
+        ".hidden",
+        "a..b",
+        "a/b",
+        "/a",
+        "a/",
+        "a%b",
+        "a:b",
+        "a*b",
+        "a~b",
+        "a" * 256,
+        "abc\n",
+    ],
+)
 def test_validate_segment_refuses_unsafe_segments(value):
     with pytest.raises(SegmentError):
         paths.validate_segment(value, field="executing_entity")
@@ -193,19 +223,22 @@ def test_validate_mount_id_accepts(value):
     assert paths.validate_mount_id(value) == value
 
 
-@pytest.mark.parametrize("value, fragment", [
-    (".", "relative directory"),
-    ("..", "relative directory"),
-    ("a..b", "'..'"),
-    ("a/b", "'/'"),
-    ("a%2e", "'%'"),
-    ("x" * 129, "129 characters"),
-    ("", "is empty"),
-    ("a b", "outside"),
-    ("a:b", "outside"),
-    ("caf\u00e9", "outside"),
-    ("run1 ", "whitespace"),
-])
+@pytest.mark.parametrize(
+    "value, fragment",
+    [
+        (".", "relative directory"),
+        ("..", "relative directory"),
+        ("a..b", "'..'"),
+        ("a/b", "'/'"),
+        ("a%2e", "'%'"),
+        ("x" * 129, "129 characters"),
+        ("", "is empty"),
+        ("a b", "outside"),
+        ("a:b", "outside"),
+        ("caf\u00e9", "outside"),
+        ("run1 ", "whitespace"),
+    ],
+)
 def test_validate_mount_id_refuses(value, fragment):
     with pytest.raises(SegmentError) as info:
         paths.validate_mount_id(value)
@@ -227,36 +260,42 @@ def test_invariant_06_mount_id_is_one_safe_segment():
 # FSx API paths and headnode paths
 
 
-@pytest.mark.parametrize("path, expected", [
-    ("/references", "/references/"),
-    ("/references/", "/references/"),
-    ("/run_dir_mounts/run1", "/run_dir_mounts/run1/"),
-    ("/", "/"),
-    ("/fsxdata/", "/fsxdata/"),  # only the /fsx segment is the mount point
-    ("/a/fsx/", "/a/fsx/"),
-])
+@pytest.mark.parametrize(
+    "path, expected",
+    [
+        ("/references", "/references/"),
+        ("/references/", "/references/"),
+        ("/run_dir_mounts/run1", "/run_dir_mounts/run1/"),
+        ("/", "/"),
+        ("/fsxdata/", "/fsxdata/"),  # only the /fsx segment is the mount point
+        ("/a/fsx/", "/a/fsx/"),
+    ],
+)
 def test_normalize_fsx_path(path, expected):
     assert paths.normalize_fsx_path(path) == expected
     assert paths.normalize_fsx_path(expected) == expected
 
 
-@pytest.mark.parametrize("path, fragment", [
-    ("references/", "not absolute"),
-    ("", "is empty"),
-    ("/a//b/", "'//'"),
-    ("//", "'//'"),
-    ("/a/../b/", "'..'"),
-    ("/a/..", "'..'"),
-    ("/a/./b/", "'.' segment"),
-    ("/a/.", "'.' segment"),
-    ("/a/%2e%2e/", "'%'"),
-    ("/a\\b/", "backslash"),
-    ("/a b/", "printable ASCII"),
-    ("/a/ ", "whitespace"),
-    ("/a\u2024\u2024/", "U+2024"),
-    ("/a\u2215b/", "U+2215"),
-    ("/a\x00/", "U+0000"),
-])
+@pytest.mark.parametrize(
+    "path, fragment",
+    [
+        ("references/", "not absolute"),
+        ("", "is empty"),
+        ("/a//b/", "'//'"),
+        ("//", "'//'"),
+        ("/a/../b/", "'..'"),
+        ("/a/..", "'..'"),
+        ("/a/./b/", "'.' segment"),
+        ("/a/.", "'.' segment"),
+        ("/a/%2e%2e/", "'%'"),
+        ("/a\\b/", "backslash"),
+        ("/a b/", "printable ASCII"),
+        ("/a/ ", "whitespace"),
+        ("/a\u2024\u2024/", "U+2024"),
+        ("/a\u2215b/", "U+2215"),
+        ("/a\x00/", "U+0000"),
+    ],
+)
 def test_normalize_fsx_path_refuses(path, fragment):
     with pytest.raises(FsxPathError) as info:
         paths.normalize_fsx_path(path)
@@ -282,12 +321,19 @@ def test_invariant_06_fsx_api_paths_never_start_with_fsx(path):
         assert not (api_path + "/").startswith("/fsx/"), api_path
 
 
-@pytest.mark.parametrize("api_path, mount_point, headnode", [
-    ("/references/", "/fsx", "/fsx/references/"),
-    ("/references", "/fsx/", "/fsx/references/"),
-    ("/analysis_results/e/a/", "/tmp/sandbox/headnode-i-0abc/fsx", "/tmp/sandbox/headnode-i-0abc/fsx/analysis_results/e/a/"),
-    ("/", "/fsx", "/fsx/"),
-])
+@pytest.mark.parametrize(
+    "api_path, mount_point, headnode",
+    [
+        ("/references/", "/fsx", "/fsx/references/"),
+        ("/references", "/fsx/", "/fsx/references/"),
+        (
+            "/analysis_results/e/a/",
+            "/tmp/sandbox/headnode-i-0abc/fsx",
+            "/tmp/sandbox/headnode-i-0abc/fsx/analysis_results/e/a/",
+        ),
+        ("/", "/fsx", "/fsx/"),
+    ],
+)
 def test_invariant_06_headnode_path_is_mount_point_plus_api_path(api_path, mount_point, headnode):
     assert paths.api_to_headnode_path(api_path, mount_point=mount_point) == headnode
     assert paths.headnode_to_api_path(headnode, mount_point=mount_point) == paths.normalize_fsx_path(api_path)
@@ -299,22 +345,27 @@ def test_headnode_to_api_path_accepts_bare_mount_point():
     assert paths.headnode_to_api_path("/fsx/references") == "/references/"
 
 
-@pytest.mark.parametrize("headnode, mount_point", [
-    ("/fsxdata/x/", "/fsx"),
-    ("/references/", "/fsx"),
-    ("/mnt/fsx/x/", "/fsx"),
-    ("/fsx/x/", "/mnt/fsx"),
-    ("/fsx/../etc/", "/fsx"),
-    ("/fsx//x/", "/fsx"),
-    ("/fsx/fsx/x/", "/fsx"),
-    ("", "/fsx"),
-])
+@pytest.mark.parametrize(
+    "headnode, mount_point",
+    [
+        ("/fsxdata/x/", "/fsx"),
+        ("/references/", "/fsx"),
+        ("/mnt/fsx/x/", "/fsx"),
+        ("/fsx/x/", "/mnt/fsx"),
+        ("/fsx/../etc/", "/fsx"),
+        ("/fsx//x/", "/fsx"),
+        ("/fsx/fsx/x/", "/fsx"),
+        ("", "/fsx"),
+    ],
+)
 def test_headnode_to_api_path_refuses(headnode, mount_point):
     with pytest.raises(FsxPathError):
         paths.headnode_to_api_path(headnode, mount_point=mount_point)
 
 
-@pytest.mark.parametrize("mount_point", ["fsx", "/", "//", "", " /fsx", "/fsx ", "/a//b", "/a/../b", "/a/./b", "/a\nb", None, "/fsx//"])
+@pytest.mark.parametrize(
+    "mount_point", ["fsx", "/", "//", "", " /fsx", "/fsx ", "/a//b", "/a/../b", "/a/./b", "/a\nb", None, "/fsx//"]
+)
 def test_normalize_mount_point_refuses(mount_point):
     with pytest.raises(FsxPathError):
         paths.normalize_mount_point(mount_point)
@@ -325,13 +376,16 @@ def test_normalize_mount_point_strips_one_trailing_slash():
     assert paths.normalize_mount_point("/tmp/x y/fsx") == "/tmp/x y/fsx"
 
 
-@pytest.mark.parametrize("path, mount_point, expected", [
-    ("/analysis_results/e/a", "/fsx", "/analysis_results/e/a/"),
-    ("/fsx/analysis_results/e/a", "/fsx", "/analysis_results/e/a/"),
-    ("/fsx", "/fsx", "/"),
-    ("/srv/hn/fsx/analysis_results/e/a/", "/srv/hn/fsx", "/analysis_results/e/a/"),
-    ("/fsx/analysis_results/e/a/", "/srv/hn/fsx", "/analysis_results/e/a/"),  # the conventional name always works
-])
+@pytest.mark.parametrize(
+    "path, mount_point, expected",
+    [
+        ("/analysis_results/e/a", "/fsx", "/analysis_results/e/a/"),
+        ("/fsx/analysis_results/e/a", "/fsx", "/analysis_results/e/a/"),
+        ("/fsx", "/fsx", "/"),
+        ("/srv/hn/fsx/analysis_results/e/a/", "/srv/hn/fsx", "/analysis_results/e/a/"),
+        ("/fsx/analysis_results/e/a/", "/srv/hn/fsx", "/analysis_results/e/a/"),  # the conventional name always works
+    ],
+)
 def test_to_api_path(path, mount_point, expected):
     assert paths.to_api_path(path, mount_point=mount_point) == expected
 
@@ -347,21 +401,24 @@ def test_to_api_path_refuses_traversal_after_mount_point():
 # overlap
 
 
-@pytest.mark.parametrize("first, second, expected", [
-    ("/references/", "/references/", True),
-    ("/references", "/references/hg38/", True),
-    ("/references/hg38/", "/references/", True),
-    ("/", "/anything/", True),
-    ("/references/", "/references2/", False),
-    ("/run_dir_mounts/r1/", "/run_dir_mounts/r10/", False),
-    ("/staging/a/", "/control_data/a/", False),
-    ("s3://b-k/a/", "s3://b-k/a/", True),
-    ("s3://b-k/a", "s3://b-k/a/b/", True),
-    ("s3://b-k/a/b/", "s3://b-k/", True),
-    ("s3://b-k", "s3://b-k/x/", True),
-    ("s3://b-k/ab/", "s3://b-k/a/", False),
-    ("s3://b-k/a/", "s3://b-l/a/", False),
-])
+@pytest.mark.parametrize(
+    "first, second, expected",
+    [
+        ("/references/", "/references/", True),
+        ("/references", "/references/hg38/", True),
+        ("/references/hg38/", "/references/", True),
+        ("/", "/anything/", True),
+        ("/references/", "/references2/", False),
+        ("/run_dir_mounts/r1/", "/run_dir_mounts/r10/", False),
+        ("/staging/a/", "/control_data/a/", False),
+        ("s3://b-k/a/", "s3://b-k/a/", True),
+        ("s3://b-k/a", "s3://b-k/a/b/", True),
+        ("s3://b-k/a/b/", "s3://b-k/", True),
+        ("s3://b-k", "s3://b-k/x/", True),
+        ("s3://b-k/ab/", "s3://b-k/a/", False),
+        ("s3://b-k/a/", "s3://b-l/a/", False),
+    ],
+)
 def test_paths_overlap(first, second, expected):
     assert paths.paths_overlap(first, second) is expected
     assert paths.paths_overlap(second, first) is expected  # symmetric
@@ -380,57 +437,69 @@ def test_paths_overlap_refuses_mixed_kinds_and_bad_paths():
 # mounts
 
 
-@pytest.mark.parametrize("purpose, mount_id, expected", [
-    ("run", "run1", "/run_dir_mounts/run1/"),
-    ("reference", "hg38", "/references/hg38/"),
-    ("control-data", "giab", "/control_data/giab/"),
-    ("staging", "remote_stage_20240102T030405Z_0a1b2c3d", "/staging/remote_stage_20240102T030405Z_0a1b2c3d/"),
-])
+@pytest.mark.parametrize(
+    "purpose, mount_id, expected",
+    [
+        ("run", "run1", "/run_dir_mounts/run1/"),
+        ("reference", "hg38", "/references/hg38/"),
+        ("control-data", "giab", "/control_data/giab/"),
+        ("staging", "remote_stage_20240102T030405Z_0a1b2c3d", "/staging/remote_stage_20240102T030405Z_0a1b2c3d/"),
+    ],
+)
 def test_mount_path_for_purpose(purpose, mount_id, expected):
     assert paths.mount_path_for(purpose, mount_id) == expected
 
 
-@pytest.mark.parametrize("purpose, path", [
-    ("control-data", "/control_data/"),
-    ("control-data", "/control_data"),
-    ("staging", "/staging/"),
-    ("staging", "/staging/staged_external_sequencing_data/remote_stage_20240102T030405Z_0a1b2c3d/"),
-    ("run", "/run_dir_mounts/ilmn/run1/"),
-    ("reference", "/references/hg38/"),
-    ("custom", "/scratch_inputs/x/"),
-])
+@pytest.mark.parametrize(
+    "purpose, path",
+    [
+        ("control-data", "/control_data/"),
+        ("control-data", "/control_data"),
+        ("staging", "/staging/"),
+        ("staging", "/staging/staged_external_sequencing_data/remote_stage_20240102T030405Z_0a1b2c3d/"),
+        ("run", "/run_dir_mounts/ilmn/run1/"),
+        ("reference", "/references/hg38/"),
+        ("custom", "/scratch_inputs/x/"),
+    ],
+)
 def test_mount_path_for_explicit_path(purpose, path):
     assert paths.mount_path_for(purpose, file_system_path=path) == paths.normalize_fsx_path(path)
 
 
-@pytest.mark.parametrize("purpose, mount_id, path, fragment", [
-    ("run", None, "/run_dir_mounts/", "bare run root"),
-    ("reference", None, "/references/", "bare reference root"),
-    ("run", None, "/references/x/", "outside the run root"),
-    ("staging", None, "/staging_other/x/", "outside the staging root"),
-    ("custom", None, None, "required for purpose 'custom'"),
-    ("custom", None, "/run_dir_mounts/x/", "overlaps /run_dir_mounts/"),
-    ("custom", None, "/references/", "overlaps /references/"),
-    ("custom", None, "/control_data/x/", "overlaps /control_data/"),
-    ("custom", None, "/staging/x/", "overlaps /staging/"),
-    ("custom", None, "/analysis_results/e/a/", "overlaps /analysis_results/"),
-    ("custom", None, "/data/", "overlaps /data/"),
-    ("custom", None, "/", "file system root"),
-    ("run", None, None, "mount_id"),
-    ("tmp", "x", None, "not a mount purpose"),
-    ("Run", "x", None, "not a mount purpose"),
-    ("run", None, "/run_dir_mounts/a:b/", "unsafe segment"),
-])
+@pytest.mark.parametrize(
+    "purpose, mount_id, path, fragment",
+    [
+        ("run", None, "/run_dir_mounts/", "bare run root"),
+        ("reference", None, "/references/", "bare reference root"),
+        ("run", None, "/references/x/", "outside the run root"),
+        ("staging", None, "/staging_other/x/", "outside the staging root"),
+        ("custom", None, None, "required for purpose 'custom'"),
+        ("custom", None, "/run_dir_mounts/x/", "overlaps /run_dir_mounts/"),
+        ("custom", None, "/references/", "overlaps /references/"),
+        ("custom", None, "/control_data/x/", "overlaps /control_data/"),
+        ("custom", None, "/staging/x/", "overlaps /staging/"),
+        ("custom", None, "/analysis_results/e/a/", "overlaps /analysis_results/"),
+        ("custom", None, "/data/", "overlaps /data/"),
+        ("custom", None, "/", "file system root"),
+        ("run", None, None, "mount_id"),
+        ("tmp", "x", None, "not a mount purpose"),
+        ("Run", "x", None, "not a mount purpose"),
+        ("run", None, "/run_dir_mounts/a:b/", "unsafe segment"),
+    ],
+)
 def test_mount_path_for_refuses(purpose, mount_id, path, fragment):
     with pytest.raises(PathRuleError) as info:
         paths.mount_path_for(purpose, mount_id, file_system_path=path)
     assert fragment in str(info.value)
 
 
-@pytest.mark.parametrize("purpose, expected", [
-    ("custom", "file_system_path is required for purpose 'custom'; expected an explicit FSx API path"),
-    ("run", "mount_id is required to build the path of a 'run' mount"),
-])
+@pytest.mark.parametrize(
+    "purpose, expected",
+    [
+        ("custom", "file_system_path is required for purpose 'custom'; expected an explicit FSx API path"),
+        ("run", "mount_id is required to build the path of a 'run' mount"),
+    ],
+)
 def test_defect_13_a_missing_mount_input_is_named_without_showing_none(purpose, expected):
     with pytest.raises(PathRuleError) as info:
         paths.mount_path_for(purpose)
@@ -442,34 +511,45 @@ def test_mount_path_for_refuses_unsafe_ids_and_paths():
     for value in ADVERSARIAL_TEXT:
         with pytest.raises(PathRuleError):
             paths.mount_path_for("run", value)
-    for path in ("/fsx/run_dir_mounts/x/", "/run_dir_mounts/../references/", "/run_dir_mounts//x/", "run_dir_mounts/x/"):
+    for path in (
+        "/fsx/run_dir_mounts/x/",
+        "/run_dir_mounts/../references/",
+        "/run_dir_mounts//x/",
+        "run_dir_mounts/x/",
+    ):
         with pytest.raises(FsxPathError):
             paths.mount_path_for("run", file_system_path=path)
     with pytest.raises(MountRuleError):
         paths.mount_path_for("custom", file_system_path="/")
 
 
-@pytest.mark.parametrize("uri, mount_id, run_id, expected", [
-    ("s3://b-k/runs/240102_A01234_0042_BHXYZ/", None, None, "240102_A01234_0042_BHXYZ"),
-    ("s3://b-k/runs/run1", None, None, "run1"),
-    ("s3://b-k/runs/run1/", None, "RUN-9", "RUN-9"),
-    ("s3://b-k/runs/run1/", "explicit", "RUN-9", "explicit"),
-    ("s3://b-k/", "rootmount", None, "rootmount"),
-    ("s3://b-k", None, "r7", "r7"),
-])
+@pytest.mark.parametrize(
+    "uri, mount_id, run_id, expected",
+    [
+        ("s3://b-k/runs/240102_A01234_0042_BHXYZ/", None, None, "240102_A01234_0042_BHXYZ"),
+        ("s3://b-k/runs/run1", None, None, "run1"),
+        ("s3://b-k/runs/run1/", None, "RUN-9", "RUN-9"),
+        ("s3://b-k/runs/run1/", "explicit", "RUN-9", "explicit"),
+        ("s3://b-k/", "rootmount", None, "rootmount"),
+        ("s3://b-k", None, "r7", "r7"),
+    ],
+)
 def test_derive_mount_id(uri, mount_id, run_id, expected):
     assert paths.derive_mount_id(uri, mount_id=mount_id, run_id=run_id) == expected
 
 
-@pytest.mark.parametrize("uri, mount_id, run_id, fragment", [
-    ("s3://b-k/", None, None, "bucket root"),
-    ("s3://b-k", None, None, "bucket root"),
-    ("s3://b-k/runs/a+b/", None, None, "pass an explicit mount_id"),
-    ("s3://b-k/runs/run1/", "..", None, "relative directory"),
-    ("s3://b-k/runs/run1/", "", None, "is empty"),
-    ("s3://b-k/runs/run1/", None, "a/b", "'/'"),
-    ("S3://b-k/runs/run1/", None, None, "uppercase scheme"),
-])
+@pytest.mark.parametrize(
+    "uri, mount_id, run_id, fragment",
+    [
+        ("s3://b-k/", None, None, "bucket root"),
+        ("s3://b-k", None, None, "bucket root"),
+        ("s3://b-k/runs/a+b/", None, None, "pass an explicit mount_id"),
+        ("s3://b-k/runs/run1/", "..", None, "relative directory"),
+        ("s3://b-k/runs/run1/", "", None, "is empty"),
+        ("s3://b-k/runs/run1/", None, "a/b", "'/'"),
+        ("S3://b-k/runs/run1/", None, None, "uppercase scheme"),
+    ],
+)
 def test_derive_mount_id_refuses(uri, mount_id, run_id, fragment):
     with pytest.raises(PathRuleError) as info:
         paths.derive_mount_id(uri, mount_id=mount_id, run_id=run_id)
@@ -496,7 +576,9 @@ def _botocore_token_shape():
 
 def test_client_request_token_matches_the_fsx_api_model():
     shape = _botocore_token_shape()
-    token = paths.client_request_token("export-task", {"fs": "fs-0123456789abcdef0", "paths": ["/analysis_results/e/a/"]})
+    token = paths.client_request_token(
+        "export-task", {"fs": "fs-0123456789abcdef0", "paths": ["/analysis_results/e/a/"]}
+    )
     assert shape["min"] <= len(token) <= shape["max"] == paths.CLIENT_REQUEST_TOKEN_MAX
     assert re.search(shape["pattern"], token)
     assert re.fullmatch(r"[A-Za-z0-9_.-]{1,63}", token)
@@ -536,8 +618,19 @@ def test_module_utils_are_pure_python_39(name):
         source = handle.read()
     tree = ast.parse(source, filename=name, feature_version=(3, 9))
     assert ast.get_docstring(tree)
-    allowed = {"__future__", "csv", "datetime", "hashlib", "io", "json", "math", "re", "typing", "yaml",
-               "ansible_collections.daylily.ephemeral_cluster.plugins.module_utils"}
+    allowed = {
+        "__future__",
+        "csv",
+        "datetime",
+        "hashlib",
+        "io",
+        "json",
+        "math",
+        "re",
+        "typing",
+        "yaml",
+        "ansible_collections.daylily.ephemeral_cluster.plugins.module_utils",
+    }
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]

@@ -38,7 +38,9 @@ def stubbed():
 def test_a_throttled_query_is_retried_with_the_clients_policy_and_errors_say_what_to_do(stubbed):
     ssm, stubber = stubbed("ssm")
     ids = {"Filters": [{"Key": "InstanceIds", "Values": [HEADNODE]}]}
-    stubber.add_client_error("describe_instance_information", "ThrottlingException", "Rate exceeded", expected_params=ids)
+    stubber.add_client_error(
+        "describe_instance_information", "ThrottlingException", "Rate exceeded", expected_params=ids
+    )
     stubber.add_response("describe_instance_information", {"InstanceInformationList": [{"InstanceId": HEADNODE}]}, ids)
     assert ssm_instances.instance_information(ssm, [HEADNODE, HEADNODE]) == [{"InstanceId": HEADNODE}]
 
@@ -49,19 +51,33 @@ def test_a_throttled_query_is_retried_with_the_clients_policy_and_errors_say_wha
     assert "add ssm:DescribeInstanceInformation to the IAM policy" in caught.value.message
 
 
-@pytest.mark.parametrize("found, error", [
-    ([HEADNODE], None),
-    ([], "No running EC2 instance in us-west-2 is tagged parallelcluster:cluster-name=day-demo"),
-    ([HEADNODE, "i-0fedcba9876543210"], "2 running EC2 instances in us-west-2 are tagged"),
-])
+@pytest.mark.parametrize(
+    "found, error",
+    [
+        ([HEADNODE], None),
+        ([], "No running EC2 instance in us-west-2 is tagged parallelcluster:cluster-name=day-demo"),
+        ([HEADNODE, "i-0fedcba9876543210"], "2 running EC2 instances in us-west-2 are tagged"),
+    ],
+)
 def test_the_one_running_headnode_is_found_by_its_tags(stubbed, found, error):
     ec2, stubber = stubbed("ec2")
-    filters = [{"Name": "tag:parallelcluster:cluster-name", "Values": ["day-demo"]},
-               {"Name": "tag:parallelcluster:node-type", "Values": ["HeadNode"]},
-               {"Name": "instance-state-name", "Values": ["running"]}]
-    stubber.add_response("describe_instances", {"Reservations": [
-        {"ReservationId": "r-0123456789abcdef0",
-         "Instances": [{"InstanceId": instance, "LaunchTime": LAUNCHED} for instance in found]}]}, {"Filters": filters})
+    filters = [
+        {"Name": "tag:parallelcluster:cluster-name", "Values": ["day-demo"]},
+        {"Name": "tag:parallelcluster:node-type", "Values": ["HeadNode"]},
+        {"Name": "instance-state-name", "Values": ["running"]},
+    ]
+    stubber.add_response(
+        "describe_instances",
+        {
+            "Reservations": [
+                {
+                    "ReservationId": "r-0123456789abcdef0",
+                    "Instances": [{"InstanceId": instance, "LaunchTime": LAUNCHED} for instance in found],
+                }
+            ]
+        },
+        {"Filters": filters},
+    )
     if not error:
         assert ec2_instances.find_headnode(ec2, "day-demo", REGION) == HEADNODE
         return

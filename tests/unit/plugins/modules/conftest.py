@@ -2,12 +2,21 @@
 module runs as in its own process."""
 
 import pytest
+
 from ansible.module_utils import _internal as module_internal
 
 from ansible_collections.amazon.aws.plugins.module_utils import common as aws_common
 
-AWS_ENVIRONMENT = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_URL",
-                   "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL")
+AWS_ENVIRONMENT = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_ENDPOINT_URL",
+)
 
 
 @pytest.fixture(autouse=True)

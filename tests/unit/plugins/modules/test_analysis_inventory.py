@@ -7,7 +7,6 @@ import hashlib
 import json
 import os
 
-
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import inventory
 from ansible_collections.daylily.ephemeral_cluster.plugins.modules import analysis_inventory
 from testlib.modules import execute_module
@@ -118,7 +117,12 @@ def test_symlinks_are_listed_counted_and_not_followed(tmp_path, capsys):
     assert result["symlink_count"] == 4
     assert result["directory_count"] == 1
     by_path = {entry["path"]: entry for entry in result["files"]}
-    assert by_path["to_file"] == {"path": "to_file", "size": len("data/real.txt"), "type": "symlink", "target": "data/real.txt"}
+    assert by_path["to_file"] == {
+        "path": "to_file",
+        "size": len("data/real.txt"),
+        "type": "symlink",
+        "target": "data/real.txt",
+    }
     assert by_path["to_dir"]["type"] == "symlink" and "sha256" not in by_path["to_dir"]
     assert by_path["dangling"]["target"] == "missing"
     assert by_path["data/loop"]["target"] == "."
@@ -234,7 +238,9 @@ def test_manifest_in_check_mode_is_not_written_but_reports_the_change(tmp_path, 
     make_tree(tree)
     manifest = tmp_path / "inventory.jsonl"
 
-    rc, result = run_module(capsys, {"path": str(tree), "manifest_path": str(manifest), "return_files": False}, check_mode=True)
+    rc, result = run_module(
+        capsys, {"path": str(tree), "manifest_path": str(manifest), "return_files": False}, check_mode=True
+    )
 
     assert rc == 0
     assert result["changed"] is True
@@ -242,7 +248,9 @@ def test_manifest_in_check_mode_is_not_written_but_reports_the_change(tmp_path, 
     assert sorted(os.listdir(tmp_path)) == ["tree"]
 
     run_module(capsys, {"path": str(tree), "manifest_path": str(manifest), "return_files": False})
-    rc, again = run_module(capsys, {"path": str(tree), "manifest_path": str(manifest), "return_files": False}, check_mode=True)
+    rc, again = run_module(
+        capsys, {"path": str(tree), "manifest_path": str(manifest), "return_files": False}, check_mode=True
+    )
     assert rc == 0 and again["changed"] is False
     assert again["manifest_sha256"] == result["manifest_sha256"]
 
@@ -250,7 +258,9 @@ def test_manifest_in_check_mode_is_not_written_but_reports_the_change(tmp_path, 
 def test_manifest_inside_the_tree_is_refused(tmp_path, capsys):
     make_tree(tmp_path)
 
-    rc, result = run_module(capsys, {"path": str(tmp_path), "manifest_path": str(tmp_path / "config" / "inventory.jsonl")})
+    rc, result = run_module(
+        capsys, {"path": str(tmp_path), "manifest_path": str(tmp_path / "config" / "inventory.jsonl")}
+    )
 
     assert rc == 1
     assert "inside path" in result["msg"] and "outside the analysis directory" in result["msg"]
@@ -306,8 +316,10 @@ def test_unreadable_directory_fails_instead_of_returning_a_partial_inventory(tmp
     rc, result = run_module(capsys, {"path": str(tmp_path)})
 
     assert rc == 1
-    assert result["msg"] == ("cannot list the directory '%s': Permission denied; give the user running the module read "
-                             "(and, for directories, execute) permission on it" % locked)
+    assert result["msg"] == (
+        "cannot list the directory '%s': Permission denied; give the user running the module read "
+        "(and, for directories, execute) permission on it" % locked
+    )
 
 
 def test_zero_workers_are_refused(tmp_path, capsys):
@@ -331,8 +343,13 @@ def test_walk_tree_streams_and_counts(tmp_path):
     assert counts.file_count == 1  # counted as the walk goes
     rest = list(walk)
     assert [entry.path for entry in [first] + rest] == sorted(files)
-    assert counts.as_dict() == {"file_count": len(files), "total_bytes": sum(map(len, files.values())),
-                                "directory_count": 9, "symlink_count": 0, "special_count": 0}
+    assert counts.as_dict() == {
+        "file_count": len(files),
+        "total_bytes": sum(map(len, files.values())),
+        "directory_count": 9,
+        "symlink_count": 0,
+        "special_count": 0,
+    }
 
 
 def test_undecodable_names_are_escaped_and_reported(tmp_path, capsys, monkeypatch):
@@ -340,8 +357,11 @@ def test_undecodable_names_are_escaped_and_reported(tmp_path, capsys, monkeypatc
     # the display instead of the result, so record what the module warns directly.
     warned = []
     original_warn = analysis_inventory.AnsibleModule.warn
-    monkeypatch.setattr(analysis_inventory.AnsibleModule, "warn",
-                        lambda self, message, *a, **k: (warned.append(message), original_warn(self, message, *a, **k))[1])
+    monkeypatch.setattr(
+        analysis_inventory.AnsibleModule,
+        "warn",
+        lambda self, message, *a, **k: (warned.append(message), original_warn(self, message, *a, **k))[1],
+    )
     raw = os.path.join(os.fsencode(str(tmp_path)), b"bad\xff.txt")
     with open(raw, "wb") as handle:
         handle.write(b"1")

@@ -46,13 +46,25 @@ def by_id(results):
 
 
 def attached(*names):
-    return {"AttachedPolicies": [{"PolicyName": name, "PolicyArn": "arn:aws:iam::123456789012:policy/" + name}
-                                 for name in names]}
+    return {
+        "AttachedPolicies": [
+            {"PolicyName": name, "PolicyArn": "arn:aws:iam::123456789012:policy/" + name} for name in names
+        ]
+    }
 
 
 def group(name):
-    return {"Groups": [{"Path": "/", "GroupName": name, "GroupId": "AGPA" + "X" * 17,
-                        "Arn": "arn:aws:iam::123456789012:group/" + name, "CreateDate": "2026-01-01T00:00:00Z"}]}
+    return {
+        "Groups": [
+            {
+                "Path": "/",
+                "GroupName": name,
+                "GroupId": "AGPA" + "X" * 17,
+                "Arn": "arn:aws:iam::123456789012:group/" + name,
+                "CreateDate": "2026-01-01T00:00:00Z",
+            }
+        ]
+    }
 
 
 def quota(value, code="L-1216C47A"):
@@ -65,8 +77,12 @@ def text_body(text):
 
 
 def instance_types(**vcpus):
-    return {"InstanceTypes": [{"InstanceType": name.replace("_", "."), "VCpuInfo": {"DefaultVCpus": count}}
-                              for name, count in vcpus.items()]}
+    return {
+        "InstanceTypes": [
+            {"InstanceType": name.replace("_", "."), "VCpuInfo": {"DefaultVCpus": count}}
+            for name, count in vcpus.items()
+        ]
+    }
 
 
 # --- caller identity and IAM policies ------------------------------------------------------------------------
@@ -121,21 +137,30 @@ def test_denied_policy_listing_warns_naming_the_action(stubbed):
 
 
 # --- quotas --------------------------------------------------------------------------------------------------
-QUEUES = {"headnode_instance_type": "r7i.2xlarge",
-          "queues": [{"name": "i8", "instance_types": ["m7i.2xlarge"], "max_count": 8},
-                     {"name": "od", "instance_types": ["m7i.2xlarge"], "max_count": 2, "capacity_type": "ONDEMAND"}]}
+QUEUES = {
+    "headnode_instance_type": "r7i.2xlarge",
+    "queues": [
+        {"name": "i8", "instance_types": ["m7i.2xlarge"], "max_count": 8},
+        {"name": "od", "instance_types": ["m7i.2xlarge"], "max_count": 2, "capacity_type": "ONDEMAND"},
+    ],
+}
 
 
 def quota_clients(stubbed, values):
     quotas, quota_stub = stubbed("service-quotas")
     ec2, ec2_stub = stubbed("ec2")
-    ec2_stub.add_response("describe_instance_types", instance_types(r7i_2xlarge=8, m7i_2xlarge=8),
-                          {"InstanceTypes": ["m7i.2xlarge", "r7i.2xlarge"]})
+    ec2_stub.add_response(
+        "describe_instance_types",
+        instance_types(r7i_2xlarge=8, m7i_2xlarge=8),
+        {"InstanceTypes": ["m7i.2xlarge", "r7i.2xlarge"]},
+    )
     for (_id, service, code, _what, _minimum), value in zip(checks.QUOTAS, values, strict=True):
         if isinstance(value, str):
             quota_stub.add_client_error("get_service_quota", value, http_status_code=400)
         else:
-            quota_stub.add_response("get_service_quota", quota(value, code), {"ServiceCode": service, "QuotaCode": code})
+            quota_stub.add_response(
+                "get_service_quota", quota(value, code), {"ServiceCode": service, "QuotaCode": code}
+            )
     return {"service-quotas": quotas, "ec2": ec2}.__getitem__
 
 
@@ -148,7 +173,10 @@ def test_quotas_pass_warn_below_minimum_and_fail_below_the_queues_demand(stubbed
     assert found["quota.spot_vcpu"]["status"] == "WARN"  # enough for the queues, below the recommended 192
     assert found["quota.vpcs"]["status"] == "PASS"
     assert found["quota.elastic_ips"]["status"] == "WARN"
-    assert found["quota.nat_gateways"]["status"] == "WARN" and "could not be read" in found["quota.nat_gateways"]["details"]
+    assert (
+        found["quota.nat_gateways"]["status"] == "WARN"
+        and "could not be read" in found["quota.nat_gateways"]["details"]
+    )
     assert found["quota.internet_gateways"]["status"] == "PASS"
 
 
@@ -165,8 +193,12 @@ def test_denied_instance_type_lookup_still_reads_every_quota(stubbed):
 
 
 # --- S3 roles ------------------------------------------------------------------------------------------------
-ROLE_URIS = {"reference": "s3://ref/", "control": "s3://control/", "stage": "s3://stage/staged_external_data/",
-             "export": "s3://export/derived/"}
+ROLE_URIS = {
+    "reference": "s3://ref/",
+    "control": "s3://control/",
+    "stage": "s3://stage/staged_external_data/",
+    "export": "s3://export/derived/",
+}
 
 
 def test_role_config_passes_for_distinct_prefixes_and_fails_naming_each_overlap_and_bad_uri():
@@ -188,7 +220,10 @@ def test_buckets_pass_missing_fails_and_forbidden_names_s3_list_bucket(stubbed):
     locations, _found = checks.role_locations({"role_uris": ROLE_URIS})
     found = by_id(checks.buckets_reachable(s3, locations))
     assert found["s3.role_verify.control"]["status"] == "PASS"
-    assert found["s3.role_verify.export"]["status"] == "FAIL" and "does not exist" in found["s3.role_verify.export"]["details"]
+    assert (
+        found["s3.role_verify.export"]["status"] == "FAIL"
+        and "does not exist" in found["s3.role_verify.export"]["details"]
+    )
     assert found["s3.role_verify.reference"]["status"] == "FAIL"
     assert "s3:ListBucket" in found["s3.role_verify.reference"]["details"]
 
@@ -199,8 +234,11 @@ def reference_stubs(stub, marker, empty=()):
     else:
         stub.add_client_error("get_object", "NoSuchKey", http_status_code=404)
     for prefix in checks.REFERENCE_PREFIXES:
-        stub.add_response("list_objects_v2", {"KeyCount": 0 if prefix in empty else 1},
-                          {"Bucket": "ref", "Prefix": prefix, "MaxKeys": 1})
+        stub.add_response(
+            "list_objects_v2",
+            {"KeyCount": 0 if prefix in empty else 1},
+            {"Bucket": "ref", "Prefix": prefix, "MaxKeys": 1},
+        )
 
 
 def test_reference_version_and_prefixes_pass(stubbed):
@@ -243,12 +281,15 @@ def test_denied_write_probe_fails_naming_s3_put_object(stubbed):
 
 
 # --- config checks -------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("inputs, fsx, headnode", [
-    ({"fsx_storage_capacity": 4800, "headnode_instance_type": "r7i.4xlarge"}, "PASS", "PASS"),
-    ({"fsx_storage_capacity": 3000}, "FAIL", "PASS"),
-    ({"fsx_deployment_type": "SCRATCH_1"}, "FAIL", "PASS"),
-    ({"headnode_instance_type": "m5.large"}, "PASS", "FAIL"),
-])
+@pytest.mark.parametrize(
+    "inputs, fsx, headnode",
+    [
+        ({"fsx_storage_capacity": 4800, "headnode_instance_type": "r7i.4xlarge"}, "PASS", "PASS"),
+        ({"fsx_storage_capacity": 3000}, "FAIL", "PASS"),
+        ({"fsx_deployment_type": "SCRATCH_1"}, "FAIL", "PASS"),
+        ({"headnode_instance_type": "m5.large"}, "PASS", "FAIL"),
+    ],
+)
 def test_fsx_capacity_and_headnode_type_follow_the_cluster_config_rules(inputs, fsx, headnode):
     found = by_id(checks.cluster_config({"cluster_inputs": inputs}))
     assert (found["config.fsx_capacity"]["status"], found["config.headnode_instance_type"]["status"]) == (fsx, headnode)
@@ -273,17 +314,30 @@ def test_fail_always_fails_and_warn_fails_unless_pass_on_warn():
 def test_module_runs_every_check_after_a_failure_and_writes_the_report(monkeypatch, capsys, tmp_path):
     with stubbed_module_clients(monkeypatch, "sts", "service-quotas", "ec2", "s3") as stubs:
         stubs["sts"].add_client_error("get_caller_identity", "AccessDenied", http_status_code=403)
-        stubs["ec2"].add_response("describe_instance_types", instance_types(r7i_2xlarge=8, m7i_2xlarge=8),
-                                  {"InstanceTypes": ["m7i.2xlarge", "r7i.2xlarge"]})
+        stubs["ec2"].add_response(
+            "describe_instance_types",
+            instance_types(r7i_2xlarge=8, m7i_2xlarge=8),
+            {"InstanceTypes": ["m7i.2xlarge", "r7i.2xlarge"]},
+        )
         for _id, service, code, _what, _minimum in checks.QUOTAS:
-            stubs["service-quotas"].add_response("get_service_quota", quota(500, code),
-                                                 {"ServiceCode": service, "QuotaCode": code})
+            stubs["service-quotas"].add_response(
+                "get_service_quota", quota(500, code), {"ServiceCode": service, "QuotaCode": code}
+            )
         for bucket in ("control", "export", "ref", "stage"):
             stubs["s3"].add_response("head_bucket", {}, {"Bucket": bucket})
         reference_stubs(stubs["s3"], "0.7.131c")
-        code, result = execute_module(capsys, aws_preflight.main, dict(
-            cluster_name="day-unit", region="us-west-2", output_dir=str(tmp_path),
-            cluster_inputs=QUEUES, **{"%s_s3_uri" % role: uri for role, uri in ROLE_URIS.items()}), check_mode=True)
+        code, result = execute_module(
+            capsys,
+            aws_preflight.main,
+            dict(
+                cluster_name="day-unit",
+                region="us-west-2",
+                output_dir=str(tmp_path),
+                cluster_inputs=QUEUES,
+                **{"%s_s3_uri" % role: uri for role, uri in ROLE_URIS.items()},
+            ),
+            check_mode=True,
+        )
     assert code == 1 and result["failed"]
     found = by_id(result["checks"])
     assert found["sts.caller_identity"]["status"] == "FAIL"

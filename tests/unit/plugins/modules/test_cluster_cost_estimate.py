@@ -29,8 +29,12 @@ CEILING_PER_HOUR = IDLE_PER_HOUR + 8 * 0.17 + 2 * 1.0584
 
 
 def product(usd):
-    return json.dumps({"product": {"attributes": {}}, "terms": {"OnDemand": {"T": {"priceDimensions": {
-        "T.D": {"unit": "Hrs", "pricePerUnit": {"USD": usd}}}}}}})
+    return json.dumps(
+        {
+            "product": {"attributes": {}},
+            "terms": {"OnDemand": {"T": {"priceDimensions": {"T.D": {"unit": "Hrs", "pricePerUnit": {"USD": usd}}}}}},
+        }
+    )
 
 
 def products_answer(*usd):
@@ -45,29 +49,53 @@ def stub_prices(stubs, r7i_4xlarge=("1.0584000000",)):
     pricing = stubs["pricing"]
 
     def expect(service_code, fields, *usd):
-        pricing.add_response("get_products", products_answer(*usd), {
-            "ServiceCode": service_code, "FormatVersion": "aws_v1", "Filters": filters(**fields)})
+        pricing.add_response(
+            "get_products",
+            products_answer(*usd),
+            {"ServiceCode": service_code, "FormatVersion": "aws_v1", "Filters": filters(**fields)},
+        )
 
     expect("AmazonEC2", cost.gp3_filters(REGION), "0.0800000000")
     expect("AmazonFSx", cost.fsx_filters(REGION, "SCRATCH_2"), "0.1400000000")
     expect("AmazonVPC", cost.public_ipv4_filters(REGION), "0.0050000000")
     expect("AmazonEC2", cost.instance_filters(REGION, "r7i.2xlarge"), "0.5292000000")
     expect("AmazonEC2", cost.instance_filters(REGION, "r7i.4xlarge"), *r7i_4xlarge)
-    stubs["ec2"].add_response("describe_spot_price_history", {"SpotPriceHistory": [
-        {"AvailabilityZone": "us-west-2a", "InstanceType": "m7i.2xlarge", "SpotPrice": "0.150000",
-         "Timestamp": "2026-12-06T09:00:00Z"},
-        {"AvailabilityZone": "us-west-2b", "InstanceType": "m7i.2xlarge", "SpotPrice": "0.170000",
-         "Timestamp": "2026-12-06T09:00:00Z"},
-        {"AvailabilityZone": "us-west-2b", "InstanceType": "m7i.2xlarge", "SpotPrice": "0.900000",
-         "Timestamp": "2026-12-05T09:00:00Z"},  # older: not the latest price of the zone
-    ]}, {"InstanceTypes": ["m7i.2xlarge"], "ProductDescriptions": ["Linux/UNIX"], "MaxResults": 100})
+    stubs["ec2"].add_response(
+        "describe_spot_price_history",
+        {
+            "SpotPriceHistory": [
+                {
+                    "AvailabilityZone": "us-west-2a",
+                    "InstanceType": "m7i.2xlarge",
+                    "SpotPrice": "0.150000",
+                    "Timestamp": "2026-12-06T09:00:00Z",
+                },
+                {
+                    "AvailabilityZone": "us-west-2b",
+                    "InstanceType": "m7i.2xlarge",
+                    "SpotPrice": "0.170000",
+                    "Timestamp": "2026-12-06T09:00:00Z",
+                },
+                {
+                    "AvailabilityZone": "us-west-2b",
+                    "InstanceType": "m7i.2xlarge",
+                    "SpotPrice": "0.900000",
+                    "Timestamp": "2026-12-05T09:00:00Z",
+                },  # older: not the latest price of the zone
+            ]
+        },
+        {"InstanceTypes": ["m7i.2xlarge"], "ProductDescriptions": ["Linux/UNIX"], "MaxResults": 100},
+    )
 
 
 def run(monkeypatch, capsys, prices=None, **args):
     with stubbed_module_clients(monkeypatch, "pricing", "ec2") as stubs:
         stub_prices(stubs, **(prices or {}))
-        return execute_module(capsys, cluster_cost_estimate.main, dict(
-            dict(region=REGION, cluster_inputs=INPUTS, cluster_ttl_hours=10), **args))
+        return execute_module(
+            capsys,
+            cluster_cost_estimate.main,
+            dict(dict(region=REGION, cluster_inputs=INPUTS, cluster_ttl_hours=10), **args),
+        )
 
 
 def test_forecast_of_a_known_config_equals_the_hand_computed_figure(monkeypatch, capsys):
@@ -109,15 +137,19 @@ def test_an_unknown_forecast_cannot_pass_a_ceiling(monkeypatch, capsys):
 def test_price_list_access_denied_names_the_action(monkeypatch, capsys):
     with stubbed_module_clients(monkeypatch, "pricing", "ec2") as stubs:
         stubs["pricing"].add_client_error("get_products", "AccessDeniedException", http_status_code=400)
-        code, result = execute_module(capsys, cluster_cost_estimate.main, dict(
-            region=REGION, cluster_inputs=INPUTS, cluster_ttl_hours=10))
+        code, result = execute_module(
+            capsys, cluster_cost_estimate.main, dict(region=REGION, cluster_inputs=INPUTS, cluster_ttl_hours=10)
+        )
     assert code == 1 and "pricing:GetProducts" in result["msg"]
 
 
-@pytest.mark.parametrize("args, message", [
-    ({"cluster_ttl_hours": 0}, "cluster_ttl_hours must be a positive"),
-    ({"cluster_ttl_hours": 5, "cost_ceiling_usd": -1}, "cost_ceiling_usd must be zero or a positive"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ({"cluster_ttl_hours": 0}, "cluster_ttl_hours must be a positive"),
+        ({"cluster_ttl_hours": 5, "cost_ceiling_usd": -1}, "cost_ceiling_usd must be zero or a positive"),
+    ],
+)
 def test_bad_input_fails_before_any_aws_call(monkeypatch, capsys, args, message):
     with stubbed_module_clients(monkeypatch, "pricing", "ec2"):
         code, result = execute_module(capsys, cluster_cost_estimate.main, dict(region=REGION, **args))

@@ -49,8 +49,12 @@ def information(instance_id=HEADNODE, ping_status="Online"):
 
 
 def reservations(*instance_ids):
-    return {"Reservations": [{"ReservationId": f"r-{n:017x}", "Instances": [{"InstanceId": instance_id, "LaunchTime": LAUNCHED}]}
-                             for n, instance_id in enumerate(instance_ids)]}
+    return {
+        "Reservations": [
+            {"ReservationId": f"r-{n:017x}", "Instances": [{"InstanceId": instance_id, "LaunchTime": LAUNCHED}]}
+            for n, instance_id in enumerate(instance_ids)
+        ]
+    }
 
 
 def ids_filter(*instance_ids, ping=None):
@@ -61,8 +65,10 @@ def ids_filter(*instance_ids, ping=None):
 @pytest.fixture
 def stubs(monkeypatch):
     """{"ssm": Stubber, "ec2": Stubber, "calls": [services]}; DaylilyAWSModule.client returns the stubbed clients."""
-    clients = {service: boto3.client(service, region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing")
-               for service in ("ssm", "ec2")}
+    clients = {
+        service: boto3.client(service, region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing")
+        for service in ("ssm", "ec2")
+    }
     calls = []
 
     def fake_client(self, service, retry_decorator=None, **extra):
@@ -88,27 +94,44 @@ def test_instance_ids_are_described_and_snake_cased(stubs, capsys):
 
     assert rc == 0 and result["changed"] is False
     assert "headnode_instance_id" not in result
-    assert result["instances"] == [{
-        "instance_id": HEADNODE, "ping_status": "Online", "last_ping_date_time": "2026-01-31T12:00:00+00:00",
-        "platform_name": "Ubuntu", "platform_type": "Linux", "platform_version": "22.04", "agent_version": "3.3.1142.0",
-        "computer_name": "ip-10-0-1-23.us-west-2.compute.internal", "ip_address": "10.0.1.23", "resource_type": "EC2Instance",
-    }]
+    assert result["instances"] == [
+        {
+            "instance_id": HEADNODE,
+            "ping_status": "Online",
+            "last_ping_date_time": "2026-01-31T12:00:00+00:00",
+            "platform_name": "Ubuntu",
+            "platform_type": "Linux",
+            "platform_version": "22.04",
+            "agent_version": "3.3.1142.0",
+            "computer_name": "ip-10-0-1-23.us-west-2.compute.internal",
+            "ip_address": "10.0.1.23",
+            "resource_type": "EC2Instance",
+        }
+    ]
     assert stubs["calls"] == ["ssm"]
 
 
 def test_pages_are_followed(stubs, capsys):
     stubs["ssm"].add_response(INFO, {"InstanceInformationList": [information(HEADNODE)], "NextToken": "page2"}, {})
-    stubs["ssm"].add_response(INFO, {"InstanceInformationList": [information(OTHER, "ConnectionLost")]}, {"NextToken": "page2"})
+    stubs["ssm"].add_response(
+        INFO, {"InstanceInformationList": [information(OTHER, "ConnectionLost")]}, {"NextToken": "page2"}
+    )
 
     rc, result = run_module(capsys, {})
 
     assert rc == 0
-    assert [(item["instance_id"], item["ping_status"]) for item in result["instances"]] == [(HEADNODE, "Online"), (OTHER, "ConnectionLost")]
+    assert [(item["instance_id"], item["ping_status"]) for item in result["instances"]] == [
+        (HEADNODE, "Online"),
+        (OTHER, "ConnectionLost"),
+    ]
 
 
 def test_ping_status_filter_is_sent_to_ssm(stubs, capsys):
-    stubs["ssm"].add_response(INFO, {"InstanceInformationList": [information(OTHER, "ConnectionLost")]},
-                              {"Filters": [{"Key": "PingStatus", "Values": ["ConnectionLost", "Inactive"]}]})
+    stubs["ssm"].add_response(
+        INFO,
+        {"InstanceInformationList": [information(OTHER, "ConnectionLost")]},
+        {"Filters": [{"Key": "PingStatus", "Values": ["ConnectionLost", "Inactive"]}]},
+    )
 
     rc, result = run_module(capsys, {"ping_status": ["ConnectionLost", "Inactive"]})
 
@@ -117,8 +140,12 @@ def test_ping_status_filter_is_sent_to_ssm(stubs, capsys):
 
 def test_many_instance_ids_are_asked_in_batches(stubs, capsys):
     ids = [f"i-{n:017x}" for n in range(1, 61)]
-    stubs["ssm"].add_response(INFO, {"InstanceInformationList": [information(ids[0])]}, ids_filter(*ids[:50], ping=["Online"]))
-    stubs["ssm"].add_response(INFO, {"InstanceInformationList": [information(ids[59])]}, ids_filter(*ids[50:], ping=["Online"]))
+    stubs["ssm"].add_response(
+        INFO, {"InstanceInformationList": [information(ids[0])]}, ids_filter(*ids[:50], ping=["Online"])
+    )
+    stubs["ssm"].add_response(
+        INFO, {"InstanceInformationList": [information(ids[59])]}, ids_filter(*ids[50:], ping=["Online"])
+    )
 
     rc, result = run_module(capsys, {"instance_ids": ids, "ping_status": ["Online"]})
 
@@ -127,7 +154,9 @@ def test_many_instance_ids_are_asked_in_batches(stubs, capsys):
 
 def test_cluster_name_resolves_the_running_headnode(stubs, capsys):
     stubs["ec2"].add_response("describe_instances", reservations(HEADNODE), {"Filters": HEADNODE_FILTERS})
-    stubs["ssm"].add_response(INFO, {"InstanceInformationList": [information(HEADNODE, "ConnectionLost")]}, ids_filter(HEADNODE))
+    stubs["ssm"].add_response(
+        INFO, {"InstanceInformationList": [information(HEADNODE, "ConnectionLost")]}, ids_filter(HEADNODE)
+    )
 
     rc, result = run_module(capsys, {"cluster_name": "day-demo"}, check_mode=True)
 
@@ -175,7 +204,9 @@ def test_two_running_headnodes_fail_and_are_listed(stubs, capsys):
 
 def test_throttling_is_retried(stubs, capsys):
     for _attempt in range(2):
-        stubs["ssm"].add_client_error(INFO, "ThrottlingException", "Rate exceeded", 400, expected_params=ids_filter(HEADNODE))
+        stubs["ssm"].add_client_error(
+            INFO, "ThrottlingException", "Rate exceeded", 400, expected_params=ids_filter(HEADNODE)
+        )
     stubs["ssm"].add_response(INFO, {"InstanceInformationList": [information()]}, ids_filter(HEADNODE))
 
     rc, result = run_module(capsys, {"instance_ids": [HEADNODE]})
@@ -184,7 +215,9 @@ def test_throttling_is_retried(stubs, capsys):
 
 
 def test_access_denied_names_the_iam_action(stubs, capsys):
-    stubs["ssm"].add_client_error(INFO, "AccessDeniedException", "not authorized", 400, expected_params=ids_filter(HEADNODE))
+    stubs["ssm"].add_client_error(
+        INFO, "AccessDeniedException", "not authorized", 400, expected_params=ids_filter(HEADNODE)
+    )
 
     rc, result = run_module(capsys, {"instance_ids": [HEADNODE]})
 
@@ -194,19 +227,24 @@ def test_access_denied_names_the_iam_action(stubs, capsys):
 
 
 def test_ec2_unauthorized_names_the_iam_action(stubs, capsys):
-    stubs["ec2"].add_client_error("describe_instances", "UnauthorizedOperation", "no", 403, expected_params={"Filters": HEADNODE_FILTERS})
+    stubs["ec2"].add_client_error(
+        "describe_instances", "UnauthorizedOperation", "no", 403, expected_params={"Filters": HEADNODE_FILTERS}
+    )
 
     rc, result = run_module(capsys, {"cluster_name": "day-demo"})
 
     assert rc == 1 and "add ec2:DescribeInstances" in result["msg"]
 
 
-@pytest.mark.parametrize("args, message", [
-    ({"instance_ids": ["i-123", HEADNODE]}, "are not instance ids"),
-    ({"instance_ids": [HEADNODE], "cluster_name": "day-demo"}, "mutually exclusive"),
-    ({"cluster_name": "  "}, "non-empty cluster name"),
-    ({"ping_status": ["Offline"]}, "value of ping_status must be one or more of"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ({"instance_ids": ["i-123", HEADNODE]}, "are not instance ids"),
+        ({"instance_ids": [HEADNODE], "cluster_name": "day-demo"}, "mutually exclusive"),
+        ({"cluster_name": "  "}, "non-empty cluster name"),
+        ({"ping_status": ["Offline"]}, "value of ping_status must be one or more of"),
+    ],
+)
 def test_bad_input_fails_before_any_aws_call(stubs, capsys, args, message):
     rc, result = run_module(capsys, args)
 

@@ -28,8 +28,10 @@ from ansible_collections.daylily.ephemeral_cluster.plugins.plugin_utils import s
 INSTANCE = "i-0123456789abcdef0"
 REGION = "us-west-2"
 BUCKET = "dayec-transfer"
-TORTURE = ("it's \"double\" and 'single' $(echo no) `echo no` $HOME \\ \\n \\\\ trailing\\\n"
-           "second line\ttab ünïcødé ✓ 中文 %s %% ' \" ;|&<>*?!#~ end").encode()
+TORTURE = (
+    "it's \"double\" and 'single' $(echo no) `echo no` $HOME \\ \\n \\\\ trailing\\\n"
+    "second line\ttab ünïcødé ✓ 中文 %s %% ' \" ;|&<>*?!#~ end"
+).encode()
 TOKENS = [f"{n:032x}" for n in range(1, 100)]
 
 
@@ -192,7 +194,7 @@ def test_without_spooling_everything_is_printed(node):
 
 def test_a_cut_output_does_not_match_its_header(node):
     frame, stdout, stderr = execute(node, "head -c 30000 /dev/zero | tr '\\0' y", spool=False)
-    cut = frame.inline[:ssm.STDOUT_LIMIT - 300]
+    cut = frame.inline[: ssm.STDOUT_LIMIT - 300]
     assert not frame.matches(cut, b"")
     assert not frame.matches(frame.inline[:-1] + b"z", b"")
 
@@ -202,7 +204,7 @@ def test_staged_standard_input(node):
     encoded = ssm.encode_payload(data)
     token = TOKENS[1]
     size = ssm.stage_chunk_size(16384)
-    chunks = [encoded[i:i + size] for i in range(0, len(encoded), size)]
+    chunks = [encoded[i : i + size] for i in range(0, len(encoded), size)]
     assert len(chunks) > 3
     total = 0
     for number, chunk in enumerate(chunks):
@@ -210,7 +212,9 @@ def test_staged_standard_input(node):
         total += len(base64.b64decode(chunk))
         assert code == 0 and stdout.decode().strip() == str(total), stderr
         assert ssm.fits(ssm.stage_chunk_command(token, chunk, number == 0), 16384)
-    frame, stdout, stderr = execute(node, "sha256sum | cut -c1-64", token=token, stdin_stage=ssm.stage_expression(token))
+    frame, stdout, stderr = execute(
+        node, "sha256sum | cut -c1-64", token=token, stdin_stage=ssm.stage_expression(token)
+    )
     assert frame.inline.decode().strip() == hashlib.sha256(data).hexdigest()
     assert list(node.tmp.iterdir()) == []  # the stage directory is removed once read
 
@@ -222,8 +226,10 @@ def test_cached_pieces_missing_then_cached_then_used(node):
     assert [kind for kind, value in pieces] == ["inline", "cached", "inline"]
     assert b"".join(value for kind, value in pieces) == payload
     sha = hashlib.sha256(big).hexdigest()
-    plan = [("cached", hashlib.sha256(v).hexdigest()) if k == "cached" else ("inline", ssm.encode_payload(v))
-            for k, v in pieces]
+    plan = [
+        ("cached", hashlib.sha256(v).hexdigest()) if k == "cached" else ("inline", ssm.encode_payload(v))
+        for k, v in pieces
+    ]
     command = "sha256sum | cut -c1-64; touch ran"
     code, stdout, stderr = node(ssm.build_wrapper(command, TOKENS[2], run_as="", stdin_pieces=plan))
     assert code == 0 and ssm.parse_missing(stdout, TOKENS[2]) == [sha]
@@ -231,7 +237,7 @@ def test_cached_pieces_missing_then_cached_then_used(node):
 
     encoded = ssm.encode_payload(big)
     size = ssm.stage_chunk_size(16384)
-    chunks = [encoded[i:i + size] for i in range(0, len(encoded), size)]
+    chunks = [encoded[i : i + size] for i in range(0, len(encoded), size)]
     for number, chunk in enumerate(chunks):
         last = number == len(chunks) - 1
         code, stdout, stderr = node(ssm.cache_chunk_command(TOKENS[3], sha, chunk, number == 0, last))
@@ -252,23 +258,33 @@ def test_chunks_riding_in_the_command_fill_the_cache_and_the_last_one_runs_it(no
     first, middle, last = encoded[:12000], encoded[12000:24000], encoded[24000:]
 
     def plan(chunk):
-        return [("fill", chunk) if kind == "cached" else ("inline", ssm.encode_payload(value)) for kind, value in pieces]
+        return [
+            ("fill", chunk) if kind == "cached" else ("inline", ssm.encode_payload(value)) for kind, value in pieces
+        ]
 
     command = "sha256sum | cut -c1-64; touch ran"
-    code, stdout, stderr = node(ssm.build_wrapper(command, TOKENS[2], run_as="", stdin_pieces=plan(
-        ssm.CacheFill(sha, TOKENS[9], first, first=True, last=False))))
+    code, stdout, stderr = node(
+        ssm.build_wrapper(
+            command,
+            TOKENS[2],
+            run_as="",
+            stdin_pieces=plan(ssm.CacheFill(sha, TOKENS[9], first, first=True, last=False)),
+        )
+    )
     assert code == 0 and ssm.parse_missing(stdout, TOKENS[2]) == [sha], stderr
     assert not (node.home / "ran").exists()  # nothing ran; the chunk is in the partial file
     code, stdout, stderr = node(ssm.cache_chunk_command(TOKENS[9], sha, middle, False, False))
     assert stdout.decode().strip() == str(len(base64.b64decode(first + middle)))
-    frame, stdout, stderr = execute(node, command, token=TOKENS[3], stdin_pieces=plan(
-        ssm.CacheFill(sha, TOKENS[9], last, first=False, last=True)))
+    frame, stdout, stderr = execute(
+        node, command, token=TOKENS[3], stdin_pieces=plan(ssm.CacheFill(sha, TOKENS[9], last, first=False, last=True))
+    )
     assert frame.inline.decode().split()[0] == hashlib.sha256(payload).hexdigest()
     assert sorted(path.name for path in node.tmp.glob("dayec-ssm-cache-*/*")) == [sha]  # installed, no partial left
     # A node that has the piece ignores a chunk that rides along (a speculative first chunk costs only its bytes).
     (node.home / "ran").unlink()
-    frame, stdout, stderr = execute(node, command, token=TOKENS[4], stdin_pieces=plan(
-        ssm.CacheFill(sha, TOKENS[10], first, first=True, last=False)))
+    frame, stdout, stderr = execute(
+        node, command, token=TOKENS[4], stdin_pieces=plan(ssm.CacheFill(sha, TOKENS[10], first, first=True, last=False))
+    )
     assert frame.rc == 0 and (node.home / "ran").exists()
     assert sorted(path.name for path in node.tmp.glob("dayec-ssm-cache-*/*")) == [sha]
 
@@ -285,13 +301,17 @@ def test_a_tampered_cache_entry_counts_as_missing(node):
 
 def test_a_cache_chunk_that_does_not_match_its_sha_is_refused(node):
     encoded = ssm.encode_payload(b"not what the sha says\n")
-    code, stdout, stderr = node(ssm.cache_chunk_command(TOKENS[6], "0" * 64, encoded + "=" * (-len(encoded) % 4), True, True))
+    code, stdout, stderr = node(
+        ssm.cache_chunk_command(TOKENS[6], "0" * 64, encoded + "=" * (-len(encoded) % 4), True, True)
+    )
     assert code == 125 and b"does not match" in stderr
 
 
 def test_frame_parsing_rules():
-    header = (f"@@DAYEC-SSM {TOKENS[0]} rc=0 out=2:{hashlib.sha256(b'ok').hexdigest()} "
-              f"err=0:{hashlib.sha256(b'').hexdigest()} spool=- ob=0 eb=0@@\n")
+    header = (
+        f"@@DAYEC-SSM {TOKENS[0]} rc=0 out=2:{hashlib.sha256(b'ok').hexdigest()} "
+        f"err=0:{hashlib.sha256(b'').hexdigest()} spool=- ob=0 eb=0@@\n"
+    )
     frame = ssm.parse_frame(header + "ok", TOKENS[0])
     assert frame.rc == 0 and frame.inline == b"ok" and frame.matches(b"ok", b"")
     assert ssm.parse_frame(header + "ok", TOKENS[1]) is None  # another command's header
@@ -310,7 +330,8 @@ def test_small_helpers():
     assert ssm.normalize_prefix("/a/b") == "a/b/" and ssm.normalize_prefix("") == ""
     assert ssm.output_keys("p/output", "cmd", INSTANCE) == (
         f"p/output/cmd/{INSTANCE}/awsrunShellScript/0.awsrunShellScript/stdout",
-        f"p/output/cmd/{INSTANCE}/awsrunShellScript/0.awsrunShellScript/stderr")
+        f"p/output/cmd/{INSTANCE}/awsrunShellScript/0.awsrunShellScript/stderr",
+    )
     assert ssm.retry_delay(0, 1.0, jitter=lambda: 1.0) == 1.0
     assert ssm.retry_delay(10, 1.0, jitter=lambda: 1.0) == ssm.RETRY_CAP
     assert len(ssm.comment_for("x" * 200)) == 100
@@ -359,25 +380,41 @@ def cid(name):
 
 def frame_text(token, rc=0, out=b"", err=b"", spool="-", ob=0, eb=0, inline=None, home=None):
     reported = "" if home is None else f" home={base64.b64encode(home.encode()).decode()}"
-    header = (f"@@DAYEC-SSM {token} rc={rc} out={len(out)}:{hashlib.sha256(out).hexdigest()} "
-              f"err={len(err)}:{hashlib.sha256(err).hexdigest()} spool={spool} ob={ob} eb={eb}{reported}@@\n")
+    header = (
+        f"@@DAYEC-SSM {token} rc={rc} out={len(out)}:{hashlib.sha256(out).hexdigest()} "
+        f"err={len(err)}:{hashlib.sha256(err).hexdigest()} spool={spool} ob={ob} eb={eb}{reported}@@\n"
+    )
     return header + (out if inline is None else inline).decode("utf-8", "surrogateescape")
 
 
 def invocation(command_id, status="Success", stdout="", stderr="", code=0, details=None):
-    return {"CommandId": cid(command_id), "InstanceId": INSTANCE, "DocumentName": ssm.DOCUMENT_NAME, "Status": status,
-            "StatusDetails": details or status, "ResponseCode": code, "StandardOutputContent": stdout,
-            "StandardErrorContent": stderr, "PluginName": "aws:runShellScript"}
+    return {
+        "CommandId": cid(command_id),
+        "InstanceId": INSTANCE,
+        "DocumentName": ssm.DOCUMENT_NAME,
+        "Status": status,
+        "StatusDetails": details or status,
+        "ResponseCode": code,
+        "StandardOutputContent": stdout,
+        "StandardErrorContent": stderr,
+        "PluginName": "aws:runShellScript",
+    }
 
 
 class Harness:
     """A runner over stubbed SSM (and S3) clients, with a fake clock and recorded sleeps."""
 
     def __init__(self, bucket="", **settings):
-        self.ssm_client = boto3.client("ssm", region_name=REGION, aws_access_key_id="testing",
-                                       aws_secret_access_key="testing")
-        self.s3_client = boto3.client("s3", region_name=REGION, aws_access_key_id="testing",
-                                      aws_secret_access_key="testing", config=Config(signature_version="s3v4"))
+        self.ssm_client = boto3.client(
+            "ssm", region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing"
+        )
+        self.s3_client = boto3.client(
+            "s3",
+            region_name=REGION,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=Config(signature_version="s3v4"),
+        )
         self.ssm = Stubber(self.ssm_client)
         self.s3 = Stubber(self.s3_client)
         self.now = 0.0
@@ -388,30 +425,48 @@ class Harness:
         options = dict(instance_id=INSTANCE, run_as="ubuntu", bucket=bucket, retry_delay=1.0, poll_interval=0.5)
         options.update(settings)
         self.runner = ssm.SSMCommandRunner(
-            self.ssm_client, ssm.SSMSettings(**options), s3=self.s3_client if bucket else None,
-            log=self.logs.append, sleep=self.sleep, clock=lambda: self.now, token_factory=lambda: next(self.tokens),
-            jitter=lambda: 1.0)
+            self.ssm_client,
+            ssm.SSMSettings(**options),
+            s3=self.s3_client if bucket else None,
+            log=self.logs.append,
+            sleep=self.sleep,
+            clock=lambda: self.now,
+            token_factory=lambda: next(self.tokens),
+            jitter=lambda: 1.0,
+        )
 
     def sleep(self, seconds):
         self.sleeps.append(seconds)
         self.now += seconds
 
     def expect_send(self, command_id, output_s3=False, comment="exec", timeout=60, execution="3600"):
-        params = {"InstanceIds": [INSTANCE], "DocumentName": "AWS-RunShellScript",
-                  "Comment": f"daylily.ephemeral_cluster.ssm {comment}", "TimeoutSeconds": timeout,
-                  "Parameters": {"commands": self.scripts, "executionTimeout": [execution]}}
+        params = {
+            "InstanceIds": [INSTANCE],
+            "DocumentName": "AWS-RunShellScript",
+            "Comment": f"daylily.ephemeral_cluster.ssm {comment}",
+            "TimeoutSeconds": timeout,
+            "Parameters": {"commands": self.scripts, "executionTimeout": [execution]},
+        }
         if output_s3:
             params["OutputS3BucketName"] = BUCKET
             params["OutputS3KeyPrefix"] = f"daylily-ssm/{INSTANCE}/output"
         self.ssm.add_response("send_command", {"Command": {"CommandId": cid(command_id), "Status": "Pending"}}, params)
 
     def expect_get(self, command_id, **fields):
-        self.ssm.add_response("get_command_invocation", invocation(command_id, **fields),
-                              {"CommandId": cid(command_id), "InstanceId": INSTANCE})
+        self.ssm.add_response(
+            "get_command_invocation",
+            invocation(command_id, **fields),
+            {"CommandId": cid(command_id), "InstanceId": INSTANCE},
+        )
 
     def expect_get_error(self, command_id, code, status=400):
-        self.ssm.add_client_error("get_command_invocation", code, "injected", http_status_code=status,
-                                  expected_params={"CommandId": cid(command_id), "InstanceId": INSTANCE})
+        self.ssm.add_client_error(
+            "get_command_invocation",
+            code,
+            "injected",
+            http_status_code=status,
+            expected_params={"CommandId": cid(command_id), "InstanceId": INSTANCE},
+        )
 
     def expect_agent(self, found=None, error=None):
         """DescribeInstanceInformation for the instance: ``found`` entries, or the error code ``error``."""
@@ -423,8 +478,11 @@ class Harness:
 
     def expect_output_cleanup(self, command_id, also=()):
         keys = list(also) + list(ssm.output_keys(f"daylily-ssm/{INSTANCE}/output", cid(command_id), INSTANCE))
-        self.s3.add_response("delete_objects", {}, {"Bucket": BUCKET, "Delete": {
-            "Objects": [{"Key": key} for key in keys], "Quiet": True}})
+        self.s3.add_response(
+            "delete_objects",
+            {},
+            {"Bucket": BUCKET, "Delete": {"Objects": [{"Key": key} for key in keys], "Quiet": True}},
+        )
 
     def __enter__(self):
         self.ssm.activate()
@@ -547,30 +605,60 @@ def test_timed_out_and_undelivered_commands_fail_clearly():
 
 
 def agent(status):
-    return {"InstanceId": INSTANCE, "PingStatus": status, "AgentVersion": "3.3.1142.0",
-            "LastPingDateTime": datetime.datetime(2026, 12, 1, 8, 30, tzinfo=datetime.UTC)}
+    return {
+        "InstanceId": INSTANCE,
+        "PingStatus": status,
+        "AgentVersion": "3.3.1142.0",
+        "LastPingDateTime": datetime.datetime(2026, 12, 1, 8, 30, tzinfo=datetime.UTC),
+    }
 
 
-AGENT_CHECKS = ("instance is running", "SSM agent (amazon-ssm-agent) is running", "instance profile",
-                "AmazonSSMManagedInstanceCore", "VPC endpoints for ssm, ssmmessages and ec2messages")
+AGENT_CHECKS = (
+    "instance is running",
+    "SSM agent (amazon-ssm-agent) is running",
+    "instance profile",
+    "AmazonSSMManagedInstanceCore",
+    "VPC endpoints for ssm, ssmmessages and ec2messages",
+)
 
 
-@pytest.mark.parametrize("found, error, says", [
-    ([agent("ConnectionLost")], None,
-     "its SSM agent is ConnectionLost (last ping 2026-12-01T08:30:00+00:00, agent 3.3.1142.0). Check that the"),
-    ([agent("Inactive")], None, "its SSM agent is Inactive (last ping 2026-12-01T08:30:00+00:00"),
-    ([agent("Online")], None, "its SSM agent is Online (last ping 2026-12-01T08:30:00+00:00, agent 3.3.1142.0), so "
-                              "it may have come back just now: run the task again. If it fails the same way, "
-                              "check that the IAM policy of the user or role running Ansible allows ssm:SendCommand"),
-    ([], None, "it is not a managed instance of SSM in this region (DescribeInstanceInformation does not list it). "
-               "Check the instance id (ansible_ssm_instance_id) and the region (ansible_ssm_region)"),
-    (None, "AccessDeniedException", "its SSM ping status is unknown: DescribeInstanceInformation failed with "
-                                    "AccessDeniedException: not allowed (allow ssm:DescribeInstanceInformation"),
-])
+@pytest.mark.parametrize(
+    "found, error, says",
+    [
+        (
+            [agent("ConnectionLost")],
+            None,
+            "its SSM agent is ConnectionLost (last ping 2026-12-01T08:30:00+00:00, agent 3.3.1142.0). Check that the",
+        ),
+        ([agent("Inactive")], None, "its SSM agent is Inactive (last ping 2026-12-01T08:30:00+00:00"),
+        (
+            [agent("Online")],
+            None,
+            "its SSM agent is Online (last ping 2026-12-01T08:30:00+00:00, agent 3.3.1142.0), so "
+            "it may have come back just now: run the task again. If it fails the same way, "
+            "check that the IAM policy of the user or role running Ansible allows ssm:SendCommand",
+        ),
+        (
+            [],
+            None,
+            "it is not a managed instance of SSM in this region (DescribeInstanceInformation does not list it). "
+            "Check the instance id (ansible_ssm_instance_id) and the region (ansible_ssm_region)",
+        ),
+        (
+            None,
+            "AccessDeniedException",
+            "its SSM ping status is unknown: DescribeInstanceInformation failed with "
+            "AccessDeniedException: not allowed (allow ssm:DescribeInstanceInformation",
+        ),
+    ],
+)
 def test_defect_16_a_refused_instance_is_reported_with_its_ping_status_and_what_to_check(found, error, says):
     with Harness() as h:
-        h.ssm.add_client_error("send_command", "InvalidInstanceId",
-                               f"Instances [[{INSTANCE}]] not in a valid state for account 123456789012")
+        h.ssm.add_client_error(
+            "send_command",
+            "InvalidInstanceId",
+            f"Instances [[{INSTANCE}]] not in a valid state for account 123456789012",
+        )
         h.expect_agent(found, error)
         with pytest.raises(ssm.SSMUnreachableError) as caught:
             h.runner.run("true")
@@ -602,16 +690,18 @@ def test_truncated_output_without_a_bucket_is_never_accepted():
 
 
 def test_truncated_output_is_read_from_the_bucket():
-    out = ("{\"result\": \"" + "z" * 30000 + "\"}").encode()
+    out = ('{"result": "' + "z" * 30000 + '"}').encode()
     framed = frame_text(TOKENS[0], out=out, err=b"warn\n").encode()
     out_key, err_key = ssm.output_keys(f"daylily-ssm/{INSTANCE}/output", cid("c-1"), INSTANCE)
     with Harness(bucket=BUCKET) as h:
         h.expect_send("c-1", output_s3=True)
         h.expect_get("c-1", stdout=framed[:24000].decode(), stderr="warn\n")
-        h.s3.add_response("get_object", {"Body": StreamingBody(io.BytesIO(framed), len(framed))},
-                          {"Bucket": BUCKET, "Key": out_key})
-        h.s3.add_response("get_object", {"Body": StreamingBody(io.BytesIO(b"warn\n"), 5)},
-                          {"Bucket": BUCKET, "Key": err_key})
+        h.s3.add_response(
+            "get_object", {"Body": StreamingBody(io.BytesIO(framed), len(framed))}, {"Bucket": BUCKET, "Key": out_key}
+        )
+        h.s3.add_response(
+            "get_object", {"Body": StreamingBody(io.BytesIO(b"warn\n"), 5)}, {"Bucket": BUCKET, "Key": err_key}
+        )
         h.expect_output_cleanup("c-1")
         result = h.runner.run("module")
     assert (result.stdout, result.stderr, result.how) == (out, b"warn\n", "s3")
@@ -624,9 +714,14 @@ def test_a_bucket_copy_that_does_not_match_either_is_an_error():
     with Harness(bucket=BUCKET) as h:
         h.expect_send("c-1", output_s3=True)
         h.expect_get("c-1", stdout=framed[:24000].decode())
-        h.s3.add_response("get_object", {"Body": StreamingBody(io.BytesIO(framed[:-1]), len(framed) - 1)},
-                          {"Bucket": BUCKET, "Key": out_key})
-        h.s3.add_client_error("get_object", "NoSuchKey", "missing", 404, expected_params={"Bucket": BUCKET, "Key": err_key})
+        h.s3.add_response(
+            "get_object",
+            {"Body": StreamingBody(io.BytesIO(framed[:-1]), len(framed) - 1)},
+            {"Bucket": BUCKET, "Key": out_key},
+        )
+        h.s3.add_client_error(
+            "get_object", "NoSuchKey", "missing", 404, expected_params={"Bucket": BUCKET, "Key": err_key}
+        )
         h.expect_output_cleanup("c-1")
         with pytest.raises(ssm.SSMOutputError, match="does not match"):
             h.runner.run("module")
@@ -640,12 +735,13 @@ def test_spooled_output_is_read_back_in_chunks():
     text = out_b64 + err_b64
     with Harness() as h:
         h.expect_send("c-1")
-        h.expect_get("c-1", stdout=frame_text(TOKENS[0], out=out, spool=spool, ob=len(out_b64), eb=len(err_b64),
-                                              inline=b""))
+        h.expect_get(
+            "c-1", stdout=frame_text(TOKENS[0], out=out, spool=spool, ob=len(out_b64), eb=len(err_b64), inline=b"")
+        )
         offset = 0
         number = 2
         while offset < len(text):
-            chunk = text[offset:offset + ssm.READ_CHUNK]
+            chunk = text[offset : offset + ssm.READ_CHUNK]
             h.expect_send(f"c-{number}", comment="read output")
             h.expect_get(f"c-{number}", stdout=chunk)
             offset += len(chunk)
@@ -681,8 +777,17 @@ def test_put_file_above_the_limit_goes_through_the_bucket_with_sse(tmp_path):
     local.write_bytes(data)
     key = f"daylily-ssm/{INSTANCE}/transfer/{TOKENS[0]}"
     with Harness(bucket=BUCKET, sse_mode="aws:kms", sse_kms_key_id="alias/dayec") as h:
-        h.s3.add_response("put_object", {}, {"Bucket": BUCKET, "Key": key, "Body": ANY,
-                                             "ServerSideEncryption": "aws:kms", "SSEKMSKeyId": "alias/dayec"})
+        h.s3.add_response(
+            "put_object",
+            {},
+            {
+                "Bucket": BUCKET,
+                "Key": key,
+                "Body": ANY,
+                "ServerSideEncryption": "aws:kms",
+                "SSEKMSKeyId": "alias/dayec",
+            },
+        )
         h.expect_send("c-1", output_s3=True, comment="put_file")
         h.expect_get("c-1", stdout=frame_text(TOKENS[0], out=hashlib.sha256(data).hexdigest().encode()))
         h.expect_output_cleanup("c-1", also=[key])  # the upload and the output go in one DeleteObjects
@@ -699,7 +804,7 @@ def test_put_file_above_the_limit_without_a_bucket_is_staged(tmp_path):
     local.write_bytes(data)
     encoded = ssm.encode_payload(data)
     size = ssm.stage_chunk_size(ssm.DOCUMENT_SIZE_LIMIT)
-    chunks = [encoded[i:i + size] for i in range(0, len(encoded), size)]
+    chunks = [encoded[i : i + size] for i in range(0, len(encoded), size)]
     with Harness() as h:
         total = 0
         for number, chunk in enumerate(chunks):
@@ -720,17 +825,19 @@ def test_a_large_module_payload_costs_three_commands_on_first_use_then_one():
     sha = hashlib.sha256(big).hexdigest()
     encoded = ssm.encode_payload(big)
     # What fits beside the command and its small pieces is the room a chunk of the big one has to ride in.
-    plan = [("cached", sha) if kind == "cached" else ("inline", ssm.encode_payload(value))
-            for kind, value in ssm.segment_payload(payload)]
+    plan = [
+        ("cached", sha) if kind == "cached" else ("inline", ssm.encode_payload(value))
+        for kind, value in ssm.segment_payload(payload)
+    ]
     base = ssm.request_size(ssm.build_wrapper("/usr/bin/python", TOKENS[0], "ubuntu", stdin_pieces=plan))
     room = ssm.chunk_chars(ssm.DOCUMENT_SIZE_LIMIT - ssm.DOCUMENT_OVERHEAD - base - ssm.FILL_LINES_ROOM)
-    middle = encoded[room:len(encoded) - room]
+    middle = encoded[room : len(encoded) - room]
     assert 0 < len(middle) <= ssm.stage_chunk_size(ssm.DOCUMENT_SIZE_LIMIT)  # one command in between
     with Harness() as h:
         h.expect_send("c-1")  # carries the first chunk: the node lacks the piece, keeps the chunk, runs nothing
         h.expect_get("c-1", stdout=f"@@DAYEC-SSM {TOKENS[0]} missing={sha}@@\n")
         h.expect_send("k-1", comment="cache")
-        h.expect_get("k-1", stdout=f"{len(base64.b64decode(encoded[:len(encoded) - room]))}\n")
+        h.expect_get("k-1", stdout=f"{len(base64.b64decode(encoded[: len(encoded) - room]))}\n")
         h.expect_send("c-2")  # carries the last chunk: the node installs the piece and runs the module
         h.expect_get("c-2", stdout=frame_text(TOKENS[2], out=b'{"ping": "pong"}'))
         result = h.runner.run("/usr/bin/python", stdin=payload)
@@ -775,13 +882,16 @@ def test_fetch_returns_the_bytes_or_fails_with_the_node_error():
             h.runner.fetch("/nope")
 
 
-@pytest.mark.parametrize("settings, message", [
-    ({"instance_id": "headnode"}, "not an EC2 instance id"),
-    ({"run_as": "bad user"}, "run_as"),
-    ({"command_timeout": 0}, "command_timeout"),
-    ({"retries": -1}, "retries"),
-    ({"max_command_size": 100}, "max_command_size"),
-])
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ({"instance_id": "headnode"}, "not an EC2 instance id"),
+        ({"run_as": "bad user"}, "run_as"),
+        ({"command_timeout": 0}, "command_timeout"),
+        ({"retries": -1}, "retries"),
+        ({"max_command_size": 100}, "max_command_size"),
+    ],
+)
 def test_bad_settings_are_rejected_before_any_call(settings, message):
     options = dict(instance_id=INSTANCE)
     options.update(settings)
@@ -867,11 +977,18 @@ def test_removing_a_never_made_directory_sends_nothing_and_deletes_its_upload(tm
     local.write_bytes(TORTURE)
     with Harness(bucket=BUCKET) as h:
         h.runner.execute(ansible_command("mkdtemp"))
-        h.s3.add_response("put_object", {}, {"Bucket": BUCKET, "Key": f"daylily-ssm/{INSTANCE}/transfer/{TOKENS[0]}",
-                                             "Body": ANY})
+        h.s3.add_response(
+            "put_object", {}, {"Bucket": BUCKET, "Key": f"daylily-ssm/{INSTANCE}/transfer/{TOKENS[0]}", "Body": ANY}
+        )
         h.runner.put_file(str(local), f"{ANSIBLE_TMP}/.source.txt")
-        h.s3.add_response("delete_objects", {}, {"Bucket": BUCKET, "Delete": {
-            "Objects": [{"Key": f"daylily-ssm/{INSTANCE}/transfer/{TOKENS[0]}"}], "Quiet": True}})
+        h.s3.add_response(
+            "delete_objects",
+            {},
+            {
+                "Bucket": BUCKET,
+                "Delete": {"Objects": [{"Key": f"daylily-ssm/{INSTANCE}/transfer/{TOKENS[0]}"}], "Quiet": True},
+            },
+        )
         assert h.runner.execute(ansible_command("rm")).rc == 0
     assert h.runner.sent == [] and not h.runner.queue and h.runner.flush() is None
 
@@ -880,12 +997,19 @@ def test_what_is_left_queued_is_flushed_in_one_command_and_a_failed_step_is_repo
     with Harness() as h:
         h.runner.execute(ansible_command("mkdtemp"))
         h.expect_send("flush", comment="housekeeping")
-        h.expect_get("flush", stdout=frame_text(TOKENS[0], rc=125, err=b"dayec-ssm: deferred mkdir failed\n"),
-                     stderr="dayec-ssm: deferred mkdir failed\n")
+        h.expect_get(
+            "flush",
+            stdout=frame_text(TOKENS[0], rc=125, err=b"dayec-ssm: deferred mkdir failed\n"),
+            stderr="dayec-ssm: deferred mkdir failed\n",
+        )
         result = h.runner.flush()
     assert result.rc == 125 and b"deferred mkdir" in result.stderr
-    assert "dayec-ssm: deferred $1 failed" in base64.b64decode(
-        h.scripts.value[0].split('base64 -d > "$d/pre" <<')[1].split("\n", 1)[1].rsplit("\nDAYEC_SSM_", 1)[0]).decode()
+    assert (
+        "dayec-ssm: deferred $1 failed"
+        in base64.b64decode(
+            h.scripts.value[0].split('base64 -d > "$d/pre" <<')[1].split("\n", 1)[1].rsplit("\nDAYEC_SSM_", 1)[0]
+        ).decode()
+    )
 
 
 def test_defer_housekeeping_off_runs_every_command():
@@ -915,13 +1039,18 @@ def test_a_queue_that_would_crowd_the_command_is_sent_on_its_own(tmp_path):
 
 def test_the_wrapper_runs_the_prelude_first_and_reports_home(node, tmp_path):
     target = tmp_path / "made"
-    prelude = f"mkdir {shlex.quote(str(target))} && cat \"$1/f1\" > {shlex.quote(str(target / 'x'))}\n"
-    frame, stdout, stderr = execute(node, f"cat {shlex.quote(str(target / 'x'))}", prelude=prelude,
-                                    prelude_files=[("f1", "b64", ssm.encode_payload(TORTURE))])
+    prelude = f'mkdir {shlex.quote(str(target))} && cat "$1/f1" > {shlex.quote(str(target / "x"))}\n'
+    frame, stdout, stderr = execute(
+        node,
+        f"cat {shlex.quote(str(target / 'x'))}",
+        prelude=prelude,
+        prelude_files=[("f1", "b64", ssm.encode_payload(TORTURE))],
+    )
     assert (frame.rc, frame.inline, frame.home) == (0, TORTURE, str(node.home))
     marker = tmp_path / "ran"
-    frame, stdout, stderr = execute(node, f"touch {shlex.quote(str(marker))}",
-                                    prelude="echo 'dayec-ssm: deferred mkdir /x failed' >&2; exit 1\n")
+    frame, stdout, stderr = execute(
+        node, f"touch {shlex.quote(str(marker))}", prelude="echo 'dayec-ssm: deferred mkdir /x failed' >&2; exit 1\n"
+    )
     assert frame.rc == 125 and b"deferred mkdir /x failed" in stderr and not marker.exists()
 
 

@@ -46,25 +46,28 @@ def test_the_housekeeping_ansible_core_generates_is_recognized():
     assert recognize(low_level("chmod 0755 /tmp/x")).mode == "0755"
 
 
-@pytest.mark.parametrize("command", [
-    low_level("echo ~root"),  # another user's home: not what the frames report
-    low_level("sudo -H -S -n -u root /bin/sh -c 'echo BECOME-SUCCESS-x ; echo ~'"),  # become-wrapped
-    low_level(SHELL.mkdtemp(NAME, False, 0o700, "$HOME/.ansible/tmp")),  # echo would expand $HOME
-    low_level(SHELL.mkdtemp(NAME, False, 0o700, "/home/my user/tmp")),  # word splitting
-    low_level(SHELL.mkdtemp(NAME, False, 0o700, "relative/tmp")),
-    low_level(SHELL.chmod(["/tmp/a b"], "u+rwx")),
-    low_level(SHELL.chmod(["/tmp/*"], "u+rwx")),
-    low_level("chmod u+rwx /tmp/../etc/passwd"),
-    low_level("chmod -R u+rwx /tmp/x"),
-    low_level(SHELL.remove("/tmp/$(reboot)", recurse=True)),
-    low_level("rm -f /tmp/x > /dev/null 2>&1"),  # not recursive: not the temporary directory's removal
-    low_level("/usr/bin/python3"),  # a pipelined module
-    low_level("echo ~ && sleep 0"),
-    b"/usr/bin/env sh -c 'echo ~'",
-    b"/bin/sh -c 'unterminated",
-    b"\xff\xfe",
-    b"",
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        low_level("echo ~root"),  # another user's home: not what the frames report
+        low_level("sudo -H -S -n -u root /bin/sh -c 'echo BECOME-SUCCESS-x ; echo ~'"),  # become-wrapped
+        low_level(SHELL.mkdtemp(NAME, False, 0o700, "$HOME/.ansible/tmp")),  # echo would expand $HOME
+        low_level(SHELL.mkdtemp(NAME, False, 0o700, "/home/my user/tmp")),  # word splitting
+        low_level(SHELL.mkdtemp(NAME, False, 0o700, "relative/tmp")),
+        low_level(SHELL.chmod(["/tmp/a b"], "u+rwx")),
+        low_level(SHELL.chmod(["/tmp/*"], "u+rwx")),
+        low_level("chmod u+rwx /tmp/../etc/passwd"),
+        low_level("chmod -R u+rwx /tmp/x"),
+        low_level(SHELL.remove("/tmp/$(reboot)", recurse=True)),
+        low_level("rm -f /tmp/x > /dev/null 2>&1"),  # not recursive: not the temporary directory's removal
+        low_level("/usr/bin/python3"),  # a pipelined module
+        low_level("echo ~ && sleep 0"),
+        b"/usr/bin/env sh -c 'echo ~'",
+        b"/bin/sh -c 'unterminated",
+        b"\xff\xfe",
+        b"",
+    ],
+)
 def test_anything_else_is_not_housekeeping(command):
     assert recognize(command) is None
 
@@ -152,8 +155,10 @@ def test_a_failing_step_stops_the_prelude_and_names_itself(tmp_path):
     (work / "f1").write_bytes(b"changed in transit")
     target = tmp_path / "dir"
     target.mkdir()
-    steps = [PutStep(f"{target}/a.txt", "f1", hashlib.sha256(b"what the controller sent").hexdigest()),
-             PutStep(f"{target}/b.txt", "f1", hashlib.sha256(b"changed in transit").hexdigest())]
+    steps = [
+        PutStep(f"{target}/a.txt", "f1", hashlib.sha256(b"what the controller sent").hexdigest()),
+        PutStep(f"{target}/b.txt", "f1", hashlib.sha256(b"changed in transit").hexdigest()),
+    ]
     process = bash(prelude_script(steps), work)
     assert process.returncode != 0
     assert f"dayec-ssm: deferred transfer of {target}/a.txt failed; the command did not run" in process.stderr

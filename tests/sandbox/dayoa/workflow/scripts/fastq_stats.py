@@ -1,7 +1,7 @@
 """Read and base counts of FASTQ files (plain or gzip), per sample and summarised as MultiQC custom content.
 
-    fastq_stats.py sample --sample S1 --units config/units.tsv --output results/day/hg38/S1/S1.stats.tsv
-    fastq_stats.py summarize --output results/day/hg38/other_reports/fastq_stats_mqc.tsv S1.stats.tsv ...
+fastq_stats.py sample --sample S1 --units config/units.tsv --output results/day/hg38/S1/S1.stats.tsv
+fastq_stats.py summarize --output results/day/hg38/other_reports/fastq_stats_mqc.tsv S1.stats.tsv ...
 """
 
 import argparse
@@ -11,10 +11,14 @@ import sys
 from pathlib import Path
 
 READ_PATH_COLUMNS = (
-    "ILMN_R1_PATH", "ILMN_R2_PATH",
-    "PACBIO_R1_PATH", "PACBIO_R2_PATH",
-    "ONT_R1_PATH", "ONT_R2_PATH",
-    "UG_R1_PATH", "UG_R2_PATH",
+    "ILMN_R1_PATH",
+    "ILMN_R2_PATH",
+    "PACBIO_R1_PATH",
+    "PACBIO_R2_PATH",
+    "ONT_R1_PATH",
+    "ONT_R2_PATH",
+    "UG_R1_PATH",
+    "UG_R2_PATH",
 )
 UNIT_COLUMNS = ("SAMPLEID", "RUNID", "EXPERIMENTID", "LANEID", "BARCODEID", "SEQ_PLATFORM")
 STATS_COLUMNS = UNIT_COLUMNS + ("READ_COLUMN", "FASTQ", "reads", "bases", "gc_bases", "mean_read_length", "gc_percent")
@@ -29,7 +33,7 @@ class FastqError(ValueError):
 def open_text(path):
     if str(path).endswith(".gz"):
         return gzip.open(path, "rt", encoding="ascii", newline="")
-    return open(path, "rt", encoding="ascii", newline="")
+    return open(path, encoding="ascii", newline="")
 
 
 def fastq_counts(path):
@@ -40,7 +44,11 @@ def fastq_counts(path):
             header = handle.readline()
             if not header:
                 return reads, bases, gc_bases
-            sequence, separator, quality = handle.readline().rstrip("\r\n"), handle.readline(), handle.readline().rstrip("\r\n")
+            sequence, separator, quality = (
+                handle.readline().rstrip("\r\n"),
+                handle.readline(),
+                handle.readline().rstrip("\r\n"),
+            )
             if not header.startswith("@") or not separator.startswith("+") or len(sequence) != len(quality):
                 raise FastqError(f"{path}: record {reads + 1} is not a FASTQ record")
             reads += 1
@@ -77,8 +85,15 @@ def sample_stats(args):
                 continue
             reads, bases, gc_bases = fastq_counts(fastq)
             row = {name: (unit.get(name) or "").strip() for name in UNIT_COLUMNS}
-            row.update(READ_COLUMN=column, FASTQ=fastq, reads=reads, bases=bases, gc_bases=gc_bases,
-                       mean_read_length=ratio(bases, reads), gc_percent=ratio(gc_bases, bases, 100.0))
+            row.update(
+                READ_COLUMN=column,
+                FASTQ=fastq,
+                reads=reads,
+                bases=bases,
+                gc_bases=gc_bases,
+                mean_read_length=ratio(bases, reads),
+                gc_percent=ratio(gc_bases, bases, 100.0),
+            )
             rows.append(row)
             print(f"{args.sample}\t{column}\t{fastq}\treads={reads}\tbases={bases}")
     if not rows:
@@ -93,11 +108,22 @@ def summarize(args):
         reads = sum(int(row["reads"]) for row in stats)
         bases = sum(int(row["bases"]) for row in stats)
         gc_bases = sum(int(row["gc_bases"]) for row in stats)
-        rows.append({"Sample": stats[0]["SAMPLEID"], "fastq_files": len(stats), "reads": reads, "bases": bases,
-                     "mean_read_length": ratio(bases, reads), "gc_percent": ratio(gc_bases, bases, 100.0)})
-    comments = ("id: 'fastq_stats'", "section_name: 'FASTQ statistics'",
-                "description: 'Reads and bases per sample, counted from the FASTQ files of its units.'",
-                "plot_type: 'table'")
+        rows.append(
+            {
+                "Sample": stats[0]["SAMPLEID"],
+                "fastq_files": len(stats),
+                "reads": reads,
+                "bases": bases,
+                "mean_read_length": ratio(bases, reads),
+                "gc_percent": ratio(gc_bases, bases, 100.0),
+            }
+        )
+    comments = (
+        "id: 'fastq_stats'",
+        "section_name: 'FASTQ statistics'",
+        "description: 'Reads and bases per sample, counted from the FASTQ files of its units.'",
+        "plot_type: 'table'",
+    )
     write_tsv(args.output, SUMMARY_COLUMNS, sorted(rows, key=lambda row: row["Sample"]), comments)
 
 

@@ -53,10 +53,16 @@ def read_table(path):
     for row in reader:
         if row[0] in rows:
             raise ReportError(f"{path}: sample {row[0]!r} appears twice")
-        rows[row[0]] = {column: value_of(value) for column, value in zip(header[1:], row[1:])}
+        rows[row[0]] = {column: value_of(value) for column, value in zip(header[1:], row[1:], strict=False)}
     table_id = meta.get("id") or path.name[: -len("_mqc.tsv")]
-    return {"id": table_id, "section_name": meta.get("section_name") or table_id, "description": meta.get("description", ""),
-            "columns": header[1:], "rows": rows, "source": str(path)}
+    return {
+        "id": table_id,
+        "section_name": meta.get("section_name") or table_id,
+        "description": meta.get("description", ""),
+        "columns": header[1:],
+        "rows": rows,
+        "source": str(path),
+    }
 
 
 def stage_samples(manifest):
@@ -72,7 +78,11 @@ def html_table(columns, rows, titles=None):
     titles = titles or {}
     head = "".join(f"<th>{html.escape(titles.get(column, column))}</th>" for column in ["Sample"] + columns)
     body = "".join(
-        "<tr><td>" + html.escape(sample) + "</td>" + "".join(f"<td>{cell(values.get(column, ''))}</td>" for column in columns) + "</tr>"
+        "<tr><td>"
+        + html.escape(sample)
+        + "</td>"
+        + "".join(f"<td>{cell(values.get(column, ''))}</td>" for column in columns)
+        + "</tr>"
         for sample, values in sorted(rows.items())
     )
     return f'<table class="table mqc_table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
@@ -82,14 +92,14 @@ def render_html(title, comment, general, tables):
     general_columns, general_rows, headers = general
     sections = "".join(
         f'<div class="mqc-module-section" id="{html.escape(table["id"])}"><h2>{html.escape(table["section_name"])}</h2>'
-        f'<p>{html.escape(table["description"])}</p>{html_table(table["columns"], table["rows"])}</div>'
+        f"<p>{html.escape(table['description'])}</p>{html_table(table['columns'], table['rows'])}</div>"
         for table in tables
     )
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\">"
-        f"<meta name=\"generator\" content=\"{html.escape(GENERATOR)}\"><title>{html.escape(title)}</title></head>\n"
-        f"<body class=\"multiqc\"><h1>{html.escape(title)}</h1><p class=\"report-comment\">{html.escape(comment)}</p>\n"
-        f"<div class=\"mqc-module-section\" id=\"general_stats\"><h2>General Statistics</h2>"
+        '<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="utf-8">'
+        f'<meta name="generator" content="{html.escape(GENERATOR)}"><title>{html.escape(title)}</title></head>\n'
+        f'<body class="multiqc"><h1>{html.escape(title)}</h1><p class="report-comment">{html.escape(comment)}</p>\n'
+        f'<div class="mqc-module-section" id="general_stats"><h2>General Statistics</h2>'
         f"{html_table(general_columns, general_rows, {key: header['title'] for key, header in headers.items()})}</div>\n"
         f"{sections}\n</body>\n</html>\n"
     )
@@ -111,7 +121,8 @@ def build(args):
             headers[key] = {"title": column, "namespace": table["section_name"], "description": column}
         for sample, values in table["rows"].items():
             general_rows.setdefault(sample, {}).update(
-                {f"{table['id']}_mqc-generalstats-{table['id']}-{column}": value for column, value in values.items()})
+                {f"{table['id']}_mqc-generalstats-{table['id']}-{column}": value for column, value in values.items()}
+            )
     if args.stage_manifest:
         unknown = sorted(set(general_rows) - stage_samples(args.stage_manifest))
         if unknown:
@@ -122,22 +133,36 @@ def build(args):
     if data_dir.is_dir():
         shutil.rmtree(data_dir)  # multiqc -f: a rerun replaces the data directory
     data_dir.mkdir(parents=True)
-    log = [f"[INFO   ]         multiqc : This is MultiQC-style report {GENERATOR}",
-           f"[INFO   ]         multiqc : Search path : {analysis_dir}"]
+    log = [
+        f"[INFO   ]         multiqc : This is MultiQC-style report {GENERATOR}",
+        f"[INFO   ]         multiqc : Search path : {analysis_dir}",
+    ]
     for table in tables:
         with (data_dir / f"multiqc_{table['id']}.txt").open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
             writer.writerow(["Sample"] + table["columns"])
-            writer.writerows([sample] + [values.get(column, "") for column in table["columns"]] for sample, values in sorted(table["rows"].items()))
-        log.append(f"[INFO   ]  custom_content : {table['section_name']}: Found {len(table['rows'])} samples ({table['source']})")
+            writer.writerows(
+                [sample] + [values.get(column, "") for column in table["columns"]]
+                for sample, values in sorted(table["rows"].items())
+            )
+        log.append(
+            f"[INFO   ]  custom_content : {table['section_name']}: Found {len(table['rows'])} samples ({table['source']})"
+        )
     with (data_dir / "multiqc_general_stats.txt").open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
         writer.writerow(["Sample"] + general_columns)
-        writer.writerows([sample] + [values.get(column, "") for column in general_columns] for sample, values in sorted(general_rows.items()))
+        writer.writerows(
+            [sample] + [values.get(column, "") for column in general_columns]
+            for sample, values in sorted(general_rows.items())
+        )
     with (data_dir / "multiqc_sources.txt").open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
         writer.writerow(["Module", "Section", "Sample Name", "Source"])
-        writer.writerows(["Custom content", table["section_name"], sample, table["source"]] for table in tables for sample in sorted(table["rows"]))
+        writer.writerows(
+            ["Custom content", table["section_name"], sample, table["source"]]
+            for table in tables
+            for sample in sorted(table["rows"])
+        )
     data = {
         "config_title": args.title,
         "config_report_comment": args.comment,
@@ -146,7 +171,11 @@ def build(args):
         "config_output_fn_name": out.name,
         "config_data_dir_name": data_dir.name,
         "multiqc_generator": GENERATOR,
-        "report_data_sources": {"Custom content": {table["section_name"]: {sample: table["source"] for sample in sorted(table["rows"])} for table in tables}},
+        "report_data_sources": {
+            "Custom content": {
+                table["section_name"]: {sample: table["source"] for sample in sorted(table["rows"])} for table in tables
+            }
+        },
         "report_general_stats_data": [general_rows],
         "report_general_stats_headers": [headers],
         "report_saved_raw_data": {f"multiqc_{table['id']}": table["rows"] for table in tables},
@@ -156,7 +185,9 @@ def build(args):
     log.append(f"[INFO   ]         multiqc : Report      : {out}")
     log.append(f"[INFO   ]         multiqc : Data        : {data_dir}")
     (data_dir / "multiqc.log").write_text("\n".join(log) + "\n", encoding="utf-8")
-    out.write_text(render_html(args.title, args.comment, (general_columns, general_rows, headers), tables), encoding="utf-8")
+    out.write_text(
+        render_html(args.title, args.comment, (general_columns, general_rows, headers), tables), encoding="utf-8"
+    )
     print("\n".join(log))
 
 

@@ -12,14 +12,31 @@ import csv
 import json
 import os
 import sys
-from xml.etree import ElementTree
 from pathlib import Path
+from xml.etree import ElementTree
 
-from fastq_stats import FastqError, fastq_counts, write_tsv
+from fastq_stats import FastqError
+from fastq_stats import fastq_counts
+from fastq_stats import write_tsv
 
 FASTQ_SUFFIXES = (".fastq", ".fastq.gz", ".fq", ".fq.gz")
-SUMMARY_COLUMNS = ("RUNID", "PLATFORM", "RUN_DIR", "SOURCE_S3_URI", "files", "total_bytes", "run_info_present",
-                   "run_info_id", "flowcell", "instrument", "cycles", "sample_sheet_samples", "fastq_files", "reads", "bases")
+SUMMARY_COLUMNS = (
+    "RUNID",
+    "PLATFORM",
+    "RUN_DIR",
+    "SOURCE_S3_URI",
+    "files",
+    "total_bytes",
+    "run_info_present",
+    "run_info_id",
+    "flowcell",
+    "instrument",
+    "cycles",
+    "sample_sheet_samples",
+    "fastq_files",
+    "reads",
+    "bases",
+)
 MQC_COLUMNS = ("Sample", "files", "total_bytes", "cycles", "sample_sheet_samples", "fastq_files", "reads", "bases")
 EMPTY_VALUES = {"", "na", "none", "null"}
 
@@ -43,8 +60,13 @@ def run_info(run_dir):
     if run is None:
         raise ValueError(f"{path} has no <Run> element")
     cycles = sum(int(read.get("NumCycles", "0")) for read in run.iter("Read"))
-    return {"run_info_present": True, "run_info_id": run.get("Id", ""), "flowcell": run.findtext("Flowcell", ""),
-            "instrument": run.findtext("Instrument", ""), "cycles": cycles}
+    return {
+        "run_info_present": True,
+        "run_info_id": run.get("Id", ""),
+        "flowcell": run.findtext("Flowcell", ""),
+        "instrument": run.findtext("Instrument", ""),
+        "cycles": cycles,
+    }
 
 
 def sample_sheet_samples(run_dir, sample_sheet):
@@ -72,8 +94,14 @@ def run_qc(args):
     if not run_dir.is_dir():
         raise ValueError(f"RUN_DIR {run_dir} is not a directory (is the run folder mounted?)")
     files = inventory(run_dir)
-    summary = {"RUNID": args.run_id, "PLATFORM": args.platform, "RUN_DIR": args.run_dir, "SOURCE_S3_URI": args.source_s3_uri,
-               "files": len(files), "total_bytes": sum(size for _path, size in files)}
+    summary = {
+        "RUNID": args.run_id,
+        "PLATFORM": args.platform,
+        "RUN_DIR": args.run_dir,
+        "SOURCE_S3_URI": args.source_s3_uri,
+        "files": len(files),
+        "total_bytes": sum(size for _path, size in files),
+    }
     summary.update(run_info(run_dir))
     summary["sample_sheet_samples"] = sample_sheet_samples(run_dir, args.sample_sheet)
     reads = bases = fastq_files = 0
@@ -83,11 +111,16 @@ def run_qc(args):
             reads, bases, fastq_files = reads + fastq_reads, bases + fastq_bases, fastq_files + 1
     summary.update(fastq_files=fastq_files, reads=reads, bases=bases)
     write_tsv(args.summary_tsv, SUMMARY_COLUMNS, [summary])
-    detail = dict(summary, files=[{"relative_path": path, "size_bytes": size} for path, size in files], file_count=len(files))
+    detail = dict(
+        summary, files=[{"relative_path": path, "size_bytes": size} for path, size in files], file_count=len(files)
+    )
     Path(args.summary_json).write_text(json.dumps(detail, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    comments = ("id: 'run_qc'", f"section_name: '{args.platform} run QC'",
-                "description: 'What the run folder holds: files, bytes, RunInfo.xml cycles, sample sheet, FASTQ reads.'",
-                "plot_type: 'table'")
+    comments = (
+        "id: 'run_qc'",
+        f"section_name: '{args.platform} run QC'",
+        "description: 'What the run folder holds: files, bytes, RunInfo.xml cycles, sample sheet, FASTQ reads.'",
+        "plot_type: 'table'",
+    )
     write_tsv(args.mqc_tsv, MQC_COLUMNS, [dict(summary, Sample=args.run_id)], comments)
     print(json.dumps(summary, sort_keys=True))
 

@@ -41,8 +41,15 @@ def stage(input_root, output_dir, report_stage, inputs):
         staged.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, staged)
         for sample in samples_of(relative, source):
-            rows.append({"Sample": sample, "base_sample": sample, "group_id": report_stage,
-                         "source_path": str(source), "staged_path": str(staged)})
+            rows.append(
+                {
+                    "Sample": sample,
+                    "base_sample": sample,
+                    "group_id": report_stage,
+                    "source_path": str(source),
+                    "staged_path": str(staged),
+                }
+            )
         print(f"staged {source} -> {staged}")
     return rows
 
