@@ -20,6 +20,8 @@ A public facade over the private ``_fsx`` package (the amazon.aws ``autoscaling.
   their argument spec, ``ensure_present``/``ensure_absent`` and ``main``.
 """
 
+# pylint: disable=unused-import  # a facade: these names are its public interface
+
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx import association_rules  # noqa: F401
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx import task_rules  # noqa: F401
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.association_rules import EVENT_TYPES  # noqa: F401

@@ -29,7 +29,10 @@ import json
 import math
 import re
 
-import yaml
+try:
+    import yaml
+except ImportError:  # ansible-core installs PyYAML on the controller; the modules report it when missing
+    yaml = None
 
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import export
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths
@@ -366,6 +369,8 @@ def _ordered_for_dump(receipt):
 
 def parse_yaml(text):
     """Parse a YAML (or JSON) document with ``yaml.safe_load``; raises :class:`ReceiptError` when it cannot."""
+    if yaml is None:
+        raise ReceiptError("reading a receipt needs PyYAML on the host running the module (pip install PyYAML)")
     if isinstance(text, bytes):
         text = text.decode("utf-8-sig")
     try:

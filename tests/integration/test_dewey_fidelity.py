@@ -72,7 +72,7 @@ def answers(registries, aws, case):
 
 CASES = {
     "registered": lambda url, token, run: post(url, token, request(run)),
-    "replayed": lambda url, token, run: [post(url, token, request(run)) for _ in range(2)][1],
+    "replayed": lambda url, token, run: [post(url, token, request(run)) for _attempt in range(2)][1],
     "missing token": lambda url, token, run: post(url, None, request(run)),
     "unknown token": lambda url, token, run: post(url, "not-a-token", request(run)),
     "unknown field": lambda url, token, run: post(url, token, dict(request(run), metadata={"a": 1})),

@@ -244,7 +244,7 @@ def test_defect_07_an_entity_with_dot_dot_writes_nothing_outside_the_output_root
     run = run_playbook(EXPORT, variables, env={"PWD": str(workdir)})
     assert run.rc != 0
     assert "executing_entity" in last_failure(run)
-    written = [path for path in tmp_path.rglob("fsx_export.yaml")]
+    written = list(tmp_path.rglob("fsx_export.yaml"))
     assert written, "the refusal is recorded"
     assert all(str(path).startswith(str(workdir / "exports") + "/") for path in written), written
     assert sandbox.mutating_calls() == []

@@ -264,7 +264,7 @@ def not_found(message):
 
 
 def _split_s3_uri(uri):
-    bucket, _, key = uri[len("s3://") :].partition("/")
+    bucket, _slash, key = uri[len("s3://") :].partition("/")
     if not bucket:
         raise DeweyError(400, "storage_uri must name a bucket: %s" % uri)
     return bucket, key
@@ -557,7 +557,7 @@ class DeweyHandler(BaseHTTPRequestHandler):
 
     def _authorize(self):
         header = self.headers.get("Authorization") or ""
-        scheme, _, token = header.partition(" ")
+        scheme, _space, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return "Missing bearer token"
         if token.strip() not in self.stub.tokens:

@@ -14,7 +14,7 @@ ROLE_URIS = {
     "stage_s3_uri": f"s3://{BUCKETS['stage']}/staged_external_data/",
     "export_s3_uri": f"s3://{BUCKETS['export']}/derived/",
 }
-POLICIES = ["DaylilyGlobalEClusterPolicy", "DaylilyRegionalEClusterPolicy-us-west-2"]
+POLICIES = ("DaylilyGlobalEClusterPolicy", "DaylilyRegionalEClusterPolicy-us-west-2")
 # moto's caller identity is the IAM user "moto".
 CALLER = "moto"
 

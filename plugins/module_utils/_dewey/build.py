@@ -89,7 +89,7 @@ def export_roots(receipt):
         raise RegistrationError(
             "the export receipt has no s3:// dayoa_s3_root/destination_s3_uri (%r, %r)" % (root, destination)
         )
-    entity, _, analysis_id = (receipt.get("analysis_dir") or "").strip("/").partition("/")
+    entity, _slash, analysis_id = (receipt.get("analysis_dir") or "").strip("/").partition("/")
     if not entity or not analysis_id or "/" in analysis_id:
         raise RegistrationError(
             "the export receipt's analysis_dir %r is not <executing_entity>/<analysis_id>" % receipt.get("analysis_dir")
@@ -107,7 +107,7 @@ def export_roots(receipt):
 
 
 def split_s3_uri(uri):
-    bucket, _, key = uri[len("s3://") :].partition("/")
+    bucket, _slash, key = uri[len("s3://") :].partition("/")
     return bucket, key
 
 

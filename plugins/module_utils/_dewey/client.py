@@ -131,7 +131,7 @@ class DeweyClient:
         except HTTPError as err:
             try:
                 body = err.read()
-            except Exception:  # pylint: disable=broad-except - a body cut short is still an HTTP error
+            except Exception:  # pylint: disable=broad-except  # a body cut short is still an HTTP error
                 body = b""
             return err.code, _detail(body), _retry_after(err.headers)
         except _CONNECTION_ERRORS as err:

@@ -288,9 +288,16 @@ def attempt(timestamp, status="success", verified=True, manifest=None, source=SO
     return export.Attempt(timestamp, receipt, {e["path"]: e for e in FSX} if manifest is None else manifest)
 
 
-def decide(listing, attempts, fsx=FSX, resuming=False, update_existing=False, s3_failures=()):
+def decide(listing, attempts, fsx=None, resuming=False, update_existing=False, s3_failures=()):
     return export.decide(
-        DESTINATION, SOURCE, listing, attempts, fsx, resuming, update_existing, lambda _attempt: list(s3_failures)
+        DESTINATION,
+        SOURCE,
+        listing,
+        attempts,
+        FSX if fsx is None else fsx,
+        resuming,
+        update_existing,
+        lambda _attempt: list(s3_failures),
     )
 
 

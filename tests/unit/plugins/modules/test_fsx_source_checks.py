@@ -41,7 +41,7 @@ READ_ONLY_PATHS = [
     "/control_data/",
     "/fsx/run_dir_mounts",
 ]
-MARKER_KEYS = ["R1/.atlas_rw"]
+MARKER_KEYS = ("R1/.atlas_rw",)
 LISTING = {"Bucket": "dayec-runs", "Prefix": "R1/", "MaxKeys": 1}
 
 
