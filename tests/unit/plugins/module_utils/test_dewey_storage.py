@@ -20,17 +20,16 @@ def s3():
 
 def test_head_object_asks_for_checksums_and_reads_the_full_object_sha256():
     client = s3()
+    response = {
+        "ContentLength": 1,
+        "ChecksumSHA256": base64.b64encode(bytes.fromhex(DIGEST)).decode(),
+        "ETag": '"9dd4e461268c8034f5c8564e155c67a6"',
+    }
+    # S3 answers ChecksumType only in newer API models (botocore 1.36+); older clients never see it
+    if "ChecksumType" in client.meta.service_model.operation_model("HeadObject").output_shape.members:
+        response["ChecksumType"] = "FULL_OBJECT"
     with Stubber(client) as stubber:
-        stubber.add_response(
-            "head_object",
-            {
-                "ContentLength": 1,
-                "ChecksumSHA256": base64.b64encode(bytes.fromhex(DIGEST)).decode(),
-                "ChecksumType": "FULL_OBJECT",
-                "ETag": '"9dd4e461268c8034f5c8564e155c67a6"',
-            },
-            {"Bucket": "b", "Key": "k", "ChecksumMode": "ENABLED"},
-        )
+        stubber.add_response("head_object", response, {"Bucket": "b", "Key": "k", "ChecksumMode": "ENABLED"})
         assert dewey.head_object(RetryingBotoClientWrapper(client, aws_retry(delay=0)), "b", "k") == {
             "size": 1,
             "sha256": DIGEST,
