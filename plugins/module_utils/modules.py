@@ -34,13 +34,13 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import collection
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.aws_errors import RETRY_CODES
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.aws_errors import aws_error_code
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.aws_errors import remediation
 
-# Keep in sync with galaxy.yml (a unit test checks it).
-DAYLILY_COLLECTION_NAME = "daylily.ephemeral_cluster"
-DAYLILY_COLLECTION_VERSION = "0.1.0"
+DAYLILY_COLLECTION_NAME = collection.NAME
+DAYLILY_COLLECTION_VERSION = collection.VERSION
 
 # Options every module takes; documented by the daylily.ephemeral_cluster.retries doc fragment.
 RETRY_ARGUMENT_SPEC = {

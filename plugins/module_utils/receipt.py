@@ -34,13 +34,12 @@ try:
 except ImportError:  # ansible-core installs PyYAML on the controller; the modules report it when missing
     yaml = None
 
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import collection
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import export
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths
 
 SCHEMA_VERSION = 4
 TOP_KEY = "fsx_export"
-COLLECTION_NAME = "daylily.ephemeral_cluster"
-COLLECTION_VERSION = "0.1.0"
 
 STATUSES = ("started", "success", "error")
 PHASES = ("validate", "attach", "preflight", "run", "detach", "dewey_registration", "complete")
@@ -120,7 +119,7 @@ class ReceiptError(ValueError):
 
 def default_producer():
     """The ``producer`` mapping: this collection's name and version."""
-    return {"name": COLLECTION_NAME, "version": COLLECTION_VERSION}
+    return {"name": collection.NAME, "version": collection.VERSION}
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import random
 import pytest
 import yaml
 
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import collection
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import export
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import receipt
@@ -175,7 +176,7 @@ def test_build_receipt_defaults_and_v4_field_order():
     assert built["failure_details"] == {}
     assert built["verified"] is False
     assert built["failed_files"] == []
-    assert built["producer"] == {"name": "daylily.ephemeral_cluster", "version": receipt.COLLECTION_VERSION}
+    assert built["producer"] == {"name": "daylily.ephemeral_cluster", "version": collection.VERSION}
     assert all(built[name] is None for name in ("cluster_name", "task_id", "fsx_file_count", "report_path"))
     assert list(receipt.V4_FIELDS) == EXPECTED_ORDER[:24]
 
@@ -190,8 +191,8 @@ def test_field_order_is_kept_whatever_the_argument_order():
 def test_producer_version_matches_galaxy_yml():
     with open(os.path.join(COLLECTION_ROOT, "galaxy.yml"), encoding="utf-8") as handle:
         galaxy = yaml.safe_load(handle)
-    assert "%s.%s" % (galaxy["namespace"], galaxy["name"]) == receipt.COLLECTION_NAME
-    assert galaxy["version"] == receipt.COLLECTION_VERSION
+    assert "%s.%s" % (galaxy["namespace"], galaxy["name"]) == collection.NAME
+    assert galaxy["version"] == collection.VERSION
 
 
 def test_receipt_paths_follow_dayec_section_8():
