@@ -26,7 +26,6 @@ import argparse
 import hashlib
 import json
 import os
-import signal
 import socket
 import sys
 import threading
@@ -49,6 +48,8 @@ from pydantic import StringConstraints
 from pydantic import ValidationError
 from pydantic import field_validator
 from pydantic import model_validator
+
+from sandbox.process import serve_until_terminated
 
 LOOPBACK = "127.0.0.1"
 SERVICE_VERSION = "3.0.27"
@@ -695,17 +696,8 @@ def main(argv=None):
     stub = DeweyStub([token_from_file(args.token_file)], s3_endpoint=args.s3_endpoint, port=args.port)
     if args.env_file:
         Path(args.env_file).write_text("export DEWEY_URL=%s\n" % stub.url, encoding="utf-8")
-    if args.pid_file:
-        Path(args.pid_file).write_text("%d\n" % os.getpid(), encoding="utf-8")
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print("dewey sandbox listening on %s (S3 %s)" % (stub.url, args.s3_endpoint), flush=True)
-    try:
-        stub.httpd.serve_forever()
-    finally:
-        stub.httpd.server_close()
-        if args.pid_file:
-            Path(args.pid_file).unlink(missing_ok=True)
-    return 0
+    return serve_until_terminated(stub.httpd, args.pid_file)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,6 @@
 """Start the sandbox: in a thread (pytest) or as a process (make sandbox-up, make demo). One code path for both."""
 
 import argparse
-import os
-import signal
 import sys
 import tempfile
 import threading
@@ -12,6 +10,7 @@ from werkzeug.serving import make_server
 
 from sandbox.control import STATE
 from sandbox.control import ControlPlane
+from sandbox.process import serve_until_terminated
 
 REGION = "us-west-2"
 LOOPBACK = "127.0.0.1"
@@ -113,17 +112,8 @@ def main(argv=None):
     server = SandboxServer(root, args.port)
     if args.env_file:
         write_env_file(args.env_file, server.environment)
-    if args.pid_file:
-        Path(args.pid_file).write_text(f"{os.getpid()}\n", encoding="utf-8")
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(f"sandbox listening on {server.endpoint} (root {root})", flush=True)
-    try:
-        server.httpd.serve_forever()
-    finally:
-        server.httpd.server_close()
-        if args.pid_file:
-            Path(args.pid_file).unlink(missing_ok=True)
-    return 0
+    return serve_until_terminated(server.httpd, args.pid_file)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,20 @@
+"""Running a sandbox server as a background process (make sandbox-up, make demo): the PID file and a clean stop."""
+
+import os
+import signal
+import sys
+from pathlib import Path
+
+
+def serve_until_terminated(httpd, pid_file=None):
+    """Serve ``httpd`` until SIGTERM; the PID file exists exactly while it serves, so callers stop it by that PID."""
+    if pid_file:
+        Path(pid_file).write_text(f"{os.getpid()}\n", encoding="utf-8")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        httpd.serve_forever()
+    finally:
+        httpd.server_close()
+        if pid_file:
+            Path(pid_file).unlink(missing_ok=True)
+    return 0
