@@ -33,6 +33,9 @@ def install_extensions():
     from sandbox import pricing  # the Price List API moto lacks
 
     pricing.install(STATE)
+    from sandbox import budgets  # the Budgets calls moto lacks (UpdateBudget, DescribeSubscribersForNotification)
+
+    budgets.install(STATE)
     _installed = True
 
 
