@@ -72,3 +72,17 @@ class SandboxControl:
 
     def headnodes(self):
         return self.call("GET", "headnodes")
+
+    # --- injected outcomes: DRA lifecycles and export failures (fsx.py), commands that time out (ssm.py) ----------
+    def inject_fsx_outcome(self, **payload):
+        """{association_lifecycle: "MISCONFIGURED", count: 1} or {fail_export_paths: ["*"], count: 1}."""
+        return self.call("POST", "fsx-outcomes", payload)
+
+    def inject_ssm_timeouts(self, count=1):
+        """The next `count` AWS-RunShellScript commands end TimedOut as soon as their script starts."""
+        return self.call("POST", "ssm-outcomes", {"timed_out": count})
+
+    def clear_outcomes(self):
+        """Forget the injected FSx outcomes and SSM timeouts still pending."""
+        self.call("DELETE", "fsx-outcomes")
+        self.call("DELETE", "ssm-outcomes")

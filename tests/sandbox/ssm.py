@@ -10,6 +10,7 @@ that keeps moto's other SSM operations and adds:
   has a file system, the symlink fsx -> <fsx_root>/<file-system-id> (the Lustre mount);
 - scripts run with bash in their own process group (timeout and cancel kill the whole group), one thread per
   invocation, with AWS's statuses, output caps and S3 output layout, and the SSM agent's exit-code rules.
+- a fault switch, /_sandbox/ssm-outcomes: the next N commands run out of time (TimedOut) as soon as they start.
 """
 
 import base64
@@ -23,6 +24,7 @@ import sys
 import threading
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
@@ -764,6 +766,8 @@ class SandboxSSMResponse(SimpleSystemManagerResponse):
         targets = self._get_param("Targets", []) or []
         nodes = self._target_nodes(self._get_param("InstanceIds", []) or [], targets)
         spec = script_spec(parameters) if document == RUN_SHELL_SCRIPT else None
+        if spec is not None and _TIMEOUTS.take():
+            spec = replace(spec, execution_timeout=0)  # injected: out of time as soon as it starts
         command = SandboxCommand(
             nodes,
             spec,
@@ -897,6 +901,41 @@ def _filter_invocations(invocations, key, value):
     raise InvalidFilterKey(f"Filter key {key!r} is not supported by the sandbox; it models Status and DocumentName.")
 
 
+# --- injected timeouts (the ssm-outcomes control route) -----------------------------------------------------------
+class InjectedTimeouts:
+    """POST /_sandbox/ssm-outcomes {"timed_out": N}: the next N AWS-RunShellScript commands run out of time as soon
+    as their script starts (status TimedOut, exit code 137), as a script exceeding executionTimeout does on AWS.
+    GET shows how many are pending; DELETE and a sandbox reset clear them."""
+
+    def __init__(self):
+        self.pending = 0
+
+    def take(self):
+        with _LOCK:
+            if self.pending <= 0:
+                return False
+            self.pending -= 1
+            return True
+
+    def clear(self):
+        with _LOCK:
+            self.pending = 0
+
+    def handle(self, method, payload):
+        with _LOCK:
+            if method == "POST":
+                count = payload.get("timed_out")
+                if not isinstance(count, int) or count < 0:
+                    raise ValueError("give timed_out: the number of commands that run out of time (an integer >= 0)")
+                self.pending += count
+            elif method == "DELETE":
+                self.pending = 0
+            return 200, {"timed_out": self.pending}
+
+
+_TIMEOUTS = InjectedTimeouts()
+
+
 # --- entry point -------------------------------------------------------------------------------------------------
 def install(state):
     """Route moto's SSM to SandboxSSMResponse and add /_sandbox/headnodes. Idempotent; before the first SSM call."""
@@ -907,3 +946,5 @@ def install(state):
     _registry = HeadnodeRegistry(state)
     state.add_control(CONTROL_NAME, _registry.handle)
     state.on_reset(_registry.reset)
+    state.add_control("ssm-outcomes", _TIMEOUTS.handle)
+    state.on_reset(_TIMEOUTS.clear)
