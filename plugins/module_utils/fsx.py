@@ -32,7 +32,9 @@ from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.ass
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.attach import AssociationManager  # noqa: F401
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.attach import read_association_params  # noqa: F401
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.common import CLUSTER_NAME_TAG  # noqa: F401
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.common import FILE_SYSTEM_EXCLUSIVE  # noqa: F401
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.common import build_filters  # noqa: F401
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.common import file_system_argument_spec  # noqa: F401
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.common import fsx_client  # noqa: F401
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.common import normalize_association  # noqa: F401
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.common import normalize_task  # noqa: F401

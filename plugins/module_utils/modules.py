@@ -20,6 +20,7 @@ environment handling, same ``fail_json_aws``) with three differences:
     from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSModule
 """
 
+import contextlib
 import functools
 import inspect
 
@@ -179,3 +180,17 @@ class DaylilyAWSModule(AnsibleAWSModule):
         if exception.exception:
             self.fail_json_aws(exception.exception, msg=exception.message, **extra)
         self.fail_json(msg=exception.message or str(exception), **extra)
+
+    @contextlib.contextmanager
+    def reporting_failures(self, **extra):
+        """Turn what the service layer raises into a module failure: a ``ValueError`` (bad input, found before any
+        AWS call) into ``fail_json`` with its message, an ``AnsibleAWSError`` into ``fail_json_aws_error``. ``extra``
+        (e.g. ``changed``) is added to either failure where the error does not carry it already."""
+        try:
+            yield
+        except ValueError as e:
+            self.fail_json(msg=str(e), **extra)
+        except AnsibleAWSError as e:
+            for key, value in extra.items():
+                e.kwargs.setdefault(key, value)
+            self.fail_json_aws_error(e)

@@ -164,7 +164,6 @@ forecast:
 """
 
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import preflight
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSError
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSModule
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import module_retry
 
@@ -189,10 +188,8 @@ def main():
         "ec2": module.client("ec2", retry_decorator=retry),
     }
     plan = preflight.cost_plan(params["cluster_inputs"])
-    try:
+    with module.reporting_failures():
         prices = preflight.look_up_prices(clients.__getitem__, module.region, plan)
-    except DaylilyAWSError as e:
-        module.fail_json_aws_error(e)
     result = preflight.forecast(plan, prices, params["cluster_ttl_hours"], params["cost_ceiling_usd"])
     if result["status"] == preflight.FAIL:
         module.fail_json(

@@ -218,11 +218,11 @@ tasks:
       sample: {}
 """
 
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import DEFAULT_MOUNT_POINT
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import FILE_SYSTEM_EXCLUSIVE
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import TASK_LIFECYCLES
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import AnsibleFSxError
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import api_path
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import describe_tasks
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import file_system_argument_spec
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import find_file_system_by_cluster
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import fsx_client
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import normalize_task
@@ -272,34 +272,22 @@ def list_tasks(client, params):
 
 
 def main():
-    argument_spec = dict(
+    argument_spec = file_system_argument_spec(
         task_ids=dict(type="list", elements="str"),
-        file_system_id=dict(type="str"),
-        cluster_name=dict(type="str"),
         lifecycle=dict(type="list", elements="str", choices=list(TASK_LIFECYCLES)),
         association_id=dict(type="str"),
         type=dict(type="list", elements="str", choices=list(task_rules.TASK_TYPES)),
         paths=dict(type="list", elements="str"),
-        mount_point=dict(type="str", default=DEFAULT_MOUNT_POINT),
     )
     module = DaylilyAWSModule(
         argument_spec=argument_spec,
-        mutually_exclusive=[["file_system_id", "cluster_name"]],
+        mutually_exclusive=[FILE_SYSTEM_EXCLUSIVE],
         supports_check_mode=True,
     )
 
-    try:
+    with module.reporting_failures():
         requested_paths(module.params)  # bad input is refused before any AWS call
-    except ValueError as e:
-        module.fail_json(msg=str(e))
-
-    client = fsx_client(module)
-    try:
-        file_system_id, tasks = list_tasks(client, module.params)
-    except ValueError as e:
-        module.fail_json(msg=str(e))
-    except AnsibleFSxError as e:
-        module.fail_json_aws_error(e)
+        file_system_id, tasks = list_tasks(fsx_client(module), module.params)
 
     result = dict(changed=False, tasks=tasks)
     if file_system_id:

@@ -306,10 +306,11 @@ diff:
   sample: {"before": {}, "after": {"file_system_path": "/run_dir_mounts/run42/", "lifecycle": "AVAILABLE"}}
 """
 
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import DEFAULT_MOUNT_POINT
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import EVENT_TYPES
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import FILE_SYSTEM_EXCLUSIVE
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import AnsibleFSxError
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import AssociationManager
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import file_system_argument_spec
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import fsx_client
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import read_association_params
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSModule
@@ -326,14 +327,11 @@ def ensure_absent(manager, check_mode):
 
 
 def main():
-    argument_spec = dict(
+    argument_spec = file_system_argument_spec(
         state=dict(type="str", choices=["present", "absent"], default="present"),
-        file_system_id=dict(type="str"),
-        cluster_name=dict(type="str"),
         file_system_path=dict(type="str"),
         association_id=dict(type="str"),
         data_repository_path=dict(type="str"),
-        mount_point=dict(type="str", default=DEFAULT_MOUNT_POINT),
         batch_import_meta_data_on_create=dict(type="bool", default=False),
         imported_file_chunk_size=dict(type="int"),
         auto_import_events=dict(type="list", elements="str", choices=list(EVENT_TYPES)),
@@ -351,7 +349,7 @@ def main():
     )
     module = DaylilyAWSModule(
         argument_spec=argument_spec,
-        mutually_exclusive=[["file_system_id", "cluster_name"], ["association_id", "file_system_path"]],
+        mutually_exclusive=[FILE_SYSTEM_EXCLUSIVE, ["association_id", "file_system_path"]],
         required_one_of=[["association_id", "file_system_path"]],
         supports_check_mode=True,
     )

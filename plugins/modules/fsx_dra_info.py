@@ -192,10 +192,10 @@ associations:
       sample: "2026-01-31T12:00:00.000000+00:00"
 """
 
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import DEFAULT_MOUNT_POINT
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import DRA_LIFECYCLES
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import AnsibleFSxError
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import FILE_SYSTEM_EXCLUSIVE
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import describe_associations
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import file_system_argument_spec
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import filter_associations
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import find_file_system_by_cluster
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import fsx_client
@@ -231,28 +231,20 @@ def list_associations(client, params):
 
 
 def main():
-    argument_spec = dict(
+    argument_spec = file_system_argument_spec(
         association_ids=dict(type="list", elements="str"),
-        file_system_id=dict(type="str"),
-        cluster_name=dict(type="str"),
         file_system_path=dict(type="str"),
-        mount_point=dict(type="str", default=DEFAULT_MOUNT_POINT),
         lifecycle=dict(type="list", elements="str", choices=list(DRA_LIFECYCLES)),
         tags=dict(type="dict"),
     )
     module = DaylilyAWSModule(
         argument_spec=argument_spec,
-        mutually_exclusive=[["file_system_id", "cluster_name"]],
+        mutually_exclusive=[FILE_SYSTEM_EXCLUSIVE],
         supports_check_mode=True,
     )
 
-    client = fsx_client(module)
-    try:
-        file_system_id, associations = list_associations(client, module.params)
-    except ValueError as e:
-        module.fail_json(msg=str(e))
-    except AnsibleFSxError as e:
-        module.fail_json_aws_error(e)
+    with module.reporting_failures():
+        file_system_id, associations = list_associations(fsx_client(module), module.params)
 
     result = dict(changed=False, associations=associations)
     if file_system_id:

@@ -286,9 +286,9 @@ blocking_tasks:
 
 import time
 
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import DEFAULT_MOUNT_POINT
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import AnsibleFSxError
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import FILE_SYSTEM_EXCLUSIVE
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import ExportRun
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import file_system_argument_spec
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import fsx_client
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSModule
 
@@ -300,9 +300,7 @@ def ensure_present(export, check_mode):
 
 
 def main():
-    argument_spec = dict(
-        file_system_id=dict(type="str"),
-        cluster_name=dict(type="str"),
+    argument_spec = file_system_argument_spec(
         paths=dict(type="list", elements="str", required=True),
         report_path=dict(type="str", required=True),
         adopt_succeeded=dict(type="bool", default=True),
@@ -311,24 +309,21 @@ def main():
         wait_timeout=dict(type="int", default=3600),
         poll_interval=dict(type="float", default=30),
         fail_on_task_failure=dict(type="bool", default=True),
-        mount_point=dict(type="str", default=DEFAULT_MOUNT_POINT),
         allow_writeback=dict(type="bool", default=False),
         option_names=dict(type="dict", default={}),
     )
     module = DaylilyAWSModule(
         argument_spec=argument_spec,
-        mutually_exclusive=[["file_system_id", "cluster_name"]],
-        required_one_of=[["file_system_id", "cluster_name"]],
+        mutually_exclusive=[FILE_SYSTEM_EXCLUSIVE],
+        required_one_of=[FILE_SYSTEM_EXCLUSIVE],
         supports_check_mode=True,
     )
     # The waits use this module's clock, so a test can replace it.
     export = ExportRun(module, sleep=time.sleep, clock=time.monotonic)
     export.validate()  # before the client exists: bad input never reaches AWS
     export.client = fsx_client(module)
-    try:
+    with module.reporting_failures():
         result = ensure_present(export, module.check_mode)
-    except AnsibleFSxError as e:
-        module.fail_json_aws_error(e)
     module.exit_json(**result)
 
 

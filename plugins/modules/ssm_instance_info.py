@@ -142,7 +142,6 @@ instances:
 
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import ec2_instances
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import ssm_instances
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSError
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSModule
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import module_retry
 
@@ -170,15 +169,13 @@ def main():
     retry = module_retry(module)
     result = dict(changed=False)
     instance_ids = params.get("instance_ids")
-    try:
+    with module.reporting_failures():
         if params.get("cluster_name"):
             ec2 = module.client("ec2", retry_decorator=retry)
             instance_ids = [ec2_instances.find_headnode(ec2, params["cluster_name"], module.region)]
             result["headnode_instance_id"] = instance_ids[0]
         ssm = module.client("ssm", retry_decorator=retry)
         found = ssm_instances.instance_information(ssm, instance_ids, params.get("ping_status"))
-    except DaylilyAWSError as e:
-        module.fail_json_aws_error(e)
     result["instances"] = [ssm_instances.normalize_instance(info) for info in found]
     module.exit_json(**result)
 

@@ -17,11 +17,24 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_ta
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import boto3_resource_to_ansible_dict
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import sanitize_filters_to_boto3_filter_list
 
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.errors import AnsibleFSxError
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import aws_retry
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import module_retry
 
 CLUSTER_NAME_TAG = "parallelcluster:cluster-name"
+# The options the daylily.ephemeral_cluster.fsx doc fragment documents: which file system, how paths are read.
+FILE_SYSTEM_EXCLUSIVE = ["file_system_id", "cluster_name"]
+
+
+def file_system_argument_spec(**options):
+    """An FSx module's argument spec: its own ``options`` plus the file system options every FSx module takes."""
+    return dict(
+        options,
+        file_system_id=dict(type="str"),
+        cluster_name=dict(type="str"),
+        mount_point=dict(type="str", default=paths.DEFAULT_MOUNT_POINT),
+    )
 
 
 def fsx_client(module, retry_decorator=None):
