@@ -1,0 +1,96 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the daylily.ephemeral_cluster project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The lifecycle_phases filter: lifecycle.yml's start/end marks folded into the phases of the run report."""
+
+DOCUMENTATION = r"""
+name: lifecycle_phases
+short_description: Fold lifecycle.yml's phase marks into phases with start, end and duration
+version_added: 0.1.0
+author:
+  - Daylily ephemeral cluster maintainers (!UNKNOWN)
+description:
+  - C(playbooks/lifecycle.yml) marks the start and the end of every phase it runs (a list of
+    C({phase, event, at}) with O(_input[].event) V(start) or V(end) and O(_input[].at) an ISO 8601 UTC time).
+  - This filter pairs each start with the end that follows it, in the order the phases started, into the C(phases)
+    input of the P(daylily.ephemeral_cluster.run_report#module) module. A phase that started but has no end (the run
+    failed in it) is V(incomplete); phases skipped by C(--tags)/C(--skip-tags) have no marks and are left out.
+options:
+  _input:
+    description: The marks, in the order they were recorded.
+    type: list
+    elements: dict
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: The phases of this run
+  ansible.builtin.debug:
+    msg: "{{ lifecycle_marks | daylily.ephemeral_cluster.lifecycle_phases }}"
+"""
+
+RETURN = r"""
+_value:
+  description: One entry a phase, in the order the phases started.
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The phase (the lifecycle.yml tag that runs it alone).
+      type: str
+    started_at:
+      description: When it started.
+      type: str
+    ended_at:
+      description: When it ended; empty when it did not.
+      type: str
+    duration_seconds:
+      description: Seconds from start to end; null when it did not end.
+      type: float
+    status:
+      description: V(done) or V(incomplete).
+      type: str
+"""
+
+import datetime
+
+from ansible.errors import AnsibleFilterError
+
+EVENTS = ("start", "end")
+
+
+def _parse(at):
+    try:
+        return datetime.datetime.fromisoformat(str(at).replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise AnsibleFilterError("lifecycle_phases: %r is not an ISO 8601 time" % (at,)) from exc
+
+
+def lifecycle_phases(marks):
+    phases = {}
+    for mark in marks or []:
+        if not isinstance(mark, dict) or mark.get("event") not in EVENTS or not mark.get("phase"):
+            raise AnsibleFilterError(
+                "lifecycle_phases: every mark needs phase, event (start or end) and at; got %r" % (mark,)
+            )
+        name = mark["phase"]
+        if mark["event"] == "start":
+            phases.pop(name, None)  # a phase started again (a resumed run) is reported from its last start
+            phases[name] = dict(name=name, started_at=mark["at"], ended_at="", duration_seconds=None)
+        elif name in phases:
+            phase = phases[name]
+            phase["ended_at"] = mark["at"]
+            elapsed = _parse(mark["at"]) - _parse(phase["started_at"])
+            phase["duration_seconds"] = round(elapsed.total_seconds(), 3)
+    for phase in phases.values():
+        phase["status"] = "done" if phase["ended_at"] else "incomplete"
+    return list(phases.values())
+
+
+class FilterModule:
+    """daylily.ephemeral_cluster.lifecycle_phases"""
+
+    def filters(self):
+        return {"lifecycle_phases": lifecycle_phases}
