@@ -366,10 +366,10 @@ failed_files:
 
 import os
 import re
-import tempfile
 import time
 
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import export
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import local_files
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import receipt as receipts
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import s3_objects
@@ -603,24 +603,8 @@ def skip_verification(body, fsx_inventory):
 # local files: the current receipt and the attempts kept beside it
 
 
-def _read_local(path):
-    if not os.path.isfile(path):
-        return None
-    with open(path, "rb") as handle:
-        return handle.read().decode("utf-8", "replace")
-
-
-def _write_local(module, path, text):
-    directory = os.path.dirname(path)
-    os.makedirs(directory, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8"))
-    except BaseException:
-        os.unlink(temp)
-        raise
-    module.atomic_move(temp, path)
+_read_local = local_files.read_text
+_write_local = local_files.write_text
 
 
 def _loaded(text):
