@@ -7,6 +7,7 @@
 * ``_dewey.client`` -- HTTP through ``ansible.module_utils.urls`` with retries on connection errors, 429 and 5xx;
 * ``_dewey.build`` -- decisions: verified export, file records per manifest source, selection, requests, receipt;
 * ``_dewey.plan`` -- reading the export's evidence from S3 and building every request before any is sent;
+* ``_dewey.record`` -- the registration recorded in the export's ``fsx_export.yaml`` (S3 and the controller);
 * ``_dewey.storage`` -- the S3 calls (list, read, write, HEAD with checksums), each behind an error handler.
 """
 
@@ -16,6 +17,7 @@ from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._dewey i
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._dewey import client as _client
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._dewey import contract as _contract
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._dewey import plan as _plan
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._dewey import record as _record
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._dewey import storage as _storage
 
 # contract
@@ -59,6 +61,10 @@ plan_registration = _plan.plan_registration
 previous_registration = _plan.previous_registration
 find_export_receipt = _plan.find_export_receipt
 registration_receipt_uri = _plan.registration_receipt_uri
+
+# recording the registration in the export receipt
+recorded_receipt_text = _record.recorded_receipt_text
+local_export_receipt = _record.local_receipt
 
 # S3
 AnsibleS3Error = _storage.AnsibleS3Error

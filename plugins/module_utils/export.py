@@ -11,6 +11,7 @@ Layout of one export (``<destination>`` is ``s3://bucket/.../<entity>/<analysis_
     <destination>_daylily_monitor/fsx-export/<timestamp>/export-report/     the task's failed-files report (FSx)
     <destination>_daylily_monitor/fsx-export/<timestamp>/fsx_export.yaml    the receipt of that attempt
     <destination>_daylily_monitor/fsx-export/<timestamp>/fsx_export_manifest.jsonl
+    <destination>_daylily_monitor/dewey/dewey_registration_receipt.json   the Dewey registration of a verified export
 
     <output_dir>/fsx_export.yaml (+ fsx_export_manifest.jsonl)   the current receipt: the newest verified one, or
                                                                   the newest attempt while none is verified
@@ -32,6 +33,8 @@ from typing import NamedTuple
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths
 
 MONITOR_DIR = "_daylily_monitor"
+#: Where the Dewey registration of a verified export keeps its receipt, beside the export's attempts.
+REGISTRATION_PREFIX = MONITOR_DIR + "/dewey/"
 EXPORT_TIMESTAMP_FORMAT = "%Y%m%dT%H%M%SZ"
 RECEIPT_FILENAME = "fsx_export.yaml"
 MANIFEST_FILENAME = "fsx_export_manifest.jsonl"
@@ -402,9 +405,11 @@ def foreign_objects(listing, attempts, fsx_entries):
     """The keys (relative to the destination) that no earlier attempt of this export wrote.
 
     An attempt wrote the files of its manifest (an attempt without a manifest, from an older version, the files now on
-    FSx) and its own ``_daylily_monitor/fsx-export/<timestamp>/`` folder. Directory markers are ignored.
+    FSx) and its own ``_daylily_monitor/fsx-export/<timestamp>/`` folder; a verified attempt may also have been
+    registered with Dewey, whose receipt is under ``_daylily_monitor/dewey/``. Directory markers are ignored.
     """
     known = {attempt.timestamp for attempt in attempts}
+    registered = any(is_verified(attempt.receipt) for attempt in attempts)
     written = set()
     for attempt in attempts:
         written.update(attempt.manifest if attempt.manifest is not None else (entry["path"] for entry in fsx_entries))
@@ -412,6 +417,8 @@ def foreign_objects(listing, attempts, fsx_entries):
     foreign = []
     for key in sorted(listing):
         if key.endswith("/"):
+            continue
+        if registered and key.startswith(REGISTRATION_PREFIX):
             continue
         if key.startswith(monitor):
             found = attempt_of_key(key[len(monitor) :])

@@ -11,6 +11,7 @@ the attempt's ``timestamp``, the FSx/S3 file counts and byte totals, the export 
 ``verified`` and ``failed_files``.
 
 * :func:`build_receipt` / :func:`update_receipt` produce an ordered, validated flat mapping;
+  :func:`add_registration` sets the Dewey fields of a verified receipt, the only change one allows;
   :func:`receipt_paths` derives the path fields from (entity, analysis id, destination, mount point).
 * :func:`outcome_fields` turns the registered results of the export's module calls into receipt fields.
 * :func:`dump_receipt` writes YAML with a small emitter (every string double-quoted, output pure ASCII);
@@ -225,6 +226,42 @@ def update_receipt(receipt, **fields):
         _check_field(name, value)
     current.update(fields)
     return _ordered(current)
+
+
+def add_registration(receipt, **fields):
+    """Return a copy of a verified receipt (flat or wrapped) with Dewey registration fields set.
+
+    This is the one change a verified receipt allows (DESIGN: a verified receipt is never overwritten): a Dewey
+    registration happens after the export verified and is recorded in the same ``fsx_export.yaml``, where DayEC's
+    readers look for the ``dewey_*`` fields. Only :data:`DEWEY_FIELDS` may be given, so every field the
+    verification rests on (status, task, detach, counts, manifest digest, ``verified``) and every field of another
+    writer keeps its value: :func:`verified_content` is the same before and after. ``registration_only`` (DayEC's
+    mark of a registration made apart from the export) is recorded by the first registration of the receipt only, so
+    registering again, by either path, changes nothing. Raises
+    :class:`ReceiptError` for another field, an invalid value, or a receipt that is not a verified success.
+    """
+    current = dict(_unwrap(receipt))
+    if current.get("status") != "success" or current.get("verified") is not True:
+        raise ReceiptError(
+            "only a verified export receipt records a registration (status %s, verified %s)"
+            % (ascii(current.get("status")), ascii(current.get("verified")))
+        )
+    others = sorted(set(fields) - set(DEWEY_FIELDS))
+    if others:
+        raise ReceiptError(
+            "a registration records only %s; %s belong to the verified export" % (", ".join(DEWEY_FIELDS), others)
+        )
+    for name, value in fields.items():
+        _check_field(name, value)
+    if current.get("dewey_registration_status") is not None:  # how the first registration was made stays recorded
+        fields = dict((name, value) for name, value in fields.items() if name != "registration_only")
+    current.update(fields)
+    return _ordered_for_dump(current)
+
+
+def verified_content(receipt):
+    """The receipt without its Dewey fields: what its verification recorded, which a registration never changes."""
+    return {name: value for name, value in _unwrap(receipt).items() if name not in DEWEY_FIELDS}
 
 
 def wrap_receipt(receipt):

@@ -12,6 +12,10 @@ description:
   - Registers the files of an analysis exported to S3 with the Dewey registry, exactly once, and proves it with a
     receipt, C(dewey_registration_receipt.json), written next to the export in S3 (under
     C(<destination>_daylily_monitor/dewey/)) and, with O(output_dir), on the controller.
+  - Then it records the registration in the export's C(fsx_export.yaml), in S3 and with O(output_dir) on the
+    controller, as DayEC does, with DayEC's C(dewey_*) fields (RV(export_receipt_fields)). A verified receipt is never
+    overwritten otherwise; these fields are the one change it allows, and every field its verification recorded keeps
+    its value.
   - The export must have verified. The module reads its C(fsx_export.yaml) receipt from O(export_receipt_uri), or
     the newest verified attempt under O(destination_s3_uri), and registers the files under its C(dayoa_s3_root).
   - The files are those the catalog command's C(artifact_registration) policy selects (classifications and path
@@ -96,8 +100,17 @@ options:
     default: true
   output_dir:
     description:
-      - Also write C(dewey_registration_receipt.json) into this controller directory.
+      - Also write C(dewey_registration_receipt.json) into this controller directory, and record the registration in
+        its copy of the export receipt, C(fsx_export.yaml) (or C(attempts/<timestamp>/fsx_export.yaml)), when that
+        is the same export attempt. A directory without C(fsx_export.yaml) gets the registered receipt as its
+        current one; a receipt of another attempt is left alone, with a warning.
     type: path
+  registration_only:
+    description:
+      - Record C(registration_only=true) in C(fsx_export.yaml), DayEC's mark of a registration made apart from the
+        export (C(register-dewey)). Only the first registration of a receipt records it.
+    type: bool
+    default: false
   timeout:
     description:
       - Seconds to wait for each HTTP answer.
@@ -208,9 +221,19 @@ export_receipt_uri:
   returned: success
   type: str
 export_receipt_fields:
-  description: The C(dewey_*) fields of C(fsx_export.yaml) for this registration.
-  returned: success, not in check mode
+  description:
+    - The C(dewey_*) fields this registration records in C(fsx_export.yaml), in S3 at RV(export_receipt_uri) and
+      locally at RV(export_receipt_path).
+    - A verified receipt is never overwritten otherwise; these fields are the one change it allows, and every other
+      field keeps its value.
+  returned: success
   type: dict
+  sample: {"dewey_registration_status": "success", "dewey_selected_artifact_count": 9,
+           "dewey_multiqc_artifact_set_count": 1, "dewey_source_manifest_mode": "dayoa_manifest"}
+export_receipt_path:
+  description: The controller copy of the export receipt that records the registration.
+  returned: when O(output_dir) is set and holds no receipt of another export attempt
+  type: str
 http_attempts:
   description: Each HTTP attempt as C([route, status]); status is an error name when there was no answer.
   returned: success
@@ -228,22 +251,36 @@ from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules 
 
 
 def ensure_present(module, s3, plan, client, check_mode):
-    """Post what is not yet registered (replays are harmless) and write the receipt where it differs."""
+    """Post what is not yet registered (replays are harmless), then write the registration receipt and record the
+    registration in the export receipt (S3 and the controller) where they differ."""
     previous = dewey.previous_registration(s3, plan["receipt_uri"])
+    fields = dewey.export_receipt_fields(plan, module.params["registration_only"])
+    # before any POST: a receipt that cannot record the registration stops here
+    export_text = dewey.recorded_receipt_text(plan["export_receipt_text"], fields)
+    local = _local_export_receipt(module, plan, fields, export_text)
+    export_changed = export_text != plan["export_receipt_text"]
+    local_changed = bool(local) and local[1] != local[2]
+    before_fields = dict((name, plan["export_receipt"].get(name)) for name in fields)
     result = dict(
-        changed=not dewey.same_registration(previous, plan["analysis"], plan["multiqc"]),
+        changed=export_changed
+        or local_changed
+        or not dewey.same_registration(previous, plan["analysis"], plan["multiqc"]),
         selected_artifact_count=len(plan["selected"]),
         manifest_source=plan["mode"],
         source_manifest_s3_uri=plan["source_manifest_uri"],
         export_receipt_uri=plan["export_receipt_uri"],
+        export_receipt_fields=fields,
         registration_receipt_s3_uri=plan["receipt_uri"],
         requests=dict(
             analysis=_request_ids(plan["analysis"]), multiqc=[_request_ids(body) for body in plan["multiqc"]]
         ),
     )
+    if local:
+        result["export_receipt_path"] = local[0]
     if check_mode:
+        before = dict(_summary(previous), export_receipt_fields=before_fields)
         result["diff"] = dict(
-            before=_summary(previous), after=dict(_summary(previous) or {}, requests=result["requests"])
+            before=before, after=dict(before, requests=result["requests"], export_receipt_fields=fields)
         )
         return result
     analysis = client.register("analysis", plan["analysis"], dewey.idempotency_key(plan["analysis"]))
@@ -268,17 +305,45 @@ def ensure_present(module, s3, plan, client, check_mode):
         path = os.path.join(module.params["output_dir"], dewey.RECEIPT_FILENAME)
         written = _write_local(path, text) or written
         result["registration_receipt_path"] = path
+    # the export receipt names the registration receipt, so it is written after it
+    if export_changed:
+        bucket, key = dewey.split_s3_uri(plan["export_receipt_uri"])
+        dewey.put_text(s3, bucket, key, export_text, "application/yaml")
+    if local_changed:
+        _write_local(local[0], local[2])
     sets = [analysis["artifact_set_euid"]] + [answer["artifact_set_euid"] for answer in multiqc]
     result.update(
-        changed=written,
+        changed=written or export_changed or local_changed,
         analysis_artifact_set_euid=sets[0],
         multiqc_artifact_set_euids=sets[1:],
         artifact_set_euids=sets,
         registration_receipt=receipt,
-        export_receipt_fields=dewey.export_receipt_fields(receipt, plan["receipt_uri"]),
-        diff=dict(before=_summary(previous), after=_summary(receipt)),
+        diff=dict(
+            before=dict(_summary(previous), export_receipt_fields=before_fields),
+            after=dict(_summary(receipt), export_receipt_fields=fields),
+        ),
     )
     return result
+
+
+def _local_export_receipt(module, plan, fields, s3_text):
+    """``(path, before, after)`` of the controller copy of the export receipt in ``output_dir``, or None."""
+    if not module.params["output_dir"]:
+        return None
+    path, text = dewey.local_export_receipt(module.params["output_dir"], plan["export_receipt"])
+    if path is None:
+        module.warn(
+            "the registration is not recorded in %s: it holds the receipt of another export attempt than %s"
+            % (os.path.join(module.params["output_dir"], "fsx_export.yaml"), plan["export_receipt_uri"])
+        )
+        return None
+    if text is None:
+        return path, None, s3_text
+    try:
+        return path, text, dewey.recorded_receipt_text(text, fields)
+    except dewey.RegistrationError as err:
+        module.warn("the registration is not recorded in %s: %s" % (path, err))
+        return None
 
 
 def _request_ids(body):
@@ -335,6 +400,7 @@ def main():
         send_metadata=dict(type="bool", default=False),
         send_idempotency_key=dict(type="bool", default=True),
         output_dir=dict(type="path"),
+        registration_only=dict(type="bool", default=False),
         timeout=dict(type="int", default=30),
         http_retries=dict(type="int", default=4),
         http_retry_delay=dict(type="float", default=1.0),

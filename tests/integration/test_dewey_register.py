@@ -6,7 +6,6 @@ export destination together with a verified ``fsx_export.yaml``.
 
 import hashlib
 import json
-import subprocess
 
 import pytest
 
@@ -16,11 +15,8 @@ from testlib.dewey import BUCKET
 from testlib.dewey import DAYOA_ROOT
 from testlib.dewey import DESTINATION
 from testlib.dewey import RECEIPT_KEY
-from testlib.dewey import TOKEN
 from testlib.dewey import TOKEN_ENV
 from testlib.playbooks import OPERATOR_PLAYBOOKS
-from testlib.playbooks import playbook_command
-from testlib.playbooks import playbook_environment
 from testlib.playbooks import run_playbook
 
 dewey_stub_server = dewey_testlib.dewey_stub_server  # fixtures
@@ -71,9 +67,10 @@ def test_dayoa_manifest_registers_analysis_and_multiqc_sets_then_replays_unchang
     run, result = register(dewey_stub, tmp_path)
     assert run.rc == 0, run.failures()
     # Our S3 calls do not grow with the number of files: sizes come from one listing, digests from the manifest.
-    # The HEADs are Dewey's own, one per file artifact of each request (9 analysis + 6 MultiQC).
+    # The HEADs are Dewey's own, one per file artifact of each request (9 analysis + 6 MultiQC). The two PUTs are
+    # the registration receipt and the export receipt recording it.
     operations = sorted(entry["operation"] for entry in sandbox.audit() if entry["service"] == "s3")
-    assert operations == ["GetObject"] * 3 + ["HeadObject"] * 15 + ["ListObjectsV2"] * 2 + ["PutObject"], operations
+    assert operations == ["GetObject"] * 3 + ["HeadObject"] * 15 + ["ListObjectsV2"] * 2 + ["PutObject"] * 2, operations
     assert result["changed"] is True and result["manifest_source"] == "dayoa_manifest"
     assert len(result["artifact_set_euids"]) == 2 and len(result["multiqc_artifact_set_euids"]) == 1
     kinds = sorted(found["kind"] for found in dewey_stub.state()["artifact_sets"].values())
@@ -189,21 +186,17 @@ def test_unset_token_variable_fails_before_anything(dewey_stub, exported, tmp_pa
 
 
 def test_token_appears_nowhere_in_vvvv_output_results_receipts_or_records(dewey_stub, exported, s3, tmp_path):
-    command = playbook_command(PLAYBOOK, args(dewey_stub, tmp_path), diff=True) + ["-vvvv"]
-    environment = playbook_environment({"ANSIBLE_STDOUT_CALLBACK": "default"})
-    process = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=600, check=False)
+    process = dewey_testlib.run_verbose(PLAYBOOK, args(dewey_stub, tmp_path))
     assert process.returncode == 0, process.stdout[-3000:]
     assert "artifact_set_euid" in process.stdout  # the -vvvv output does show the result
-    receipt = s3.get_object(Bucket=BUCKET, Key=REGISTRATION_KEY)["Body"].read().decode()
-    local = (tmp_path / "out" / "dewey_registration_receipt.json").read_text()
-    for where, text in (
-        ("stdout", process.stdout),
-        ("stderr", process.stderr),
-        ("S3 receipt", receipt),
-        ("local receipt", local),
-        ("Dewey's request record", json.dumps(dewey_stub.requests())),
-    ):
-        assert TOKEN not in text, "the token leaked into %s" % where
+    dewey_testlib.assert_token_nowhere(
+        stdout=process.stdout,
+        stderr=process.stderr,
+        S3_receipt=s3.get_object(Bucket=BUCKET, Key=REGISTRATION_KEY)["Body"].read().decode(),
+        S3_export_receipt=s3.get_object(Bucket=BUCKET, Key=RECEIPT_KEY)["Body"].read().decode(),
+        local_receipt=(tmp_path / "out" / "dewey_registration_receipt.json").read_text(),
+        Deweys_request_record=json.dumps(dewey_stub.requests()),
+    )
 
 
 def test_catalog_policy_is_the_commands(dewey_stub):

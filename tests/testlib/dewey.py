@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 
 from sandbox.dewey import DeweyStub
+from testlib.playbooks import REPO
+from testlib.playbooks import playbook_command
+from testlib.playbooks import playbook_environment
 
 TOKEN = "sandbox-dewey-token-7f3a91c2"  # distinctive, so tests can grep for it
 TOKEN_ENV = "DAYEC_TEST_DEWEY_TOKEN"
@@ -178,3 +181,17 @@ def live_dewey(live_dewey_server, sandbox, monkeypatch):
     """The real Dewey for this test, its token in TOKEN_ENV (registrations persist for the session)."""
     monkeypatch.setenv(TOKEN_ENV, live_dewey_server.token)
     return live_dewey_server
+
+
+def run_verbose(playbook, variables, inventory=None):
+    """ansible-playbook at -vvvv with the default callback (every module argument, result and connection command),
+    for the tests that grep its output for the token."""
+    command = playbook_command(playbook, variables, diff=True, inventory=inventory) + ["-vvvv"]
+    environment = playbook_environment({"ANSIBLE_STDOUT_CALLBACK": "default"})
+    return subprocess.run(command, capture_output=True, text=True, env=environment, timeout=900, cwd=REPO, check=False)
+
+
+def assert_token_nowhere(**texts):
+    """The bearer token appears in none of ``texts`` (``where=text``)."""
+    for where, text in texts.items():
+        assert TOKEN not in text, "the token leaked into %s" % where.replace("_", " ")

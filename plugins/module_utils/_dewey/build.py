@@ -484,14 +484,18 @@ def same_registration(receipt, analysis_body, multiqc_bodies):
     )
 
 
-def export_receipt_fields(receipt, receipt_uri):
-    """The ``dewey_*`` fields ``fsx_export.yaml`` records for a registration (DayEC's names)."""
-    return {
+def export_receipt_fields(plan, registration_only=False):
+    """The ``dewey_*`` fields ``fsx_export.yaml`` records for the registration ``plan`` (DayEC's names), known
+    before anything is posted; ``registration_only`` marks a registration made apart from the export."""
+    fields = {
         "dewey_registration_status": "success",
-        "dewey_registration_receipt": receipt_uri,
-        "dewey_source_manifest_s3_uri": receipt["source_manifest_s3_uri"],
-        "dewey_source_manifest_mode": receipt["source_manifest_mode"],
-        "dewey_selected_artifact_count": receipt["selected_artifact_count"],
-        "dewey_multiqc_artifact_set_count": receipt["multiqc_artifact_set_count"],
+        "dewey_registration_receipt": plan["receipt_uri"],
+        "dewey_source_manifest_s3_uri": plan["source_manifest_uri"],
+        "dewey_source_manifest_mode": plan["mode"],
+        "dewey_selected_artifact_count": len(plan["selected"]),
+        "dewey_multiqc_artifact_set_count": len(plan["multiqc"]),
         "dewey_analysis_directory_link_status": "not_requested",
     }
+    if registration_only:
+        fields["registration_only"] = True
+    return fields

@@ -15,14 +15,14 @@ import json
 import re
 
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import catalog
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import export
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import receipt as export_receipt
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._dewey import build
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._dewey import contract
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._dewey import storage
 
-RECEIPT_NAME = "fsx_export.yaml"
-ATTEMPTS_PREFIX = "_daylily_monitor/fsx-export/"
-REGISTRATION_PREFIX = "_daylily_monitor/dewey/"
+RECEIPT_NAME = export.RECEIPT_FILENAME
+ATTEMPTS_PREFIX = export.MONITOR_DIR + "/fsx-export/"
 _ATTEMPT_RE = re.compile(r"^\d{8}T\d{6}Z$")
 
 
@@ -35,11 +35,11 @@ def _read(s3, uri, what, required=True):
 
 
 def find_export_receipt(s3, export_receipt_uri=None, destination_s3_uri=None):
-    """(receipt URI, flat receipt): the given receipt, or the newest verified attempt under the destination."""
+    """(receipt URI, flat receipt, its text): the given receipt, or the newest verified attempt under the
+    destination."""
     if export_receipt_uri:
-        return export_receipt_uri, _load_receipt(
-            _read(s3, export_receipt_uri, "the export receipt"), export_receipt_uri
-        )
+        text = _read(s3, export_receipt_uri, "the export receipt")
+        return export_receipt_uri, _load_receipt(text, export_receipt_uri), text
     destination = destination_s3_uri.rstrip("/") + "/"
     bucket, prefix = build.split_s3_uri(destination)
     keys = storage.list_objects(s3, bucket, prefix + ATTEMPTS_PREFIX)
@@ -49,9 +49,10 @@ def find_export_receipt(s3, export_receipt_uri=None, destination_s3_uri=None):
     )
     for key in attempts:
         uri = "s3://%s/%s" % (bucket, key)
-        found = _load_receipt(storage.get_text(s3, bucket, key) or "", uri)
+        text = storage.get_text(s3, bucket, key) or ""
+        found = _load_receipt(text, uri)
         if found.get("verified") is True and found.get("status") == "success":
-            return uri, found
+            return uri, found, text
     raise build.RegistrationError(
         "no verified export receipt under %s%s (%d attempt(s) found): export the analysis first"
         % (destination, ATTEMPTS_PREFIX, len(attempts))
@@ -67,7 +68,7 @@ def _load_receipt(text, uri):
 
 def registration_receipt_uri(destination_s3_uri):
     """Where the registration receipt lives, next to the export: ``<destination>_daylily_monitor/dewey/...``."""
-    return destination_s3_uri.rstrip("/") + "/" + REGISTRATION_PREFIX + build.RECEIPT_FILENAME
+    return destination_s3_uri.rstrip("/") + "/" + export.REGISTRATION_PREFIX + build.RECEIPT_FILENAME
 
 
 def _lookup_sha256(s3, root, records):
@@ -114,7 +115,7 @@ def plan_registration(
     if policy.get("enabled") is False:
         raise build.RegistrationError("the command's artifact_registration policy is disabled (enabled: false)")
     mode = manifest_source or policy.get("manifest_source") or "dayoa_manifest"
-    receipt_uri, found_receipt = find_export_receipt(s3, export_receipt_uri, destination_s3_uri)
+    receipt_uri, found_receipt, receipt_text = find_export_receipt(s3, export_receipt_uri, destination_s3_uri)
     roots = build.export_roots(found_receipt)
     root = roots["dayoa_s3_root"]
     values = {"analysis_id": roots["analysis_id"], "executing_entity": roots["executing_entity"]}
@@ -177,6 +178,8 @@ def plan_registration(
     ]
     return {
         "export_receipt_uri": receipt_uri,
+        "export_receipt": found_receipt,
+        "export_receipt_text": receipt_text,
         "roots": roots,
         "mode": mode,
         "source_manifest_uri": source_uri,
