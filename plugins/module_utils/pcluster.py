@@ -9,7 +9,9 @@
   before any AWS call) and defaults, the render of ``catalog/pcluster/cluster_config.yaml.j2``, and the refusal of a
   render whose startup data repository associations are not exactly ``["/references/"]``;
 * ``_pcluster.cli`` -- the ``pcluster`` CLI, one function per command, JSON answers parsed;
-* ``_pcluster.lifecycle`` -- statuses, failures and their reasons, the wait, config drift, the snake_case view.
+* ``_pcluster.lifecycle`` -- statuses, failures and their reasons, the wait, config drift, the snake_case view;
+* ``_pcluster.expiry`` -- the expiry tags of ``cluster_ttl`` set once, when the cluster is created, and the
+  connection variables of a headnode.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import os
 # Not intended for general re-use / re-import: the facade below is the interface.
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._pcluster import cli as _cli
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._pcluster import config as _config
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._pcluster import expiry as _expiry
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._pcluster import lifecycle as _lifecycle
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.catalog import find_collection_file
 
@@ -66,6 +69,17 @@ failure_reasons = _lifecycle.failure_reasons
 wait_for = _lifecycle.wait_for
 config_drift = _lifecycle.config_drift
 cluster_view = _lifecycle.cluster_view
+
+# the time to live (tags and format: module_utils/cluster_ttl.py) and the headnode
+EXPIRES_AT_TAG = _expiry.cluster_ttl.EXPIRES_AT_TAG
+TTL_HOURS_TAG = _expiry.cluster_ttl.TTL_HOURS_TAG
+expiry_tags = _expiry.expiry_tags
+headnode_connection = _expiry.headnode_connection
+
+
+def cost_allocation_tag(cluster_name):
+    """The tag every resource of the cluster carries for cost allocation (the cluster's budget filters on it)."""
+    return {"key": _config.CLUSTER_NAME_TAG, "value": cluster_name}
 
 
 def default_template_path():

@@ -24,6 +24,10 @@ description:
   - O(state=present) on an existing cluster changes nothing; when the running config differs from the desired one,
     the differences are reported in RV(config_drift) and, with C(--diff), as the diff. ParallelCluster updates are not
     made by this module.
+  - With O(ttl_hours), the cluster is tagged with its expiry (config C(Tags), which ParallelCluster puts on the stack
+    and the instances), C(daylily:expires-at) (UTC, C(YYYY-MM-DDTHH:MM:SSZ)) and C(daylily:ttl-hours). The expiry is
+    set when the cluster is created; on an existing cluster it is read from its tags, so a second run neither moves it
+    nor reports drift.
   - O(state=absent) deletes the cluster and, with O(wait), waits until it is gone. Whether the FSx for Lustre file
     system goes with it follows its C(DeletionPolicy). This module does not check exports; the teardown gate does.
   - In check mode only the dry run runs (it changes nothing in AWS); deletion in check mode only reports.
@@ -45,7 +49,8 @@ options:
       - The inputs of the collection's template C(catalog/pcluster/cluster_config.yaml.j2) (keys C(region),
         C(headnode_subnet_id), C(compute_subnet_ids), C(reference_s3_uri), C(headnode_instance_type),
         C(fsx_storage_capacity), C(fsx_deployment_type), C(fsx_deletion_policy), C(queues), C(bootstrap), C(tags),
-        ...; see C(plugins/module_utils/_pcluster/config.py)). C(cluster_name) defaults to O(name).
+        ...; see C(plugins/module_utils/_pcluster/config.py)). C(cluster_name) defaults to O(name), C(region) to
+        O(region).
       - Mutually exclusive with O(config_path); one of them is required with O(state=present).
     type: dict
   template_path:
@@ -54,6 +59,11 @@ options:
   config_path:
     description: A ParallelCluster 3 config file to create the cluster from, as it is.
     type: path
+  ttl_hours:
+    description:
+      - How many hours the cluster may live; tags it with its expiry (see the description). Only with
+        O(cluster_config). Without it the cluster has no expiry.
+    type: float
   pcluster_command:
     description: The C(pcluster) executable, a path or a name found on C(PATH).
     type: str
@@ -80,6 +90,8 @@ options:
     description: Seconds between two C(pcluster describe-cluster) calls while waiting.
     type: int
     default: 30
+extends_documentation_fragment:
+  - daylily.ephemeral_cluster.option_names
 notes:
   - Needs the C(pcluster) CLI (PyPI C(aws-parallelcluster)) and, for the dry run and the create, Node.js.
   - Credentials and endpoints reach C(pcluster) through the environment (E(AWS_PROFILE), E(AWS_ENDPOINT_URL), ...).
@@ -132,6 +144,27 @@ config_drift:
   returned: with O(state=present) on an existing cluster
   type: list
   elements: str
+expires_at:
+  description: When the cluster expires (its C(daylily:expires-at) tag, UTC); null without O(ttl_hours).
+  returned: with O(state=present)
+  type: str
+  sample: "2026-12-07T12:00:00Z"
+cost_allocation_tag:
+  description: The cost-allocation tag every resource of the cluster carries (C(key), C(value)), for its budget.
+  returned: with O(state=present)
+  type: dict
+  sample: {key: aws-parallelcluster-clustername, value: day-giab-7}
+headnode_connection:
+  description:
+    - The inventory variables that reach the headnode through the C(daylily.ephemeral_cluster.ssm) connection
+      (C(ansible_connection), C(ansible_ssm_instance_id), C(ansible_ssm_region)), for C(ansible.builtin.add_host);
+      empty while there is no headnode (in check mode before the cluster exists).
+  returned: always
+  type: dict
+  sample:
+    ansible_connection: daylily.ephemeral_cluster.ssm
+    ansible_ssm_instance_id: i-0123456789abcdef0
+    ansible_ssm_region: us-west-2
 """
 
 import os
@@ -144,8 +177,9 @@ from ansible.module_utils.urls import open_url
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import pcluster
 
 
-def desired_config(module):
-    """(config text, parsed config), every problem checked before pcluster runs."""
+def desired_config(module, existing_tags):
+    """(config text, parsed config), every problem checked before pcluster runs. ``existing_tags`` are the tags of
+    the cluster when it exists (its expiry is kept)."""
     params = module.params
     if params["config_path"]:
         try:
@@ -168,6 +202,10 @@ def desired_config(module):
             msg="cluster_config.cluster_name %r is not the cluster name %r; leave it out or make them equal."
             % (inputs["cluster_name"], params["name"])
         )
+    if params["region"]:
+        inputs.setdefault("region", params["region"])
+    if params["ttl_hours"] is not None:
+        inputs["tags"] = dict(inputs.get("tags") or {}, **pcluster.expiry_tags(params["ttl_hours"], existing_tags))
     return pcluster.render_cluster_config(inputs, params["template_path"])
 
 
@@ -182,6 +220,11 @@ def running_config(module, described):
         return None
 
 
+def option_name(module, option):
+    """How a message names ``option``: the variable the operator sets when a role drives the module."""
+    return module.params["option_names"].get(option) or option
+
+
 def wait_or_fail(module, cli, what, finished):
     params = module.params
     try:
@@ -190,8 +233,8 @@ def wait_or_fail(module, cli, what, finished):
         )
     except pcluster.WaitTimeout as err:
         module.fail_json(
-            msg="Cluster %s %s: %s. Raise wait_timeout, or check the cluster in CloudFormation."
-            % (params["name"], what, err.message),
+            msg="Cluster %s %s: %s. Raise %s, or check the cluster in CloudFormation."
+            % (params["name"], what, err.message, option_name(module, "wait_timeout")),
             cluster=pcluster.cluster_view(err.last),
         )
     if answer is not None and pcluster.failed(answer):
@@ -206,10 +249,22 @@ def created(described):
     return described is not None and described.get("clusterStatus") == pcluster.CREATE_COMPLETE
 
 
+def planned(module, config, view):
+    """What a present cluster returns besides its state: its expiry, cost-allocation tag and headnode connection."""
+    tags = {tag.get("Key"): tag.get("Value") for tag in config.get("Tags") or [] if isinstance(tag, dict)}
+    return {
+        "expires_at": tags.get(pcluster.EXPIRES_AT_TAG),
+        "cost_allocation_tag": pcluster.cost_allocation_tag(module.params["name"]),
+        "headnode_connection": pcluster.headnode_connection(view),
+    }
+
+
 def ensure_present(module, cli, check_mode):
     params = module.params
-    text, config = desired_config(module)
+    text, config = desired_config(module, None)  # every input problem, before pcluster runs
     described = cli.describe(params["name"])
+    if described is not None and params["ttl_hours"] is not None:  # the expiry it was created with
+        text, config = desired_config(module, pcluster.cluster_view(described).get("tags"))
     if described is not None:
         if pcluster.failed(described):
             module.fail_json(
@@ -221,12 +276,8 @@ def ensure_present(module, cli, check_mode):
             described = wait_or_fail(module, cli, "create", created)
         running = running_config(module, described)
         drift = pcluster.config_drift(running, config) if running is not None else []
-        result = {
-            "changed": False,
-            "cluster": pcluster.cluster_view(described),
-            "config": config,
-            "config_drift": drift,
-        }
+        view = pcluster.cluster_view(described)
+        result = dict(planned(module, config, view), changed=False, cluster=view, config=config, config_drift=drift)
         if drift:
             result["diff"] = {"before": running, "after": config}
         return result
@@ -241,13 +292,14 @@ def ensure_present(module, cli, check_mode):
                 dry_run=dry_run,
                 config=config,
             )
-        result = {
-            "changed": True,
-            "dry_run": dry_run,
-            "config": config,
-            "cluster": {},
-            "diff": {"before": {}, "after": config},
-        }
+        result = dict(
+            planned(module, config, {}),
+            changed=True,
+            dry_run=dry_run,
+            config=config,
+            cluster={},
+            diff={"before": {}, "after": config},
+        )
         if check_mode:
             return result
         cli.create(params["name"], handle.name, params["suppress_validators"])
@@ -258,6 +310,7 @@ def ensure_present(module, cli, check_mode):
     else:
         described = cli.describe(params["name"])
     result["cluster"] = pcluster.cluster_view(described)
+    result["headnode_connection"] = pcluster.headnode_connection(result["cluster"])
     return result
 
 
@@ -265,9 +318,10 @@ def ensure_absent(module, cli, check_mode):
     params = module.params
     described = cli.describe(params["name"])
     if described is None:
-        return {"changed": False, "cluster": {}}
+        return {"changed": False, "cluster": {}, "headnode_connection": {}}
     result = {
         "changed": True,
+        "headnode_connection": {},
         "cluster": pcluster.cluster_view(described),
         "diff": {"before": {"cluster_name": params["name"]}, "after": {}},
     }
@@ -289,17 +343,24 @@ def main():
             "cluster_config": {"type": "dict"},
             "template_path": {"type": "path"},
             "config_path": {"type": "path"},
+            "ttl_hours": {"type": "float"},
             "pcluster_command": {"type": "str", "default": "pcluster"},
             "region": {"type": "str", "fallback": (env_fallback, ["AWS_REGION", "AWS_DEFAULT_REGION"])},
             "suppress_validators": {"type": "list", "elements": "str", "default": []},
             "wait": {"type": "bool", "default": True},
             "wait_timeout": {"type": "int", "default": 3600},
             "poll_interval": {"type": "int", "default": 30},
+            "option_names": {"type": "dict", "default": {}},
         },
         mutually_exclusive=[["cluster_config", "config_path"]],
         required_if=[["state", "present", ["cluster_config", "config_path"], True]],
         supports_check_mode=True,
     )
+    if module.params["ttl_hours"] is not None and (module.params["ttl_hours"] <= 0 or module.params["config_path"]):
+        module.fail_json(
+            msg="%s must be a positive number of hours, with cluster_config (a config_path file carries its own Tags: "
+            "add daylily:expires-at and daylily:ttl-hours there)." % option_name(module, "ttl_hours")
+        )
     if not pcluster.HAS_YAML:
         module.fail_json(msg="PyYAML is required", exception=pcluster.YAML_IMPORT_ERROR)
     if module.params["cluster_config"] is not None and not pcluster.HAS_JINJA2:

@@ -52,7 +52,9 @@ RETURN = r"""
 clusters:
   description:
     - The clusters. With O(name), one entry with the describe-cluster fields (C(head_node), C(tags) as a dict,
-      C(cluster_configuration), ...) and C(instances); without, list-clusters' summaries.
+      C(cluster_configuration), ...), C(instances) and C(headnode_connection) (the inventory variables that reach the
+      headnode through the C(daylily.ephemeral_cluster.ssm) connection, empty without a headnode); without, list-clusters'
+      summaries.
   returned: always
   type: list
   elements: dict
@@ -88,6 +90,7 @@ def main():
             if described is not None:
                 view = pcluster.cluster_view(described)
                 view["instances"] = [pcluster.cluster_view(i) for i in cli.instances(name)]
+                view["headnode_connection"] = pcluster.headnode_connection(view)
                 clusters.append(view)
         else:
             clusters = [pcluster.cluster_view(summary) for summary in cli.list_clusters()]

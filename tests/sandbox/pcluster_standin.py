@@ -278,7 +278,11 @@ def create_cluster(args, aws):
                 association.get("AutoImportPolicy"),
             )
     image = config["Image"].get("CustomAmi") or OFFICIAL_IMAGES[config["Image"]["Os"]][1]
-    launch_headnode(aws.ec2, SandboxControl(), args.cluster_name, subnet, file_system, head["InstanceType"], image)
+    headnode, _ = launch_headnode(
+        aws.ec2, SandboxControl(), args.cluster_name, subnet, file_system, head["InstanceType"], image
+    )
+    if config.get("Tags"):  # ParallelCluster puts the config's Tags on the stack and on every instance
+        aws.ec2.create_tags(Resources=[headnode], Tags=[{"Key": t["Key"], "Value": t["Value"]} for t in config["Tags"]])
 
     tags = [
         {"Key": VERSION_TAG, "Value": PCLUSTER_VERSION},
