@@ -13,6 +13,7 @@ the teardown role removes it by that name.
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import paginated_query_with_retries
 
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.aws_errors import ACCESS_CODES
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.aws_errors import aws_error_code
@@ -91,41 +92,25 @@ def describe_budget(client, account, name):
     return client.describe_budget(AccountId=account, BudgetName=name, aws_retry=True)["Budget"]
 
 
-@BudgetsErrorHandler.list_error_handler("list the budgets of account {account}", default_value=[])
-def describe_budgets(client, account):
-    budgets, token = [], None
-    while True:
-        page = client.describe_budgets(AccountId=account, aws_retry=True, **({"NextToken": token} if token else {}))
-        budgets += page.get("Budgets") or []
-        token = page.get("NextToken")
-        if not token:
-            return budgets
-
-
 @BudgetsErrorHandler.list_error_handler("describe the notifications of budget {name}", default_value=[])
 def describe_notifications(client, account, name):
-    notifications, token = [], None
-    while True:
-        extra = {"NextToken": token} if token else {}
-        page = client.describe_notifications_for_budget(AccountId=account, BudgetName=name, aws_retry=True, **extra)
-        notifications += page.get("Notifications") or []
-        token = page.get("NextToken")
-        if not token:
-            return notifications
+    answer = paginated_query_with_retries(
+        client, "describe_notifications_for_budget", client.retry, AccountId=account, BudgetName=name
+    )
+    return answer.get("Notifications") or []
 
 
 @BudgetsErrorHandler.list_error_handler("describe the subscribers of a notification of budget {name}", [])
 def describe_subscribers(client, account, name, notification):
-    subscribers, token = [], None
-    while True:
-        extra = {"NextToken": token} if token else {}
-        page = client.describe_subscribers_for_notification(
-            AccountId=account, BudgetName=name, Notification=notification, aws_retry=True, **extra
-        )
-        subscribers += page.get("Subscribers") or []
-        token = page.get("NextToken")
-        if not token:
-            return subscribers
+    answer = paginated_query_with_retries(
+        client,
+        "describe_subscribers_for_notification",
+        client.retry,
+        AccountId=account,
+        BudgetName=name,
+        Notification=notification,
+    )
+    return answer.get("Subscribers") or []
 
 
 @BudgetsErrorHandler.common_error_handler("create budget {name}")

@@ -16,7 +16,8 @@ description:
     parses; the service quotas C(quota.ondemand_vcpu) (L-1216C47A), C(quota.spot_vcpu) (L-34B43A08),
     C(quota.vpcs), C(quota.elastic_ips), C(quota.nat_gateways), C(quota.internet_gateways): a quota below its
     recommended minimum is V(WARN), a vCPU quota below what the headnode and the queues need at their max counts is
-    V(FAIL); C(s3.role_config), the four role URIs are valid and no two overlap; C(s3.role_verify.<role>), each
+    V(FAIL); C(budgets.account), V(WARN) when an account-wide AWS budget (one without a cost filter) has already spent
+    its limit; C(s3.role_config), the four role URIs are valid and no two overlap; C(s3.role_verify.<role>), each
     role's bucket is reachable; C(s3.reference_version) and C(s3.reference_prefixes), the reference data;
     C(s3.write_probe.stage) and C(s3.write_probe.export), an object is put and deleted under
     C(<role prefix>dayec-preflight/); C(config.fsx_capacity) and C(config.headnode_instance_type), by the cluster
@@ -76,6 +77,7 @@ options:
 notes:
   - Needs C(sts:GetCallerIdentity), C(iam:ListAttachedUserPolicies), C(iam:ListGroupsForUser),
     C(iam:ListAttachedGroupPolicies), C(servicequotas:GetServiceQuota), C(ec2:DescribeInstanceTypes),
+    C(budgets:ViewBudget),
     C(s3:ListBucket), C(s3:GetObject), and C(s3:PutObject) with C(s3:DeleteObject) on the stage and export prefixes.
 extends_documentation_fragment:
   - amazon.aws.common.modules

@@ -21,10 +21,11 @@ _IAM_ACTIONS = {
     "HeadObject": "s3:GetObject",
     "GetServiceQuota": "servicequotas:GetServiceQuota",
     "GetProducts": "pricing:GetProducts",
+    "DescribeBudgets": "budgets:ViewBudget",
 }
 # HEAD requests carry no error body: botocore reports the HTTP status as the code.
 _ACCESS_STATUS_CODES = ("403", "Forbidden")
-_MISSING_STATUS_CODES = ("404", "NotFound", "NoSuchBucket", "NoSuchKey", "NoSuchResourceException")
+_MISSING_STATUS_CODES = ("404", "NotFound", "NoSuchBucket", "NoSuchKey", "NoSuchResourceException", "NotFoundException")
 
 
 class PreflightAWSError(DaylilyAWSError):
@@ -61,6 +62,7 @@ S3Handler = _service_handler("S3")
 QuotaHandler = _service_handler("ServiceQuotas")
 EC2Handler = _service_handler("EC2")
 PricingHandler = _service_handler("Pricing")
+BudgetsHandler = _service_handler("Budgets")
 
 
 @STSHandler.common_error_handler("get the caller identity")
@@ -148,3 +150,9 @@ def price_list(client, service_code, filters):
     )
     answer = paginated_query_with_retries(client, "get_products", client.retry, **params)
     return answer.get("PriceList") or []
+
+
+@BudgetsHandler.common_error_handler("list the budgets of account {account}")
+def account_budgets(client, account):
+    answer = paginated_query_with_retries(client, "describe_budgets", client.retry, AccountId=account)
+    return answer.get("Budgets") or []

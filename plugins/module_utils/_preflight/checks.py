@@ -10,6 +10,7 @@ call becomes a result naming the IAM action it needed, never an exception, so ev
 
 import uuid
 
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import budgets as _budgets
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import catalog as _catalog
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths as _paths
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import pcluster as _pcluster
@@ -226,6 +227,35 @@ def service_quotas(clients, config):
     return found
 
 
+def account_budgets(clients, config, caller_arn):
+    """``budgets.account``: WARN when an account-wide budget (no cost filter) has already spent its limit, since the
+    cluster's costs would add to it; never FAIL (the reference CLI only warns on budgets)."""
+    check_id = "budgets.account"
+    account = (caller_arn or "").split(":")[4] if (caller_arn or "").count(":") >= 5 else ""
+    if not account:
+        return [result(check_id, SKIPPED, "The account is unknown: sts.caller_identity did not pass.")]
+    try:
+        found = _aws.account_budgets(clients("budgets"), account)
+    except _aws.PreflightAWSError as e:
+        if not e.missing:  # Budgets answers NotFoundException for an account without budgets
+            return [aws_result(check_id, e, WARN)]
+        found = []
+    exhausted = _budgets.exhausted_budgets(found)
+    if exhausted:
+        return [
+            result(
+                check_id,
+                WARN,
+                "The account-wide budget %s has already spent its limit."
+                % ", ".join("%s (%.2f of %.2f USD)" % item for item in exhausted),
+                "Raise the budget's limit or wait for its next period, or set %s to create the cluster anyway."
+                % option_name(config, "pass_on_warn"),
+            )
+        ]
+    account_wide = sum(1 for budget in found if not budget.get("CostFilters"))
+    return [result(check_id, PASS, "No account-wide budget has spent its limit (%d checked)." % account_wide)]
+
+
 def option_name(config, option):
     """How a remediation names ``option``: the variable the operator sets (``config["option_names"]``)."""
     return (config.get("option_names") or {}).get(option) or option
@@ -397,6 +427,7 @@ def run_checks(clients, config, check_mode=False):
     found += iam_policies(clients, config, caller_arn)
     found += repository_catalog(config)
     found += service_quotas(clients, config)
+    found += account_budgets(clients, config, caller_arn)
     locations, role_results = role_locations(config)
     found += role_results
     s3 = clients("s3")
