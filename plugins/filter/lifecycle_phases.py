@@ -7,7 +7,7 @@
 
 DOCUMENTATION = r"""
 name: lifecycle_phases
-short_description: Fold lifecycle.yml's phase marks into phases with start, end and duration
+short_description: Fold lifecycle.yml's phase marks into the run report's phases
 version_added: 0.1.0
 author:
   - Daylily ephemeral cluster maintainers (!UNKNOWN)
@@ -16,7 +16,7 @@ description:
     C({phase, event, at}) with O(_input[].event) V(start) or V(end) and O(_input[].at) an ISO 8601 UTC time).
   - This filter pairs each start with the end that follows it, in the order the phases started, into the C(phases)
     input of the P(daylily.ephemeral_cluster.run_report#module) module. A phase that started but has no end (the run
-    failed in it) is V(incomplete); phases skipped by C(--tags)/C(--skip-tags) have no marks and are left out.
+    failed in it, or it is still running) is V(running); phases skipped by C(--tags)/C(--skip-tags) have no marks and are left out.
 options:
   _input:
     description: The marks, in the order they were recorded.
@@ -44,13 +44,10 @@ _value:
       description: When it started.
       type: str
     ended_at:
-      description: When it ended; empty when it did not.
+      description: When it ended; absent when it did not.
       type: str
-    duration_seconds:
-      description: Seconds from start to end; null when it did not end.
-      type: float
     status:
-      description: V(done) or V(incomplete).
+      description: V(ok) (ended) or V(running) (no end mark).
       type: str
 """
 
@@ -78,14 +75,11 @@ def lifecycle_phases(marks):
         name = mark["phase"]
         if mark["event"] == "start":
             phases.pop(name, None)  # a phase started again (a resumed run) is reported from its last start
-            phases[name] = dict(name=name, started_at=mark["at"], ended_at="", duration_seconds=None)
+            _parse(mark["at"])
+            phases[name] = dict(name=name, started_at=mark["at"], status="running")
         elif name in phases:
-            phase = phases[name]
-            phase["ended_at"] = mark["at"]
-            elapsed = _parse(mark["at"]) - _parse(phase["started_at"])
-            phase["duration_seconds"] = round(elapsed.total_seconds(), 3)
-    for phase in phases.values():
-        phase["status"] = "done" if phase["ended_at"] else "incomplete"
+            _parse(mark["at"])
+            phases[name].update(ended_at=mark["at"], status="ok")
     return list(phases.values())
 
 
