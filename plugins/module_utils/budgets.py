@@ -7,9 +7,8 @@
 cost-allocation tag (a cluster's budget).
 
 Each Budgets call is one small function behind ``BudgetsErrorHandler``; the rules (what the operator may ask for,
-what differs between the budget that exists and the one wanted, which calls make it so) have no AWS calls, so they
-are tested on their own. The cluster role names a cluster's budget :func:`cluster_budget_name` (``daylily-<cluster>``);
-the teardown role removes it by that name.
+what differs between the budget that exists and the one wanted, which calls make it so) make no AWS call. A
+cluster's budget is named ``daylily-<cluster>`` (``pcluster.budget_name``); the teardown role removes it by that name.
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
@@ -20,7 +19,6 @@ from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.aws_erro
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSError
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyErrorHandler
 
-CLUSTER_BUDGET_PREFIX = "daylily-"
 TIME_UNITS = ("DAILY", "MONTHLY", "QUARTERLY", "ANNUALLY")
 BUDGET_TYPE = "COST"
 CURRENCY = "USD"
@@ -73,11 +71,6 @@ class AnsibleSTSError(DaylilyAWSError):
 
 class STSErrorHandler(DaylilyErrorHandler):
     _CUSTOM_EXCEPTION = AnsibleSTSError
-
-
-def cluster_budget_name(cluster_name):
-    """The budget of a cluster: ``daylily-<cluster_name>`` (the teardown role removes it by this name)."""
-    return CLUSTER_BUDGET_PREFIX + cluster_name
 
 
 # --- the calls -------------------------------------------------------------------------------------------------------

@@ -77,6 +77,11 @@ expiry_tags = _expiry.expiry_tags
 headnode_connection = _expiry.headnode_connection
 
 
+def budget_name(cluster_name):
+    """The AWS budget of a cluster, ``daylily-<cluster_name>`` (the teardown role deletes it by this name)."""
+    return "daylily-" + cluster_name
+
+
 def cost_allocation_tag(cluster_name):
     """The tag every resource of the cluster carries for cost allocation (the cluster's budget filters on it)."""
     return {"key": _config.CLUSTER_NAME_TAG, "value": cluster_name}

@@ -149,6 +149,11 @@ expires_at:
   returned: with O(state=present)
   type: str
   sample: "2026-12-07T12:00:00Z"
+budget_name:
+  description: The name of the cluster's AWS budget (M(daylily.ephemeral_cluster.aws_budget)), C(daylily-<name>).
+  returned: with O(state=present)
+  type: str
+  sample: daylily-day-giab-7
 cost_allocation_tag:
   description: The cost-allocation tag every resource of the cluster carries (C(key), C(value)), for its budget.
   returned: with O(state=present)
@@ -255,6 +260,7 @@ def planned(module, config, view):
     return {
         "expires_at": tags.get(pcluster.EXPIRES_AT_TAG),
         "cost_allocation_tag": pcluster.cost_allocation_tag(module.params["name"]),
+        "budget_name": pcluster.budget_name(module.params["name"]),
         "headnode_connection": pcluster.headnode_connection(view),
     }
 

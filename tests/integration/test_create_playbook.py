@@ -120,7 +120,8 @@ def test_create_twice_builds_the_cluster_once_and_keeps_its_expiry(sandbox, aws,
     assert any(call["request"]["InstanceIds"] == [headnode] for call in sandbox.calls("SendCommand", "ssm"))
 
     account_id = aws("sts").get_caller_identity()["Account"]
-    budget = aws("budgets").describe_budget(AccountId=account_id, BudgetName="daylily-" + NAME)["Budget"]
+    assert created["budget_name"] == "daylily-" + NAME  # the name the teardown role deletes
+    budget = aws("budgets").describe_budget(AccountId=account_id, BudgetName=created["budget_name"])["Budget"]
     assert budget["CostFilters"] == {"TagKeyValue": ["user:aws-parallelcluster-clustername$" + NAME]}
     assert budget["BudgetLimit"]["Amount"] == "100.00"
 
