@@ -296,6 +296,13 @@ def stage_timestamp(stage_name):
     return stage_name.split("_")[2]
 
 
+def stage_table_names(stage_name):
+    """``(samples, units)``: the file names of a stage's tables, ``<timestamp>_samples.tsv``/``<timestamp>_units.tsv``,
+    at the top of the stage (in S3 and on the headnode)."""
+    stamp = stage_timestamp(stage_name)
+    return "%s_samples.tsv" % stamp, "%s_units.tsv" % stamp
+
+
 # ------------------------------------------------------------------------------------------------------------------
 # parsing
 

@@ -274,11 +274,8 @@ def write_probe(client, stage):
 
 def table_objects(stage, plan):
     """``{key: text}`` of ``<timestamp>_samples.tsv`` and ``<timestamp>_units.tsv`` in the stage."""
-    stamp = samples.stage_timestamp(stage.name)
-    return {
-        stage.prefix + "%s_samples.tsv" % stamp: plan.samples_tsv,
-        stage.prefix + "%s_units.tsv" % stamp: plan.units_tsv,
-    }
+    samples_name, units_name = samples.stage_table_names(stage.name)
+    return {stage.prefix + samples_name: plan.samples_tsv, stage.prefix + units_name: plan.units_tsv}
 
 
 def tables_to_write(client, stage, tables):
