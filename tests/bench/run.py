@@ -1,181 +1,129 @@
-"""`make bench`: the collection's hot paths against a naive baseline measured in the same run, reported as ratios.
+"""`make bench`: the collection's hot paths against a baseline or a physical limit measured in the same run.
 
-No timing is asserted anywhere; this prints numbers for humans and writes bench-results/latest.json.
-  1. Tree inventory (analysis_inventory's walk) vs os.walk + os.stat.
-  2. Inventory with SHA-256 (small files inline, big ones on a thread pool) vs a sequential hashlib loop with 64 KiB
-     reads.
-  3. File tasks (copy, template, script) over the ssm connection on the sandbox headnode: SendCommands and wall time
-     with deferred housekeeping vs Ansible's own sequence (ansible_ssm_defer_housekeeping: false). The sandbox
-     answers a command in milliseconds; on AWS each SendCommand and its polling take about a second, so the count
-     ratio is the one that carries over.
+No timing is asserted anywhere (and `make test` runs none of this): it prints a table for humans and writes
+bench-results/latest.json (every figure, the machine and the date) and bench-results/latest.md (the table for the
+README). One module per row of issue 15:
+  1. digests_row     SHA-256 of a >= 2 GB tree vs GNU sha256sum and vs cores x one core's hashlib; the tree walk and
+                     small-file hashing vs naive loops
+  2. s3_row          list + HEAD of 5,000 objects (Dewey's s3_inventory path, the delete gate's re-verification) vs
+                     one HEAD at a time; the staging precheck vs `aws s3 ls` per file and sequential HeadObject
+  3. ssm_row         SendCommand and GetCommandInvocation per task through the ssm connection
+  4. waits_row       notice lag and describes per minute of export waits (10 s, 2 min, 20 min, simulated clock)
+  5. lifecycle_row   wall time and AWS calls of `make demo`, per phase
+  6. memory_row      peak RSS of inventory + manifest + verification of 100,000 files and of 10,000 registrations
+  7. dayec_row       DayEC 5.1.5's `dyec export` vs our export.yml on the same tree in the same sandbox
+Run a subset with BENCH_ROWS=digests,waits (module names without _row).
 """
 
-import hashlib
+from __future__ import annotations
+
+import datetime
+import importlib
 import json
-import logging
 import os
 import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(REPO / "tests"), str(REPO / ".build" / "collections")]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import inventory  # noqa: E402  pylint: disable=wrong-import-position
+from bench.common import RESULTS  # noqa: E402
+from bench.common import machine  # noqa: E402
 
-SMALL_FILES = int(os.environ.get("BENCH_SMALL_FILES", "20000"))
-BIG_FILES = int(os.environ.get("BENCH_BIG_FILES", "8"))
-BIG_FILE_MB = int(os.environ.get("BENCH_BIG_FILE_MB", "32"))
-
-
-def make_tree(root):
-    for index in range(SMALL_FILES):
-        directory = root / f"d{index % 100:03d}"
-        directory.mkdir(exist_ok=True)
-        (directory / f"f{index}.txt").write_bytes(os.urandom(256))
-    block = os.urandom(1024 * 1024)
-    for index in range(BIG_FILES):
-        with open(root / f"big{index}.bin", "wb") as handle:
-            for _megabyte in range(BIG_FILE_MB):
-                handle.write(block)
+#: (module, function): each function takes a scratch directory and returns a list of Rows.
+ROWS = (
+    ("digests_row", "bench_digests"),
+    ("digests_row", "bench_inventory"),
+    ("s3_row", "bench_s3"),
+    ("ssm_row", "bench_ssm"),
+    ("waits_row", "bench_waits"),
+    ("lifecycle_row", "bench_lifecycle"),
+    ("memory_row", "bench_memory"),
+    ("dayec_row", "bench_dayec"),
+)
 
 
-def best_of(function, repeat=3):
-    times = []
-    for _attempt in range(repeat):
-        start = time.perf_counter()
-        result = function()
-        times.append(time.perf_counter() - start)
-    return min(times), result
+def _number(value):
+    if value is None:
+        return "-"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    if abs(value) >= 1:
+        return f"{value:.2f}"
+    return f"{value:.3g}"
 
 
-def baseline_walk(root):
-    count = total = 0
-    for directory, _subdirs, names in os.walk(root):
-        for name in names:
-            count += 1
-            total += os.stat(os.path.join(directory, name)).st_size
-    return count, total
-
-
-def baseline_hash(root):
-    digests = {}
-    for directory, _subdirs, names in os.walk(root):
-        for name in names:
-            path = os.path.join(directory, name)
-            digest = hashlib.sha256()
-            with open(path, "rb") as handle:
-                for chunk in iter(lambda handle=handle: handle.read(64 * 1024), b""):
-                    digest.update(chunk)
-            digests[path] = digest.hexdigest()
-    return len(digests)
-
-
-def ours(root, checksum):
-    counts = inventory.TreeCounts()
-    for _record in inventory.scan_tree(str(root), checksum=checksum, counts=counts):
-        pass
-    return counts.file_count
-
-
-def bench_ssm_file_tasks(scratch):
-    """(SendCommands, best wall time) of tests/bench/ssm_file_tasks.yml with deferral on and off."""
-    from sandbox.client import SandboxControl  # pylint: disable=import-outside-toplevel
-    from sandbox.seed import seed_cluster  # pylint: disable=import-outside-toplevel
-    from sandbox.server import SandboxServer  # pylint: disable=import-outside-toplevel
-    from testlib.playbooks import run_playbook  # pylint: disable=import-outside-toplevel
-    from testlib.playbooks import ssm_inventory  # pylint: disable=import-outside-toplevel
-
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request would bury the results
-    server = SandboxServer(scratch / "sandbox", port=0).start()
-    saved = dict(os.environ)
-    os.environ.update(server.environment)
-    try:
-        control = SandboxControl(server.endpoint)
-        control.reset()
-        cluster = seed_cluster(control=control)
-        template, script = scratch / "motd.j2", scratch / "hello.sh"
-        template.write_text("{{ inventory_hostname }} {{ item }}\n", encoding="utf-8")
-        script.write_text("#!/bin/sh\necho hello\n", encoding="utf-8")
-        extra = {
-            "work_dir": str(Path(cluster["headnode_root"]) / "home" / "ubuntu"),
-            "template_file": str(template),
-            "script_file": str(script),
-        }
-        measured = {}
-        for defer in (False, True, False, True):
-            inventory_file = ssm_inventory(
-                scratch, cluster, ansible_ssm_bucket_name=cluster["buckets"][2], ansible_ssm_defer_housekeeping=defer
+def table(rows, markdown=False):
+    header = ("row", "unit", "ours", "baseline", "ratio", "target", "met", "baseline is")
+    lines = []
+    for row in rows:
+        met = {True: "yes", False: "NO", None: ""}[row["met"]]
+        ratio = f"{row['ratio']:.2f}x" if row["ratio"] else "-"
+        lines.append(
+            (
+                row["name"],
+                row["unit"],
+                _number(row["ours"]),
+                _number(row["baseline"]),
+                ratio,
+                row["target"],
+                met,
+                row["baseline_name"],
             )
-            for written in Path(extra["work_dir"]).glob("*-*.txt"):
-                written.unlink()  # every run transfers every file
-            control.clear_audit()
-            start = time.perf_counter()
-            run = run_playbook(
-                str(Path(__file__).with_name("ssm_file_tasks.yml")),
-                extra,
-                env={"ANSIBLE_INVENTORY": str(inventory_file)},
-            )
-            elapsed = time.perf_counter() - start
-            if run.rc != 0:
-                raise SystemExit(f"ssm bench playbook failed:\n{run.failures()}")
-            sends = len(control.calls("SendCommand", "ssm"))
-            measured[defer] = (sends, min(elapsed, measured.get(defer, (0, elapsed))[1]))
-        return measured[False], measured[True]
-    finally:
-        server.stop()
-        os.environ.clear()
-        os.environ.update(saved)
+        )
+    if markdown:
+        out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        out += ["| " + " | ".join(str(cell) for cell in line) + " |" for line in lines]
+        return "\n".join(out)
+    widths = [max(len(str(line[i])) for line in [header, *lines]) for i in range(len(header) - 1)]
+    return "\n".join(
+        "  ".join(str(cell).ljust(width) for cell, width in zip(line, widths, strict=False)) + "  " + str(line[-1])
+        for line in [header, *lines]
+    )
 
 
 def main():
-    results = {}
-    with tempfile.TemporaryDirectory(prefix="dayec-bench-") as scratch:
-        root = Path(scratch) / "tree"
-        root.mkdir()
-        make_tree(root)
-        base_walk, (count, _total) = best_of(lambda: baseline_walk(root))
-        our_walk, our_count = best_of(lambda: ours(root, checksum=False))
-        base_hash, _hashed = best_of(lambda: baseline_hash(root), repeat=2)
-        our_hash, _ours_hashed = best_of(lambda: ours(root, checksum=True), repeat=2)
-        results["inventory_walk"] = {
-            "files": count,
-            "baseline_s": base_walk,
-            "ours_s": our_walk,
-            "speedup": base_walk / our_walk,
-            "counted": our_count,
-        }
-        results["inventory_sha256"] = {
-            "bytes": SMALL_FILES * 256 + BIG_FILES * BIG_FILE_MB * 2**20,
-            "baseline_s": base_hash,
-            "ours_s": our_hash,
-            "speedup": base_hash / our_hash,
-        }
-        (base_sends, base_time), (our_sends, our_time) = bench_ssm_file_tasks(Path(scratch))
-        results["ssm_file_tasks"] = {
-            "tasks": 7,
-            "baseline_sendcommands": base_sends,
-            "ours_sendcommands": our_sends,
-            "sendcommand_ratio": base_sends / our_sends,
-            "baseline_s": base_time,
-            "ours_s": our_time,
-            "speedup": base_time / our_time,
-        }
-    for name, numbers in results.items():
-        print(
-            f"{name:18s} baseline {numbers['baseline_s']:.3f}s  ours {numbers['ours_s']:.3f}s  "
-            f"ratio {numbers['speedup']:.2f}x"
-        )
-        if "sendcommand_ratio" in numbers:
-            print(
-                f"{'':18s} SendCommands: baseline {numbers['baseline_sendcommands']}  ours "
-                f"{numbers['ours_sendcommands']}  ratio {numbers['sendcommand_ratio']:.2f}x"
-            )
-    out = REPO / "bench-results"
-    out.mkdir(exist_ok=True)
-    (out / "latest.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    return 0
+    wanted = {name.strip() + "_row" for name in os.environ.get("BENCH_ROWS", "").split(",") if name.strip()}
+    started = datetime.datetime.now(datetime.UTC)
+    report = {
+        "date": started.isoformat(timespec="seconds"),
+        "machine": machine(),
+        "rows": [],
+        "errors": {},
+        "timings_s": {},
+    }
+    for module_name, function_name in ROWS:
+        if wanted and module_name not in wanted:
+            continue
+        label = f"{module_name}.{function_name}"
+        print(f"bench: {label} ...", flush=True)
+        start = time.perf_counter()
+        try:
+            function = getattr(importlib.import_module(f"bench.{module_name}"), function_name)
+            with tempfile.TemporaryDirectory(prefix="dayec-bench-") as scratch:
+                rows = function(Path(scratch))
+            report["rows"] += [row.as_dict() for row in rows]
+        except Exception:  # noqa: BLE001  (a broken row is reported, and the others still run)
+            report["errors"][label] = traceback.format_exc()
+            print(report["errors"][label], file=sys.stderr, flush=True)
+        report["timings_s"][label] = time.perf_counter() - start
+    report["machine"]["load_average_at_end"] = os.getloadavg()
+    report["duration_s"] = (datetime.datetime.now(datetime.UTC) - started).total_seconds()
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
+    cpu = report["machine"]
+    title = (
+        f"make bench, {report['date']} on {cpu['cores']} cores ({cpu['cpu_model']}), load average "
+        f"{cpu['load_average_at_start'][0]:.1f} at start, {report['duration_s'] / 60:.1f} min"
+    )
+    (RESULTS / "latest.md").write_text(f"{title}\n\n{table(report['rows'], markdown=True)}\n", encoding="utf-8")
+    print(f"\n{title}\n{table(report['rows'])}")
+    for label in report["errors"]:
+        print(f"FAILED: {label} (traceback above and in bench-results/latest.json)")
+    print(f"wrote {RESULTS / 'latest.json'} and {RESULTS / 'latest.md'}")
+    return 1 if report["errors"] else 0
 
 
 if __name__ == "__main__":
