@@ -123,8 +123,35 @@ sandbox-down:
 	  rm -f $(SANDBOX_DIR)/pid $(SANDBOX_DIR)/env; echo "sandbox (PID $$pid) stopped"; \
 	else echo "no sandbox running"; fi
 
+# `make bench`: a table (ours, baseline, ratio) and bench-results/latest.json + latest.md (tests/bench/run.py); no
+# timing is asserted anywhere else. Its baselines DayEC 5.1.5 (`dyec export`) and the AWS CLI pin dependencies that
+# must not enter .venv: each lives in a venv of its own, built once per content of its requirements file. A baseline
+# that cannot be installed leaves its column empty, and the row says why.
 bench: link
+	$(MAKE) --no-print-directory bench-venvs || echo "bench: a baseline venv could not be built; its rows say so"
 	$(BIN)/python tests/bench/run.py
+
+DAYEC_VENV := $(ROOT)/.venv-dayec
+DAYEC_STAMP := $(DAYEC_VENV)/.installed-$(shell sha256sum requirements-dayec.txt | cut -c1-12)
+AWSCLI_VENV := $(ROOT)/.venv-awscli
+AWSCLI_STAMP := $(AWSCLI_VENV)/.installed-$(shell sha256sum requirements-bench.txt | cut -c1-12)
+
+.PHONY: bench-venvs
+# $(call bench_venv,<venv dir>): create the venv if needed, install the target's requirements file, stamp it.
+define bench_venv
+	@test -x $(1)/bin/python || $(PYTHON) -m venv $(1)
+	$(1)/bin/python -m pip install --quiet -r $<
+	rm -f $(1)/.installed-*
+	touch $@
+endef
+
+$(DAYEC_STAMP): requirements-dayec.txt
+	$(call bench_venv,$(DAYEC_VENV))
+
+$(AWSCLI_STAMP): requirements-bench.txt
+	$(call bench_venv,$(AWSCLI_VENV))
+
+bench-venvs: $(DAYEC_STAMP) $(AWSCLI_STAMP)
 
 clean: sandbox-down
 	rm -rf .build $(SANDBOX_DIR) tests/output
