@@ -106,8 +106,10 @@ def seed_cluster(
     deployment_type="SCRATCH_2",
     buckets=("dayec-reference", "dayec-analysis", "dayec-runs"),
     control=None,
+    image=None,
 ):
-    """Create a cluster-shaped set of resources and return their identifiers."""
+    """Create a cluster-shaped set of resources and return their identifiers (``image``: the headnode's AMI; naming
+    one spares listing every AMI, which takes seconds)."""
     control = control or SandboxControl()
     s3 = boto3.client("s3", region_name=region)
     ec2 = boto3.client("ec2", region_name=region)
@@ -118,7 +120,7 @@ def seed_cluster(
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock=SUBNET_CIDR)["Subnet"]["SubnetId"]
     file_system = create_cluster_file_system(fsx, cluster_name, subnet, deployment_type)
-    instance, headnode = launch_headnode(ec2, control, cluster_name, subnet, file_system)
+    instance, headnode = launch_headnode(ec2, control, cluster_name, subnet, file_system, image=image)
     startup = attach_references(s3, fsx, file_system, buckets[0])
     return {
         "cluster_name": cluster_name,
