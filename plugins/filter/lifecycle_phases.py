@@ -13,7 +13,7 @@ author:
   - Daylily ephemeral cluster maintainers (!UNKNOWN)
 description:
   - C(playbooks/lifecycle.yml) marks the start and the end of every phase it runs (a list of
-    C({phase, event, at}) with O(_input[].event) V(start) or V(end) and O(_input[].at) an ISO 8601 UTC time).
+    C({phase, event, at}) with C(event) V(start) or V(end) and C(at) an ISO 8601 UTC time).
   - This filter pairs each start with the end that follows it, in the order the phases started, into the C(phases)
     input of the P(daylily.ephemeral_cluster.run_report#module) module. A phase that started but has no end (the run
     failed in it, or it is still running) is V(running); phases skipped by C(--tags)/C(--skip-tags) have no marks and are left out.

@@ -19,7 +19,7 @@ description:
     Content-Security-Policy that forbids every fetch, so it can be opened offline, mailed or attached to a ticket.
   - Every value is HTML-escaped. Times are shown in UTC.
   - The page depends on the inputs alone (never on when it is written), so the same inputs give the same bytes and a
-    second run reports RV(changed=false). Check mode writes nothing (no local write, no C(PutObject)); with C(--diff)
+    second run reports C(changed=false). Check mode writes nothing (no local write, no C(PutObject)); with C(--diff)
     the module shows the page before and after.
   - Every input is checked before anything is written; an error names the input (for example C(phases[2].ended_at))
     and what to pass.
