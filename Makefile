@@ -38,15 +38,16 @@ export ANSIBLE_LOCAL_TEMP := $(ROOT)/.build/ansible-tmp
 export ANSIBLE_HOME := $(ROOT)/.build/ansible-home
 export PYTHONPATH := $(ROOT)/tests
 
-.PHONY: help venv link test sanity lint ruff unit integration molecule oldest demo sandbox-up sandbox-down bench doc clean
+.PHONY: help venv link test sanity lint ruff unit integration molecule oldest demo sandbox-up sandbox-down bench doc docs clean
 
 help:
 	@echo "make demo          run the lifecycle on the local sandbox"
-	@echo "make test          sanity + ruff + lint + unit + integration + molecule + oldest (what CI runs)"
+	@echo "make test          sanity + ruff + lint + unit + integration + molecule + docs + oldest (what CI runs)"
 	@echo "make oldest        unit tests and sanity with the oldest ansible-core and amazon.aws the collection claims"
 	@echo "make sandbox-up    start the sandbox in the background (. .sandbox/env to use it)"
 	@echo "make sandbox-down  stop it"
 	@echo "make bench         benchmarks (ratios against a baseline measured in the same run)"
+	@echo "make docs          module and plugin reference + operator guide, offline, warnings are errors (.build/docs/html)"
 
 $(STAMP): $(REQUIREMENT_FILES)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -62,7 +63,7 @@ link: venv
 	@ln -sfn $(ROOT) $(LINK)
 
 test: link
-	$(MAKE) --no-print-directory --keep-going sanity ruff lint unit integration molecule oldest
+	$(MAKE) --no-print-directory --keep-going sanity ruff lint unit integration molecule docs oldest
 
 # The oldest ansible-core and amazon.aws that meta/runtime.yml and galaxy.yml claim: unit tests and sanity only.
 oldest:
@@ -100,6 +101,18 @@ molecule: link
 
 doc: link
 	$(BIN)/ansible-doc daylily.ephemeral_cluster.fsx_dra_info
+
+# antsibull-docs writes the reference of the collection as installed in .build/collections (from the code: modules,
+# plugins, roles, and docs/docsite/rst, the operator guide) into .build/docs/rst, beside docs/index.rst; Sphinx builds
+# it offline (docs/conf.py) and fails on any warning.
+DOCS_BUILD := $(ROOT)/.build/docs
+docs: link
+	@rm -rf $(DOCS_BUILD) && mkdir -p $(DOCS_BUILD)/rst && chmod og-w $(DOCS_BUILD)/rst
+	$(BIN)/antsibull-docs --config-file docs/antsibull-docs.cfg collection --use-current --fail-on-error \
+	  --cleanup everything --dest-dir $(DOCS_BUILD)/rst daylily.ephemeral_cluster
+	cp docs/index.rst $(DOCS_BUILD)/rst/index.rst
+	$(BIN)/sphinx-build -b html -c docs -W --keep-going -q -d $(DOCS_BUILD)/doctrees $(DOCS_BUILD)/rst $(DOCS_BUILD)/html
+	@echo "docs: $(DOCS_BUILD)/html/index.html"
 
 demo: link
 	$(BIN)/python tests/sandbox/demo.py
