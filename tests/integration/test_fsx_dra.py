@@ -219,9 +219,11 @@ def test_misconfigured_outcome_fails_clearly_and_present_never_deletes_it(sandbo
     assert failure["association"]["lifecycle"] == "MISCONFIGURED"
 
     sandbox.clear_audit()
+    sandbox.call("POST", "fsx-outcomes", {"association_lifecycle": "MISCONFIGURED", "count": 1})  # cause not fixed
     again = run_playbook(PRESENT, run_vars(cluster, "run-h", uri))
     assert again.rc != 0 and association_id in again.result(ATTACH)["msg"]
-    assert sandbox.mutating_calls() == []
+    # the re-run only asks AWS to re-check it (an update), never deletes it
+    assert [entry["operation"] for entry in sandbox.mutating_calls()] == ["UpdateDataRepositoryAssociation"]
     assert [a["Lifecycle"] for a in associations_at(aws, cluster, "/run_dir_mounts/run-h/")] == ["MISCONFIGURED"]
 
     cleanup = run_playbook(ABSENT, {"association_id": association_id})

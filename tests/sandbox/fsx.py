@@ -7,7 +7,8 @@ directory <STATE.fsx_root>/<file-system-id>/. S3 is moto's own S3 backend, so ex
 
 Lifecycle models. Slow them down with POST /_sandbox/lifecycle {"model": ..., "progression": "manual", "times": N}:
   fsx::association         Create: CREATING -> AVAILABLE (or the outcome injected through fsx-outcomes).
-                           Update: UPDATING -> AVAILABLE.
+                           Update: UPDATING -> AVAILABLE; an update re-checks a MISCONFIGURED DRA, which stays
+                           MISCONFIGURED while an injected outcome is pending (the cause is not fixed).
   fsx::association-delete  Delete: DELETING -> gone (then DataRepositoryAssociationNotFound).
   fsx::task                Create: PENDING -> EXECUTING -> SUCCEEDED or FAILED. Cancel: CANCELING -> CANCELED.
 Create, Update, Delete and Cancel answer with the first state, as AWS does. Side effects happen when a resource
@@ -744,7 +745,12 @@ class Associations:
             association.chunk_size = request["ImportedFileChunkSize"]
         if "S3" in request:
             association.s3 = dict(association.s3 or {}, **request["S3"])
-        association.phase = Phase(MODEL_ASSOCIATION, "UPDATING", "AVAILABLE")
+        # An update re-checks a MISCONFIGURED association: it is MISCONFIGURED again while an injected cause is
+        # pending (fsx-outcomes), else AVAILABLE, as AWS recovers it once the cause is fixed.
+        end_state, association.end_message = (
+            RUNTIME.outcomes.next_association() if association.lifecycle == "MISCONFIGURED" else ("AVAILABLE", None)
+        )
+        association.phase = Phase(MODEL_ASSOCIATION, "UPDATING", end_state)
         association.lifecycle = "UPDATING"
         shown = self.show(association)
         self.settle(association)

@@ -341,6 +341,8 @@ class AssociationManager:
     def existing(self, current):
         if current.get("Lifecycle") in DRA_TRANSITIONAL_LIFECYCLES and self.want["wait"]:
             current = self.wait_available(current)
+        if current.get("Lifecycle") == "MISCONFIGURED" and not self.check_mode and self.want["wait"]:
+            current = self.recheck(current)
         if current.get("Lifecycle") in DRA_BROKEN_LIFECYCLES:
             raise self.broken(current)
 
@@ -400,6 +402,14 @@ class AssociationManager:
         elif latest.get("Lifecycle") in DRA_BROKEN_LIFECYCLES:
             raise self.broken(latest)
         return self.result(latest, before, after)
+
+    def recheck(self, current):
+        """AWS re-checks a MISCONFIGURED association when it is updated (it would by itself within 15 minutes once
+        the cause is fixed): one update with its own settings, then the wait, so a re-run converges; while the cause
+        persists the wait raises broken() and the association is kept."""
+        update_association(self.client, {"AssociationId": current["AssociationId"]})
+        self.changed = True
+        return self.wait_available(describe_association(self.client, current["AssociationId"]) or current)
 
     def create(self, associations):
         path, prefix = self.want["file_system_path"], self.want["data_repository_path"]

@@ -103,6 +103,11 @@ class Fsx:
         # No ClientRequestToken on purpose (see _fsx.attach.AssociationManager.existing); botocore adds a random one after this check.
         self.stubber.add_response(UPDATE, {"Association": answer}, request)
 
+    def recheck(self, association):
+        """The update that asks AWS to re-check a MISCONFIGURED association, then its state after it."""
+        self.update({"AssociationId": association["AssociationId"]}, dict(association, Lifecycle="UPDATING"))
+        self.by_id(association)
+
     def delete(self, association_id, delete_data=False):
         self.stubber.add_response(
             DELETE,
@@ -280,6 +285,7 @@ def test_misconfigured_during_wait_fails_with_details_and_the_association(fsx, c
 )
 def test_defect_13_misconfigured_message_has_no_doubled_period(fsx, capsys, failure):
     fsx.listing(new_dra("MISCONFIGURED", failure=failure))
+    fsx.recheck(new_dra("MISCONFIGURED", failure=failure))
 
     rc, result = run_module(capsys, present())
 
@@ -517,12 +523,23 @@ def test_purge_tags_false_only_adds(fsx, capsys):
 
 def test_existing_misconfigured_association_fails_and_is_kept(fsx, capsys):
     fsx.listing(new_dra("MISCONFIGURED", failure="Amazon FSx cannot access the S3 bucket."))
+    fsx.recheck(new_dra("MISCONFIGURED", failure="Amazon FSx cannot access the S3 bucket."))  # the cause persists
 
     rc, result = run_module(capsys, present())
 
     assert rc == 1
     assert "MISCONFIGURED" in result["msg"] and "cannot access" in result["msg"]
-    assert result["changed"] is False
+    assert result["changed"] is True  # the re-check is an update; nothing was deleted
+
+
+def test_existing_misconfigured_association_recovers_when_aws_rechecks_it(fsx, capsys):
+    fsx.listing(new_dra("MISCONFIGURED", failure="Amazon FSx cannot access the S3 bucket."))
+    fsx.recheck(new_dra())  # the cause was fixed: AVAILABLE again
+
+    rc, result = run_module(capsys, present())
+
+    assert rc == 0, result
+    assert result["changed"] is True and result["association"]["lifecycle"] == "AVAILABLE"
 
 
 def test_failed_association_at_the_path_must_be_removed_first(fsx, capsys):
