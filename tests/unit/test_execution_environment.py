@@ -39,7 +39,9 @@ def run(command, cwd):
         https_proxy=CLOSED_PORT_PROXY,
         PIP_NO_INDEX="1",
     )
-    process = subprocess.run(command, cwd=cwd, env=environment, capture_output=True, text=True, timeout=300)
+    process = subprocess.run(
+        command, cwd=cwd, env=environment, capture_output=True, text=True, timeout=300, check=False
+    )
     assert process.returncode == 0, f"{command} failed:\n{process.stdout}\n{process.stderr}"
     return process
 
