@@ -176,6 +176,9 @@ def test_invariant_01_check_mode_changes_nothing_then_the_delete_detaches_every_
         DataRepositoryPath=f"s3://{BUCKET}/staged_external_data/batch1/",
         BatchImportMetaDataOnCreate=False,
     )["Association"]
+    account = aws("sts").get_caller_identity()["Account"]
+    budget = {"BudgetName": f"daylily-{CLUSTER}", "BudgetLimit": {"Amount": "100", "Unit": "USD"}}
+    aws("budgets").create_budget(AccountId=account, Budget=dict(budget, TimeUnit="MONTHLY", BudgetType="COST"))
     before = s3_objects(aws)
 
     sandbox.clear_audit()
@@ -202,6 +205,7 @@ def test_invariant_01_check_mode_changes_nothing_then_the_delete_detaches_every_
     assert run.rc == 0, run.failures()
     assert not cluster_exists()
     assert aws("fsx").describe_file_systems()["FileSystems"] == []
+    assert aws("budgets").describe_budgets(AccountId=account).get("Budgets", []) == []
     deletes = [call["request"] for call in sandbox.calls("DeleteDataRepositoryAssociation")]
     assert sorted(d["AssociationId"] for d in deletes) == sorted([startup["AssociationId"], extra["AssociationId"]])
     assert all(d["DeleteDataInFileSystem"] is False for d in deletes)
@@ -224,6 +228,7 @@ def test_invariant_01_check_mode_changes_nothing_then_the_delete_detaches_every_
         False,
     )
     assert [(row["analysis_dir"], row["verified"]) for row in receipt["analyses"]] == [(f"{ENTITY}/{ANALYSIS}", True)]
+    assert receipt["budget"] == {"name": f"daylily-{CLUSTER}", "removed": True}
     assert {
         (d["association_id"], d["delete_data_in_file_system"], d["detach_lifecycle"])
         for d in receipt["detached_associations"]

@@ -104,7 +104,7 @@ def build(cluster_name, region, gate, phase, results, receipt_s3_uris):
             for association in (gate.get("plan") or {}).get("detach") or []
         ],
         "preserved": (gate.get("plan") or {}).get("preserve") or [],
-        "budget": {"name": budget.get("name") or results.get("budget_name"), "removed": bool(budget.get("changed"))}
+        "budget": {"name": results.get("budget_name"), "removed": bool(budget.get("changed"))}
         if budget and not budget.get("skipped")
         else None,
         "receipt_s3_uris": list(receipt_s3_uris),

@@ -12,11 +12,12 @@ Private to :mod:`..teardown`; import the facade, not this module.
 from __future__ import annotations
 
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import export
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import fsx
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._teardown import analyses as _analyses
 
 # Lifecycles that hold a deletion: an association in transition, a task that occupies the file system.
 BUSY_ASSOCIATION_LIFECYCLES = ("CREATING", "UPDATING")
-RUNNING_TASK_LIFECYCLES = ("PENDING", "EXECUTING", "CANCELING")
+RUNNING_TASK_LIFECYCLES = fsx.TASK_ACTIVE_LIFECYCLES
 # Associations that are already going away are not detached again.
 RELEASED_ASSOCIATION_LIFECYCLES = ("DELETING",)
 
