@@ -55,6 +55,12 @@ def summary(results):
     return {status: sum(1 for item in results if item["status"] == status) for status in STATUSES}
 
 
+def cluster_name_problems(cluster_name):
+    """ParallelCluster's objections to ``cluster_name`` (it also names the report file): a list of messages."""
+    found = _pcluster.input_problems({"cluster_name": cluster_name})
+    return [str(problem) for problem in found if problem.field == "cluster_name"]
+
+
 def write_report(output_dir, cluster_name, report, now=None):
     """Write ``preflight_<cluster>_<UTC timestamp>.json`` (sorted keys) into ``output_dir``; return its path."""
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))

@@ -31,7 +31,9 @@ author:
   - Daylily ephemeral cluster maintainers (!UNKNOWN)
 options:
   cluster_name:
-    description: The cluster the checks are for; names the report file.
+    description:
+      - The cluster the checks are for; names the report file.
+      - A ParallelCluster name (5 to 25 letters, digits and hyphens, first a letter); any other fails before any check.
     type: str
     required: true
   cluster_inputs:
@@ -193,8 +195,9 @@ def main():
     )
     module = DaylilyAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
-    if not params["cluster_name"].strip():
-        module.fail_json(msg="cluster_name must be a non-empty cluster name.")
+    name_problems = preflight.cluster_name_problems(params["cluster_name"])
+    if name_problems:
+        module.fail_json(msg="Nothing was checked: %s." % "; ".join(name_problems), problems=name_problems)
     config = dict(
         region=module.region,
         cluster_inputs=params["cluster_inputs"],

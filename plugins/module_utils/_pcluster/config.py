@@ -193,7 +193,7 @@ def _name_problems(inputs, problems):
                 "%d to %d characters" % (CLUSTER_NAME_MIN, CLUSTER_NAME_MAX),
             )
         )
-    if not CLUSTER_NAME_RE.match(name):
+    if not CLUSTER_NAME_RE.fullmatch(name):  # match() with '$' lets a trailing newline through
         problems.append(
             ConfigProblem(
                 "cluster_name",
