@@ -10,6 +10,7 @@ from pathlib import Path
 
 import yaml
 
+from testlib import workflow
 from testlib.playbooks import OPERATOR_PLAYBOOKS
 from testlib.playbooks import run_playbook
 
@@ -32,18 +33,7 @@ def destination(cluster):
 
 
 def export_vars(cluster, output_dir, **extra):
-    return dict(
-        {
-            "cluster_name": cluster["cluster_name"],
-            "fsx_mount_point": cluster["fsx_mount"],
-            "export_executing_entity": ENTITY,
-            "export_analysis_id": ANALYSIS,
-            "export_destination_s3_uri": destination(cluster),
-            "export_output_dir": str(output_dir),
-            "export_poll_interval": 1,
-        },
-        **extra,
-    )
+    return workflow.export_vars(cluster, ENTITY, ANALYSIS, destination(cluster), output_dir, **extra)
 
 
 def analysis_dir(cluster):

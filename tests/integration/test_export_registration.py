@@ -15,6 +15,7 @@ import pytest
 
 from sandbox.dayoa_repo import build_repository
 from testlib import dewey as dewey_testlib
+from testlib import workflow
 from testlib.dewey import TOKEN_ENV
 from testlib.playbooks import OPERATOR_PLAYBOOKS
 from testlib.playbooks import run_playbook
@@ -51,17 +52,8 @@ def destination(cluster):
 
 
 def export_vars(cluster, output_dir, url, token_env=TOKEN_ENV):
-    return dict(
-        {
-            "cluster_name": cluster["cluster_name"],
-            "fsx_mount_point": cluster["fsx_mount"],
-            "export_executing_entity": ENTITY,
-            "export_analysis_id": ANALYSIS,
-            "export_destination_s3_uri": destination(cluster),
-            "export_output_dir": str(output_dir),
-            "export_poll_interval": 1,
-        },
-        **dewey_variables(url, token_env),
+    return workflow.export_vars(
+        cluster, ENTITY, ANALYSIS, destination(cluster), output_dir, **dewey_variables(url, token_env)
     )
 
 

@@ -106,6 +106,22 @@ def export_on_success(cluster, tmp_path, analysis_id):
     }
 
 
+def export_vars(cluster, entity, analysis_id, destination, output_dir, **extra):
+    """playbooks/export.yml variables for one analysis of the sandbox cluster, receipts in ``output_dir``."""
+    return dict(
+        {
+            "cluster_name": cluster["cluster_name"],
+            "fsx_mount_point": cluster["fsx_mount"],
+            "export_executing_entity": entity,
+            "export_analysis_id": analysis_id,
+            "export_destination_s3_uri": destination,
+            "export_output_dir": str(output_dir),
+            "export_poll_interval": 1,
+        },
+        **extra,
+    )
+
+
 def write_run_context(tmp_path, bucket, run_id):
     """runs.tsv with one run folder s3://<bucket>/<run_id>/ mounted as <run_id>."""
     row = {
