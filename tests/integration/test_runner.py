@@ -1,6 +1,7 @@
 """The operator playbooks run through ansible-runner, as AWX runs them: a private data dir, no terminal, the AWS
 credentials injected as environment variables (env/envvars, what AWX's credential types write) and the survey
-answers as extra vars (env/extravars); the assertions read the job events ansible-runner recorded."""
+answers as extra vars (env/extravars: a multiple-choice answer is a string, "true" or "false", as AWX sends it); the
+assertions read the job events ansible-runner recorded."""
 
 import json
 import uuid
@@ -70,7 +71,7 @@ def test_preflight_reports_every_check_and_writes_its_report(sandbox, aws, crede
         cluster_name="day-runner",
         cluster_inputs=PREFLIGHT_INPUTS,
         preflight_output_dir=str(tmp_path / "reports"),
-        pass_on_warn=True,
+        pass_on_warn="true",
     )
     job = run_with_runner("preflight.yml", tmp_path / "job", credentials, extra_vars)
     assert (job.status, job.rc) == ("successful", 0), job.failures()
@@ -101,6 +102,7 @@ def export_vars(cluster, output_dir):
         "export_destination_s3_uri": f"s3://{cluster['buckets'][1]}/derived/{ENTITY}/{ANALYSIS}/",
         "export_output_dir": str(output_dir),
         "export_poll_interval": 1,
+        "export_checksum": "true",
     }
 
 
@@ -116,6 +118,8 @@ def test_export_plans_in_check_mode_then_writes_a_verified_receipt_once(sandbox,
     assert (job.status, job.rc) == ("successful", 0), job.failures()
     receipt = yaml.safe_load((tmp_path / "out" / "fsx_export.yaml").read_text(encoding="utf-8"))["fsx_export"]
     assert receipt["status"] == "success" and receipt["verified"] is True and receipt["detached"] is True
+    manifest = (tmp_path / "out" / "fsx_export_manifest.jsonl").read_text(encoding="utf-8").splitlines()
+    assert all(len(json.loads(line)["sha256"]) == 64 for line in manifest), "export_checksum answered 'true'"
     assert job.changed_count() > 0
     assert {"localhost"} <= set(job.stats["changed"])
     assert_secret_not_recorded(job, credentials)
@@ -123,3 +127,32 @@ def test_export_plans_in_check_mode_then_writes_a_verified_receipt_once(sandbox,
     again = run_with_runner("export.yml", tmp_path / "second", credentials, variables)
     assert (again.status, again.rc) == ("successful", 0), again.failures()
     assert again.changed_count() == 0
+
+
+def test_mount_run_attaches_then_detaches_a_run_folder(sandbox, aws, cluster, credentials, tmp_path):
+    bucket, run_id = cluster["buckets"][2], "230101_A0001_0001_AH2"
+    aws("s3").put_object(Bucket=bucket, Key=f"{run_id}/RunInfo.xml", Body=b"<RunInfo Version='6'/>\n")
+    answers = {
+        "cluster_name": cluster["cluster_name"],
+        "region": cluster["region"],
+        "fsx_mount_point": cluster["fsx_mount"],
+        "run_mount_s3_uri": f"s3://{bucket}/{run_id}/",
+        "run_mount_state": "present",
+        "run_mount_poll_interval": 1,
+    }
+    attach = run_with_runner("mount_run.yml", tmp_path / "attach", credentials, answers)
+    assert (attach.status, attach.rc) == ("successful", 0), attach.failures()
+    created = attach.result(
+        "daylily.ephemeral_cluster.run_mount : Create the association and wait until it is AVAILABLE"
+    )
+    assert created["changed"] is True
+    association = created["association"]
+    assert association["file_system_path"] == f"/run_dir_mounts/{run_id}/" and association["lifecycle"] == "AVAILABLE"
+    assert (Path(cluster["fsx_mount"]) / "run_dir_mounts" / run_id / "RunInfo.xml").is_file()
+
+    detach = run_with_runner("mount_run.yml", tmp_path / "detach", credentials, dict(answers, run_mount_state="absent"))
+    assert (detach.status, detach.rc) == ("successful", 0), detach.failures()
+    assert detach.result("daylily.ephemeral_cluster.run_mount : Detach the S3 prefix, keeping every file")["changed"]
+    remaining = aws("fsx").describe_data_repository_associations()["Associations"]
+    assert [dra["FileSystemPath"] for dra in remaining] == ["/references/"]
+    assert_secret_not_recorded(detach, credentials)
