@@ -69,6 +69,27 @@ def seed_cluster_role(cluster, work_dir):
     }
 
 
+def seed_teardown(cluster, work_dir):
+    """A cluster made by the sandbox's pcluster (file system with its startup association, SSM headnode), to delete."""
+    from sandbox.client import SandboxControl
+    from testlib.pcluster import run_pcluster
+    from testlib.pcluster import write_cluster_config
+
+    facts = seed_cluster_role(None, work_dir)
+    name = facts["cluster_name"]
+    rc, answer = run_pcluster(
+        "create-cluster", "-n", name, "-c", write_cluster_config(work_dir, name, facts["network"])
+    )
+    if rc != 0:
+        raise SystemExit("pcluster create-cluster %s failed: %s" % (name, answer))
+    _rc, described = run_pcluster("describe-cluster", "-n", name)
+    instance = described["headNode"]["instanceId"]
+    (node,) = [node for node in SandboxControl().headnodes() if node["instance_id"] == instance]
+    cluster = {"cluster_name": name, "region": REGION, "headnode_instance_id": instance, "fsx_mount": node["fsx_mount"]}
+    ensure_bucket(aws("s3"), "dayec-analysis", REGION)  # the export root, where the deletion receipt goes too
+    return dict(facts, cluster=cluster, export_s3_uri="s3://dayec-analysis/derived/")
+
+
 def seed_run_mount(cluster, work_dir):
     """A sequencing run folder in the runs bucket, as the sequencer's uploader leaves it."""
     bucket, run_id = cluster["buckets"][2], "230101_A0001_0001_AMOL"
@@ -219,6 +240,7 @@ SCENARIOS = {
     "preflight": seed_preflight,
     "run_mount": seed_run_mount,
     "samples": seed_samples,
+    "teardown": seed_teardown,
     "workflow": seed_workflow,
 }
 # Scenarios whose role makes the cluster itself.
