@@ -2,73 +2,22 @@
 and `ansible-playbook`: clusters made by the sandbox's `pcluster`, credentials only from the environment (as an AWX
 inventory source gets them), and a playbook that reaches the head node over the ssm connection the plugin set up."""
 
-import datetime
 import json
-import subprocess
 
 import pytest
 
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import cluster_ttl
-from sandbox.client import SandboxControl
 from sandbox.seed import seed_cluster
-from testlib.pcluster import run_pcluster
+from testlib.clusters import SANDBOX_SOURCE
+from testlib.clusters import create_cluster
+from testlib.clusters import inventory_command
+from testlib.clusters import inventory_list
 from testlib.pcluster import seed_account
-from testlib.pcluster import write_cluster_config
 from testlib.playbooks import REPO
-from testlib.playbooks import playbook_environment
 from testlib.playbooks import run_playbook
 
 pytestmark = pytest.mark.integration
 
-SANDBOX_SOURCE = REPO / "inventories" / "sandbox_clusters" / "pcluster.yml"
 AWS_EXAMPLE_SOURCE = REPO / "inventories" / "clusters" / "pcluster.yml"
-
-
-def create_cluster(directory, network, name, ttl_hours=None, now=None):
-    """A cluster made by the sandbox's pcluster; with ``ttl_hours`` tagged as create.yml tags it (negative hours:
-    already expired)."""
-    tags = {}
-    if ttl_hours is not None:
-        now = now or cluster_ttl.utc_now()
-        tags = cluster_ttl.expiry_tags(abs(ttl_hours), now - datetime.timedelta(hours=2 * abs(ttl_hours)))
-        if ttl_hours > 0:
-            tags = cluster_ttl.expiry_tags(ttl_hours, now)
-    config = write_cluster_config(directory, name, network, tags=tags)
-    rc, answer = run_pcluster("create-cluster", "-n", name, "-c", config)
-    assert rc == 0, answer
-    # what create.yml's wait does with `pcluster describe-cluster`: the sandbox's stack moves on when observed
-    assert SandboxControl().call("GET", "pcluster-stacks", {"stack_name": name, "region": "us-west-2"}) == {
-        "stack_name": name,
-        "region": "us-west-2",
-        "status": "CREATE_COMPLETE",
-    }
-    return answer
-
-
-def plain(value):
-    """ansible-inventory's JSON without its inventory_legacy markers: a plugin's strings come as
-    {"__ansible_unsafe": text} (not trusted as templates), which is what AWX reads too."""
-    if isinstance(value, dict):
-        if set(value) == {"__ansible_unsafe"}:
-            return value["__ansible_unsafe"]
-        return {key: plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [plain(item) for item in value]
-    return value
-
-
-def inventory_list(source, env=None):
-    done = subprocess.run(
-        [str(REPO / ".venv" / "bin" / "ansible-inventory"), "-i", str(source), "--list"],
-        capture_output=True,
-        text=True,
-        env=playbook_environment(env),
-        cwd=REPO,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return plain(json.loads(done.stdout)), done.stderr
 
 
 def host_results(run, task_name):
@@ -93,7 +42,7 @@ def clusters(sandbox, tmp_path):
 
 def test_the_inventory_finds_each_headnode_with_its_ssm_variables_and_time_to_live(sandbox, clusters, aws):
     sandbox.clear_audit()
-    listed, _ = inventory_list(SANDBOX_SOURCE)
+    listed = inventory_list(SANDBOX_SOURCE)
     hostvars = listed["_meta"]["hostvars"]
     assert sorted(hostvars) == ["dayec-forever", "dayec-old"]
     file_systems = {
@@ -125,7 +74,7 @@ def test_the_inventory_finds_each_headnode_with_its_ssm_variables_and_time_to_li
     assert calls == [("cloudformation", "DescribeStacks"), ("ec2", "DescribeInstances"), ("fsx", "DescribeFileSystems")]
 
     # the example for a real account finds the same clusters
-    listed, _ = inventory_list(AWS_EXAMPLE_SOURCE)
+    listed = inventory_list(AWS_EXAMPLE_SOURCE)
     assert sorted(listed["_meta"]["hostvars"]) == ["dayec-forever", "dayec-old"]
     assert listed["_meta"]["hostvars"]["dayec-old"]["ansible_python_interpreter"] == "/usr/bin/python3"
     assert listed["daylily_expired"]["hosts"] == ["dayec-old"]
@@ -146,17 +95,9 @@ def test_a_playbook_reaches_each_headnode_over_the_ssm_connection_the_inventory_
 
 def test_credentials_from_the_environment_only_and_a_refusal_says_what_was_refused(sandbox):
     # no profile, no config file: the sandbox's credentials are environment variables, as AWX injects them
-    listed, _ = inventory_list(SANDBOX_SOURCE)
+    listed = inventory_list(SANDBOX_SOURCE)
     assert listed["_meta"]["hostvars"] == {}
     sandbox.inject_fault("ec2", "DescribeInstances", "UnauthorizedOperation", status=403, count=50)
-    done = subprocess.run(
-        [str(REPO / ".venv" / "bin" / "ansible-inventory"), "-i", str(SANDBOX_SOURCE), "--list"],
-        capture_output=True,
-        text=True,
-        env=playbook_environment({"ANSIBLE_INVENTORY_UNPARSED_FAILED": "true"}),
-        cwd=REPO,
-        timeout=120,
-        check=False,
-    )
+    done = inventory_command(SANDBOX_SOURCE, {"ANSIBLE_INVENTORY_UNPARSED_FAILED": "true"})
     assert done.returncode != 0
     assert "DescribeInstances" in done.stderr and "UnauthorizedOperation" in done.stderr, done.stderr
