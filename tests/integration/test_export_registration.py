@@ -130,6 +130,14 @@ def test_export_registers_the_sandbox_dayoa_run_after_it_verified_then_replays_u
     assert len(dewey_stub.posts()) == 2 * posts and len(dewey_stub.state()["artifact_sets"]) == 2
     assert check_receipts(aws, cluster, output_dir) == registration
 
+    # --check --diff of a registered export: every request built and validated, nothing posted or written
+    sandbox.clear_audit()
+    checked = run_playbook(EXPORT, export_vars(cluster, output_dir, dewey_stub.url), check=True, diff=True)
+    assert checked.rc == 0 and checked.changed_count() == 0, checked.failures()
+    fields = checked.result(REGISTER_TASK)["export_receipt_fields"]
+    assert fields["dewey_selected_artifact_count"] == registration["selected_artifact_count"]
+    assert len(dewey_stub.posts()) == 2 * posts and sandbox.mutating_calls() == []
+
 
 def test_registration_inputs_are_checked_before_the_export_changes_anything(sandbox, cluster, analysis, tmp_path):
     variables = export_vars(cluster, tmp_path / "exports", "http://127.0.0.1:9", token_env="DAYEC_TEST_NO_SUCH_TOKEN")
