@@ -178,7 +178,7 @@ class InventoryModule(AWSInventoryBase):
                 raise
             self.warn(f"Skipping region {region}: {err}")
             return []
-        names = sorted({r["cluster_name"] for r in pcluster_inventory.cluster_records(region, instances, {}, None)})
+        names = pcluster_inventory.headnode_cluster_names(instances)
         stacks = {}
         cloudformation = self._aws_client("cloudformation", region) if names else None
         for name in names:

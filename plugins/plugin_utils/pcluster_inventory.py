@@ -89,6 +89,12 @@ def describe_file_systems(client):
     return fsx.describe_file_systems(client, retry_decorator=client.retry)
 
 
+def headnode_cluster_names(instances):
+    """The cluster names the head nodes carry (``parallelcluster:cluster-name``), sorted."""
+    names = (boto3_tag_list_to_ansible_dict(i.get("Tags") or []).get(CLUSTER_NAME_TAG) for i in instances)
+    return sorted({name for name in names if name})
+
+
 def _iso(value):
     return value.isoformat() if hasattr(value, "isoformat") else value
 
