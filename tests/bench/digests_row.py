@@ -138,7 +138,7 @@ def _ours_timed(root):
     return time.perf_counter() - start, cpu_seconds() - cpu, counts
 
 
-def bench_digests(repeat=3):
+def bench_digests(_scratch, repeat=3):
     root = digest_tree()
     files = files_of(root)
     total = sum(os.path.getsize(path) for path in files)
@@ -146,13 +146,13 @@ def bench_digests(repeat=3):
     cores = os.cpu_count() or 1
     ours_s = ours_cpu = baseline_s = None
     core_rate = core_cpu_rate = 0.0
-    for _attempt in range(repeat):  # interleaved, so a busy moment of the machine hits all three alike
+    for attempt in range(repeat):  # interleaved, so a busy moment of the machine hits all three alike
         rate, cpu_rate = one_core_throughput()
         core_rate, core_cpu_rate = max(core_rate, rate), max(core_cpu_rate, cpu_rate)
         elapsed, cpu, counts = _ours_timed(root)
         if ours_s is None or elapsed < ours_s:
             ours_s, ours_cpu = elapsed, cpu
-        if _attempt < 2:  # single-threaded and slow: twice is enough
+        if attempt < 2:  # single-threaded and slow: twice is enough
             elapsed, _none = best_of(lambda: sha256sum(files), repeat=1)
             baseline_s = elapsed if baseline_s is None else min(baseline_s, elapsed)
     if counts.file_count != len(files):
@@ -232,7 +232,7 @@ def baseline_hash(root):
     return len(digests)
 
 
-def bench_inventory():
+def bench_inventory(_scratch):
     root = small_tree()
     base_walk, count = best_of(lambda: baseline_walk(root))
     our_walk, counts = best_of(lambda: ours(root, checksum=False))

@@ -1,8 +1,10 @@
 """Row 5: wall time and AWS calls of `make demo` (tests/sandbox/demo.py), per phase.
 
-The demo is run as it is, whatever it does today: its phases are its banners (lines starting with "=== "), each
-timed until the next one; its AWS calls are read from its own sandbox's audit log (the sandbox URL is in the env file
-the demo writes under .build/demo/) each time a banner appears, and attributed to the phase that just ended.
+The demo is run as it is, whatever it does today: its phases are its banners (lines starting with "=== ") and,
+inside them, the plays of the playbooks it runs ("PLAY [...]" lines: lifecycle.yml's create, stage, launch, export,
+register, delete...), each timed until the next boundary; its AWS calls are read from its own sandbox's audit log
+(the sandbox URL is in the env file the demo writes under .build/demo/) at each boundary and attributed to the part
+that just ended. The table shows each banner, and the plays of the longest one.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from bench.common import Row
 DEMO = REPO / "tests" / "sandbox" / "demo.py"
 DEMO_ENV = REPO / ".build" / "demo" / "env"
 BANNER = "=== "
+PLAY = "PLAY ["
 
 
 def _audit_size():
@@ -35,49 +38,74 @@ def _audit_size():
         return None
 
 
+def _close(part, now, calls, calls_seen):
+    part["seconds"] = now - part["started"]
+    if calls is not None and calls_seen is not None:
+        part["aws_calls"] = calls - calls_seen
+
+
 def bench_lifecycle(scratch):
-    phases = []
+    phases = []  # {"phase", "started", "seconds", "aws_calls", "plays": [...]}
     log = scratch / "demo.log"
     start = time.perf_counter()
     with open(log, "w", encoding="utf-8") as out:
         process = subprocess.Popen(
             [sys.executable, str(DEMO)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
-        calls_seen = 0
+        phase_calls = play_calls = None
         for line in process.stdout:
             out.write(line)
-            if not line.startswith(BANNER):
+            is_banner, is_play = line.startswith(BANNER), line.startswith(PLAY)
+            if not (is_banner or is_play):
                 continue
             now, calls = time.perf_counter(), _audit_size()
+            if phases and phases[-1]["plays"]:
+                _close(phases[-1]["plays"][-1], now, calls, play_calls)
+            play_calls = calls
+            if is_play:
+                if phases:
+                    name = line[len(PLAY) :].split("]", 1)[0].strip()
+                    phases[-1]["plays"].append({"play": name, "started": now, "aws_calls": None})
+                continue
             if phases:
-                phases[-1]["seconds"] = now - phases[-1]["started"]
-                if calls is not None:
-                    phases[-1]["aws_calls"] = calls - calls_seen
-            calls_seen = calls if calls is not None else calls_seen
-            phases.append({"phase": line[len(BANNER) :].strip(), "started": now, "aws_calls": None})
+                _close(phases[-1], now, calls, phase_calls)
+            phase_calls = calls
+            phases.append({"phase": line[len(BANNER) :].strip(), "started": now, "aws_calls": None, "plays": []})
         rc = process.wait()
     total = time.perf_counter() - start
+    now = time.perf_counter()
     if phases:
-        phases[-1]["seconds"] = time.perf_counter() - phases[-1]["started"]
+        _close(phases[-1], now, None, None)
+        if phases[-1]["plays"]:
+            _close(phases[-1]["plays"][-1], now, None, None)
     for phase in phases:
-        phase["started"] -= start
+        for part in [phase, *phase["plays"]]:
+            part["started"] -= start
     if rc != 0:
         raise SystemExit(
             f"make demo failed (rc={rc}); its output is in {log}:\n" + log.read_text(encoding="utf-8")[-3000:]
         )
     calls = sum(phase["aws_calls"] or 0 for phase in phases)
     details = {"phases": phases, "total_s": total, "aws_calls": calls}
-    rows = [
-        Row(
-            f"5 demo: {phase['phase'][:60]}",
+
+    def row(name, part):
+        known = part["aws_calls"] is not None
+        return Row(
+            name[:90],
             "s",
-            phase["seconds"],
+            part["seconds"],
             None,
-            f"no baseline; {phase['aws_calls']} AWS calls" if phase["aws_calls"] is not None else "no baseline",
-            details={"aws_calls": phase["aws_calls"]},
+            f"no baseline; {part['aws_calls']} AWS calls" if known else "no baseline",
+            details={"aws_calls": part["aws_calls"]},
         )
-        for phase in phases
-        if phase["seconds"] >= 0.05 or phase["aws_calls"]
-    ]
+
+    longest = max(phases, key=lambda phase: phase["seconds"], default=None)
+    rows = []
+    for phase in phases:
+        if phase["seconds"] < 0.05 and not phase["aws_calls"]:
+            continue
+        rows.append(row(f"5 demo: {phase['phase']}", phase))
+        if phase is longest:
+            rows += [row(f"5 demo:   play {play['play']}", play) for play in phase["plays"]]
     rows.append(Row("5 demo: total", "s", total, None, f"no baseline; {calls} AWS calls", details=details))
     return rows

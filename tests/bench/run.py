@@ -12,7 +12,8 @@ README). One module per row of issue 15:
   5. lifecycle_row   wall time and AWS calls of `make demo`, per phase
   6. memory_row      peak RSS of inventory + manifest + verification of 100,000 files and of 10,000 registrations
   7. dayec_row       DayEC 5.1.5's `dyec export` vs our export.yml on the same tree in the same sandbox
-Run a subset with BENCH_ROWS=digests,waits (module names without _row).
+Run a subset with BENCH_ROWS=digests,waits (module names without _row): each row function's results are kept in
+bench-results/rows/, and the table is made of the latest results of every row, each with its own date and load.
 """
 
 from __future__ import annotations
@@ -84,46 +85,70 @@ def table(rows, markdown=False):
     )
 
 
+def _measure(label, module_name, function_name):
+    """Run one row function; its results (rows or the error, date, load, seconds) as a dict."""
+    print(f"bench: {label} ...", flush=True)
+    start = time.perf_counter()
+    result = {
+        "label": label,
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "load_average": os.getloadavg(),
+        "rows": [],
+    }
+    try:
+        function = getattr(importlib.import_module(f"bench.{module_name}"), function_name)
+        with tempfile.TemporaryDirectory(prefix="dayec-bench-") as scratch:
+            result["rows"] = [row.as_dict() for row in function(Path(scratch))]
+    except Exception:  # noqa: BLE001  (a broken row is reported, and the others still run)
+        result["error"] = traceback.format_exc()
+        print(result["error"], file=sys.stderr, flush=True)
+    result["seconds"] = time.perf_counter() - start
+    print(f"bench: {label} took {result['seconds']:.0f} s", flush=True)
+    return result
+
+
 def main():
     wanted = {name.strip() + "_row" for name in os.environ.get("BENCH_ROWS", "").split(",") if name.strip()}
     started = datetime.datetime.now(datetime.UTC)
-    report = {
-        "date": started.isoformat(timespec="seconds"),
-        "machine": machine(),
-        "rows": [],
-        "errors": {},
-        "timings_s": {},
-    }
+    kept = RESULTS / "rows"
+    kept.mkdir(parents=True, exist_ok=True)
+    errors = []
     for module_name, function_name in ROWS:
         if wanted and module_name not in wanted:
             continue
         label = f"{module_name}.{function_name}"
-        print(f"bench: {label} ...", flush=True)
-        start = time.perf_counter()
-        try:
-            function = getattr(importlib.import_module(f"bench.{module_name}"), function_name)
-            with tempfile.TemporaryDirectory(prefix="dayec-bench-") as scratch:
-                rows = function(Path(scratch))
-            report["rows"] += [row.as_dict() for row in rows]
-        except Exception:  # noqa: BLE001  (a broken row is reported, and the others still run)
-            report["errors"][label] = traceback.format_exc()
-            print(report["errors"][label], file=sys.stderr, flush=True)
-        report["timings_s"][label] = time.perf_counter() - start
-    report["machine"]["load_average_at_end"] = os.getloadavg()
-    report["duration_s"] = (datetime.datetime.now(datetime.UTC) - started).total_seconds()
-    RESULTS.mkdir(exist_ok=True)
+        result = _measure(label, module_name, function_name)
+        if "error" in result:
+            errors.append(label)
+        (kept / f"{label}.json").write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
+    results = [
+        json.loads((kept / f"{module}.{function}.json").read_text(encoding="utf-8"))
+        for module, function in ROWS
+        if (kept / f"{module}.{function}.json").exists()
+    ]
+    report = {
+        "date": started.isoformat(timespec="seconds"),
+        "machine": machine(),
+        "duration_s": (datetime.datetime.now(datetime.UTC) - started).total_seconds(),
+        "rows": [dict(row, measured=result["date"]) for result in results for row in result["rows"]],
+        "errors": {result["label"]: result["error"] for result in results if "error" in result},
+        "row_functions": {result["label"]: {k: v for k, v in result.items() if k != "rows"} for result in results},
+    }
     (RESULTS / "latest.json").write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
     cpu = report["machine"]
+    dates = sorted({result["date"][:16] for result in results})
+    loads = ", ".join(f"{result['load_average'][0]:.1f}" for result in results)
     title = (
-        f"make bench, {report['date']} on {cpu['cores']} cores ({cpu['cpu_model']}), load average "
-        f"{cpu['load_average_at_start'][0]:.1f} at start, {report['duration_s'] / 60:.1f} min"
+        f"make bench on {cpu['cores']} cores ({cpu['cpu_model']}), measured {dates[0]}"
+        + (f" to {dates[-1]}" if len(dates) > 1 else "")
+        + f" UTC; load average at the start of each row: {loads}"
     )
     (RESULTS / "latest.md").write_text(f"{title}\n\n{table(report['rows'], markdown=True)}\n", encoding="utf-8")
     print(f"\n{title}\n{table(report['rows'])}")
     for label in report["errors"]:
-        print(f"FAILED: {label} (traceback above and in bench-results/latest.json)")
+        print(f"FAILED: {label} (traceback in bench-results/latest.json)")
     print(f"wrote {RESULTS / 'latest.json'} and {RESULTS / 'latest.md'}")
-    return 1 if report["errors"] else 0
+    return 1 if errors else 0
 
 
 if __name__ == "__main__":

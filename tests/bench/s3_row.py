@@ -1,8 +1,8 @@
 """Row 2: S3 inventories against one HEAD at a time, on a sandbox in a process of its own.
 
 * Dewey's ``s3_inventory`` registration reads the listing and then each object's SHA-256 with HeadObject
-  (``_dewey.storage.list_objects`` + ``head_objects``, 16 in flight on one client) - against the same listing
-  followed by one HEAD after the other.
+  (``_dewey.storage.list_objects``, then ``_dewey.plan._lookup_sha256`` over the records: ``storage.head_objects``,
+  16 in flight on one client) - against the same listing followed by one HEAD after the other.
 * The delete gate's re-verification (``export_receipt`` state=verified) compares the destination's listing with
   the export manifest key by key: ListObjectsV2 pages of 1,000 keys (``s3_objects.list_objects``), no HEAD at all -
   against a HEAD per object.
@@ -26,6 +26,8 @@ from pathlib import Path
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import s3_objects
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._dewey import build
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._dewey import plan
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._dewey import storage
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._staging import objects as staging_objects
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._staging import transfer
@@ -37,7 +39,7 @@ from bench.common import sandbox_process
 OBJECTS = 5000
 SAMPLES = 500
 AWS_CLI = REPO / ".venv-awscli" / "bin" / "aws"
-AWS_CLI_SAMPLE = 20
+AWS_CLI_SAMPLE = 10
 #: One HEAD at a time costs the same for every object: it is timed over this many objects and scaled to all of them.
 SEQUENTIAL_SAMPLE = 1000
 STAGE_CONCURRENCY = 16  # s3_stage's default concurrency
@@ -74,6 +76,10 @@ def _timed(function):
     return time.perf_counter() - start, result
 
 
+def _step(what, started):
+    print(f"  s3: {what} after {time.perf_counter() - started:.0f} s", flush=True)
+
+
 def _aws_s3_ls_rate(keys):
     """Objects per second of one `aws s3 ls s3://bucket/key` subprocess per file, over ``keys``."""
     env = dict(os.environ)
@@ -87,17 +93,21 @@ def _aws_s3_ls_rate(keys):
 
 
 def bench_s3(scratch):
+    started = time.perf_counter()
     with sandbox_process(Path(scratch)):
         client = _client()
         _seed(client)
+        _step("seeded", started)
 
         listed_s, listing = _timed(lambda: storage.list_objects(client, BUCKET, PREFIX))
         keys = sorted(listing)
-        parallel_s, heads = _timed(lambda: storage.head_objects(client, BUCKET, keys))
+        records = build.inventory_records({key[len(PREFIX) :]: {"size": size} for key, size in listing.items()}, {})
+        parallel_s, _none = _timed(lambda: plan._lookup_sha256(client, f"s3://{BUCKET}/{PREFIX}", records))  # noqa: SLF001
         sample_s, _heads = _timed(lambda: storage.head_objects(client, BUCKET, keys[:SEQUENTIAL_SAMPLE], concurrency=1))
         sequential_s = sample_s * len(keys) / SEQUENTIAL_SAMPLE
-        if len(keys) != OBJECTS or any(head is None or head["sha256"] is None for head in heads.values()):
+        if len(keys) != OBJECTS or any(record["sha256"] is None for record in records):
             raise SystemExit("s3 bench: the inventory missed objects or their SHA-256")
+        _step("inventory measured", started)
         gate_s, gate_listing = _timed(lambda: s3_objects.list_objects(client, BUCKET, PREFIX))
 
         sources = [
@@ -113,6 +123,7 @@ def bench_s3(scratch):
         )
         if any(answer is None or isinstance(answer, Exception) for answer in answers.values()):
             raise SystemExit("s3 bench: the staging precheck missed sources")
+        _step("staging measured", started)
         cli_rate = None
         if AWS_CLI.exists():
             cli_rate = _aws_s3_ls_rate([uri.split("/", 3)[3] for uri in sources[:AWS_CLI_SAMPLE]])
