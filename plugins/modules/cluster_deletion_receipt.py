@@ -146,11 +146,14 @@ def main():
     text = teardown.dump_receipt(body)
     result = {"changed": False, "receipt": body, "receipt_s3_uris": uris}
     writes = []
+    before = []  # what each written place held, for --diff
     if params["output_dir"]:  # the local file first, so the evidence exists even when S3 refuses
         path = teardown.receipt_local_path(params["output_dir"], params["cluster_name"], timestamp)
         result["receipt_path"] = path
-        if _read_local(path) != text:
+        held = _read_local(path)
+        if held != text:
             writes.append(path)
+            before.append(held or "")
             if not module.check_mode:
                 _write_local(module, path, text)
     if uris:
@@ -158,15 +161,17 @@ def main():
         try:
             for uri in uris:
                 bucket, key = paths.s3_uri_to_key(uri)
-                if s3_objects.get_text(client, bucket, key) != text:
+                held = s3_objects.get_text(client, bucket, key)
+                if held != text:
                     writes.append(uri)
+                    before.append(held or "")
                     if not module.check_mode:
                         s3_objects.put_text(client, bucket, key, text, CONTENT_TYPE)
         except s3_objects.AnsibleS3Error as err:
             module.fail_json_aws(err.exception, msg=err.message, **result)
     result["changed"] = bool(writes)
     if module._diff and writes:
-        result["diff"] = {"before": "", "after": text}
+        result["diff"] = {"before": before[0], "after": text}
     module.exit_json(**result)
 
 

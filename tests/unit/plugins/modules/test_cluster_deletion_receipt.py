@@ -66,8 +66,9 @@ def test_writes_the_receipt_locally_and_under_the_export_root_then_changes_nothi
         {},
         {"Bucket": BUCKET, "Key": KEY, "Body": ANY, "ContentType": "application/yaml", "ChecksumSHA256": ANY},
     )
-    rc, result = execute_module(capsys, cluster_deletion_receipt.main, args(tmp_path))
+    rc, result = execute_module(capsys, cluster_deletion_receipt.main, args(tmp_path), diff=True)
     assert rc == 0 and result["changed"] is True, result
+    assert result["diff"]["before"] == "" and result["diff"]["after"].startswith("cluster_deletion:\n")
     local = tmp_path / "day-c1" / STAMP / "cluster_deletion.yaml"
     assert result["receipt_path"] == str(local) and result["receipt_s3_uris"] == [f"s3://{BUCKET}/{KEY}"]
     receipt = yaml.safe_load(local.read_text(encoding="utf-8"))["cluster_deletion"]
