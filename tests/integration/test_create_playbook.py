@@ -1,7 +1,7 @@
 """playbooks/create.yml (preflight, then the cluster role) against the sandbox and its pcluster: the cluster with its
 FSx file system, startup association and headnode, the expiry tags on the headnode, the cluster's budget, the
-reference data read on the headnode over SSM; a second run changes nothing and keeps the expiry; --check runs the
-real pcluster dry run and makes no mutating call.
+reference data read on the headnode over SSM, the headnode and its expiry found by the pcluster inventory plugin; a
+second run changes nothing and keeps the expiry; --check runs the real pcluster dry run and makes no mutating call.
 
 Invariants guarded (reference/dayec_domain.md §12): 2 (one startup association, /references/ <- the reference URI),
 14 (the headnode is reached through SSM Run Command), 22 (preflight runs first), 23 (the dry run before the create).
@@ -14,6 +14,8 @@ import pytest
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import cluster_ttl
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import pcluster
 from sandbox.parallelcluster import seed_network
+from testlib.clusters import SANDBOX_SOURCE
+from testlib.clusters import inventory_list
 from testlib.pcluster import STANDIN
 from testlib.pcluster import require_pcluster_python
 from testlib.playbooks import OPERATOR_PLAYBOOKS
@@ -111,6 +113,11 @@ def test_create_twice_builds_the_cluster_once_and_keeps_its_expiry(sandbox, aws,
     assert tags(instance)["parallelcluster:node-type"] == "HeadNode"
     assert tags(instance)[pcluster.EXPIRES_AT_TAG] == created["expires_at"]
     assert tags(instance)[pcluster.TTL_HOURS_TAG] == "10"
+
+    # the inventory plugin (what reap.yml reads) finds the headnode and its expiry
+    found = inventory_list(SANDBOX_SOURCE)["_meta"]["hostvars"][NAME]
+    assert found["ansible_ssm_instance_id"] == headnode
+    assert (found["daylily_expires_at"], found["daylily_ttl_status"]) == (created["expires_at"], "live")
 
     # the reference data, read on the headnode through SSM Run Command
     references = first.result(REFERENCES_TASK)
