@@ -32,30 +32,32 @@ def fsx_paths():
     return st.one_of(st.builds(lambda root, a, b: root + a + "/" + b, roots, segments(), segments()), nasty_text())
 
 
-@fuzz_settings(15)
-@given(fsx_paths(), s3_uris())
-def test_fsx_dra_refuses_bad_paths_and_locations_before_any_mutating_call(
-    capsys, sandbox, aws, cluster, file_system_path, data_repository_path
-):
+def refuses_cleanly(capsys, sandbox, aws, cluster, main, args, must_refuse):
+    """Run the module: a refusal names the problem, changes nothing on FSx and makes no successful mutating call;
+    `must_refuse` inputs are refused before AWS is asked."""
     before = fsx_state(aws, cluster)
     sandbox.clear_audit()
-    code, result = execute_module(
-        capsys,
-        fsx_dra.main,
-        dict(
-            cluster_name=cluster["cluster_name"],
-            file_system_path=file_system_path,
-            data_repository_path=data_repository_path,
-            wait_timeout=5,
-            poll_interval=0.01,
-        ),
-    )
-    if must_refuse_s3_uri(data_repository_path) or file_system_path.startswith("/fsx") or "\x00" in file_system_path:
+    code, result = execute_module(capsys, main, dict(args, cluster_name=cluster["cluster_name"]))
+    if must_refuse:
         assert_clean_failure(code, result, aws_rejected=False)
     if code != 0:
         assert_clean_failure(code, result)
         assert changes_made(sandbox) == [], result["msg"]
         assert fsx_state(aws, cluster) == before
+
+
+@fuzz_settings(15)
+@given(fsx_paths(), s3_uris())
+def test_fsx_dra_refuses_bad_paths_and_locations_before_any_mutating_call(
+    capsys, sandbox, aws, cluster, file_system_path, data_repository_path
+):
+    args = dict(
+        file_system_path=file_system_path, data_repository_path=data_repository_path, wait_timeout=5, poll_interval=0.01
+    )
+    must_refuse = (
+        must_refuse_s3_uri(data_repository_path) or file_system_path.startswith("/fsx") or "\x00" in file_system_path
+    )
+    refuses_cleanly(capsys, sandbox, aws, cluster, fsx_dra.main, args, must_refuse)
 
 
 @fuzz_settings(15)
@@ -63,19 +65,9 @@ def test_fsx_dra_refuses_bad_paths_and_locations_before_any_mutating_call(
 def test_fsx_export_task_refuses_bad_paths_and_report_locations_before_any_call(
     capsys, sandbox, aws, cluster, paths, report_path
 ):
-    before = fsx_state(aws, cluster)
-    sandbox.clear_audit()
-    code, result = execute_module(
-        capsys,
-        fsx_export_task.main,
-        dict(cluster_name=cluster["cluster_name"], paths=paths, report_path=report_path, wait=False),
-    )
-    if must_refuse_s3_uri(report_path) or any(path.startswith("/fsx") for path in paths):
-        assert_clean_failure(code, result, aws_rejected=False)
-    if code != 0:
-        assert_clean_failure(code, result)
-        assert changes_made(sandbox) == [], result["msg"]
-        assert fsx_state(aws, cluster) == before
+    args = dict(paths=paths, report_path=report_path, wait=False)
+    must_refuse = must_refuse_s3_uri(report_path) or any(path.startswith("/fsx") for path in paths)
+    refuses_cleanly(capsys, sandbox, aws, cluster, fsx_export_task.main, args, must_refuse)
 
 
 @fuzz_settings(15)
