@@ -50,8 +50,8 @@ class RunReportError(ValueError):
     """An input of the run report has the wrong shape or value; the message names it and what to pass."""
 
 
-def _fail(field, problem, expected):
-    raise RunReportError("%s %s; expected %s" % (field, problem, expected))
+def _error(field, problem, expected):
+    return RunReportError("%s %s; expected %s" % (field, problem, expected))
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -63,11 +63,11 @@ def parse_time(value, field):
     ``now(utc=true).isoformat()`` gives), the export timestamp form ``20261206T120005Z``, or epoch seconds."""
     expected = "an ISO 8601 time with a zone, e.g. '2026-12-06T12:00:05Z' (Jinja: now(utc=true).isoformat())"
     if isinstance(value, bool):
-        _fail(field, "is %s" % ascii(value), expected)
+        raise _error(field, "is %s" % ascii(value), expected)
     if isinstance(value, (int, float)):
         return datetime.datetime.fromtimestamp(value, _UTC)
     if not isinstance(value, str):
-        _fail(field, "is a %s" % type(value).__name__, expected)
+        raise _error(field, "is a %s" % type(value).__name__, expected)
     text = value.strip()
     if _COMPACT_RE.match(text):
         return datetime.datetime.strptime(text, export.EXPORT_TIMESTAMP_FORMAT).replace(tzinfo=_UTC)
@@ -76,8 +76,8 @@ def parse_time(value, field):
     match = _ISO_RE.match(text)
     if not match:
         if re.match(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?$", text):
-            _fail(field, "%s has no time zone" % ascii(value), expected)
-        _fail(field, "%s is not a time" % ascii(value), expected)
+            raise _error(field, "%s has no time zone" % ascii(value), expected)
+        raise _error(field, "%s is not a time" % ascii(value), expected)
     year, month, day, hour, minute, second, fraction, zone = match.groups()
     if zone in ("Z", "z"):
         offset = datetime.timedelta(0)
@@ -107,13 +107,13 @@ def _text(value, field, required=True):
     if value is None and not required:
         return None
     if not isinstance(value, str) or not value.strip():
-        _fail(field, "is %s" % ascii(value), "a non-empty string")
+        raise _error(field, "is %s" % ascii(value), "a non-empty string")
     return value
 
 
 def _mapping(value, field, expected):
     if not isinstance(value, dict):
-        _fail(field, "is a %s" % type(value).__name__, expected)
+        raise _error(field, "is a %s" % type(value).__name__, expected)
     return value
 
 
@@ -121,7 +121,7 @@ def _sequence(value, field, expected):
     if value is None:
         return []
     if not isinstance(value, (list, tuple)):
-        _fail(field, "is a %s" % type(value).__name__, expected)
+        raise _error(field, "is a %s" % type(value).__name__, expected)
     return list(value)
 
 
@@ -135,31 +135,35 @@ def normalize_phases(phases):
         _mapping(phase, field, "a mapping {name, started_at, ended_at, status, changed}")
         unknown = sorted(set(phase) - {"name", "started_at", "ended_at", "status", "changed"})
         if unknown:
-            _fail(field, "has unknown keys %s" % ", ".join(unknown), "only name, started_at, ended_at, status, changed")
+            raise _error(
+                field, "has unknown keys %s" % ", ".join(unknown), "only name, started_at, ended_at, status, changed"
+            )
         name = _text(phase.get("name"), field + ".name")
         status = phase.get("status", "ok")
         if status not in PHASE_STATUSES:
-            _fail("%s.status" % field, "is %s" % ascii(status), "one of %s" % ", ".join(PHASE_STATUSES))
+            raise _error("%s.status" % field, "is %s" % ascii(status), "one of %s" % ", ".join(PHASE_STATUSES))
         changed = phase.get("changed", False)
         if not isinstance(changed, bool):
-            _fail("%s.changed" % field, "is %s" % ascii(changed), "true or false")
+            raise _error("%s.changed" % field, "is %s" % ascii(changed), "true or false")
         started = ended = None
         if phase.get("started_at") not in (None, ""):
             started = parse_time(phase["started_at"], "%s.started_at (%s)" % (field, name))
         elif status != "skipped":
-            _fail("%s.started_at (%s)" % (field, name), "is missing", "the time the phase started (status %s)" % status)
+            raise _error(
+                "%s.started_at (%s)" % (field, name), "is missing", "the time the phase started (status %s)" % status
+            )
         if phase.get("ended_at") not in (None, ""):
             ended = parse_time(phase["ended_at"], "%s.ended_at (%s)" % (field, name))
         elif status in ("ok", "failed"):
-            _fail(
+            raise _error(
                 "%s.ended_at (%s)" % (field, name),
                 "is missing",
                 "the time the phase ended, or status running while it has not",
             )
         if status == "running" and ended is not None:
-            _fail("%s.ended_at (%s)" % (field, name), "is set", "no end time while status is running")
+            raise _error("%s.ended_at (%s)" % (field, name), "is set", "no end time while status is running")
         if started is not None and ended is not None and ended < started:
-            _fail(
+            raise _error(
                 "%s.ended_at (%s)" % (field, name),
                 "%s is before started_at %s" % (_iso(ended), _iso(started)),
                 "an end at or after the start",
@@ -189,7 +193,7 @@ def _association_of(item, field):
             return None
         _mapping(item, field + ".association", "the association of an fsx_dra result")
     if not (item.get("association_id") or item.get("file_system_path")):
-        _fail(
+        raise _error(
             field,
             "has neither association_id nor file_system_path",
             "an association (association_id, file_system_path, data_repository_path) or a registered fsx_dra result",
@@ -205,7 +209,7 @@ def _association_of(item, field):
     }
     for key, value in flat.items():
         if value is not None and not isinstance(value, str):
-            _fail("%s.%s" % (field, key), "is %s" % ascii(value), "a string")
+            raise _error("%s.%s" % (field, key), "is %s" % ascii(value), "a string")
     return flat
 
 
@@ -215,7 +219,7 @@ def normalize_associations(associations):
     associations = _mapping(associations or {}, "associations", expected)
     unknown = sorted(set(associations) - set(ASSOCIATION_EVENTS))
     if unknown:
-        _fail("associations", "has unknown keys %s" % ", ".join(map(str, unknown)), expected)
+        raise _error("associations", "has unknown keys %s" % ", ".join(map(str, unknown)), expected)
     result = {}
     for event in ASSOCIATION_EVENTS:
         field = "associations.%s" % event
@@ -264,7 +268,7 @@ def read_receipts(receipt_paths):
         field = "receipts[%d]" % index
         _text(path, field)
         if not os.path.isfile(path):
-            _fail(field, "%s is not a file" % ascii(path), "the receipt_path that export_receipt returned")
+            raise _error(field, "%s is not a file" % ascii(path), "the receipt_path that export_receipt returned")
         with open(path, "rb") as handle:
             data = handle.read()
         try:
@@ -404,7 +408,7 @@ def report_key(s3_uri, filename=DEFAULT_FILENAME):
         uri = s3_uri
     bucket, key = paths.s3_uri_to_key(uri)
     if export.MONITOR_DIR not in key.split("/")[:-1]:
-        _fail(
+        raise _error(
             "s3_uri",
             "%s is not under a %s/ folder" % (ascii(s3_uri), export.MONITOR_DIR),
             "the export destination s3://bucket/prefix/<entity>/<analysis_id>/ (the report goes under its %s/)"
@@ -415,7 +419,7 @@ def report_key(s3_uri, filename=DEFAULT_FILENAME):
 
 def check_filename(filename):
     if not isinstance(filename, str) or not _FILENAME_RE.fullmatch(filename):
-        _fail("filename", "is %s" % ascii(filename), "a plain file name ending in .html, e.g. run_report.html")
+        raise _error("filename", "is %s" % ascii(filename), "a plain file name ending in .html, e.g. run_report.html")
     return filename
 
 
