@@ -1,11 +1,21 @@
-"""`make demo`: the operator lifecycle on the local sandbox, end to end, as far as the collection goes today.
+"""`make demo`: playbooks/lifecycle.yml on the local sandbox, end to end.
 
-Starts the sandbox as a background process (stopped by PID whatever happens), seeds a cluster-shaped set of
-resources, then runs the collection's playbooks in the order an operator would.
+Starts the sandbox and the sandbox Dewey as background processes (stopped by PID whatever happens) and seeds what an
+operator's account holds before a cluster exists: the network, the role buckets with the reference data, the IAM
+policies preflight looks for, and two samples' FASTQs in S3 with their analysis manifest. Then, with the pcluster
+inventory plugin as the inventory:
+
+1. lifecycle.yml up to the registration (preflight and its cost forecast, create, stage, launch, wait, export,
+   register): the cluster is created by the sandbox's `pcluster`, not seeded;
+2. the same again, which must change nothing (changed=0 on every host);
+3. the whole lifecycle.yml once more: every step already done is a no-op, then the gated delete, the run report and
+   the summary.
 """
 
 import json
 import os
+import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -14,8 +24,10 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tests"))
-WORK = REPO / ".build" / "demo"
+sys.path[:0] = [str(REPO / "tests"), str(REPO / ".build" / "collections")]
+WORK = Path(os.environ.get("DAYEC_DEMO_WORK") or REPO / ".build" / "demo")  # where every file of the run goes
+REGION = "us-west-2"
+VARS_EXAMPLE = REPO / "inventories" / "sandbox_clusters" / "lifecycle_vars.yml"
 
 
 from sandbox.dayoa_repo import build_repository  # noqa: E402  pylint: disable=wrong-import-position
@@ -58,79 +70,124 @@ def start_sandbox():
     return process, read_env_file(env_file)
 
 
-def run(command, environment, **kwargs):
+def lifecycle(environment, *extra):
+    """lifecycle.yml with the demo's variables and the sandbox's clusters as the inventory; returns its output."""
+    command = [
+        Path(sys.executable).with_name("ansible-playbook"),
+        "-i",
+        REPO / "inventories" / "sandbox_clusters" / "pcluster.yml",
+        REPO / "playbooks" / "lifecycle.yml",
+        "-e",
+        f"@{WORK / 'lifecycle_vars.json'}",
+        *extra,
+    ]
     print("$ " + " ".join(str(part) for part in command), flush=True)
-    completed = subprocess.run(command, env=environment, cwd=REPO, check=False, **kwargs)
+    completed = subprocess.run(command, env=environment, cwd=REPO, check=False, stdout=subprocess.PIPE, text=True)
+    print(completed.stdout, end="", flush=True)
     if completed.returncode != 0:
         raise SystemExit(f"demo step failed (rc={completed.returncode}): {' '.join(map(str, command))}")
-    return completed
+    return completed.stdout
 
 
-def playbook(name, environment, *extra):
-    return run(
-        [
-            Path(sys.executable).with_name("ansible-playbook"),
-            REPO / "playbooks" / name,
-            "-e",
-            f"@{WORK / 'seed.json'}",
-            *extra,
-        ],
-        environment,
+def recap_changes(output):
+    """{host: changed count} from the PLAY RECAP of an ansible-playbook run."""
+    return {host: int(changed) for host, changed in re.findall(r"^(\S+)\s+:\s+ok=\d+\s+changed=(\d+)", output, re.M)}
+
+
+def start_dewey(environment):
+    """The sandbox Dewey (the 3.0.27 registration contract) on 127.0.0.1, its token in a file, never on a command line."""
+    token_file, env_file = WORK / "dewey.token", WORK / "dewey.env"
+    token_file.write_text(secrets.token_urlsafe(24), encoding="utf-8")
+    token_file.chmod(0o600)
+    log = open(WORK / "dewey.log", "w", encoding="utf-8")  # pylint: disable=consider-using-with
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sandbox.dewey", "--token-file", str(token_file), "--env-file", str(env_file)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=REPO,
+        env=environment,
     )
+    deadline = time.monotonic() + 30
+    while not env_file.exists() or "DEWEY_URL=" not in env_file.read_text(encoding="utf-8"):
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"the sandbox Dewey did not start; see {WORK / 'dewey.log'}")
+        time.sleep(0.1)
+    url = env_file.read_text(encoding="utf-8").strip().split("DEWEY_URL=", 1)[1]
+    return process, url, token_file.read_text(encoding="utf-8")
 
 
-def put_run_folder(environment, bucket, run_id):
-    """A sequencing run folder in S3, as the sequencer's uploader leaves it."""
+def seed_account(environment):
+    """What the operator's account holds before a create, and the analysis manifest of two samples in S3."""
     import boto3  # pylint: disable=import-outside-toplevel
 
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=environment["AWS_ENDPOINT_URL"],
-        region_name=environment["AWS_DEFAULT_REGION"],
-        aws_access_key_id=environment["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=environment["AWS_SECRET_ACCESS_KEY"],
-    )
-    s3.put_object(
-        Bucket=bucket, Key=f"{run_id}/RunInfo.xml", Body=b"<RunInfo Version='6' Id='230101_A0001_0001_AH2'/>\n"
-    )
-    s3.put_object(Bucket=bucket, Key=f"{run_id}/SampleSheet.csv", Body=b"[Header]\nFileFormatVersion,2\n")
+    from sandbox.parallelcluster import seed_network  # pylint: disable=import-outside-toplevel
+    from testlib import preflight as account  # pylint: disable=import-outside-toplevel
+    from testlib.registration import gzipped_fastq  # pylint: disable=import-outside-toplevel
+    from testlib.staging import HEADER  # pylint: disable=import-outside-toplevel
 
-
-def write_inventory(seed):
-    """The demo's inventory: the controller, and the sandbox headnode reached through the collection's SSM connection."""
-    path = WORK / "inventory.json"
-    headnode = {
-        "ansible_connection": "daylily.ephemeral_cluster.ssm",
-        "ansible_ssm_instance_id": seed["headnode_instance_id"],
-        "ansible_ssm_run_as": "",
-        "ansible_ssm_poll_interval": 0.3,
-        "ansible_python_interpreter": sys.executable,
-    }
-    local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
-    path.write_text(json.dumps({"all": {"hosts": {"localhost": local, "headnode": headnode}}}), encoding="utf-8")
-    return path
-
-
-def write_sample_inputs(seed):
-    """Two tiny samples staged on the file system, and the samples.tsv/units.tsv that point at them."""
-    staged = Path(seed["fsx_mount"]) / "staging" / "remote_stage_demo"
-    staged.mkdir(parents=True, exist_ok=True)
-    reads = "@r1\nACGTACGTAC\n+\nIIIIIIIIII\n@r2\nGGGCCCAAAT\n+\nIIIIIIIIII\n"
-    samples = ["SAMPLEID\tSAMPLESOURCE\tSAMPLECLASS\tSAMPLE_TYPE"]
-    units = [
-        "RUNID\tSAMPLEID\tEXPERIMENTID\tLANEID\tBARCODEID\tLIBPREP\tSEQ_VENDOR\tSEQ_PLATFORM\tILMN_R1_PATH\tILMN_R2_PATH"
-    ]
-    for sample in ("HG002", "HG003"):
-        for read in ("R1", "R2"):
-            (staged / f"{sample}_{read}.fastq").write_text(reads, encoding="utf-8")
-        samples.append(f"{sample}\tblood\tresearch\tWGS")
-        units.append(
-            f"R0\t{sample}\tE1\t0\tBC{sample}\tPCR-FREE\tILMN\tNOVASEQ\t"
-            f"{staged / (sample + '_R1.fastq')}\t{staged / (sample + '_R2.fastq')}"
+    def aws(service):
+        return boto3.client(
+            service,
+            endpoint_url=environment["AWS_ENDPOINT_URL"],
+            region_name=REGION,
+            aws_access_key_id=environment["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=environment["AWS_SECRET_ACCESS_KEY"],
         )
-    (WORK / "samples.tsv").write_text("\n".join(samples) + "\n", encoding="utf-8")
-    (WORK / "units.tsv").write_text("\n".join(units) + "\n", encoding="utf-8")
-    return str(WORK / "samples.tsv"), str(WORK / "units.tsv")
+
+    account.seed_account(aws)
+    network = seed_network(aws("ec2"))
+    s3, rows = aws("s3"), []
+    for sample, reads in ((2, 3), (3, 4)):
+        keys = [f"incoming/HG00{sample}_R{read}.fastq.gz" for read in (1, 2)]
+        for key in keys:
+            s3.put_object(Bucket=account.BUCKETS["stage"], Key=key, Body=gzipped_fastq(reads))
+        rows.append(
+            f"R0\tHG00{sample}\tE1\tblood\tnoampwgs\tILMN\tNovaSeqX\t1\tBC{sample}"
+            f"\ts3://{account.BUCKETS['stage']}/{keys[0]}\ts3://{account.BUCKETS['stage']}/{keys[1]}"
+        )
+    manifest = WORK / "analysis_samples.tsv"
+    manifest.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    return account.ROLE_URIS, account.BUCKETS, network, manifest
+
+
+def lifecycle_variables(role_uris, buckets, network, manifest, dewey_url):
+    """The example vars file of the sandbox inventory, completed with what the seeding made (subnets, the Dewey URL)."""
+    import yaml  # pylint: disable=import-outside-toplevel
+
+    from testlib.pcluster import STANDIN  # pylint: disable=import-outside-toplevel
+    from testlib.workflow import SAMPLE_COMMAND  # pylint: disable=import-outside-toplevel
+
+    variables = yaml.safe_load(VARS_EXAMPLE.read_text(encoding="utf-8"))
+    variables.update(
+        role_uris,
+        cluster_inputs=dict(
+            variables["cluster_inputs"],
+            headnode_subnet_id=network["public_subnet_id"],
+            compute_subnet_ids=[network["private_subnet_id"]],
+            s3_writable_buckets=[buckets["export"]],
+        ),
+        cluster_pcluster_command=STANDIN,
+        pcluster_command=STANDIN,
+        manifest=str(manifest),
+        workflow_command_id=SAMPLE_COMMAND,
+        workflow_repository_urls={"daylily-omics-analysis": build_repository(WORK / "git")},
+        dewey_url=dewey_url,
+        export_output_root=str(WORK / "exports"),
+        preflight_output_dir=str(WORK / "preflight"),
+        output_dir=str(WORK / "deletions"),
+    )
+    (WORK / "lifecycle_vars.json").write_text(json.dumps(variables, indent=2), encoding="utf-8")
+    return variables
+
+
+def stop(process, name):
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    print(f"{name} PID {process.pid} stopped")
 
 
 def main():
@@ -141,86 +198,39 @@ def main():
         environment.pop(key, None)
     environment.update(sandbox_env)
     print(f"sandbox PID {process.pid} at {sandbox_env['AWS_ENDPOINT_URL']}")
+    dewey = None
     try:
-        banner("Seeding a cluster: buckets, FSx for Lustre with the /references/ startup DRA, an SSM headnode")
-        run([sys.executable, "-m", "sandbox.seed", "--out", WORK / "seed.json"], environment)
-        seed = json.loads((WORK / "seed.json").read_text(encoding="utf-8"))
+        banner("Starting the sandbox Dewey registry")
+        dewey, dewey_url, token = start_dewey(environment)
+        environment["DEWEY_TOKEN"] = token
+        print(f"Dewey PID {dewey.pid} at {dewey_url}")
 
-        banner("FSx status of the cluster (daylily.ephemeral_cluster.fsx_dra_info)")
-        playbook("fsx_status.yml", environment)
+        banner("Seeding the account: network, role buckets with reference data, IAM policies, two samples in S3")
+        variables = lifecycle_variables(*seed_account(environment), dewey_url)
+        print(f"cluster {variables['cluster_name']}, analysis manifest {variables['manifest']}")
 
-        run_id = "230101_A0001_0001_AH2"
-        runs_bucket, analysis_bucket = seed["buckets"][2], seed["buckets"][1]
-        put_run_folder(environment, runs_bucket, run_id)
-        common = [
-            "-e",
-            f"fsx_mount_point={seed['fsx_mount']}",
-            "-e",
-            "run_mount_poll_interval=1",
-            "-e",
-            "export_poll_interval=1",
-        ]
+        banner("1. lifecycle.yml up to the registration: preflight, create, stage, launch, wait, export, register")
+        lifecycle(environment, "--skip-tags", "delete")
 
-        inventory = write_inventory(seed)
-        common += ["-i", str(inventory)]
-        banner(f"Mount the run folder s3://{runs_bucket}/{run_id}/ read-only (playbooks/mount_run.yml)")
-        playbook("mount_run.yml", environment, *common, "-e", f"run_mount_s3_uri=s3://{runs_bucket}/{run_id}/")
+        banner("2. lifecycle.yml again: every step is already done, nothing changes")
+        changes = recap_changes(lifecycle(environment, "--skip-tags", "delete,report"))
+        if not changes or any(changes.values()):
+            raise SystemExit(f"the second run changed something: {changes}")
+        print(f"changed=0 on every host: {changes}")
 
-        banner("Read the run folder on the headnode, over SSM Run Command")
-        run(
-            [
-                Path(sys.executable).with_name("ansible-playbook"),
-                REPO / "tests/sandbox/demo_playbooks/read_run_folder.yml",
-                "-e",
-                f"@{WORK / 'seed.json'}",
-                *common,
-                "-e",
-                f"run_mount_id={run_id}",
-            ],
-            environment,
-        )
-
-        banner(
-            "Launch DayOA 2.0.26 from the catalog in tmux on the headnode, wait, export on success (playbooks/launch.yml)"
-        )
-        samples, units = write_sample_inputs(seed)
-        launch = {
-            "workflow_command_id": "ilmn_germline_wgs_align_qc",
-            "workflow_executing_entity": "demo",
-            "workflow_analysis_id": "wgs_demo",
-            "workflow_samples_file": samples,
-            "workflow_units_file": units,
-            "workflow_repository_urls": {"daylily-omics-analysis": build_repository(WORK / "git")},
-            "workflow_wait": True,
-            "workflow_poll_interval": 1,
-            "workflow_export_trigger": "on-success",
-            "workflow_export_destination_s3_uri": f"s3://{analysis_bucket}/derived/demo/wgs_demo/",
-            "workflow_export_output_dir": str(WORK / "exports"),
-            "headnode_require_mountpoint": False,
-            "headnode_ssm_poll_interval": 1,
-        }
-        playbook("launch.yml", environment, *common, "-e", json.dumps(launch))
-
-        banner("Detach the run folder, keeping every file (playbooks/mount_run.yml, state absent)")
-        playbook("mount_run.yml", environment, *common, "-e", f"run_mount_id={run_id}", "-e", "run_mount_state=absent")
-
-        receipts = sorted((WORK / "exports").rglob("fsx_export.yaml"))
-        banner("The receipt")
-        print(receipts[-1].read_text(encoding="utf-8"))
+        banner("3. The whole lifecycle.yml: the steps done are no-ops, then the gated delete and the run report")
+        lifecycle(environment)
 
         banner("Done")
-        print(
-            f"cluster {seed['cluster_name']}: file system {seed['file_system_id']}, "
-            f"headnode {seed['headnode_instance_id']}"
-        )
+        receipts = sorted((WORK / "deletions").rglob("*.yaml")) + sorted((WORK / "exports").rglob("fsx_export.yaml"))
+        for receipt in receipts:
+            print(f"receipt: {receipt}")
+        for report in sorted((WORK / "exports").rglob("run_report.html")):
+            print(f"run report: {report}")
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        print(f"sandbox PID {process.pid} stopped")
+        if dewey is not None:
+            stop(dewey, "Dewey")
+        stop(process, "sandbox")
     return 0
 
 
