@@ -67,6 +67,8 @@ def test_defect_17_the_aws_inventory_reaches_the_headnode_through_the_ssm_connec
         "exports/alice/run42/fsx_export.yaml",
         ".sandbox/env",
         "bench-results/run.json",
+        "deletions/day-demo/20261206T120000Z/cluster_deletion.yaml",
+        "preflight_reports/preflight_day-demo_20261206T120000Z.json",
         ".venv-oldest/bin/python",
         ".venv-pcluster/bin/pcluster",
         ".build/collections",
