@@ -190,7 +190,7 @@ def main():
         required_policies=dict(type="list", elements="str"),
         catalog_path=dict(type="path"),
         output_dir=dict(type="path", required=True),
-        pass_on_warn=dict(type="bool", default=False),
+        pass_on_warn=dict(type="bool", default=False, no_log=False),  # a switch, not a password
         option_names=dict(type="dict", default={}),
     )
     module = DaylilyAWSModule(argument_spec=argument_spec, supports_check_mode=True)
