@@ -627,17 +627,17 @@ def _summary_cards(model):
 
 def _timeline_html(model):
     tracks = []
-    for phase, bar in zip(model["phases"], model["timeline"]["bars"]):
+    for phase, geometry in zip(model["phases"], model["timeline"]["bars"]):
         classes = "bar %s%s" % (phase["status"], " changed" if phase["changed"] else "")
         lane = (
             '<div class="%s" style="left:%.2f%%;width:%.2f%%" title="%s"></div>'
             % (
                 _e(classes),
-                bar["left"],
-                min(bar["width"], 100 - bar["left"]),
+                geometry["left"],
+                min(geometry["width"], 100 - geometry["left"]),
                 _e("%s: %s" % (phase["name"], format_duration(phase["duration_seconds"]))),
             )
-            if bar
+            if geometry
             else ""
         )
         tracks.append(

@@ -222,7 +222,7 @@ def stop_started(work_dir):
         os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:
         pass
-    for _ in range(50):
+    for _attempt in range(50):
         try:
             os.kill(pid, 0)
         except ProcessLookupError:

@@ -74,7 +74,7 @@ def test_phases_get_durations_and_timeline_bars(tmp_path):
     assert bars["preflight"]["left"] == 0
     assert bars["register"]["left"] + bars["register"]["width"] == pytest.approx(100, abs=0.5)
     assert bars["delete"] is None
-    assert all(0 <= bar["left"] <= 100 for bar in span["bars"] if bar)
+    assert all(0 <= geometry["left"] <= 100 for geometry in span["bars"] if geometry)
 
 
 def test_a_running_phase_reaches_the_end_of_what_is_known_and_the_run_is_in_progress():
