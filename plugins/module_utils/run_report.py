@@ -182,12 +182,14 @@ def normalize_phases(phases):
 
 
 def _association_of(item, field):
-    """A flat association from an association mapping or a registered fsx_dra result; None for a result that has
-    none (skipped, or check mode before a creation)."""
+    """A flat association from an association mapping or a registered fsx_dra result (a detach shows how it ended,
+    its ``detach_lifecycle``); None for a result that has none (skipped, or check mode before a creation)."""
     _mapping(item, field, "an association or a registered fsx_dra result")
     if item.get("skipped"):
         return None
+    detach_lifecycle = None
     if "association" in item or "changed" in item:  # a registered fsx_dra result
+        detach_lifecycle = item.get("detach_lifecycle")  # state=absent: how the detach ended
         item = item.get("association") or {}
         if not item:
             return None
@@ -204,7 +206,7 @@ def _association_of(item, field):
         "file_system_id": item.get("file_system_id"),
         "file_system_path": item.get("file_system_path"),
         "data_repository_path": item.get("data_repository_path"),
-        "lifecycle": item.get("lifecycle"),
+        "lifecycle": detach_lifecycle or item.get("lifecycle"),
         "purpose": tags.get("lsmc:purpose") or item.get("purpose"),
     }
     for key, value in flat.items():

@@ -70,8 +70,9 @@ options:
       - "The data repository associations the run attached and detached, as C({attached: [...], detached: [...]})."
       - Each item is an association as M(daylily.ephemeral_cluster.fsx_dra_info) returns it (C(association_id),
         C(file_system_path), C(data_repository_path), C(lifecycle), C(tags)), or the registered result of
-        M(daylily.ephemeral_cluster.fsx_dra). A skipped result, or one without an association (check mode before a
-        creation), is left out. The C(lsmc:purpose) tag is shown as the purpose.
+        M(daylily.ephemeral_cluster.fsx_dra) (of a detach, its RV(daylily.ephemeral_cluster.fsx_dra#module:detach_lifecycle)
+        is shown). A skipped result, or one without an association (check mode before a creation), is left out. The
+        C(lsmc:purpose) tag is shown as the purpose.
     type: dict
     default: {}
   receipts:

@@ -78,7 +78,10 @@ ASSOCIATIONS = {
         {"skipped": True, "changed": False},
     ],
     "detached": [
-        fsx_dra_result("dra-0aaaaaaaaaaaaaaa2", "/analysis_results/alice/run42/", DESTINATION, "export", "AVAILABLE"),
+        dict(
+            fsx_dra_result("dra-0aaaaaaaaaaaaaaa2", "/analysis_results/alice/run42/", DESTINATION, "export"),
+            detach_lifecycle="DELETED",  # fsx_dra state=absent: the association as it was, and how the detach ended
+        ),
     ],
 }
 

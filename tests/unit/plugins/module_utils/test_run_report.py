@@ -134,11 +134,14 @@ def test_associations_come_from_fsx_dra_results_or_plain_associations():
                 {"skipped": True},
                 {"changed": False, "association": {}},  # check mode before a creation
             ],
+            "detached": [
+                dict(inputs.fsx_dra_result("dra-1", "/staging/s/", "s3://b/s/", "staging"), detach_lifecycle="DELETED")
+            ],
         }
     )
     assert [item["association_id"] for item in result["attached"]] == ["dra-1", "dra-2"]
     assert result["attached"][0]["purpose"] == "staging"
-    assert result["detached"] == []
+    assert [(item["association_id"], item["lifecycle"]) for item in result["detached"]] == [("dra-1", "DELETED")]
 
 
 @pytest.mark.parametrize(
