@@ -3,8 +3,8 @@ Dewey token, then stdout/stderr, every file they wrote (receipts, reports, the h
 sandbox audit log and Dewey's request record are searched for them.
 
 tests/integration/test_dewey_register.py::test_token_appears_nowhere_in_vvvv_output_results_receipts_or_records does
-the same for the Dewey token through the module's test playbook; this file covers the operator playbooks and the
-AWS credentials.
+the same for the Dewey token through the module's test playbook; this file covers the operator playbooks (preflight,
+stage_samples, mount_run, launch, export with its registration, register) and the AWS credentials.
 """
 
 import subprocess
@@ -26,6 +26,11 @@ from testlib.playbooks import playbook_environment
 from testlib.playbooks import ssm_inventory
 from testlib.preflight import ROLE_URIS
 from testlib.preflight import seed_account
+from testlib.staging import STAGE
+from testlib.staging import STAGE_URI
+from testlib.staging import create_buckets
+from testlib.staging import manifest
+from testlib.staging import upload_sources
 from testlib.workflow import SAMPLE_COMMAND
 from testlib.workflow import launch_vars
 from testlib.workflow import sample_inputs
@@ -64,7 +69,7 @@ def test_preflight_shows_no_aws_secret_at_vvvv(sandbox, aws, tmp_path):
     assert_no_secret(places + list(files_under(tmp_path)) + list(s3_bodies(aws("s3"))) + audit_text(sandbox))
 
 
-def test_mount_launch_export_and_register_show_no_secret_at_vvvv(
+def test_stage_mount_launch_export_and_register_show_no_secret_at_vvvv(
     sandbox, aws, cluster, dewey_stub, tmp_path, node_tmp, dayoa_url
 ):
     s3 = aws("s3")
@@ -98,7 +103,13 @@ def test_mount_launch_export_and_register_show_no_secret_at_vvvv(
             export_dewey_token_env=dewey_testlib.TOKEN_ENV,
         )
     samples, units = sample_inputs(cluster, tmp_path)
+    upload_sources(create_buckets(aws), 2)
     places = run_vvvv(
+        "stage_samples.yml",
+        dict(common, manifest=str(manifest(tmp_path, 2)), stage_s3_uri=STAGE_URI, stage_name=STAGE),
+        inventory,
+    )
+    places += run_vvvv(
         "mount_run.yml", dict(common, run_mount_s3_uri=f"s3://{run_bucket}/R1/", run_mount_poll_interval=1), inventory
     )
     try:
