@@ -24,7 +24,8 @@ description:
   - "Every host gets the connection variables of the collection's C(daylily.ephemeral_cluster.ssm) connection
     (SSM Run Command, no SSH): C(ansible_connection), C(ansible_ssm_instance_id), C(ansible_ssm_region), and
     C(ansible_ssm_bucket_name), C(ansible_ssm_bucket_prefix), C(ansible_ssm_profile) and C(ansible_ssm_endpoint_url)
-    when O(ssm_bucket_name), O(ssm_bucket_prefix), O(profile) and O(endpoint_url) are set. Credentials are never
+    when O(ssm_bucket_name), O(ssm_bucket_prefix), O(profile) (in the source file, not from E(AWS_PROFILE), which the
+    connection reads itself) and O(endpoint_url) are set. Credentials are never
     written into host variables: the connection takes them from the job's environment, as the modules do."
   - "Cluster variables: C(daylily_cluster_name), C(daylily_cluster_status) (the CloudFormation stack status of the
     cluster, as C(pcluster describe-cluster) reports it in C(cloudFormationStackStatus); null when the cluster has
@@ -205,10 +206,13 @@ class InventoryModule(AWSInventoryBase):
         return records
 
     def _connection_options(self):
+        profile, origin = self.get_option_and_origin("profile")
         return {
             "ansible_ssm_bucket_name": self.get_option("ssm_bucket_name"),
             "ansible_ssm_bucket_prefix": self.get_option("ssm_bucket_prefix"),
-            "ansible_ssm_profile": self.get_option("profile"),
+            # a profile from AWS_PROFILE reaches the connection the same way; as a host variable it would outlive the
+            # environment of the inventory sync (AWX keeps host variables)
+            "ansible_ssm_profile": None if str(origin).startswith("env:") else profile,
             "ansible_ssm_endpoint_url": self.get_option("endpoint_url"),
         }
 

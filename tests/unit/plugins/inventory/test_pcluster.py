@@ -349,3 +349,18 @@ def test_only_files_named_pcluster_yml_are_sources(tmp_path):
         path = tmp_path / name
         path.write_text(f"plugin: {NAME}\n", encoding="utf-8")
         assert plugin.verify_file(str(path)) is accepted, name
+
+
+@pytest.mark.parametrize("from_environment", [False, True])
+def test_a_profile_named_in_the_source_reaches_the_connection_but_not_one_from_the_environment(
+    aws, tmp_path, monkeypatch, from_environment
+):
+    expect_headnodes(aws, [headnode("day-a", "i-0000000000000000a")])
+    expect_stack(aws, "day-a")
+    if from_environment:
+        monkeypatch.setenv("AWS_PROFILE", "ops")
+        inventory = parse(tmp_path, file_systems=False)
+    else:
+        inventory = parse(tmp_path, file_systems=False, profile="ops")
+    host = variables(inventory, "day-a")
+    assert host.get("ansible_ssm_profile") == (None if from_environment else "ops")
