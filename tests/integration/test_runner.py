@@ -10,9 +10,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from testlib import dewey as dewey_testlib
 from testlib.preflight import ROLE_URIS
 from testlib.preflight import seed_account
 from testlib.runner import run_with_runner
+
+dewey_stub_server = dewey_testlib.dewey_stub_server  # fixture
 
 ENTITY, ANALYSIS = "alice", "run42"
 PREFLIGHT_INPUTS = {
@@ -156,3 +159,25 @@ def test_mount_run_attaches_then_detaches_a_run_folder(sandbox, aws, cluster, cr
     remaining = aws("fsx").describe_data_repository_associations()["Associations"]
     assert [dra["FileSystemPath"] for dra in remaining] == ["/references/"]
     assert_secret_not_recorded(detach, credentials)
+
+
+def test_register_gets_the_dewey_token_from_the_injected_environment_only(
+    sandbox, aws, dewey_stub_server, credentials, tmp_path
+):
+    """What the AWX "Dewey API token" credential type does: DEWEY_TOKEN in env/envvars, never an extra var."""
+    dewey_stub_server.reset()
+    dewey_testlib.write_toy_analysis(tmp_path / "analysis")
+    dewey_testlib.upload_export(aws("s3"), tmp_path / "analysis")
+    answers = {
+        "dewey_url": dewey_stub_server.url,
+        "dewey_command_id": "ilmn_germline_wgs_align_qc",
+        "dewey_destination_s3_uri": dewey_testlib.DESTINATION,
+    }
+    job = run_with_runner("register.yml", tmp_path / "job", dict(credentials, DEWEY_TOKEN=dewey_testlib.TOKEN), answers)
+    assert (job.status, job.rc) == ("successful", 0), job.failures()
+    registered = job.result("daylily.ephemeral_cluster.dewey : Register the exported analysis with Dewey")
+    assert registered["changed"] is True and len(registered["artifact_set_euids"]) == 2
+    recorded = job.stdout + json.dumps(job.events)
+    assert dewey_testlib.TOKEN not in recorded
+    assert_secret_not_recorded(job, credentials)
+    assert "DEWEY_TOKEN" not in json.dumps(json.loads((tmp_path / "job" / "env" / "extravars").read_text()))
