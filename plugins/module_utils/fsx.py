@@ -39,6 +39,7 @@ from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.com
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.common import normalize_association  # noqa: F401
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.common import normalize_task  # noqa: F401
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.common import tags_match  # noqa: F401
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.common import task_progress  # noqa: F401
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.errors import AnsibleFSxError  # noqa: F401
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.errors import FSxErrorHandler  # noqa: F401
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.export_run import ExportRun  # noqa: F401

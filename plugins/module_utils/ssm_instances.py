@@ -77,6 +77,13 @@ def instance_information(client, instance_ids=None, ping_status=None):
     return found
 
 
+def instances_progress(instances, wanted=None):
+    """One line for an operator waiting for headnodes: each normalized instance's id and ping status."""
+    if not instances:
+        return "no managed instance %s in SSM yet" % ", ".join(wanted) if wanted else "no managed instance in SSM yet"
+    return "; ".join("%s %s" % (item.get("instance_id"), item.get("ping_status")) for item in instances)
+
+
 def normalize_instance(info):
     """snake_case view of one InstanceInformation entry (dates as ISO 8601)."""
     item = {}

@@ -139,6 +139,30 @@ def log_tail(directory, lines=40):
         return []
 
 
+# Snakemake's own progress line, "12 of 40 steps (30%) done", written after every finished job.
+SNAKEMAKE_STEPS = re.compile(r"\b(\d+) of (\d+) steps \(\d+%\) done\b")
+
+
+def snakemake_steps(directory):
+    """``(done, total)`` from the last progress line Snakemake wrote to tmux.log, or None before the first job ends."""
+    found = None
+    try:
+        with open(os.path.join(directory, LOG_FILE), encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                match = SNAKEMAKE_STEPS.search(line)
+                if match:
+                    found = (int(match.group(1)), int(match.group(2)))
+    except OSError:
+        return None
+    return found
+
+
+def progress_line(session, state, steps):
+    """One line for an operator watching a wait: the session, its state and Snakemake's job count."""
+    jobs = "%d of %d Snakemake jobs done" % steps if steps else "no Snakemake job finished yet"
+    return "workflow %s %s: %s" % (session, state, jobs)
+
+
 # --------------------------------------------------------------------------------------------------------------
 # the launch
 

@@ -108,6 +108,18 @@ log:
   returned: when O(session_name) is given
   type: list
   elements: str
+steps:
+  description:
+    - Snakemake's last progress line in C(tmux.log) as C(done) and C(total) jobs; null before the first job ends.
+  returned: when O(session_name) is given
+  type: dict
+  sample: {"done": 12, "total": 40}
+progress:
+  description:
+    - One line for an operator watching a wait (the collection's C(progress) callback prints it at every retry).
+  returned: when O(session_name) is given
+  type: str
+  sample: "workflow run42 running: 12 of 40 Snakemake jobs done"
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -147,7 +159,10 @@ def main():
                 **result,
             )
         run = found[0]
+        steps = workflow.snakemake_steps(run["run_dir"])
         result.update(
+            steps=dict(done=steps[0], total=steps[1]) if steps else None,
+            progress=workflow.progress_line(name, run["state"], steps),
             session_name=name,
             run_dir=run["run_dir"],
             state=run["state"],

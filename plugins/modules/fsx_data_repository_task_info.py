@@ -216,6 +216,13 @@ tasks:
       returned: always
       type: dict
       sample: {}
+progress:
+  description:
+    - One line per task for an operator watching a wait (the collection's C(progress) callback prints it at every
+      retry) - its id, lifecycle and file counts.
+  returned: always
+  type: str
+  sample: "task-0123456789abcdef0 EXECUTING: 1198 of 1200 files done, 0 failed"
 """
 
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import FILE_SYSTEM_EXCLUSIVE
@@ -226,6 +233,7 @@ from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx impo
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import find_file_system_by_cluster
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import fsx_client
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import normalize_task
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import task_progress
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import task_rules
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSModule
 
@@ -289,7 +297,7 @@ def main():
         requested_paths(module.params)  # bad input is refused before any AWS call
         file_system_id, tasks = list_tasks(fsx_client(module), module.params)
 
-    result = dict(changed=False, tasks=tasks)
+    result = dict(changed=False, tasks=tasks, progress="; ".join(task_progress(task) for task in tasks))
     if file_system_id:
         result["file_system_id"] = file_system_id
     module.exit_json(**result)

@@ -76,6 +76,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+progress:
+  description:
+    - One line for an operator watching a wait (the collection's C(progress) callback prints it at every retry) - each
+      instance's id and SSM ping status.
+  returned: always
+  type: str
+  sample: "i-0123456789abcdef0 ConnectionLost"
 headnode_instance_id:
   description: The head node's EC2 instance id, resolved from O(cluster_name).
   returned: when O(cluster_name) is given
@@ -177,6 +184,7 @@ def main():
         ssm = module.client("ssm", retry_decorator=retry)
         found = ssm_instances.instance_information(ssm, instance_ids, params.get("ping_status"))
     result["instances"] = [ssm_instances.normalize_instance(info) for info in found]
+    result["progress"] = ssm_instances.instances_progress(result["instances"], instance_ids)
     module.exit_json(**result)
 
 

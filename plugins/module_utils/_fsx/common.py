@@ -139,6 +139,20 @@ def normalize_association(dra):
     return boto3_resource_to_ansible_dict(dra, transform_tags=True, force_tags=True)
 
 
+def task_progress(task):
+    """One line per normalized task for an operator watching a wait: its id, lifecycle and file counts."""
+    status = task.get("status") or {}
+    if status.get("total_count") is None:
+        counts = "no file counted yet"
+    else:
+        counts = "%s of %s files done, %s failed" % (
+            status.get("succeeded_count", 0),
+            status["total_count"],
+            status.get("failed_count", 0),
+        )
+    return "%s %s: %s" % (task.get("task_id"), task.get("lifecycle"), counts)
+
+
 def normalize_task(task):
     """A boto3 data repository task as Ansible returns it (same rules as ``normalize_association``)."""
     return boto3_resource_to_ansible_dict(task, transform_tags=True, force_tags=True)
