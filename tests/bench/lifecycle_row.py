@@ -24,9 +24,12 @@ BANNER = "=== "
 PLAY = "PLAY ["
 
 
-def _audit_size():
-    """Calls in the demo sandbox's audit log, or None when it is not (or no longer) up."""
+def _audit_size(since):
+    """Calls in the demo sandbox's audit log, or None when it is not (or no longer) up, or when the env file is
+    older than ``since`` (an earlier demo's, before this one wrote its own)."""
     try:
+        if DEMO_ENV.stat().st_mtime < since:
+            return None
         url = next(
             line.split("=", 1)[1].strip().strip("'\"")
             for line in DEMO_ENV.read_text(encoding="utf-8").splitlines()
@@ -47,7 +50,7 @@ def _close(part, now, calls, calls_seen):
 def bench_lifecycle(scratch):
     phases = []  # {"phase", "started", "seconds", "aws_calls", "plays": [...]}
     log = scratch / "demo.log"
-    start = time.perf_counter()
+    start, started_at = time.perf_counter(), time.time()
     with open(log, "w", encoding="utf-8") as out:
         process = subprocess.Popen(
             [sys.executable, str(DEMO)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -58,7 +61,7 @@ def bench_lifecycle(scratch):
             is_banner, is_play = line.startswith(BANNER), line.startswith(PLAY)
             if not (is_banner or is_play):
                 continue
-            now, calls = time.perf_counter(), _audit_size()
+            now, calls = time.perf_counter(), _audit_size(started_at)
             if phases and phases[-1]["plays"]:
                 _close(phases[-1]["plays"][-1], now, calls, play_calls)
             play_calls = calls

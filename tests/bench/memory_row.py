@@ -32,6 +32,10 @@ ARTIFACTS = (1_000, 10_000)
 
 
 def _rss():
+    """Peak RSS of this process image in bytes: VmHWM (ru_maxrss would keep the forking parent's peak across exec)."""
+    for line in Path("/proc/self/status").read_text(encoding="utf-8").splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
