@@ -35,7 +35,6 @@ ANSIBLE_LABELS = {
         "reference_appendices/common_return_values.html#common-return-values",
         "Return Values",
     ),
-    ("std:label", "action_plugins"): ("plugins/action.html#action-plugins", "Action plugins"),
     ("std:label", "ansible_configuration_settings"): (
         "reference_appendices/config.html#ansible-configuration-settings",
         "Ansible Configuration Settings",
@@ -50,6 +49,27 @@ def core_environment_variables():
     return {("std:envvar", name): ("reference_appendices/config.html#envvar-$", "-") for name in names}
 
 
+# The page of each plugin type ("This is a callback plugin", and the like).
+PLUGIN_TYPES = (
+    "action",
+    "become",
+    "cache",
+    "callback",
+    "connection",
+    "filter",
+    "inventory",
+    "lookup",
+    "shell",
+    "strategy",
+    "test",
+    "vars",
+)
+ANSIBLE_LABELS.update(
+    {
+        ("std:label", f"{kind}_plugins"): (f"plugins/{kind}.html#{kind}-plugins", f"{kind.capitalize()} plugins")
+        for kind in PLUGIN_TYPES
+    }
+)
 ANSIBLE_LABELS.update(core_environment_variables())
 
 
