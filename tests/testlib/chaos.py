@@ -49,6 +49,18 @@ FAULT_KINDS = (
     "headnode_connection_lost",
 )
 
+# The steps a fault is armed before, where it can fire (any step for AWS throttling and 5xx). A MISCONFIGURED run mount
+# recovers once its cause is gone, but in the sandbox its batch import never ran: the mount stays empty and
+# mount_run.yml fails on every re-run (reported in issue 15); until that converges only export DRAs get it.
+FAULT_STEPS = {
+    "dra_misconfigured": ("export",),
+    "export_task_failed": ("export",),
+    "dewey_5xx": ("register",),
+    "dewey_dropped": ("register",),
+    "ssm_timed_out": ("mount", "export"),
+    "headnode_connection_lost": ("mount", "export"),
+}
+
 
 @dataclass
 class Step:
@@ -73,18 +85,19 @@ class Scenario:
 
 
 def plan_scenario(seed, step_names):
-    """The scenario of a seed: 1 to 3 faults, each armed just before a random step, and in a third of the seeds the
+    """The scenario of a seed: 2 or 3 faults, each armed just before a random step, and in a third of the seeds the
     play killed at a random step after a random time."""
     rng = random.Random(seed)
-    faults = [_plan_fault(rng, rng.choice(FAULT_KINDS), step_names) for _ in range(rng.randint(1, 3))]
+    # Seeds 1-4 (and every 4 after) start with two kinds in turn, so the 5 seeds of `make test` meet every kind.
+    kinds = [FAULT_KINDS[(2 * (seed - 1) + offset) % len(FAULT_KINDS)] for offset in (0, 1)]
+    kinds += [rng.choice(FAULT_KINDS) for _ in range(rng.randint(0, 1))]
+    faults = [_plan_fault(rng, kind, step_names) for kind in kinds]
     kill = (rng.randrange(len(step_names)), round(rng.uniform(0.5, 12.0), 2)) if rng.random() < 1 / 3 else None
     return Scenario(seed, faults, kill)
 
 
 def _plan_fault(rng, kind, step_names):
-    # A MISCONFIGURED run mount recovers once its cause is gone, but its batch import never ran: the mount stays empty
-    # and mount_run.yml fails on every re-run (reported in issue 15). Until that converges, only export DRAs get it.
-    steps = ["export"] if kind == "dra_misconfigured" and "export" in step_names else step_names
+    steps = [name for name in FAULT_STEPS.get(kind, step_names) if name in step_names] or step_names
     fault = {"kind": kind, "count": rng.choice(COUNTS), "step": rng.choice(steps)}
     if kind in ("aws_throttle", "aws_5xx"):
         service = rng.choice(sorted(OPERATIONS))
