@@ -67,6 +67,8 @@ WaitTimeout = _lifecycle.WaitTimeout
 failed = _lifecycle.failed
 failure_reasons = _lifecycle.failure_reasons
 wait_for = _lifecycle.wait_for
+settled = _lifecycle.settled
+progress_line = _lifecycle.progress_line
 config_drift = _lifecycle.config_drift
 cluster_view = _lifecycle.cluster_view
 

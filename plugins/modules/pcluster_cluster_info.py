@@ -49,6 +49,18 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+settled:
+  description:
+    - With O(name), whether nothing is in progress (no such cluster, or a status that will not change by itself), so
+      an C(until) loop can wait for a create or a delete and print RV(progress) at every retry.
+  returned: when O(name) is given
+  type: bool
+  sample: false
+progress:
+  description: With O(name), one line for an operator watching a wait - the cluster's status and its stack's.
+  returned: when O(name) is given
+  type: str
+  sample: cluster day-demo CREATE_IN_PROGRESS (stack CREATE_IN_PROGRESS)
 clusters:
   description:
     - The clusters. With O(name), one entry with the describe-cluster fields (C(head_node), C(tags) as a dict,
@@ -83,9 +95,11 @@ def main():
     )
     cli = pcluster.PclusterCli(module.params["pcluster_command"], module.run_command, module.params["region"])
     name = module.params["name"]
+    result = dict(changed=False)
     try:
         if name:
             described = cli.describe(name)
+            result.update(settled=pcluster.settled(described), progress=pcluster.progress_line(name, described))
             clusters = []
             if described is not None:
                 view = pcluster.cluster_view(described)
@@ -96,7 +110,7 @@ def main():
             clusters = [pcluster.cluster_view(summary) for summary in cli.list_clusters()]
     except pcluster.PclusterError as err:
         module.fail_json(msg=err.message, answer=err.answer)
-    module.exit_json(changed=False, clusters=clusters)
+    module.exit_json(clusters=clusters, **result)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,8 @@ PLAYBOOK = OPERATOR_PLAYBOOKS / "create.yml"
 NAME = "dayec-create"
 ROLE = "daylily.ephemeral_cluster.cluster : "
 CREATE_TASK = ROLE + "Create the cluster after its dry run, or report how it drifted"
+WAIT_TASK = ROLE + "Wait for the cluster (each poll prints its status)"
+READY_TASK = ROLE + "Require the cluster created, with ParallelCluster's reasons when it failed"
 BUDGET_TASK = ROLE + "Keep the cluster's budget on its cost-allocation tag"
 REFERENCES_TASK = ROLE + "Wait until the reference data is visible on the headnode"
 PREFLIGHT_TASK = (
@@ -95,7 +97,12 @@ def test_create_twice_builds_the_cluster_once_and_keeps_its_expiry(sandbox, aws,
     created = first.result(CREATE_TASK)
     assert created["changed"] is True
     assert created["dry_run"]["message"] == pcluster.DRY_RUN_SUCCESS
-    assert created["cluster"]["cluster_status"] == "CREATE_COMPLETE"
+    ready = first.result(READY_TASK)
+    assert ready["cluster"]["cluster_status"] == "CREATE_COMPLETE" and ready["changed"] is False
+    # the wait polled describe-cluster until the create settled (the progress callback prints this line at each poll)
+    waited = first.result(WAIT_TASK)
+    assert waited["settled"] is True
+    assert waited["progress"] == f"cluster {NAME} CREATE_COMPLETE (stack CREATE_COMPLETE)"
     expires = cluster_ttl.parse_expires_at(created["expires_at"])
     assert started + datetime.timedelta(hours=10) <= expires <= started + datetime.timedelta(hours=10, minutes=10)
     assert first.result(PREFLIGHT_TASK)["summary"]["FAIL"] == 0
@@ -108,7 +115,7 @@ def test_create_twice_builds_the_cluster_once_and_keeps_its_expiry(sandbox, aws,
     assert [(a["FileSystemPath"], a["DataRepositoryPath"], a["Lifecycle"]) for a in associations] == [
         ("/references/", ROLE_URIS["reference_s3_uri"], "AVAILABLE")
     ]
-    headnode = created["headnode_connection"]["ansible_ssm_instance_id"]
+    headnode = ready["headnode_connection"]["ansible_ssm_instance_id"]
     instance = aws("ec2").describe_instances(InstanceIds=[headnode])["Reservations"][0]["Instances"][0]
     assert tags(instance)["parallelcluster:node-type"] == "HeadNode"
     assert tags(instance)[pcluster.EXPIRES_AT_TAG] == created["expires_at"]

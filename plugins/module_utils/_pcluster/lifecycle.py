@@ -45,6 +45,25 @@ def failure_reasons(described):
     ]
 
 
+def settled(described):
+    """True when nothing is in progress: no cluster, or a status that will not change by itself (complete, failed)."""
+    if described is None:
+        return True
+    statuses = (described.get("clusterStatus") or "", described.get("cloudFormationStackStatus") or "")
+    return not any(status.endswith("_IN_PROGRESS") for status in statuses)
+
+
+def progress_line(name, described):
+    """One line for an operator waiting for a cluster: its status and its stack's."""
+    if described is None:
+        return "cluster %s does not exist" % name
+    return "cluster %s %s (stack %s)" % (
+        name,
+        described.get("clusterStatus"),
+        described.get("cloudFormationStackStatus"),
+    )
+
+
 def wait_for(describe, finished, timeout, interval, sleep=time.sleep, clock=time.monotonic):
     """Call ``describe()`` until ``finished(answer)`` is true (returns the answer) or ``failed(answer)`` (returns it
     too: the caller reports it); raise :class:`WaitTimeout` after ``timeout`` seconds."""
