@@ -177,7 +177,8 @@ def test_chaos_seed_keeps_every_invariant_and_the_clean_rerun_converges(
             log.append(f"clean {step.name}: rc {run.rc}")
             assert run.rc == 0, f"the clean re-run did not converge at {step.name}: {run.failures()}"
         world.check_converged(world.check_invariants())
-    except Exception as exc:
+        print(f"chaos seed {seed}: {scenario.describe()}\n  " + "\n  ".join(log))  # shown with pytest -rP
+    except Exception as exc:  # pylint: disable=broad-exception-caught  # any failure prints how to replay the seed
         raise AssertionError(
             f"chaos seed {seed} failed: {exc}\nscenario: {scenario.describe()}\nsteps:\n  "
             + "\n  ".join(log)
