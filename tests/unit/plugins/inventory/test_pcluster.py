@@ -1,6 +1,7 @@
 """The pcluster inventory plugin's decisions (hosts, groups, connection and cluster variables, expiry, caching and
-refusals) from Stubber-validated AWS answers: the plugin is loaded by Ansible's plugin loader from its DOCUMENTATION
-and parses a real inventory source file, as ansible-inventory does."""
+refusals) from Stubber-validated AWS answers: the plugin's options are registered from its DOCUMENTATION with its doc
+fragments, the way Ansible's plugin loader does, and it parses a real inventory source file, as ansible-inventory
+does."""
 
 import datetime
 import importlib
@@ -10,15 +11,15 @@ import pytest
 import yaml
 from botocore.stub import Stubber
 
+from ansible import constants as C
 from ansible.errors import AnsibleError
 from ansible.inventory.data import InventoryData
 from ansible.parsing.dataloader import DataLoader
-from ansible.plugins.loader import init_plugin_loader
-from ansible.plugins.loader import inventory_loader
-from ansible.utils.collection_loader import AnsibleCollectionConfig
+from ansible.utils.plugin_docs import add_fragments
 
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 
+from ansible_collections.daylily.ephemeral_cluster.plugins.inventory import pcluster
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import cluster_ttl
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import aws_retry
 
@@ -38,14 +39,38 @@ def environment(monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setattr(cluster_ttl, "utc_now", lambda: NOW)
-    if AnsibleCollectionConfig.collection_finder is None:
-        init_plugin_loader()  # what ansible-inventory does first
-    # The collections were imported from pytest's pythonpath, not through Ansible's collection finder, so their
-    # packages lack the routing metadata the plugin loader reads; neither routes anything these tests load.
-    for collection in ("daylily.ephemeral_cluster", "amazon.aws"):
-        package = importlib.import_module(f"ansible_collections.{collection}")
-        if getattr(package, "_collection_meta", None) is None:
-            monkeypatch.setattr(package, "_collection_meta", {}, raising=False)
+
+
+class DocFragments:
+    """Finds doc fragments by name as Ansible's fragment loader does (``inventory_cache``: ansible-core's,
+    ``amazon.aws.boto3``: a collection's), by importing them; the collections here are on pytest's pythonpath, not
+    behind Ansible's collection finder."""
+
+    @staticmethod
+    def get(name):
+        parts = name.split(".")
+        module = "ansible.plugins.doc_fragments." + name if len(parts) == 1 else None
+        if len(parts) == 3:
+            module = "ansible_collections.%s.%s.plugins.doc_fragments.%s" % tuple(parts)
+        if module is None:  # "amazon.aws.common.plugins": asked again as "amazon.aws.common" with its PLUGINS part
+            return None
+        try:
+            fragment = importlib.import_module(module).ModuleDocFragment()
+        except ImportError:
+            return None
+        fragment.ansible_name = name
+        return fragment
+
+
+def new_plugin():
+    """An InventoryModule with its options defined as the plugin loader defines them."""
+    if not C.config.has_configuration_definition("inventory", NAME):
+        doc = yaml.safe_load(pcluster.DOCUMENTATION)
+        add_fragments(doc, pcluster.__file__, fragment_loader=DocFragments())
+        C.config.initialize_plugin_configuration_definitions("inventory", NAME, doc["options"])
+    plugin = pcluster.InventoryModule()
+    plugin._load_name = plugin.ansible_name = NAME
+    return plugin
 
 
 class StubbedAWS:
@@ -76,9 +101,8 @@ class StubbedAWS:
 @pytest.fixture
 def aws(monkeypatch):
     stubbed = StubbedAWS()
-    plugin_class = type(inventory_loader.get(NAME))
     monkeypatch.setattr(
-        plugin_class, "_aws_client", lambda self, service, region: stubbed.client(self, service, region)
+        pcluster.InventoryModule, "_aws_client", lambda self, service, region: stubbed.client(self, service, region)
     )
     yield stubbed
     stubbed.assert_done()
@@ -90,7 +114,7 @@ def parse(tmp_path, **config):
     source = {"plugin": NAME, "regions": ["us-west-2"], **config}
     path = tmp_path / "clusters.pcluster.yml"
     path.write_text(yaml.safe_dump(source), encoding="utf-8")
-    plugin = inventory_loader.get(NAME)
+    plugin = new_plugin()
     assert plugin.verify_file(str(path))
     inventory = InventoryData()
     plugin.parse(inventory, DataLoader(), str(path), cache=True)
@@ -305,7 +329,7 @@ def test_compose_groups_and_keyed_groups_see_the_cluster_variables(aws, tmp_path
 
 
 def test_the_cache_keeps_what_aws_answered_and_expiry_is_decided_again_at_each_parse(aws, tmp_path, monkeypatch):
-    cache = {"cache": True, "cache_plugin": "ansible.builtin.jsonfile", "cache_connection": str(tmp_path / "cache")}
+    cache = {"cache": True, "cache_plugin": "jsonfile", "cache_connection": str(tmp_path / "cache")}
     expect_headnodes(aws, [headnode("day-a", "i-0000000000000000a")])
     expect_stack(aws, "day-a", expiry("2026-12-06T13:00:00Z"))
     expect_file_systems(aws, ["day-a"])
@@ -344,7 +368,7 @@ def test_throttling_is_retried(aws, tmp_path):
 
 
 def test_only_files_named_pcluster_yml_are_sources(tmp_path):
-    plugin = inventory_loader.get(NAME)
+    plugin = new_plugin()
     for name, accepted in (("pcluster.yml", True), ("prod.pcluster.yaml", True), ("hosts.yml", False)):
         path = tmp_path / name
         path.write_text(f"plugin: {NAME}\n", encoding="utf-8")
