@@ -123,10 +123,6 @@ def parse(tmp_path, **config):
     return inventory
 
 
-def tags(**values):
-    return [{"Key": key.replace("__", ":").replace("_", "-"), "Value": value} for key, value in values.items()]
-
-
 def headnode(cluster, instance_id, state="running", extra_tags=()):
     return {
         "InstanceId": instance_id,
