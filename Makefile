@@ -96,8 +96,8 @@ integration: link
 # molecule scenarios talk to a sandbox process of their own, stopped by PID whatever the outcome.
 molecule: link
 	@dir=$(ROOT)/.build/molecule-sandbox; \
-	$(MAKE) --no-print-directory sandbox-up SANDBOX_DIR=$$dir >/dev/null; \
 	trap '$(MAKE) --no-print-directory -C $(ROOT) sandbox-down SANDBOX_DIR='$$dir EXIT; \
+	$(MAKE) --no-print-directory sandbox-up SANDBOX_DIR=$$dir >/dev/null; \
 	. $$dir/env; cd extensions && $(BIN)/molecule test --all
 
 doc: link
@@ -125,7 +125,7 @@ sandbox-up: link
 	rm -f $(SANDBOX_DIR)/env; \
 	nohup $(BIN)/python -m sandbox --port $${SANDBOX_PORT:-0} --root $(SANDBOX_DIR)/root \
 	  --env-file $(SANDBOX_DIR)/env --pid-file $(SANDBOX_DIR)/pid >$(SANDBOX_DIR)/server.log 2>&1 & \
-	for i in $$(seq 100); do [ -s $(SANDBOX_DIR)/env ] && break; sleep 0.1; done; \
+	for i in $$(seq 600); do [ -s $(SANDBOX_DIR)/env ] && break; sleep 0.1; done; \
 	[ -s $(SANDBOX_DIR)/env ] || { cat $(SANDBOX_DIR)/server.log; exit 1; }; \
 	cat $(SANDBOX_DIR)/server.log; echo "use it with: . .sandbox/env"
 
@@ -195,7 +195,8 @@ $(PCLUSTER_STAMP): requirements-pcluster.txt
 
 pcluster-venv: $(PCLUSTER_STAMP)
 
-unit integration: pcluster-venv
+# the cluster and teardown molecule scenarios run the real dry run too
+unit integration molecule: pcluster-venv
 
 # --- the real Dewey registry ------------------------------------------------------------------------------------------
 # dewey-service 3.0.27 pins pydantic, fastapi and daylily-tapdb, which must not enter .venv: it lives in .venv-dewey,
