@@ -278,7 +278,7 @@ def create_cluster(args, aws):
                 association.get("AutoImportPolicy"),
             )
     image = config["Image"].get("CustomAmi") or OFFICIAL_IMAGES[config["Image"]["Os"]][1]
-    headnode, _ = launch_headnode(
+    headnode, _instance = launch_headnode(
         aws.ec2, SandboxControl(), args.cluster_name, subnet, file_system, head["InstanceType"], image
     )
     if config.get("Tags"):  # ParallelCluster puts the config's Tags on the stack and on every instance

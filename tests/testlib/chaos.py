@@ -90,7 +90,7 @@ def plan_scenario(seed, step_names):
     rng = random.Random(seed)
     # Seeds 1-4 (and every 4 after) start with two kinds in turn, so the 5 seeds of `make test` meet every kind.
     kinds = [FAULT_KINDS[(2 * (seed - 1) + offset) % len(FAULT_KINDS)] for offset in (0, 1)]
-    kinds += [rng.choice(FAULT_KINDS) for _ in range(rng.randint(0, 1))]
+    kinds += [rng.choice(FAULT_KINDS) for _extra in range(rng.randint(0, 1))]
     faults = [_plan_fault(rng, kind, step_names) for kind in kinds]
     kill = (rng.randrange(len(step_names)), round(rng.uniform(0.5, 12.0), 2)) if rng.random() < 1 / 3 else None
     return Scenario(seed, faults, kill)

@@ -65,7 +65,7 @@ def must_refuse_s3_uri(text):
     """A location no rule may accept: not s3://<bucket>[/<key>], a bad bucket name, '..' or '//' or control text."""
     if not isinstance(text, str) or not text.startswith("s3://"):
         return True
-    bucket, _, key = text[len("s3://") :].partition("/")
+    bucket, _slash, key = text[len("s3://") :].partition("/")
     if not _BUCKET.fullmatch(bucket) or ".." in bucket:
         return True
     return any(part in (".", "..") for part in key.split("/")) or "//" in key or not key.isprintable() or "\\" in key

@@ -185,13 +185,13 @@ def _s3_objects(s3, bucket, prefix):
 
 
 def _read_s3_uri(s3, uri):
-    bucket, _, key = uri[len("s3://") :].partition("/")
+    bucket, _slash, key = uri[len("s3://") :].partition("/")
     return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
 
 
 def receipts_in_s3(s3, destination):
     """[(key, receipt fields)] of every export receipt under the destination's monitor prefix."""
-    bucket, _, prefix = destination[len("s3://") :].partition("/")
+    bucket, _slash, prefix = destination[len("s3://") :].partition("/")
     keys = sorted(key for key in _s3_objects(s3, bucket, prefix + MONITOR) if key.endswith("/" + RECEIPT_NAME))
     return [(key, yaml.safe_load(s3.get_object(Bucket=bucket, Key=key)["Body"].read())["fsx_export"]) for key in keys]
 
@@ -207,7 +207,7 @@ def receipts_on_disk(output_dir):
 def invariant_13_receipts_consistent_with_s3(s3, destination, output_dir=None):
     """Every verified receipt (in S3 and on disk) is a success whose manifest S3 matches file by file; returns the
     verified receipts found."""
-    bucket, _, prefix = destination[len("s3://") :].partition("/")
+    bucket, _slash, prefix = destination[len("s3://") :].partition("/")
     exported = {
         key[len(prefix) :]: size
         for key, size in _s3_objects(s3, bucket, prefix).items()
@@ -229,7 +229,7 @@ def invariant_13_receipts_consistent_with_s3(s3, destination, output_dir=None):
         missing = sorted(path for path in manifest if exported.get(path) != manifest[path])
         assert not missing, f"invariant 13: {where} lists files S3 lacks or holds at another size: {missing[:10]}"
         assert receipt["s3_object_count"] == len(manifest), f"invariant 13: {where} counts {receipt['s3_object_count']}"
-    return [receipt for _, receipt in verified]
+    return [receipt for _timestamp, receipt in verified]
 
 
 # --- invariant 24: the cluster goes only after its exports verified ---------------------------------------------------

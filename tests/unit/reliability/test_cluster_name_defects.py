@@ -28,7 +28,7 @@ def test_fuzz_defect_preflight_refuses_a_name_that_is_not_a_cluster_name_before_
 
 
 def test_fuzz_defect_a_cluster_name_with_a_trailing_newline_breaks_parallelclusters_rule():
-    problems = [problem for problem in pcluster.input_problems({"cluster_name": "dayec-demo\n"})]
+    problems = list(pcluster.input_problems({"cluster_name": "dayec-demo\n"}))
     assert any(problem.field == "cluster_name" for problem in problems), problems
     assert not [
         problem

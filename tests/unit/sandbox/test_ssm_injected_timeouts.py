@@ -28,7 +28,7 @@ def run(ssm, command):
 
 def test_the_next_n_commands_time_out_then_commands_run_again(ssm, sandbox):
     assert sandbox.inject_ssm_timeouts(2) == {"timed_out": 2}
-    for _ in range(2):
+    for _attempt in range(2):
         invocation = run(ssm, "sleep 5; echo done")
         assert (invocation["Status"], invocation["StatusDetails"], invocation["ResponseCode"]) == (
             "TimedOut",

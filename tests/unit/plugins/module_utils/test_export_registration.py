@@ -76,7 +76,7 @@ def test_only_a_verified_export_receipt_records_a_registration(fields):
 
 def test_registration_fields_are_validated():
     with pytest.raises(ReceiptError, match="dewey_selected_artifact_count"):
-        receipt.add_registration(verified_receipt(), **dict(REGISTRATION, dewey_selected_artifact_count=-1))
+        receipt.add_registration(verified_receipt(), **{**REGISTRATION, "dewey_selected_artifact_count": -1})
 
 
 def test_registration_only_is_recorded_by_the_first_registration_only():
