@@ -104,9 +104,9 @@ def lifecycle_history(tmp_path_factory):
     work = tmp_path_factory.mktemp("lifecycle")  # the runs' logs
     # The headnode's tmux socket lives under the account's root: a pytest tmp path is too long for a socket path.
     account = LifecycleAccount(tempfile.mkdtemp(prefix="dayec-lc-"))
-    account.start()
     history = {"account": account, "work": work, "interruptions": [], "associations": []}
     try:
+        account.start()
         account.control.clear_audit()  # the seeding's calls
         history["check"] = run_json(account, "--check", "--diff")
         history["check_audit"] = account.control.audit()
