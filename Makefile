@@ -91,7 +91,7 @@ unit: link
 	$(BIN)/pytest -n $(PYTEST_WORKERS) tests/unit
 
 integration: link
-	$(BIN)/pytest -n $(PYTEST_WORKERS) tests/integration
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup tests/integration
 
 # molecule scenarios talk to a sandbox process of their own, stopped by PID whatever the outcome.
 molecule: link
