@@ -101,8 +101,9 @@ class StubbedAWS:
 @pytest.fixture
 def aws(monkeypatch):
     stubbed = StubbedAWS()
-    # a function, not the bound method: the plugin calls it as its own method, passing itself
-    client = lambda self, service, region: stubbed.client(self, service, region)  # noqa: E731  pylint: disable=unnecessary-lambda,unnecessary-lambda-assignment
+    def client(plugin, service, region):  # a function, not a bound method: the plugin calls it as its own method
+        return stubbed.client(plugin, service, region)
+
     monkeypatch.setattr(pcluster.InventoryModule, "_aws_client", client)
     yield stubbed
     stubbed.assert_done()
