@@ -101,6 +101,7 @@ class StubbedAWS:
 @pytest.fixture
 def aws(monkeypatch):
     stubbed = StubbedAWS()
+
     def client(plugin, service, region):  # a function, not a bound method: the plugin calls it as its own method
         return stubbed.client(plugin, service, region)
 
