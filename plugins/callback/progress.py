@@ -17,7 +17,7 @@ description:
     module. Ansible prints only C(FAILED - RETRYING ... (N retries left)) at each retry; with this callback enabled,
     each retry also prints the module's C(progress) line.
   - "For example C(progress: [localhost] Wait for the export task: task-0123456789abcdef0 EXECUTING: 1198 of 1200
-    files done, 0 failed (58 retries left)) or C(progress: [localhost] Read the workflow's status: workflow run42
+    files done, 0 failed) or C(progress: [localhost] Read the workflow's status: workflow run42
     running: 12 of 40 Snakemake jobs done)."
   - It works with any stdout callback (it only adds lines), in C(ansible-playbook), AWX job output and
     C(ansible-runner) events. Enable it with C(callbacks_enabled = daylily.ephemeral_cluster.progress) in
@@ -29,13 +29,13 @@ requirements:
 from ansible.plugins.callback import CallbackBase
 
 
-def progress_message(task_name, host, result, retries_left=None):
-    """The progress line of one retried result, or None when its module reports no progress."""
+def progress_message(task_name, host, result):
+    """The progress line of one retried result, or None when its module reports no progress. (Ansible's own
+    FAILED - RETRYING line, just before it, says how many retries are left.)"""
     progress = result.get("progress") if isinstance(result, dict) else None
     if not progress:
         return None
-    left = "" if retries_left is None else " (%s retries left)" % retries_left
-    return "progress: [%s] %s: %s%s" % (host, task_name, progress, left)
+    return "progress: [%s] %s: %s" % (host, task_name, progress)
 
 
 class CallbackModule(CallbackBase):
@@ -48,8 +48,6 @@ class CallbackModule(CallbackBase):
 
     def v2_runner_retry(self, result):
         fields = result._result  # pylint: disable=protected-access
-        attempts, retries = fields.get("attempts"), fields.get("retries")
-        left = retries - attempts if isinstance(attempts, int) and isinstance(retries, int) else None
-        message = progress_message(result.task_name or result._task.get_name(), result._host.get_name(), fields, left)  # pylint: disable=protected-access
+        message = progress_message(result.task_name or result._task.get_name(), result._host.get_name(), fields)  # pylint: disable=protected-access
         if message:
             self._display.display(message)

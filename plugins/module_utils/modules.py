@@ -142,6 +142,33 @@ class DaylilyErrorHandler(AWSErrorHandler):
 
         return wrapper
 
+    @classmethod
+    def _missing_returns(cls, description, missing_value):
+        """The list and deletion handlers: ``missing_value`` when AWS says the resource is not there. The wrapped
+        function's metadata goes inside the common handler, so the description's placeholders bind to its parameters
+        (amazon.aws 10 put it outside, leaving ``{name}`` in the message)."""
+
+        def wrapper(func):
+            @cls.common_error_handler(description)
+            @functools.wraps(func)
+            def handler(*args, **kwargs):
+                try:
+                    return func(*args, **kwargs)
+                except cls._is_missing():
+                    return missing_value
+
+            return handler
+
+        return wrapper
+
+    @classmethod
+    def list_error_handler(cls, description, default_value=None):
+        return cls._missing_returns(description, default_value)
+
+    @classmethod
+    def deletion_error_handler(cls, description):
+        return cls._missing_returns(description, False)
+
 
 class DaylilyAWSModule(AnsibleAWSModule):
     """AnsibleAWSModule that identifies daylily.ephemeral_cluster in the AWS user agent."""

@@ -79,8 +79,8 @@ def run_playbook(tmp_path, stdout_callback, enabled=True):
 
 def test_each_retry_prints_the_modules_progress_line(tmp_path):
     output = run_playbook(tmp_path, "default")
-    assert "progress: [localhost] Wait for the jobs: 1 of 3 jobs done (4 retries left)" in output
-    assert "progress: [localhost] Wait for the jobs: 2 of 3 jobs done (3 retries left)" in output
+    assert "progress: [localhost] Wait for the jobs: 1 of 3 jobs done\n" in output
+    assert "progress: [localhost] Wait for the jobs: 2 of 3 jobs done\n" in output
     assert "3 of 3 jobs done" not in output  # the last call succeeds: no retry, no progress line
 
 
