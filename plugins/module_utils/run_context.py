@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import samples
 
 REQUIRED_COLUMNS = ("RUNID", "PLATFORM", "RUN_DIR", "SOURCE_S3_URI", "MOUNT_ID")
 RUNS_TABLE = "runs"
@@ -22,20 +23,7 @@ RUNS_TABLE = "runs"
 EMPTY_VALUES = frozenset(("", "na", "none", "null"))
 # Columns of the input tables that name a file the workflow reads: the staged reads and alignments of units.tsv.
 INPUT_PATH_COLUMNS = {
-    "units": (
-        "ILMN_R1_PATH",
-        "ILMN_R2_PATH",
-        "PACBIO_R1_PATH",
-        "PACBIO_R2_PATH",
-        "ONT_R1_PATH",
-        "ONT_R2_PATH",
-        "UG_R1_PATH",
-        "UG_R2_PATH",
-        "ULTIMA_CRAM",
-        "ONT_CRAM",
-        "PB_BAM",
-        "ROCHE_BAM",
-    ),
+    "units": samples.FASTQ_PATH_COLUMNS + ("ULTIMA_CRAM", "ONT_CRAM", "PB_BAM", "ROCHE_BAM"),
 }
 
 

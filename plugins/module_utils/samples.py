@@ -37,25 +37,27 @@ REQUIRED_COLUMNS = (
     "SEQBC_ID",
 )
 
-# FASTQ input columns: (vendor whose rows may use it, read number). R1_FQ/R2_FQ are the legacy Illumina names.
+READS = (1, 2)
+# FASTQ input columns: (vendor whose rows may use it, read number), <vendor>_R1_FQ and <vendor>_R2_FQ; the bare
+# R1_FQ/R2_FQ are the legacy Illumina names.
 FASTQ_COLUMNS = OrderedDict(
-    (
-        ("ILMN_R1_FQ", ("ILMN", 1)),
-        ("ILMN_R2_FQ", ("ILMN", 2)),
-        ("R1_FQ", ("ILMN", 1)),
-        ("R2_FQ", ("ILMN", 2)),
-        ("CG_R1_FQ", ("CG", 1)),
-        ("CG_R2_FQ", ("CG", 2)),
-        ("PACBIO_R1_FQ", ("PACBIO", 1)),
-        ("PACBIO_R2_FQ", ("PACBIO", 2)),
-        ("ONT_R1_FQ", ("ONT", 1)),
-        ("ONT_R2_FQ", ("ONT", 2)),
-        ("UG_R1_FQ", ("UG", 1)),
-        ("UG_R2_FQ", ("UG", 2)),
-    )
+    ("%sR%d_FQ" % (prefix, read), (prefix.rstrip("_") or "ILMN", read))
+    for prefix in ("ILMN_", "", "CG_", "PACBIO_", "ONT_", "UG_")
+    for read in READS
 )
 # The units.tsv path column prefix of each vendor's FASTQs (Complete Genomics reads go where Illumina reads go).
 FASTQ_OUTPUT_PREFIX = {"ILMN": "ILMN", "CG": "ILMN", "PACBIO": "PACBIO", "ONT": "ONT", "UG": "UG"}
+
+
+def fastq_path_column(prefix, read):
+    """The units.tsv column holding a unit's R1 or R2 FASTQ paths for an output prefix, e.g. ``ILMN_R1_PATH``."""
+    return "%s_R%d_PATH" % (prefix, read)
+
+
+# units.tsv's FASTQ path columns in DayOA's order: R1 and R2 of each output prefix.
+FASTQ_PATH_COLUMNS = tuple(
+    fastq_path_column(prefix, read) for prefix in dict.fromkeys(FASTQ_OUTPUT_PREFIX.values()) for read in READS
+)
 
 
 class AlignmentRule(NamedTuple):
@@ -134,14 +136,7 @@ UNITS_COLUMNS = (
     "LIBPREP",
     "SEQ_VENDOR",
     "SEQ_PLATFORM",
-    "ILMN_R1_PATH",
-    "ILMN_R2_PATH",
-    "PACBIO_R1_PATH",
-    "PACBIO_R2_PATH",
-    "ONT_R1_PATH",
-    "ONT_R2_PATH",
-    "UG_R1_PATH",
-    "UG_R2_PATH",
+    *FASTQ_PATH_COLUMNS,
     "SUBSAMPLE_PCT",
     "ILMN_TRIM_READ_LENGTH",
     "SAMPLEUSE",
@@ -408,17 +403,17 @@ def _basename(path):
     return path.rstrip("/").rsplit("/", 1)[-1]
 
 
+# The columns that make rows one sample unit: the lanes of one unit merge into one staged directory.
+SAMPLE_UNIT_COLUMNS = ("RUNID", "SAMPLEID", "SEQ_PLATFORM", "LIBPREP", "SAMPLE_TYPE", "EXPERIMENTID")
+
+
+def sample_unit_key(unit):
+    return tuple(unit[column] for column in SAMPLE_UNIT_COLUMNS)
+
+
 def sample_dir_name(unit):
     """``<RUNID>_<SAMPLEID>-<PLATFORM>-<LIBPREP>-<TYPE>-<EXPID>_<SEQBC>_0``: one staged directory per sample unit."""
-    return "%s_%s-%s-%s-%s-%s_%s_0" % (
-        unit["RUNID"],
-        unit["SAMPLEID"],
-        unit["SEQ_PLATFORM"],
-        unit["LIBPREP"],
-        unit["SAMPLE_TYPE"],
-        unit["EXPERIMENTID"],
-        unit["BARCODEID"],
-    )
+    return "%s_%s-%s-%s-%s-%s_%s_0" % (sample_unit_key(unit) + (unit["BARCODEID"],))
 
 
 # ------------------------------------------------------------------------------------------------------------------
@@ -747,15 +742,7 @@ class _Planner:
         groups = OrderedDict()
         for unit in units:
             unit["sample_dir"] = sample_dir_name(unit)
-            key = (
-                unit["RUNID"],
-                unit["SAMPLEID"],
-                unit["SEQ_PLATFORM"],
-                unit["LIBPREP"],
-                unit["SAMPLE_TYPE"],
-                unit["EXPERIMENTID"],
-            )
-            groups.setdefault(key, []).append(unit)
+            groups.setdefault(sample_unit_key(unit), []).append(unit)
         for members in groups.values():
             first = members[0]
             for unit in members[1:]:
@@ -822,18 +809,18 @@ class _Planner:
             unit[column] = first[column]
         unit["LANEID"] = MERGED_LANE_ID if len(members) > 1 else first["LANE"]
         prefix = FASTQ_OUTPUT_PREFIX.get(first["SEQ_VENDOR"], "ILMN")
-        for read in (1, 2):
+        for read in READS:
             if read not in first["reads"]:
                 continue
             column = first["reads"][read][0]
             entries = [entry for member in members for entry in member["reads"].get(read, (None, []))[1]]
             if first["directive"] != STAGE_DATA or any(uri is None for uri, _path in entries):
-                unit["%s_R%d_PATH" % (prefix, read)] = ",".join(path or uri or "" for uri, path in entries)
+                unit[fastq_path_column(prefix, read)] = ",".join(path or uri or "" for uri, path in entries)
                 self.checks.extend(SourceObject(uri, first["line"], column) for uri, _path in entries if uri)
                 continue
             uris = [uri for uri, _path in entries]
             name = _basename(uris[0]) if len(uris) == 1 else "%s_R%d.fastq.gz" % (first["sample_dir"], read)
-            unit["%s_R%d_PATH" % (prefix, read)] = self.staged_path(first, column, name, uris)
+            unit[fastq_path_column(prefix, read)] = self.staged_path(first, column, name, uris)
         for column, ((uri, path), index) in first["alignments"].items():
             if first["directive"] != STAGE_DATA or uri is None:
                 unit[column] = path or uri or ""

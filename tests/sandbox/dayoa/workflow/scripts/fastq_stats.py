@@ -10,6 +10,8 @@ import gzip
 import sys
 from pathlib import Path
 
+# units.tsv's read path columns. This script runs on the headnode, where the collection is not installed, so it keeps
+# its own copy of samples.FASTQ_PATH_COLUMNS; test_fastq_path_columns.py keeps the two equal.
 READ_PATH_COLUMNS = (
     "ILMN_R1_PATH",
     "ILMN_R2_PATH",
