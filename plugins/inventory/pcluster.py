@@ -151,7 +151,10 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.plugin_utils.inventory import AWSInventoryBase
 
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import cloudformation
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import cluster_ttl
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import ec2_instances
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import fsx
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import aws_retry
 from ansible_collections.daylily.ephemeral_cluster.plugins.plugin_utils import pcluster_inventory
 
@@ -173,7 +176,7 @@ class InventoryModule(AWSInventoryBase):
         """The records of one region's head nodes; [] when the region is refused and permissions are not strict."""
         strict = self.get_option("strict_permissions")
         try:
-            instances = pcluster_inventory.describe_headnodes(self._aws_client("ec2", region), cluster_names)
+            instances = ec2_instances.describe_headnodes(self._aws_client("ec2", region), cluster_names)
         except AnsibleAWSError as err:
             if strict or not _refused(err):
                 raise
@@ -181,10 +184,10 @@ class InventoryModule(AWSInventoryBase):
             return []
         names = pcluster_inventory.headnode_cluster_names(instances)
         stacks = {}
-        cloudformation = self._aws_client("cloudformation", region) if names else None
+        stack_client = self._aws_client("cloudformation", region) if names else None
         for name in names:
             try:
-                stacks[name] = pcluster_inventory.describe_cluster_stack(cloudformation, name)
+                stacks[name] = cloudformation.describe_cluster_stack(stack_client, name)
             except AnsibleAWSError as err:
                 if strict or not _refused(err):
                     raise
@@ -192,7 +195,8 @@ class InventoryModule(AWSInventoryBase):
         file_systems = None
         if names and self.get_option("file_systems"):
             try:
-                file_systems = pcluster_inventory.describe_file_systems(self._aws_client("fsx", region))
+                client = self._aws_client("fsx", region)
+                file_systems = fsx.describe_file_systems(client, retry_decorator=client.retry)
             except AnsibleAWSError as err:
                 if strict or not _refused(err):
                     raise

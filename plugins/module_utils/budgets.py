@@ -65,20 +65,7 @@ class BudgetsErrorHandler(DaylilyErrorHandler):
         return is_boto3_error_code("NotFoundException")
 
 
-class AnsibleSTSError(DaylilyAWSError):
-    SERVICE = "STS"
-
-
-class STSErrorHandler(DaylilyErrorHandler):
-    _CUSTOM_EXCEPTION = AnsibleSTSError
-
-
 # --- the calls -------------------------------------------------------------------------------------------------------
-@STSErrorHandler.common_error_handler("get the caller's account id")
-def account_id(sts_client):
-    return sts_client.get_caller_identity(aws_retry=True)["Account"]
-
-
 @BudgetsErrorHandler.list_error_handler("describe budget {name}")
 def describe_budget(client, account, name):
     """The budget; None when there is none."""

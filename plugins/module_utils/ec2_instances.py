@@ -18,6 +18,10 @@ from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules 
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyErrorHandler
 
 NODE_TYPE_TAG = "parallelcluster:node-type"
+# Instances that still exist: a stopped head node is listed (its cluster still costs money), a terminated one is not.
+LIVE_INSTANCE_STATES = ("pending", "running", "stopping", "stopped")
+# DescribeInstances takes at most 200 values per filter
+NAMES_PER_REQUEST = 100
 
 
 class AnsibleEC2Error(DaylilyAWSError):
@@ -37,6 +41,14 @@ class HeadnodeLookupError(AnsibleEC2Error):
     ``kwargs``) lists what was found."""
 
 
+def _instances(client, filters):
+    """Every instance matching ``filters`` (every page, the whole query retried with ``client.retry``)."""
+    answer = paginated_query_with_retries(client, "describe_instances", client.retry, Filters=filters)
+    return [
+        instance for reservation in answer.get("Reservations") or [] for instance in reservation.get("Instances") or []
+    ]
+
+
 @EC2ErrorHandler.common_error_handler("find the head node of cluster {cluster_name}")
 def describe_running_headnodes(client, cluster_name):
     """The running EC2 instances tagged as ``cluster_name``'s head node (every page)."""
@@ -45,10 +57,25 @@ def describe_running_headnodes(client, cluster_name):
         {"Name": f"tag:{NODE_TYPE_TAG}", "Values": ["HeadNode"]},
         {"Name": "instance-state-name", "Values": ["running"]},
     ]
-    answer = paginated_query_with_retries(client, "describe_instances", client.retry, Filters=filters)
-    return [
-        instance for reservation in answer.get("Reservations") or [] for instance in reservation.get("Instances") or []
+    return _instances(client, filters)
+
+
+@EC2ErrorHandler.common_error_handler("describe the head nodes of ParallelCluster clusters (DescribeInstances)")
+def describe_headnodes(client, cluster_names=None):
+    """The live EC2 instances (:data:`LIVE_INSTANCE_STATES`) tagged as a ParallelCluster head node, of
+    ``cluster_names`` only when given (in batches: DescribeInstances takes at most 200 values per filter)."""
+    base = [
+        {"Name": f"tag:{NODE_TYPE_TAG}", "Values": ["HeadNode"]},
+        {"Name": "instance-state-name", "Values": list(LIVE_INSTANCE_STATES)},
     ]
+    names = sorted(set(cluster_names or []))
+    batches = [names[i : i + NAMES_PER_REQUEST] for i in range(0, len(names), NAMES_PER_REQUEST)] or [None]
+    instances = []
+    for batch in batches:
+        instances += _instances(
+            client, base + ([{"Name": f"tag:{CLUSTER_NAME_TAG}", "Values": batch}] if batch else [])
+        )
+    return instances
 
 
 def find_headnode(client, cluster_name, region):

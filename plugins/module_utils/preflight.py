@@ -5,7 +5,7 @@
 
 """Preflight: the public face of the private ``_preflight`` package; import from here.
 
-* ``_preflight.aws`` -- the AWS calls, one small function each behind a per-service error handler;
+* ``_preflight.aws`` -- the AWS calls, one small function each in a file per service behind its error handler;
 * ``_preflight.checks`` -- the checks (stable ids, PASS/WARN/FAIL/SKIPPED, remediation), their order and verdict;
 * ``_preflight.cost`` -- the cost forecast: prices looked up, idle and ceiling per hour and over the planned hours.
 

@@ -67,10 +67,7 @@ options:
     elements: str
     default: []
 extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
-  - daylily.ephemeral_cluster.retries
+  - daylily.ephemeral_cluster.aws
   - daylily.ephemeral_cluster.option_names
 notes:
   - Needs C(sts:GetCallerIdentity), C(budgets:ViewBudget) and, to change anything, C(budgets:ModifyBudget).
@@ -145,6 +142,7 @@ account_id:
 """
 
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import budgets
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import sts
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSError
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSModule
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import module_retry
@@ -172,7 +170,7 @@ def main():
 
     retry = module_retry(module)
     try:
-        account = budgets.account_id(module.client("sts", retry_decorator=retry))
+        account = sts.account_id(module.client("sts", retry_decorator=retry))
         client = module.client("budgets", retry_decorator=retry)
         if want["state"] == "present":
             changed, before, after = budgets.ensure_present(client, account, want, module.check_mode)

@@ -3,14 +3,14 @@
 # Copyright: Contributors to the daylily.ephemeral_cluster project
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""What the ``pcluster`` inventory plugin reads from AWS and decides about each cluster, without Ansible's inventory.
+"""What the ``pcluster`` inventory plugin decides about each cluster, without Ansible's inventory.
 
-Reading (one small function per AWS call, errors through the collection's handlers, every call retried):
+The plugin reads AWS through the service layer (each call retried, errors through the collection's handlers):
 
-* the head nodes: EC2 ``DescribeInstances`` filtered on ParallelCluster's tags (``parallelcluster:node-type=HeadNode``,
-  optionally ``parallelcluster:cluster-name``), live instance states only;
-* each cluster's CloudFormation stack (``DescribeStacks``): its status and the cluster's own tags;
-* the region's FSx file systems (``DescribeFileSystems``), matched to clusters by ``parallelcluster:cluster-name``.
+* the head nodes: ``ec2_instances.describe_headnodes`` (EC2 ``DescribeInstances`` on ParallelCluster's tags, live
+  instance states only);
+* each cluster's CloudFormation stack: ``cloudformation.describe_cluster_stack`` (its status and the cluster's tags);
+* the region's FSx file systems: ``fsx.describe_file_systems``, matched to clusters by ``parallelcluster:cluster-name``.
 
 :func:`cluster_records` turns those answers into plain JSON-safe records (what the inventory cache keeps);
 :func:`host_variables` and :func:`group_names` decide, from a record and the current UTC time, the host's variables
@@ -21,72 +21,16 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import paginated_query_with_retries
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import cluster_ttl
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import fsx
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.ec2_instances import NODE_TYPE_TAG
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.ec2_instances import EC2ErrorHandler
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSError
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyErrorHandler
 
 CLUSTER_NAME_TAG = fsx.CLUSTER_NAME_TAG
 SSM_CONNECTION = "daylily.ephemeral_cluster.ssm"
-# Instances that still exist: a stopped head node is listed (its cluster still costs money), a terminated one is not.
-LIVE_INSTANCE_STATES = ("pending", "running", "stopping", "stopped")
 EXPIRED_GROUP = "daylily_expired"
 INVALID_TTL_GROUP = "daylily_ttl_invalid"
 CLUSTER_GROUP_PREFIX = "daylily_cluster_"
-# DescribeInstances takes at most 200 values per filter
-NAMES_PER_REQUEST = 100
-
-
-class AnsibleCloudFormationError(DaylilyAWSError):
-    """A CloudFormation failure (see ``DaylilyAWSError``)."""
-
-    SERVICE = "CloudFormation"
-
-
-class CloudFormationErrorHandler(DaylilyErrorHandler):
-    """amazon.aws's AWSErrorHandler raising AnsibleCloudFormationError."""
-
-    _CUSTOM_EXCEPTION = AnsibleCloudFormationError
-
-
-@EC2ErrorHandler.common_error_handler("describe the head nodes of ParallelCluster clusters (DescribeInstances)")
-def describe_headnodes(client, cluster_names=None):
-    """The live EC2 instances tagged as a ParallelCluster head node (of ``cluster_names`` only, when given); every
-    page, the whole query retried with ``client.retry``."""
-    base = [
-        {"Name": f"tag:{NODE_TYPE_TAG}", "Values": ["HeadNode"]},
-        {"Name": "instance-state-name", "Values": list(LIVE_INSTANCE_STATES)},
-    ]
-    names = sorted(set(cluster_names or []))
-    batches = [names[i : i + NAMES_PER_REQUEST] for i in range(0, len(names), NAMES_PER_REQUEST)] or [None]
-    instances = []
-    for batch in batches:
-        filters = base + ([{"Name": f"tag:{CLUSTER_NAME_TAG}", "Values": batch}] if batch else [])
-        answer = paginated_query_with_retries(client, "describe_instances", client.retry, Filters=filters)
-        instances += [i for reservation in answer.get("Reservations") or [] for i in reservation.get("Instances") or []]
-    return instances
-
-
-@CloudFormationErrorHandler.common_error_handler("describe the stack of cluster {cluster_name} (DescribeStacks)")
-def describe_cluster_stack(client, cluster_name):
-    """The cluster's CloudFormation stack (ParallelCluster names it after the cluster), None when there is none."""
-    try:
-        return client.describe_stacks(StackName=cluster_name, aws_retry=True)["Stacks"][0]
-    except is_boto3_error_code("ValidationError") as err:
-        if "does not exist" in str(err):
-            return None
-        raise
-
-
-def describe_file_systems(client):
-    """Every FSx file system of the region (retried with the client's policy)."""
-    return fsx.describe_file_systems(client, retry_decorator=client.retry)
 
 
 def headnode_cluster_names(instances):
