@@ -32,3 +32,12 @@ options:
     type: str
     default: /fsx
 """
+
+    # The mount_point option alone, for the path filters (they read no file system).
+    MOUNT_POINT = r"""
+options:
+  mount_point:
+    description: Where the file system is mounted on the headnode.
+    type: str
+    default: /fsx
+"""

@@ -34,10 +34,6 @@ options:
   timestamp:
     description: The export's timestamp (C(YYYYmmddTHHMMSSZ), UTC); now when omitted.
     type: str
-  mount_point:
-    description: Where the file system is mounted on the headnode.
-    type: str
-    default: /fsx
   output_root:
     description:
       - The local directory under which receipts go by default, in C(<output_root>/<executing_entity>/<analysis_id>).
@@ -46,6 +42,8 @@ options:
   output_dir:
     description: The local receipt directory; overrides O(output_root).
     type: str
+extends_documentation_fragment:
+  - daylily.ephemeral_cluster.fsx.mount_point
 """
 
 EXAMPLES = r"""

@@ -41,10 +41,8 @@ options:
   file_system_path:
     description: Explicit FSx path (required for C(custom); must lie under the purpose's root otherwise).
     type: str
-  mount_point:
-    description: Where the file system is mounted on the headnode.
-    type: str
-    default: /fsx
+extends_documentation_fragment:
+  - daylily.ephemeral_cluster.fsx.mount_point
 """
 
 EXAMPLES = r"""

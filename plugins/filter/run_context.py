@@ -24,10 +24,8 @@ options:
     description: The columns the input contract allows (from the catalog); unknown columns are refused.
     type: list
     elements: str
-  mount_point:
-    description: Where the file system is mounted on the headnode.
-    type: str
-    default: /fsx
+extends_documentation_fragment:
+  - daylily.ephemeral_cluster.fsx.mount_point
 """
 
 EXAMPLES = r"""
