@@ -117,18 +117,25 @@ def rule_problems(catalog):
             base = ("repositories", repo_key, "analysis_commands", index)
             command_id = command.get("command_id")
             if is_nonempty_str(command_id):
-                if command_id in first_use:
-                    out.append(
-                        CatalogProblem(
-                            base + ("command_id",),
-                            "%r is already the id of %s" % (command_id, format_path(first_use[command_id])),
-                            "a command_id used once in the whole catalog",
-                        )
-                    )
-                else:
-                    first_use[command_id] = base
+                out += _used_once(
+                    first_use,
+                    command_id,
+                    format_path(base),
+                    base + ("command_id",),
+                    "the id of %s",
+                    "a command_id used once in the whole catalog",
+                )
             out += _command_problems(command, base, repo, contracts, profiles)
     return out
+
+
+def _used_once(first_use, value, where, path, earlier, expected):
+    """A value the catalog may use only once: remember ``where`` it is first used (in ``first_use``), and return the
+    problem at ``path`` for every later use (``earlier`` words the first use from ``where``)."""
+    if value in first_use:
+        return [CatalogProblem(path, "%r is already %s" % (value, earlier % first_use[value]), expected)]
+    first_use[value] = where
+    return []
 
 
 def _runs_table(contracts):
@@ -563,16 +570,14 @@ def _report_problems(report, parts, kinds, index, classifications, include_paths
     out = []
     kind = report.get("report_kind")
     if is_nonempty_str(kind):
-        if kind in kinds:
-            out.append(
-                CatalogProblem(
-                    parts + ("report_kind",),
-                    "%r is already the report_kind of multiqc_reports[%d]" % (kind, kinds[kind]),
-                    "each report_kind once",
-                )
-            )
-        else:
-            kinds[kind] = index
+        out += _used_once(
+            kinds,
+            kind,
+            index,
+            parts + ("report_kind",),
+            "the report_kind of multiqc_reports[%s]",
+            "each report_kind once",
+        )
     html = report.get("html_path")
     data_dir = report.get("data_dir_path")
     if not (is_nonempty_str(html) and html.endswith(".html")):
