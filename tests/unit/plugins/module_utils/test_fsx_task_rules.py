@@ -1,57 +1,27 @@
 """Unit tests for plugins/module_utils/_fsx/task_rules.py: export task rules on raw boto3 dicts (no AWS calls)."""
 
-import datetime
-
 import pytest
 
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx import task_rules as tasks
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.task_rules import TaskRuleError
+from testlib.fsx_api import FS_ID
+from testlib.fsx_api import OTHER_FS_ID as OTHER_FS
+from testlib.fsx_api import association
+from testlib.fsx_items import data_repository_task
+from testlib.fsx_items import task_status
 
-FS_ID = "fs-0123456789abcdef0"
-OTHER_FS = "fs-0fedcba9876543210"
 SOURCE = "/analysis_results/e1/a1/"
 PREFIX = "s3://dayec-analysis/derived/e1/a1/"
 REPORT = PREFIX + "_daylily_monitor/fsx-export/20260131T120000Z/export-report/"
-T0 = datetime.datetime(2026, 1, 31, 12, 0, tzinfo=datetime.UTC)
 
 
 def dra(n, path, prefix, lifecycle="AVAILABLE"):
-    return {
-        "AssociationId": f"dra-{n:017x}",
-        "FileSystemId": FS_ID,
-        "FileSystemPath": path,
-        "DataRepositoryPath": prefix,
-        "Lifecycle": lifecycle,
-    }
+    return association(n, path=path, uri=prefix, lifecycle=lifecycle)
 
 
-def task(
-    n,
-    lifecycle="SUCCEEDED",
-    paths_=("analysis_results/e1/a1",),
-    report=REPORT,
-    kind=tasks.EXPORT_TYPE,
-    fs_id=FS_ID,
-    minutes=0,
-    status=None,
-    failure=None,
-):
-    item = {
-        "TaskId": f"task-{n:017x}",
-        "FileSystemId": fs_id,
-        "Type": kind,
-        "Lifecycle": lifecycle,
-        "CreationTime": T0 + datetime.timedelta(minutes=minutes),
-        "Report": tasks.report_config(report) if report else {"Enabled": False},
-    }
-    if paths_ is not None:
-        item["Paths"] = list(paths_)
-    if status is not None:
-        item["Status"] = status
-    if failure:
-        item["FailureDetails"] = {"Message": failure}
-    return item
+def task(n, lifecycle="SUCCEEDED", paths_=("analysis_results/e1/a1",), report=REPORT, **options):
+    return data_repository_task(n, lifecycle, paths=paths_, report=report, **options)
 
 
 EXPORT_DRA = dra(1, SOURCE, PREFIX)
@@ -300,7 +270,7 @@ def test_status_counts_default_to_zero_and_format_the_time():
         "failed_count": 0,
         "last_updated_time": None,
     }
-    counted = task(1, status={"TotalCount": 5, "SucceededCount": 3, "FailedCount": 2, "LastUpdatedTime": T0})
+    counted = task(1, status=task_status(5, 3, 2))
     assert tasks.status_counts(counted) == {
         "total_count": 5,
         "succeeded_count": 3,

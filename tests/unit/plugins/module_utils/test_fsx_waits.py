@@ -6,19 +6,7 @@ Time is a fake clock: each sleep advances it exactly.
 import pytest
 
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx import waits
-
-
-class FakeClock:
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps = []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
+from testlib.clock import FakeClock
 
 
 def poll_times(clock, settles_at, timeout=7200, poll_interval=30, min_interval=None):

@@ -13,6 +13,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import Retrying
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import pcluster
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import teardown
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import aws_retry
+from testlib import fsx_items
 
 OWN, OTHER = "fs-0000000000000000a", "fs-0000000000000000b"
 CREATED = datetime.datetime(2026, 12, 6, tzinfo=datetime.UTC)
@@ -71,13 +72,7 @@ def fetcher(clusters):
 
 
 def file_system(file_system_id, cluster):
-    return {
-        "FileSystemId": file_system_id,
-        "FileSystemType": "LUSTRE",
-        "Lifecycle": "AVAILABLE",
-        "CreationTime": CREATED,
-        "Tags": [{"Key": "parallelcluster:cluster-name", "Value": cluster}],
-    }
+    return fsx_items.file_system(file_system_id, cluster, created=CREATED)
 
 
 def stubbed_fsx():

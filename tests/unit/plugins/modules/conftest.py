@@ -7,6 +7,8 @@ from ansible.module_utils import _internal as module_internal
 
 from ansible_collections.amazon.aws.plugins.module_utils import common as aws_common
 
+from testlib.modules import stubbed_module_client
+
 AWS_ENVIRONMENT = (
     "AWS_PROFILE",
     "AWS_DEFAULT_PROFILE",
@@ -34,3 +36,12 @@ def module_process(monkeypatch):
     ansible-core would send module warnings to the controller's display instead of the result (amazon.aws before
     11.x does not keep its own copy), so a warning test would depend on which tests ran before it."""
     monkeypatch.setattr(module_internal, "is_controller", False)
+
+
+@pytest.fixture
+def fsx(monkeypatch):
+    """(stubber, calls): DaylilyAWSModule.client('fsx', ...) returns a real botocore FSx client in Stubber (requests
+    checked against the API model); calls lists the services the module asked a client for. A test file that needs
+    another FSx stand-in defines its own ``fsx``."""
+    with stubbed_module_client(monkeypatch, "fsx") as stubbed:
+        yield stubbed

@@ -10,12 +10,14 @@ import re
 import pytest
 
 from ansible_collections.daylily.ephemeral_cluster.plugins.modules import fsx_data_repository_task_info
+from testlib.fsx_api import FS_ID
+from testlib.fsx_api import OTHER_FS_ID
+from testlib.fsx_api import REGION
+from testlib.fsx_items import data_repository_task
+from testlib.fsx_items import file_system
+from testlib.fsx_items import task_status
 from testlib.modules import execute_module
-from testlib.modules import stubbed_module_client
 
-REGION = "us-west-2"
-FS_ID = "fs-0123456789abcdef0"
-OTHER_FS_ID = "fs-0fedcba9876543210"
 CONNECTION = {"region": REGION, "access_key": "testing", "secret_key": "testing"}
 T0 = datetime.datetime(2026, 1, 31, 12, 0, tzinfo=datetime.UTC)
 REPORT = "s3://dayec-analysis/derived/e1/a1/_daylily_monitor/export-report/"
@@ -26,31 +28,17 @@ def fs_filter(fs_id=FS_ID):
     return {"Name": "file-system-id", "Values": [fs_id]}
 
 
-def task(
-    n, lifecycle="SUCCEEDED", paths=("analysis_results/e1/a1",), kind="EXPORT_TO_REPOSITORY", fs_id=FS_ID, failure=None
-):
-    item = {
-        "TaskId": f"task-{n:017x}",
-        "ResourceARN": f"arn:aws:fsx:{REGION}:123456789012:task/task-{n:017x}",
-        "FileSystemId": fs_id,
-        "Type": kind,
-        "Lifecycle": lifecycle,
-        "CreationTime": T0,
-        "StartTime": T0 + datetime.timedelta(seconds=5),
-        "Report": {"Enabled": True, "Path": REPORT, "Format": "REPORT_CSV_20191124", "Scope": "FAILED_FILES_ONLY"},
-        "Status": {"TotalCount": 5, "SucceededCount": 3, "FailedCount": 2, "LastUpdatedTime": T0},
-    }
-    if paths is not None:
-        item["Paths"] = list(paths)
-    if failure:
-        item["FailureDetails"] = {"Message": failure}
-    return item
-
-
-@pytest.fixture
-def fsx(monkeypatch):
-    with stubbed_module_client(monkeypatch, "fsx") as stubbed:
-        yield stubbed
+def task(n, lifecycle="SUCCEEDED", **options):
+    """A task as FSx describes it to this module: with its ARN, start time, report and file counts."""
+    return data_repository_task(
+        n,
+        lifecycle,
+        report=REPORT,
+        status=task_status(5, 3, 2, updated=T0),
+        ResourceARN=f"arn:aws:fsx:{REGION}:123456789012:task/task-{n:017x}",
+        StartTime=T0 + datetime.timedelta(seconds=5),
+        **options,
+    )
 
 
 def run_module(capsys, args, check_mode=False):
@@ -59,21 +47,7 @@ def run_module(capsys, args, check_mode=False):
 
 def test_lists_tasks_of_a_cluster_normalised(fsx, capsys):
     stubber = fsx[0]
-    stubber.add_response(
-        "describe_file_systems",
-        {
-            "FileSystems": [
-                {
-                    "FileSystemId": FS_ID,
-                    "FileSystemType": "LUSTRE",
-                    "Lifecycle": "AVAILABLE",
-                    "CreationTime": T0,
-                    "Tags": [{"Key": "parallelcluster:cluster-name", "Value": "day-demo"}],
-                }
-            ]
-        },
-        {},
-    )
+    stubber.add_response("describe_file_systems", {"FileSystems": [file_system(FS_ID, "day-demo")]}, {})
     failed = task(1, "FAILED", failure="The task failed to process 2 of 5 files.")
     stubber.add_response(TASKS, {"DataRepositoryTasks": [failed], "NextToken": "t1"}, {"Filters": [fs_filter()]})
     stubber.add_response(

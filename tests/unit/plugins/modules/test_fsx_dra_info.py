@@ -19,13 +19,12 @@ from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import m
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import RETRIES
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSModule
 from ansible_collections.daylily.ephemeral_cluster.plugins.modules import fsx_dra_info
-from testlib.fsx_api import CREATED
 from testlib.fsx_api import FS_ID
 from testlib.fsx_api import OTHER_FS_ID
 from testlib.fsx_api import REGION
 from testlib.fsx_api import association
+from testlib.fsx_items import file_system
 from testlib.modules import execute_module
-from testlib.modules import stubbed_module_client
 
 CONNECTION = {"region": REGION, "access_key": "testing", "secret_key": "testing"}
 FS_FILTER = [{"Name": "file-system-id", "Values": [FS_ID]}]
@@ -36,23 +35,6 @@ COLLECTION_ROOT = Path(__file__).resolve().parents[4]
 def dra(n, **kwargs):
     """An association as this module's tests describe it (created without a metadata import)."""
     return association(n, batch_import=False, **kwargs)
-
-
-def file_system(fs_id, cluster):
-    return {
-        "FileSystemId": fs_id,
-        "FileSystemType": "LUSTRE",
-        "Lifecycle": "AVAILABLE",
-        "CreationTime": CREATED,
-        "Tags": [{"Key": "parallelcluster:cluster-name", "Value": cluster}],
-    }
-
-
-@pytest.fixture
-def fsx(monkeypatch):
-    """(stubber, calls): DaylilyAWSModule.client('fsx', ...) returns the stubbed client; calls records the services."""
-    with stubbed_module_client(monkeypatch, "fsx") as stubbed:
-        yield stubbed
 
 
 def run_module(capsys, args, check_mode=False):

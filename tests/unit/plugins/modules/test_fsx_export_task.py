@@ -13,8 +13,12 @@ import pytest
 
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths
 from ansible_collections.daylily.ephemeral_cluster.plugins.modules import fsx_export_task
+from testlib import fsx_api
+from testlib.clock import FakeClock
+from testlib.fsx_items import data_repository_task
+from testlib.fsx_items import file_system
+from testlib.fsx_items import task_status
 from testlib.modules import execute_module
-from testlib.modules import stubbed_module_client
 
 REGION = "us-west-2"
 FS_ID = "fs-0123456789abcdef0"
@@ -34,42 +38,14 @@ ARGS = {"file_system_id": FS_ID, "paths": ["/fsx/analysis_results/e1/a1"], "repo
 
 
 def association(path=SOURCE, prefix=PREFIX, lifecycle="AVAILABLE", n=1):
-    return {
-        "AssociationId": f"dra-{n:017x}",
-        "FileSystemId": FS_ID,
-        "FileSystemPath": path,
-        "DataRepositoryPath": prefix,
-        "Lifecycle": lifecycle,
-        "BatchImportMetaDataOnCreate": False,
-        "CreationTime": T0,
-    }
+    return fsx_api.association(n, path=path, uri=prefix, lifecycle=lifecycle, batch_import=False)
 
 
 REFERENCES = association("/references/", "s3://dayec-reference/", n=2)
 
 
-def task(
-    n, lifecycle, paths_=(WIRE,), kind="EXPORT_TO_REPOSITORY", report=REPORT, counts=(0, 0, 0), failure=None, minutes=0
-):
-    item = {
-        "TaskId": f"task-{n:017x}",
-        "FileSystemId": FS_ID,
-        "Type": kind,
-        "Lifecycle": lifecycle,
-        "CreationTime": T0 + datetime.timedelta(minutes=minutes),
-        "Report": dict(REPORT_CONFIG, Path=report) if report else {"Enabled": False},
-        "Status": {
-            "TotalCount": counts[0],
-            "SucceededCount": counts[1],
-            "FailedCount": counts[2],
-            "LastUpdatedTime": T0,
-        },
-    }
-    if paths_ is not None:
-        item["Paths"] = list(paths_)
-    if failure:
-        item["FailureDetails"] = {"Message": failure}
-    return item
+def task(n, lifecycle, paths_=(WIRE,), report=REPORT, counts=(0, 0, 0), **options):
+    return data_repository_task(n, lifecycle, paths=paths_, report=report, status=task_status(*counts), **options)
 
 
 def token(previous=None):
@@ -89,31 +65,11 @@ def create_request(previous=None):
     }
 
 
-class FakeClock:
-    def __init__(self):
-        self.now = 1000.0
-        self.sleeps = []
-
-    def monotonic(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 @pytest.fixture
 def clock(monkeypatch):
-    fake = FakeClock()
+    fake = FakeClock(now=1000.0)
     monkeypatch.setattr(fsx_export_task, "time", fake)
     return fake
-
-
-@pytest.fixture
-def fsx(monkeypatch, clock):
-    """(stubber, calls): the module's FSx client is a Stubber-validated botocore client; calls lists clients made."""
-    with stubbed_module_client(monkeypatch, "fsx") as stubbed:
-        yield stubbed
 
 
 def run_module(capsys, args, check_mode=False, diff=False):
@@ -191,21 +147,7 @@ def test_wait_false_returns_the_pending_task(fsx, clock, capsys):
 
 def test_cluster_name_is_resolved_by_tag(fsx, clock, capsys):
     stubber = fsx[0]
-    stubber.add_response(
-        "describe_file_systems",
-        {
-            "FileSystems": [
-                {
-                    "FileSystemId": FS_ID,
-                    "FileSystemType": "LUSTRE",
-                    "Lifecycle": "AVAILABLE",
-                    "CreationTime": T0,
-                    "Tags": [{"Key": "parallelcluster:cluster-name", "Value": "day-demo"}],
-                }
-            ]
-        },
-        {},
-    )
+    stubber.add_response("describe_file_systems", {"FileSystems": [file_system(FS_ID, "day-demo")]}, {})
     expect_setup(stubber)
     stubber.add_response(CREATE, {"DataRepositoryTask": task(9, "PENDING")}, create_request())
 
