@@ -31,11 +31,8 @@ def describe_associations(client, association_ids=None, retry_decorator=None, **
     return describe(
         client,
         "describe_data_repository_associations",
-        "Associations",
-        "AssociationIds",
         association_ids,
         build_filters(filters, DRA_FILTER_NAMES),
-        "DataRepositoryAssociationNotFound",
         retry_decorator,
     )
 

@@ -70,8 +70,16 @@ def describe_pages(client, method, result_key, retry_decorator=None, **params):
         params = dict(params, NextToken=token)
 
 
-def describe(client, method, result_key, ids_key, ids, filters, missing_code, retry_decorator):
-    """Describe by IDs (skipping IDs AWS does not know) or by filters."""
+# The FSx Describe calls without a botocore paginator: method -> (result key, IDs parameter, error code of an unknown ID).
+LISTINGS = {
+    "describe_data_repository_associations": ("Associations", "AssociationIds", "DataRepositoryAssociationNotFound"),
+    "describe_data_repository_tasks": ("DataRepositoryTasks", "TaskIds", "DataRepositoryTaskNotFound"),
+}
+
+
+def describe(client, method, ids, filters, retry_decorator):
+    """Describe by IDs (skipping IDs AWS does not know) or by filters; ``method`` is one of ``LISTINGS``."""
+    result_key, ids_key, missing_code = LISTINGS[method]
     params = {}
     if filters:
         params["Filters"] = filters

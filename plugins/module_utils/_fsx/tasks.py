@@ -23,14 +23,7 @@ def describe_tasks(client, task_ids=None, retry_decorator=None, **filters):
     Unknown task IDs are skipped. Raises AnsibleFSxError (operation DescribeDataRepositoryTasks).
     """
     return describe(
-        client,
-        "describe_data_repository_tasks",
-        "DataRepositoryTasks",
-        "TaskIds",
-        task_ids,
-        build_filters(filters, TASK_FILTER_NAMES),
-        "DataRepositoryTaskNotFound",
-        retry_decorator,
+        client, "describe_data_repository_tasks", task_ids, build_filters(filters, TASK_FILTER_NAMES), retry_decorator
     )
 
 
