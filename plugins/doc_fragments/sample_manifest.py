@@ -7,7 +7,7 @@
 
 
 class ModuleDocFragment:  # pylint: disable=too-few-public-methods
-    """src, stage_name, stage_target, the role bucket URIs, command_id and catalog_path."""
+    """src, stage_name, stage_target, the role bucket URIs, command_id and catalog_path (option_names has its own fragment)."""
 
     DOCUMENTATION = r"""
 options:
@@ -45,11 +45,4 @@ options:
   catalog_path:
     description: The command catalog; the collection's own C(catalog/daylily_available_repositories.yaml) by default.
     type: path
-  option_names:
-    description:
-      - "How error messages name this module's options, for example V({\"stage_name\": \"samples_stage_name\"}) when
-        a role sets them from its own variables, so a hint names what the operator sets. Options not listed are named
-        as they are."
-    type: dict
-    default: {}
 """

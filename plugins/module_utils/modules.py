@@ -12,7 +12,7 @@ environment handling, same ``fail_json_aws``) with three differences:
   the way community.aws's ``AnsibleCommunityAWSModule`` does it;
 * ``fail_json_aws_error`` forwards the extra fields an ``AnsibleAWSError`` carries (``e.kwargs``),
   so a failure can return structured details (for example the file systems that matched);
-* every module takes ``retries`` and ``retry_delay`` (doc fragment ``daylily.ephemeral_cluster.retries``), so an
+* every module takes ``retries`` and ``retry_delay`` (doc fragment ``daylily.ephemeral_cluster.aws``), so an
   operator can tune the jittered backoff for a throttled account, and tests can make it fast;
 * an empty region (``AWS_REGION=""`` or ``AWS_DEFAULT_REGION=""``) is reported as a missing region
   instead of botocore's ``Invalid endpoint: https://fsx..amazonaws.com``.
@@ -43,7 +43,7 @@ from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.aws_erro
 DAYLILY_COLLECTION_NAME = collection.NAME
 DAYLILY_COLLECTION_VERSION = collection.VERSION
 
-# Options every module takes; documented by the daylily.ephemeral_cluster.retries doc fragment.
+# Options every module takes; documented by the daylily.ephemeral_cluster.aws doc fragment.
 RETRY_ARGUMENT_SPEC = {
     "retries": {"type": "int", "default": 10},
     "retry_delay": {"type": "float", "default": 3.0},

@@ -80,10 +80,7 @@ options:
     type: str
     default: pcluster
 extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
-  - daylily.ephemeral_cluster.retries
+  - daylily.ephemeral_cluster.aws
   - daylily.ephemeral_cluster.option_names
 notes:
   - Needs C(fsx:DescribeFileSystems), C(fsx:DescribeDataRepositoryAssociations), C(fsx:DescribeDataRepositoryTasks),

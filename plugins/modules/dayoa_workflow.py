@@ -93,13 +93,8 @@ options:
     description: Seconds to wait for the new session to write C(status.json).
     type: int
     default: 10
-  option_names:
-    description:
-      - How messages name this module's options (option name to the variable the operator sets), for example
-        V(replace_existing) to V(workflow_replace_existing) when a
-        role sets them from its own variables, so a hint names what the operator sets.
-    type: dict
-    default: {}
+extends_documentation_fragment:
+  - daylily.ephemeral_cluster.option_names
 notes:
   - Runs on the headnode with Python 3.9 or later; it makes no AWS call. Needs C(tmux) and C(day-clone) (the headnode
     role installs day-clone).

@@ -30,12 +30,8 @@ options:
     description: How many lines of the end of C(tmux.log) to return.
     type: int
     default: 40
-  option_names:
-    description:
-      - How messages name this module's options (option name to the variable the operator sets), for example
-        V(session_name) to V(workflow_session_name) when a playbook sets them from its own variables.
-    type: dict
-    default: {}
+extends_documentation_fragment:
+  - daylily.ephemeral_cluster.option_names
 notes:
   - Runs on the headnode; it only reads, supports check mode and never reports a change.
 """

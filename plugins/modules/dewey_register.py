@@ -140,21 +140,12 @@ options:
       - Use the C(https_proxy)/C(http_proxy) environment variables.
     type: bool
     default: true
-  option_names:
-    description:
-      - "How error messages name this module's options, for example V({\"dewey_token_env\": \"dewey_token_env_var\"})
-        when a role sets them from its own variables, so a hint names what the operator sets. Options not listed are
-        named as they are."
-    type: dict
-    default: {}
 notes:
   - Needs C(s3:ListBucket), C(s3:GetObject) and C(s3:PutObject) on the export destination.
   - Dewey itself HEADs every file artifact in S3, so it needs read access to the same bucket.
 extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
-  - daylily.ephemeral_cluster.retries
+  - daylily.ephemeral_cluster.aws
+  - daylily.ephemeral_cluster.option_names
 """
 
 EXAMPLES = r"""

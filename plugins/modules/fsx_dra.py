@@ -109,13 +109,6 @@ options:
         (C(s3:ListBucket)), so a mistyped or empty prefix is refused instead of attached.
     type: bool
     default: false
-  option_names:
-    description:
-      - "How error messages name this module's options, for example V({\"wait_timeout\": \"run_mount_wait_timeout\"})
-        when a role sets them from its own variables, so a hint names what the operator sets. Options not listed are
-        named as they are."
-    type: dict
-    default: {}
   delete_data_in_file_system:
     description:
       - With O(state=absent), also delete the association's files from the file system (the S3 objects are never deleted).
@@ -137,12 +130,10 @@ notes:
     re-attach after a detach), the module derives a new token from that association's ID and creates a new one."
   - Tags whose keys start with C(aws:) are refused in O(tags) and never removed.
 extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
+  - daylily.ephemeral_cluster.aws
   - amazon.aws.tags
-  - amazon.aws.boto3
-  - daylily.ephemeral_cluster.retries
   - daylily.ephemeral_cluster.fsx
+  - daylily.ephemeral_cluster.option_names
 """
 
 EXAMPLES = r"""

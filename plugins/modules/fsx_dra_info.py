@@ -48,10 +48,7 @@ options:
 notes:
   - Needs the IAM action C(fsx:DescribeDataRepositoryAssociations), and C(fsx:DescribeFileSystems) when O(cluster_name) is used.
 extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
-  - daylily.ephemeral_cluster.retries
+  - daylily.ephemeral_cluster.aws
   - daylily.ephemeral_cluster.fsx
 """
 

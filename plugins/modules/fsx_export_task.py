@@ -113,13 +113,6 @@ options:
         parent prefixes (C(s3:HeadObject)); the bucket root never counts.
     type: bool
     default: false
-  option_names:
-    description:
-      - "How error messages name this module's options, for example V({\"wait_timeout\": \"export_wait_timeout\"})
-        when a role sets them from its own variables, so a hint names what the operator sets. Options not listed are
-        named as they are."
-    type: dict
-    default: {}
 notes:
   - Needs the IAM actions C(fsx:DescribeDataRepositoryAssociations), C(fsx:DescribeDataRepositoryTasks),
     C(fsx:CreateDataRepositoryTask), C(fsx:DescribeFileSystems) when O(cluster_name) is used, and C(s3:GetObject) on
@@ -129,11 +122,9 @@ seealso:
   - module: daylily.ephemeral_cluster.fsx_data_repository_task_info
   - module: daylily.ephemeral_cluster.fsx_dra_info
 extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
-  - daylily.ephemeral_cluster.retries
+  - daylily.ephemeral_cluster.aws
   - daylily.ephemeral_cluster.fsx
+  - daylily.ephemeral_cluster.option_names
 """
 
 EXAMPLES = r"""

@@ -83,13 +83,8 @@ options:
       - Fail the task when a check fails. With V(false) the task succeeds and RV(ready) says whether the headnode is ready.
     type: bool
     default: true
-  option_names:
-    description:
-      - How remediation hints name this module's options (option name to the variable the operator sets), for example
-        V(require_mountpoint) to V(headnode_require_mountpoint) when a role sets them from its own variables, so a hint
-        names what the operator sets. Options not listed are named as they are.
-    type: dict
-    default: {}
+extends_documentation_fragment:
+  - daylily.ephemeral_cluster.option_names
 notes:
   - Runs on the headnode itself with Python 3.9 or later; it makes no AWS call.
 """

@@ -41,6 +41,7 @@ notes:
   - Supports check mode (nothing is written) and diff mode (the tables before and after).
 extends_documentation_fragment:
   - daylily.ephemeral_cluster.sample_manifest
+  - daylily.ephemeral_cluster.option_names
 """
 
 EXAMPLES = r"""
