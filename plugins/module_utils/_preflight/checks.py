@@ -50,8 +50,11 @@ def result(check_id, status, details, remediation=None):
     return {"id": check_id, "status": status, "details": details, "remediation": remediation}
 
 
-def aws_result(check_id, error, status):
-    """The result of a check whose AWS call failed: AccessDenied names the action to grant."""
+def aws_result(check_id, error, status, missing=None):
+    """The result of a check whose AWS call failed: AccessDenied names the action to grant; ``missing`` is the
+    (details, remediation) of the result when AWS answered that the thing checked is not there."""
+    if missing and error.missing:
+        return result(check_id, status, *missing)
     if error.access_denied:
         return result(
             check_id,
@@ -182,17 +185,11 @@ def service_quotas(clients, config):
         try:
             value = _aws.quota_value(quota_client, service_code, quota_code)
         except _aws.PreflightAWSError as e:
-            if e.missing:
-                found.append(
-                    result(
-                        check_id,
-                        WARN,
-                        "The quota %s (%s) could not be read." % (quota_code, what),
-                        "Check it in the Service Quotas console (%s/%s)." % (service_code, quota_code),
-                    )
-                )
-            else:
-                found.append(aws_result(check_id, e, WARN))
+            missing = (
+                "The quota %s (%s) could not be read." % (quota_code, what),
+                "Check it in the Service Quotas console (%s/%s)." % (service_code, quota_code),
+            )
+            found.append(aws_result(check_id, e, WARN, missing))
             continue
         needed = demand.get(check_id)
         if needed is not None and value < needed:
@@ -312,17 +309,11 @@ def buckets_reachable(s3, locations, config=None):
         try:
             _aws.head_bucket(s3, location.bucket)
         except _aws.PreflightAWSError as e:
-            if e.missing:
-                found.append(
-                    result(
-                        check_id,
-                        FAIL,
-                        "The %s bucket %s does not exist." % (role, location.bucket),
-                        "Create the bucket or fix %s." % option_name(config, "%s_s3_uri" % role),
-                    )
-                )
-            else:
-                found.append(aws_result(check_id, e, FAIL))
+            missing = (
+                "The %s bucket %s does not exist." % (role, location.bucket),
+                "Create the bucket or fix %s." % option_name(config, "%s_s3_uri" % role),
+            )
+            found.append(aws_result(check_id, e, FAIL, missing))
             continue
         found.append(result(check_id, PASS, "The %s bucket %s is reachable." % (role, location.bucket)))
     return found
@@ -346,17 +337,11 @@ def reference_data(s3, location, version=REFERENCE_VERSION):
                 )
             )
     except _aws.PreflightAWSError as e:
-        if e.missing:
-            found.append(
-                result(
-                    "s3.reference_version",
-                    FAIL,
-                    "s3://%s/%s does not exist." % (location.bucket, marker),
-                    "Sync reference data version %s into %s." % (version, location.uri),
-                )
-            )
-        else:
-            found.append(aws_result("s3.reference_version", e, FAIL))
+        missing = (
+            "s3://%s/%s does not exist." % (location.bucket, marker),
+            "Sync reference data version %s into %s." % (version, location.uri),
+        )
+        found.append(aws_result("s3.reference_version", e, FAIL, missing))
     try:
         empty = [
             prefix
