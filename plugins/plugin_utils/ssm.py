@@ -504,12 +504,21 @@ class Frame:
         )
 
 
-def parse_frame(output, token):
-    """The Frame at the start of ``output`` (str from GetCommandInvocation, or bytes from S3); None if absent."""
+def _token_match(pattern, output, token):
+    """The match of ``pattern`` in ``output`` (a str from GetCommandInvocation or bytes from S3, searched as bytes), or
+    None unless it carries ``token``."""
     if isinstance(output, str):
         output = output.encode("utf-8", "surrogateescape")
-    match = _HEADER.search(output)
+    match = pattern.search(output)
     if match is None or match.group("token").decode() != token:
+        return None
+    return match
+
+
+def parse_frame(output, token):
+    """The Frame at the start of ``output`` (str from GetCommandInvocation, or bytes from S3); None if absent."""
+    match = _token_match(_HEADER, output, token)
+    if match is None:
         return None
     spool = match.group("spool").decode()
     if spool != "-" and not _SPOOL_PATH.match(spool):
@@ -527,17 +536,15 @@ def parse_frame(output, token):
         spool,
         int(match.group("ob")),
         int(match.group("eb")),
-        output[match.end() :],
+        match.string[match.end() :],
         home,
     )
 
 
 def parse_missing(output, token):
     """The sha256s of cached standard input pieces the node lacks (the script ran nothing), else None."""
-    if isinstance(output, str):
-        output = output.encode("utf-8", "surrogateescape")
-    match = _MISSING.search(output)
-    if match is None or match.group("token").decode() != token:
+    match = _token_match(_MISSING, output, token)
+    if match is None:
         return None
     return [sha for sha in match.group("shas").decode().split(",") if _SHA256.match(sha)]
 
