@@ -57,10 +57,25 @@ class TreeEntry(NamedTuple):
     target: str | None = None
 
 
-class TreeCounts:
-    """Running totals of a walk (updated while entries are streamed)."""
+#: Undecodable paths a walk keeps to show (all of them are counted): a tree of undecodable names must not make the
+#: walk hold one string per file.
+UNDECODABLE_KEPT = 20
 
-    __slots__ = ("file_count", "total_bytes", "directory_count", "symlink_count", "special_count", "undecodable_paths")
+
+class TreeCounts:
+    """Running totals of a walk (updated while entries are streamed). ``undecodable_count`` counts the paths that are
+    not UTF-8; ``undecodable_paths`` keeps the first :data:`UNDECODABLE_KEPT` of them, as shown."""
+
+    __slots__ = (
+        "file_count",
+        "total_bytes",
+        "directory_count",
+        "symlink_count",
+        "special_count",
+        "undecodable_count",
+        "undecodable_paths",
+    )
+    _NOT_TOTALS = ("undecodable_count", "undecodable_paths")
 
     def __init__(self):
         self.file_count = 0
@@ -68,16 +83,22 @@ class TreeCounts:
         self.directory_count = 0
         self.symlink_count = 0
         self.special_count = 0
+        self.undecodable_count = 0
         self.undecodable_paths = []
 
     def as_dict(self):
-        """The totals as a dict (``undecodable_paths`` excluded)."""
-        return {name: getattr(self, name) for name in self.__slots__ if name != "undecodable_paths"}
+        """The totals as a dict (the undecodable paths and their count excluded)."""
+        return {name: getattr(self, name) for name in self.__slots__ if name not in self._NOT_TOTALS}
+
+    def add_undecodable(self, shown):
+        self.undecodable_count += 1
+        if len(self.undecodable_paths) < UNDECODABLE_KEPT:
+            self.undecodable_paths.append(shown)
 
 
 def _display(relative, counts=None):
     """A path as printable text: bytes that are not UTF-8 (surrogate-escaped by os) become ``\\xNN``; such paths are
-    recorded in ``counts.undecodable_paths``."""
+    counted (and the first ones kept) by ``counts.add_undecodable``."""
     if relative.isascii():  # nearly every name, and an O(1) check
         return relative
     try:
@@ -86,7 +107,7 @@ def _display(relative, counts=None):
     except UnicodeEncodeError:
         shown = relative.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
         if counts is not None:
-            counts.undecodable_paths.append(shown)
+            counts.add_undecodable(shown)
         return shown
 
 

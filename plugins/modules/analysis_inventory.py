@@ -16,7 +16,7 @@ description:
     wrote to S3; Dewey registration uses the SHA-256 values as evidence.
   - The walk is iterative (no recursion limit) and streams; with O(return_files=false) and O(manifest_path) a tree of
     millions of files never sits in memory.
-  - SHA-256 is computed by O(workers) threads with 8 MiB reads.
+  - SHA-256 is computed by O(workers) threads with 1 MiB reads.
   - Regular files count in RV(file_count) and RV(total_bytes). Symlinks are listed as symlinks (type V(symlink), the
     size C(lstat) reports and the link target), counted in RV(symlink_count) and never followed unless O(follow_symlinks).
     Sockets, FIFOs and devices are only counted, in RV(special_count). The root directory is not in RV(directory_count).
@@ -284,7 +284,7 @@ def run(module):
         shown = ", ".join(counts.undecodable_paths[:_WARN_PATHS])
         module.warn(
             "%d path(s) are not valid UTF-8 and are shown with \\xNN escapes (S3 keys must be UTF-8, so FSx cannot "
-            "export them under these names): %s" % (len(counts.undecodable_paths), shown)
+            "export them under these names): %s" % (counts.undecodable_count, shown)
         )
     return result
 

@@ -1,6 +1,7 @@
 """Rows 1 and the inventory rows: SHA-256 of a tree by analysis_inventory's code path against GNU sha256sum and
-against the physical limit (cores x one core's hashlib throughput, measured in the same run); the tree walk and the
-hashing of many small files against naive Python loops."""
+against the physical limit (hashlib over memory on every core at once, measured in the same run, interleaved with
+ours), in bytes per wall second and per CPU-second; the tree walk and the hashing of many small files against naive
+Python loops."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import os
 import random
 import resource
 import subprocess
+import threading
 import time
 
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import digests
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import inventory
 from bench.common import CACHE
 from bench.common import Row
@@ -119,15 +122,34 @@ def cpu_seconds():
     return usage.ru_utime + usage.ru_stime
 
 
-def one_core_throughput(seconds=1.0):
-    """(bytes per wall second, bytes per CPU second) that one core hashes with hashlib from memory (a 64 MiB buffer,
-    again and again for ``seconds``). On a busy machine the first falls, the second does not."""
-    buffer = os.urandom(64 * MIB)
-    hashlib.sha256(buffer).digest()  # warm up
-    hashed, start, cpu = 0, time.perf_counter(), cpu_seconds()
-    while time.perf_counter() - start < seconds:
+def _hash_memory(buffer, until_bytes, hashed):
+    """Hash ``buffer`` again and again until ``until_bytes`` are hashed; ``hashed`` (a one-item list) counts them."""
+    while hashed[0] < until_bytes:
         hashlib.sha256(buffer).digest()
-        hashed += len(buffer)
+        hashed[0] += len(buffer)
+
+
+def hashlib_throughput(threads, total):
+    """(bytes per wall second, bytes per CPU second) of ``threads`` threads hashing in-memory buffers side by side
+    (hashlib releases the GIL) until ``total`` bytes are hashed: as much work as the tree, so both runs last about
+    as long and meet the same moments of a shared machine. With one thread per core it is the physical limit
+    measured on all cores at once (no turbo or memory bandwidth a single core would enjoy alone); with one thread,
+    one core's throughput. On a busy machine the first figure falls, the second barely does."""
+    buffers = [os.urandom(64 * MIB) for _thread in range(threads)]
+    for buffer in buffers:
+        hashlib.sha256(buffer).digest()  # warm up
+    counters = [[0] for _thread in range(threads)]
+    share = total // threads
+    workers = [
+        threading.Thread(target=_hash_memory, args=(buffer, share, counter))
+        for buffer, counter in zip(buffers, counters, strict=True)
+    ]
+    start, cpu = time.perf_counter(), cpu_seconds()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    hashed = sum(counter[0] for counter in counters)
     return hashed / (time.perf_counter() - start), hashed / (cpu_seconds() - cpu)
 
 
@@ -139,25 +161,46 @@ def _ours_timed(root):
 
 
 def bench_digests(_scratch, repeat=3):
+    """Ours, the limit on all cores, one core and sha256sum, interleaved ``repeat`` times over the same files with
+    the page cache warm; each figure is the best of its attempts (the least disturbed run on a shared machine),
+    and the ratio of every attempt to the limit measured next to it is kept in the details."""
     root = digest_tree()
     files = files_of(root)
     total = sum(os.path.getsize(path) for path in files)
-    sha256sum(files)  # warms the page cache
+    sha256sum(files)  # warms the page cache (and ours below reads the very same files)
     cores = os.cpu_count() or 1
-    ours_s = ours_cpu = baseline_s = None
-    core_rate = core_cpu_rate = 0.0
-    for attempt in range(repeat):  # interleaved, so a busy moment of the machine hits all three alike
-        rate, cpu_rate = one_core_throughput()
-        core_rate, core_cpu_rate = max(core_rate, rate), max(core_cpu_rate, cpu_rate)
+    attempts = []
+    baseline_s = None
+    for attempt in range(repeat):  # interleaved, so a busy moment of the machine hits all of them alike
+        limit_rate, limit_cpu_rate = hashlib_throughput(cores, total)
         elapsed, cpu, counts = _ours_timed(root)
-        if ours_s is None or elapsed < ours_s:
-            ours_s, ours_cpu = elapsed, cpu
+        if (counts.file_count, counts.total_bytes) != (len(files), total):
+            raise SystemExit(
+                f"digest bench: inventory hashed {counts.file_count} files ({counts.total_bytes} bytes), "
+                f"the tree has {len(files)} ({total} bytes)"
+            )
+        core_rate, core_cpu_rate = hashlib_throughput(1, total // cores)
+        attempts.append(
+            {
+                "ours_s": elapsed,
+                "ours_cpu_s": cpu,
+                "limit_bytes_per_s": limit_rate,
+                "limit_bytes_per_cpu_s": limit_cpu_rate,
+                "one_core_bytes_per_s": core_rate,
+                "one_core_bytes_per_cpu_s": core_cpu_rate,
+                "fraction_of_limit": total / elapsed / limit_rate,
+                "load_average": os.getloadavg()[0],
+            }
+        )
         if attempt < 2:  # single-threaded and slow: twice is enough
             elapsed, _none = best_of(lambda: sha256sum(files), repeat=1)
             baseline_s = elapsed if baseline_s is None else min(baseline_s, elapsed)
-    if counts.file_count != len(files):
-        raise SystemExit(f"digest bench: inventory counted {counts.file_count} files, the tree has {len(files)}")
-    ours_rate, limit = total / ours_s, cores * core_rate
+    fastest = min(attempts, key=lambda attempt: attempt["ours_s"])
+    ours_s, ours_cpu = fastest["ours_s"], fastest["ours_cpu_s"]
+    limit = max(attempt["limit_bytes_per_s"] for attempt in attempts)
+    # per CPU-second: hashlib's best on one core alone or on all cores at once, whichever is higher
+    core_cpu_rate = max(max(a["one_core_bytes_per_cpu_s"], a["limit_bytes_per_cpu_s"]) for a in attempts)
+    ours_rate = total / ours_s
     details = {
         "files": len(files),
         "bytes": total,
@@ -166,15 +209,27 @@ def bench_digests(_scratch, repeat=3):
         "ours_bytes_per_s": ours_rate,
         "ours_bytes_per_cpu_s": total / ours_cpu,
         "ours_parallelism": ours_cpu / ours_s,
+        "ours_workers": digests.default_workers(),
+        "read_size": digests.CHUNK_SIZE,
         "sha256sum_s": baseline_s,
         "sha256sum_bytes_per_s": total / baseline_s,
-        "one_core_hashlib_bytes_per_s": core_rate,
-        "one_core_hashlib_bytes_per_cpu_s": core_cpu_rate,
         "limit_bytes_per_s": limit,
+        "cores_x_one_core_bytes_per_s": cores * max(attempt["one_core_bytes_per_s"] for attempt in attempts),
+        "hashlib_bytes_per_cpu_s": core_cpu_rate,
         "fraction_of_limit": ours_rate / limit,
+        "fraction_of_limit_per_attempt": [attempt["fraction_of_limit"] for attempt in attempts],
+        "attempts": attempts,
         "load_average": os.getloadavg(),
     }
     mb = 1e6
+    fractions = ", ".join("%.2f" % attempt["fraction_of_limit"] for attempt in attempts)
+    print(
+        f"digests: {len(files)} files, {total / mb:,.0f} MB; ours {ours_rate / mb:,.0f} MB/s "
+        f"({total / ours_cpu / mb:,.0f} MB per CPU-second, {ours_cpu / ours_s:.2f} CPUs busy), limit on {cores} cores "
+        f"{limit / mb:,.0f} MB/s, hashlib {core_cpu_rate / mb:,.0f} MB per CPU-second; fraction of the limit per "
+        f"attempt: {fractions}",
+        flush=True,
+    )
     return [
         Row(
             "1a digests vs GNU sha256sum",
@@ -190,7 +245,7 @@ def bench_digests(_scratch, repeat=3):
             "MB/s",
             ours_rate / mb,
             limit / mb,
-            f"{cores} cores x one core's hashlib",
+            f"{cores} threads of hashlib over memory at once",
             target=">= 0.8 of the limit",
             met=ours_rate >= 0.8 * limit,
             higher_is_better=True,
