@@ -12,6 +12,7 @@ import yaml
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import export
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import receipt
+from testlib import receipts
 from testlib.playbooks import run_playbook
 
 PRESENT = "export_receipt_present.yml"
@@ -53,24 +54,13 @@ def put_export(aws, cluster, skip=()):
 
 
 def receipt_fields(cluster, **overrides):
-    dest = destination(cluster)
-    fields = dict(receipt.receipt_paths(ENTITY, ANALYSIS, dest))
-    fields.update(
-        status="success",
-        phase="complete",
-        cluster_name=cluster["cluster_name"],
-        region=cluster["region"],
-        fsx_file_system_id=cluster["file_system_id"],
-        association_id="dra-0123456789abcdef0",
-        lifecycle="AVAILABLE",
-        task_id=TASK_ID,
-        task_lifecycle="SUCCEEDED",
-        report_path=export.export_report_path(dest, TIMESTAMP),
-        detach_lifecycle="DELETED",
-        detached=True,
-    )
-    fields.update(overrides)
-    return fields
+    where = {
+        "cluster_name": cluster["cluster_name"],
+        "region": cluster["region"],
+        "fsx_file_system_id": cluster["file_system_id"],
+        "task_id": TASK_ID,
+    }
+    return receipts.success_fields(ENTITY, ANALYSIS, destination(cluster), TIMESTAMP, **dict(where, **overrides))
 
 
 def play_vars(cluster, tmp_path, **fields):
@@ -80,6 +70,14 @@ def play_vars(cluster, tmp_path, **fields):
         "output_dir": str(tmp_path / "receipts" / ENTITY / ANALYSIS),
         "retry_delay": 0.2,
     }
+
+
+def unverified_receipt(run):
+    """The result of the play's "Write the export receipt": the play succeeded, the receipt it wrote did not verify."""
+    assert run.rc == 0, run.stdout[-3000:]
+    result = run.result("Write the export receipt")
+    assert result["verified"] is False
+    return result
 
 
 def s3_receipt(aws, cluster, timestamp=TIMESTAMP):
@@ -163,9 +161,7 @@ def test_missing_s3_object_fails_verification_naming_s3_object_count(aws, cluste
 
     run = run_playbook(PRESENT, play_vars(cluster, tmp_path))
 
-    assert run.rc == 0, run.stdout[-3000:]
-    result = run.result("Write the export receipt")
-    assert result["verified"] is False
+    result = unverified_receipt(run)
     assert result["verification_failures"] == [
         {
             "field": "s3_object_count",
@@ -187,9 +183,7 @@ def test_failures_csv_fails_verification_and_lists_failed_files(aws, cluster, tm
 
     run = run_playbook(PRESENT, play_vars(cluster, tmp_path))
 
-    assert run.rc == 0, run.stdout[-3000:]
-    result = run.result("Write the export receipt")
-    assert result["verified"] is False
+    result = unverified_receipt(run)
     assert result["failed_files"] == [
         {
             "file_path": "analysis_results/e1/a1/results/big.bam",
@@ -282,9 +276,7 @@ def test_receipt_finds_the_report_the_sandbox_fsx_export_task_wrote(sandbox, aws
         ),
     )
 
-    assert run.rc == 0, run.stdout[-3000:]
-    result = run.result("Write the export receipt")
-    assert result["verified"] is False
+    result = unverified_receipt(run)
     assert [row["file_path"] for row in result["failed_files"]] == [
         "analysis_results/e1/a1/results/day/hg38/reports/multiqc_data/multiqc_data.json"
     ]

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import export
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import receipt
+from testlib import receipts
 
 DESTINATION = "s3://dayec-analysis/derived/alice/run42/"
 TIMESTAMP = "20261206T123301Z"
@@ -99,28 +100,17 @@ SUMMARY = {"Cluster": "day-demo", "Cost so far (USD)": 3.87, "Region": "us-west-
 
 def write_receipt(directory, **overrides):
     """A verified fsx_export.yaml for alice/run42, written by the receipt code; its path."""
-    fields = dict(receipt.receipt_paths("alice", "run42", DESTINATION))
-    fields.update(
-        status="success",
-        phase="complete",
-        cluster_name="day-demo",
-        region="us-west-2",
-        fsx_file_system_id="fs-0123456789abcdef0",
-        association_id="dra-0aaaaaaaaaaaaaaa2",
-        lifecycle="AVAILABLE",
-        task_id="task-0123456789abcdef0",
-        task_lifecycle="SUCCEEDED",
-        report_path=export.export_report_path(DESTINATION, TIMESTAMP),
-        detach_lifecycle="DELETED",
-        detached=True,
-        fsx_file_count=OBJECT_COUNT,
-        fsx_total_bytes=TOTAL_BYTES,
-        s3_object_count=OBJECT_COUNT,
-        s3_total_bytes=TOTAL_BYTES,
-        verified=True,
-        timestamp=TIMESTAMP,
-    )
-    fields.update(overrides)
+    verified = {
+        "cluster_name": "day-demo",
+        "association_id": "dra-0aaaaaaaaaaaaaaa2",
+        "fsx_file_count": OBJECT_COUNT,
+        "fsx_total_bytes": TOTAL_BYTES,
+        "s3_object_count": OBJECT_COUNT,
+        "s3_total_bytes": TOTAL_BYTES,
+        "verified": True,
+        "timestamp": TIMESTAMP,
+    }
+    fields = receipts.success_fields("alice", "run42", DESTINATION, TIMESTAMP, **dict(verified, **overrides))
     path = Path(directory) / "receipts" / "alice" / "run42" / export.RECEIPT_FILENAME
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(receipt.dump_receipt(receipt.build_receipt(**fields)), encoding="utf-8")

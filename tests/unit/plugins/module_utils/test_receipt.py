@@ -5,55 +5,24 @@ from __future__ import annotations
 import math
 import os
 import random
+from pathlib import Path
 
 import pytest
 import yaml
 
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import collection
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import export
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import receipt
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.receipt import ReceiptError
+from testlib.receipts import success_fields
 
 COLLECTION_ROOT = os.path.abspath(os.path.join(os.path.dirname(receipt.__file__), "..", ".."))
 DESTINATION = "s3://out-bucket/derived/johnm/illumina_run_qc/"
 
-EXPECTED_ORDER = [
-    "schema_version",
-    "status",
-    "phase",
-    "cluster_name",
-    "region",
-    "analysis_dir",
-    "source_path",
-    "headnode_path",
-    "destination_s3_uri",
-    "fsx_root",
-    "s3_root",
-    "dayoa_analysis_root",
-    "dayoa_s3_root",
-    "fsx_file_system_id",
-    "file_system_path",
-    "association_id",
-    "lifecycle",
-    "task_id",
-    "task_lifecycle",
-    "report_path",
-    "detach_lifecycle",
-    "detached",
-    "delete_data_in_file_system",
-    "failure_details",
-    "producer",
-    "fsx_file_count",
-    "fsx_total_bytes",
-    "s3_object_count",
-    "s3_total_bytes",
-    "verified",
-    "failed_files",
-    "timestamp",
-    "manifest_s3_uri",
-    "manifest_sha256",
-]
+#: A verified receipt in the layout readers rely on; the field order the tests expect is its order.
+GOLDEN_RECEIPT = Path(__file__).resolve().parents[2] / "fixtures" / "receipts" / "fsx_export_verified.yaml"
+GOLDEN_TIMESTAMP = "20240102T030405Z"
+EXPECTED_ORDER = list(yaml.safe_load(GOLDEN_RECEIPT.read_text(encoding="utf-8"))["fsx_export"])
 
 # Strings that a naive emitter gets wrong (YAML 1.1 booleans, numbers, indicators, control and non-ASCII characters).
 TRICKY_STRINGS = [
@@ -134,26 +103,8 @@ TRICKY_STRINGS = [
 
 
 def success_receipt(**overrides):
-    fields = dict(receipt.receipt_paths("johnm", "illumina_run_qc", DESTINATION))
-    fields.update(
-        status="success",
-        phase="complete",
-        cluster_name="day-c1",
-        region="us-west-2",
-        fsx_file_system_id="fs-0123456789abcdef0",
-        association_id="dra-0123456789abcdef0",
-        lifecycle="AVAILABLE",
-        task_id="task-0123456789abcdef0",
-        task_lifecycle="SUCCEEDED",
-        report_path=export.export_report_path(DESTINATION, "20240102T030405Z"),
-        detach_lifecycle="DELETED",
-        detached=True,
-        fsx_file_count=3,
-        fsx_total_bytes=600,
-        s3_object_count=3,
-        s3_total_bytes=600,
-    )
-    fields.update(overrides)
+    counts = {"fsx_file_count": 3, "fsx_total_bytes": 600, "s3_object_count": 3, "s3_total_bytes": 600}
+    fields = success_fields("johnm", "illumina_run_qc", DESTINATION, GOLDEN_TIMESTAMP, **dict(counts, **overrides))
     return receipt.build_receipt(**fields)
 
 
@@ -163,6 +114,17 @@ def s3_objects(sizes, prefix="derived/johnm/illumina_run_qc/"):
 
 # --------------------------------------------------------------------------------------------------------------
 # building
+
+
+def test_the_receipt_code_writes_the_golden_receipt():
+    golden_text = GOLDEN_RECEIPT.read_text(encoding="utf-8")
+    built = success_receipt(verified=True, timestamp=GOLDEN_TIMESTAMP)
+    golden = receipt.load_receipt(golden_text)
+    assert built == dict(golden, producer=receipt.default_producer())  # the version moves with galaxy.yml
+    assert receipt.dump_receipt(dict(built, producer=golden["producer"])) in golden_text
+    assert (
+        len(EXPECTED_ORDER) == 34 and EXPECTED_ORDER[0] == "schema_version" and EXPECTED_ORDER[23] == "failure_details"
+    )
 
 
 def test_build_receipt_defaults_and_v4_field_order():

@@ -18,6 +18,7 @@ from botocore.response import StreamingBody
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import export
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import receipt
 from ansible_collections.daylily.ephemeral_cluster.plugins.modules import export_receipt
+from testlib import receipts
 from testlib.modules import execute_module
 from testlib.modules import stubbed_module_client
 
@@ -37,23 +38,7 @@ FILES = {"config/samples.tsv": 100, "results/multiqc.html": 5000, "results/empty
 
 
 def success_fields(**overrides):
-    fields = dict(receipt.receipt_paths("e1", "a1", DESTINATION))
-    fields.update(
-        status="success",
-        phase="complete",
-        cluster_name="day-c1",
-        region=REGION,
-        fsx_file_system_id="fs-0123456789abcdef0",
-        association_id="dra-0123456789abcdef0",
-        lifecycle="AVAILABLE",
-        task_id=TASK_ID,
-        task_lifecycle="SUCCEEDED",
-        report_path=REPORT_PATH,
-        detach_lifecycle="DELETED",
-        detached=True,
-    )
-    fields.update(overrides)
-    return fields
+    return receipts.success_fields("e1", "a1", DESTINATION, TIMESTAMP, **overrides)  # in REGION, task TASK_ID
 
 
 def fsx_inventory(files=None):
@@ -108,30 +93,26 @@ def expect_listing(stubber, files=None, extra=()):
     )
 
 
-def expect_report(stubber, text=None):
+def expect_object(stubber, key, text=None):
+    """A GetObject of ``key``: ``text`` as its body, or NoSuchKey when None."""
     if text is None:
         stubber.add_client_error(
             "get_object",
             "NoSuchKey",
             "The specified key does not exist.",
             404,
-            expected_params={"Bucket": BUCKET, "Key": REPORT_KEY},
+            expected_params={"Bucket": BUCKET, "Key": key},
         )
     else:
-        stubber.add_response("get_object", {"Body": body(text.encode())}, {"Bucket": BUCKET, "Key": REPORT_KEY})
+        stubber.add_response("get_object", {"Body": body(text.encode())}, {"Bucket": BUCKET, "Key": key})
+
+
+def expect_report(stubber, text=None):
+    expect_object(stubber, REPORT_KEY, text)
 
 
 def expect_existing_receipt(stubber, text=None):
-    if text is None:
-        stubber.add_client_error(
-            "get_object",
-            "NoSuchKey",
-            "The specified key does not exist.",
-            404,
-            expected_params={"Bucket": BUCKET, "Key": RECEIPT_KEY},
-        )
-    else:
-        stubber.add_response("get_object", {"Body": body(text.encode())}, {"Bucket": BUCKET, "Key": RECEIPT_KEY})
+    expect_object(stubber, RECEIPT_KEY, text)
 
 
 def expect_put(stubber, text):
