@@ -52,6 +52,8 @@ CREDENTIAL_CODES = (
     "AuthFailure",
 )
 ACCESS_CODES = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation")
+# S3's answers for an object that is not there (HeadObject answers a bare 404); a missing bucket is not one of them.
+S3_MISSING_OBJECT_CODES = ("404", "NoSuchKey", "NotFound")
 
 # Hints for codes that name one resource; "{file_system}" is how the hint names the file system options.
 _RESOURCE_HINTS = {

@@ -11,7 +11,6 @@ what differs between the budget that exists and the one wanted, which calls make
 cluster's budget is named ``daylily-<cluster>`` (``pcluster.budget_name``); the teardown role removes it by that name.
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import paginated_query_with_retries
 
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.aws_errors import ACCESS_CODES
@@ -59,10 +58,7 @@ class AnsibleBudgetsError(DaylilyAWSError):
 
 class BudgetsErrorHandler(DaylilyErrorHandler):
     _CUSTOM_EXCEPTION = AnsibleBudgetsError
-
-    @classmethod
-    def _is_missing(cls):
-        return is_boto3_error_code("NotFoundException")
+    MISSING_CODES = ("NotFoundException",)
 
 
 # --- the calls -------------------------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ try:
 except ImportError:
     pass  # Handled by AnsibleAWSModule
 
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.common import set_collection_info
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
@@ -121,6 +122,15 @@ class DaylilyErrorHandler(AWSErrorHandler):
     """amazon.aws's ``AWSErrorHandler`` whose descriptions may name the wrapped function's parameters
     (``"describe association {association_id}"``) on every amazon.aws version the collection supports: amazon.aws fills
     such placeholders itself only from 11.3 on. Its list and deletion handlers build on this one."""
+
+    #: The AWS error codes that tell the list and deletion handlers the resource is not there.
+    MISSING_CODES = ()
+
+    @classmethod
+    def _is_missing(cls):
+        if not cls.MISSING_CODES:
+            return super()._is_missing()
+        return is_boto3_error_code(list(cls.MISSING_CODES))
 
     @classmethod
     def common_error_handler(cls, description):

@@ -17,6 +17,7 @@ Clients: ``module.client("s3", retry_decorator=...)`` (call with ``aws_retry=Tru
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.aws_errors import S3_MISSING_OBJECT_CODES
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSError
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyErrorHandler
 
@@ -33,10 +34,7 @@ class S3PrefixErrorHandler(DaylilyErrorHandler):
     """Raises AnsibleS3PrefixError; "missing" is a HeadObject 404 or a missing key."""
 
     _CUSTOM_EXCEPTION = AnsibleS3PrefixError
-
-    @classmethod
-    def _is_missing(cls):
-        return is_boto3_error_code(["404", "NoSuchKey", "NotFound"])
+    MISSING_CODES = S3_MISSING_OBJECT_CODES
 
 
 def writeback_marker_keys(prefix):

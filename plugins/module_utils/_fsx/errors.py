@@ -6,12 +6,8 @@
 """FSx errors: one typed error whose message names the AWS operation, the error code and what to do (the hints
 live in ``aws_errors``), and the error handler every FSx call is decorated with."""
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSError
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyErrorHandler
-
-MISSING_CODES = ("DataRepositoryAssociationNotFound", "DataRepositoryTaskNotFound", "FileSystemNotFound")
 
 
 class AnsibleFSxError(DaylilyAWSError):
@@ -24,7 +20,4 @@ class FSxErrorHandler(DaylilyErrorHandler):
     """amazon.aws AWSErrorHandler raising AnsibleFSxError; "missing" = FSx's three *NotFound codes."""
 
     _CUSTOM_EXCEPTION = AnsibleFSxError
-
-    @classmethod
-    def _is_missing(cls):
-        return is_boto3_error_code(list(MISSING_CODES))
+    MISSING_CODES = ("DataRepositoryAssociationNotFound", "DataRepositoryTaskNotFound", "FileSystemNotFound")

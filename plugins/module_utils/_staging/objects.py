@@ -11,8 +11,7 @@ module_retry(module))`` returns: every call is retried on throttling (``SlowDown
 boto3 clients are thread-safe, so one client serves every worker thread.
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.aws_errors import S3_MISSING_OBJECT_CODES
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSError
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyErrorHandler
 
@@ -27,10 +26,7 @@ class StagingErrorHandler(DaylilyErrorHandler):
     """Raises AnsibleStagingError; "missing" is a 404, a missing key or upload (not a missing bucket)."""
 
     _CUSTOM_EXCEPTION = AnsibleStagingError
-
-    @classmethod
-    def _is_missing(cls):
-        return is_boto3_error_code(["404", "NoSuchKey", "NotFound", "NoSuchUpload"])
+    MISSING_CODES = S3_MISSING_OBJECT_CODES + ("NoSuchUpload",)
 
 
 @StagingErrorHandler.list_error_handler("read s3://{bucket}/{key} (HeadObject)", default_value=None)
