@@ -167,91 +167,92 @@ def assert_fails_with(capsys, tmp_path, catalog, expected_problems):
     assert "command" not in result
 
 
-def test_class_contract_mismatch(capsys, tmp_path):
-    catalog = shipped()
+def mismatched_contract(catalog):
     commands_of(catalog)[2]["input_contract"] = "sample_manifest"
-    assert_fails_with(
-        capsys,
-        tmp_path,
-        catalog,
-        [
-            cmd_path(2, "input_contract")
-            + " (command illumina_run_qc_bclconvert): is 'sample_manifest', but run_analysis commands "
-            "read a sequencing run folder that a run DRA mounts, described by runs.tsv; expected 'run_context'",
-        ],
-    )
 
 
-def test_missing_profile(capsys, tmp_path):
-    catalog = shipped()
+def missing_profile(catalog):
     del catalog["test_data_profiles"]["no_external_data"]
-    assert_fails_with(
-        capsys,
-        tmp_path,
-        catalog,
-        [
-            cmd_path(3, "test_data_profile")
-            + " (command dayoa_env_check): names the test data profile 'no_external_data', which "
-            "test_data_profiles does not define; expected one of: giab_hg002_ilmn_wgs_slim, illumina_novaseqx_run_slim",
-        ],
-    )
 
 
-def test_unpinned_tag_main(capsys, tmp_path):
-    catalog = shipped()
+def unpinned_tag_main(catalog):
     commands_of(catalog)[0]["git_tag"] = "main"
-    assert_fails_with(
-        capsys,
-        tmp_path,
-        catalog,
-        [
-            cmd_path(0, "git_tag")
-            + " (command ilmn_germline_wgs_align_qc): 'main' is a branch name, not a pinned tag; expected a "
-            "pinned release tag such as '2.0.26' (or a full 40-character commit id), never a branch",
-        ],
-    )
 
 
-def test_bad_registration_policy(capsys, tmp_path):
-    catalog = shipped()
+def bad_registration_policy(catalog):
     policy = copy.deepcopy(commands_of(catalog)[2]["artifact_registration"])
     policy["manifest_source"] = "dewey"
     policy["include_paths"].append("results/{run_id}/**")
     policy["multiqc_reports"][1]["data_dir_path"] = "results/runs/*/bclconvert/reports/data/"
     commands_of(catalog)[2]["artifact_registration"] = policy
-    base = cmd_path(2, "artifact_registration")
-    assert_fails_with(
-        capsys,
-        tmp_path,
-        catalog,
+
+
+def duplicated_ids(catalog):
+    commands_of(catalog)[1]["command_id"] = "ilmn_germline_wgs_align_qc"
+
+
+POLICY = cmd_path(2, "artifact_registration")
+BROKEN_CATALOGS = [
+    pytest.param(
+        mismatched_contract,
         [
-            base
+            cmd_path(2, "input_contract")
+            + " (command illumina_run_qc_bclconvert): is 'sample_manifest', but run_analysis commands "
+            "read a sequencing run folder that a run DRA mounts, described by runs.tsv; expected 'run_context'",
+        ],
+        id="class_contract_mismatch",
+    ),
+    pytest.param(
+        missing_profile,
+        [
+            cmd_path(3, "test_data_profile")
+            + " (command dayoa_env_check): names the test data profile 'no_external_data', which "
+            "test_data_profiles does not define; expected one of: giab_hg002_ilmn_wgs_slim, illumina_novaseqx_run_slim",
+        ],
+        id="missing_profile",
+    ),
+    pytest.param(
+        unpinned_tag_main,
+        [
+            cmd_path(0, "git_tag")
+            + " (command ilmn_germline_wgs_align_qc): 'main' is a branch name, not a pinned tag; expected a "
+            "pinned release tag such as '2.0.26' (or a full 40-character commit id), never a branch",
+        ],
+        id="unpinned_tag_main",
+    ),
+    pytest.param(
+        bad_registration_policy,
+        [
+            POLICY
             + ".include_paths[2] (command illumina_run_qc_bclconvert): uses the placeholder(s) {run_id}, which cannot be filled "
             "here; expected only {analysis_id}, {executing_entity}, {genome}",
-            base
+            POLICY
             + ".manifest_source (command illumina_run_qc_bclconvert): 'dewey' is not allowed; expected one of: 'dayoa_manifest', "
             "'s3_inventory'",
-            base + ".multiqc_reports[1].data_dir_path (command illumina_run_qc_bclconvert): is "
+            POLICY + ".multiqc_reports[1].data_dir_path (command illumina_run_qc_bclconvert): is "
             "'results/runs/*/bclconvert/reports/data/', but MultiQC writes the data directory of "
             "'results/runs/*/bclconvert/reports/multiqc_report.html' to 'results/runs/*/bclconvert/reports/multiqc_report_data/'; "
             "expected 'results/runs/*/bclconvert/reports/multiqc_report_data/'",
         ],
-    )
-
-
-def test_duplicated_ids(capsys, tmp_path):
-    catalog = shipped()
-    commands_of(catalog)[1]["command_id"] = "ilmn_germline_wgs_align_qc"
-    assert_fails_with(
-        capsys,
-        tmp_path,
-        catalog,
+        id="bad_registration_policy",
+    ),
+    pytest.param(
+        duplicated_ids,
         [
             cmd_path(1, "command_id")
             + " (command ilmn_germline_wgs_align_qc): 'ilmn_germline_wgs_align_qc' is already the id of "
             "repositories.daylily-omics-analysis.analysis_commands[0]; expected a command_id used once in the whole catalog",
         ],
-    )
+        id="duplicated_ids",
+    ),
+]
+
+
+@pytest.mark.parametrize("break_catalog, expected_problems", BROKEN_CATALOGS)
+def test_a_broken_catalog_fails_listing_its_problems(capsys, tmp_path, break_catalog, expected_problems):
+    catalog = shipped()
+    break_catalog(catalog)
+    assert_fails_with(capsys, tmp_path, catalog, expected_problems)
 
 
 def test_all_problems_are_listed_together(capsys, tmp_path):
