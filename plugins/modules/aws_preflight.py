@@ -114,7 +114,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 checks:
-  description: Every check, in the order it ran.
+  description: Every check, in the order it ran; RV(summary) counts them per status.
   returned: always
   type: list
   elements: dict

@@ -19,7 +19,6 @@ description:
     (unknown), never 0.
   - With O(cost_ceiling_usd), a ceiling forecast over it fails the module (RV(forecast.status=FAIL)); an unknown
     forecast cannot be held to the ceiling and fails too (RV(forecast.status=WARN)).
-  - This module only reads; it supports check mode and never reports a change.
 author:
   - Daylily ephemeral cluster maintainers (!UNKNOWN)
 options:
@@ -47,6 +46,7 @@ notes:
 extends_documentation_fragment:
   - daylily.ephemeral_cluster.aws
   - daylily.ephemeral_cluster.option_names
+  - daylily.ephemeral_cluster.read_only
 """
 
 EXAMPLES = r"""

@@ -32,8 +32,9 @@ options:
     default: 40
 extends_documentation_fragment:
   - daylily.ephemeral_cluster.option_names
+  - daylily.ephemeral_cluster.read_only
 notes:
-  - Runs on the headnode; it only reads, supports check mode and never reports a change.
+  - Runs on the headnode.
 """
 
 EXAMPLES = r"""

@@ -17,10 +17,6 @@ description:
     C(parallelcluster:cluster-name=<cluster_name>). With neither, the tasks of every file system in the region are listed.
   - O(task_ids), O(file_system_id)/O(cluster_name), O(lifecycle) and O(association_id) are sent to AWS as filters;
     O(type) and O(paths) are applied to the answer. Every given filter must match. Unknown task IDs are skipped.
-  - Every page request is retried on throttling (including C(ThrottlingException)) and on transient FSx errors,
-    with jittered exponential backoff.
-  - This module only reads; it supports check mode and never reports a change.
-  - O(file_system_id) or O(cluster_name) limits the listing to the tasks of that file system.
 author:
   - Daylily ephemeral cluster maintainers (!UNKNOWN)
 options:
@@ -64,6 +60,7 @@ seealso:
 extends_documentation_fragment:
   - daylily.ephemeral_cluster.aws
   - daylily.ephemeral_cluster.fsx
+  - daylily.ephemeral_cluster.read_only
 """
 
 EXAMPLES = r"""
@@ -184,15 +181,10 @@ tasks:
           type: str
           sample: FAILED_FILES_ONLY
     failure_details:
-      description: Why the task failed.
+      description: Why the task failed, in AWS's words (C(message)).
       returned: when AWS reports a failure
       type: dict
-      contains:
-        message:
-          description: AWS's explanation.
-          returned: always
-          type: str
-          sample: "The task failed to process 2 of 1200 files. See the task completion report."
+      sample: {"message": "The task failed to process 2 of 1200 files. See the task completion report."}
     creation_time:
       description: When the task was created (ISO 8601).
       returned: always

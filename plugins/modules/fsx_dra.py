@@ -185,78 +185,14 @@ file_system_id:
   sample: fs-0123456789abcdef0
 association:
   description:
-    - The association after the run, as M(daylily.ephemeral_cluster.fsx_dra_info) returns it.
+    - The association after the run, with the fields M(daylily.ephemeral_cluster.fsx_dra_info) returns for each
+      association (RV(daylily.ephemeral_cluster.fsx_dra_info#module:associations)).
     - With O(state=absent), the association as it was before it was detached.
     - Empty when there is none (nothing found, or check mode before a creation).
     - On a failed wait, the association in its last state.
   returned: always
   type: dict
-  contains:
-    association_id:
-      description: The association ID.
-      returned: when not empty
-      type: str
-      sample: dra-0123456789abcdef0
-    resource_arn:
-      description: The association's ARN.
-      returned: when not empty
-      type: str
-      sample: arn:aws:fsx:us-west-2:123456789012:association/fs-0123456789abcdef0/dra-0123456789abcdef0
-    file_system_id:
-      description: The file system.
-      returned: when not empty
-      type: str
-      sample: fs-0123456789abcdef0
-    lifecycle:
-      description: The association's state.
-      returned: when not empty
-      type: str
-      sample: AVAILABLE
-    failure_details:
-      description: Why the association failed or is misconfigured.
-      returned: when AWS reports a failure
-      type: dict
-      contains:
-        message:
-          description: AWS's explanation.
-          returned: always
-          type: str
-          sample: Amazon FSx cannot access the S3 bucket of this data repository association.
-    file_system_path:
-      description: The directory, in the FSx API form (the headnode path is C(/fsx) followed by it).
-      returned: when not empty
-      type: str
-      sample: /run_dir_mounts/run42/
-    data_repository_path:
-      description: The S3 prefix, as AWS stores it.
-      returned: when not empty
-      type: str
-      sample: s3://daylily-runs/run42/
-    batch_import_meta_data_on_create:
-      description: Whether object metadata was imported when the association was created.
-      returned: when not empty
-      type: bool
-      sample: true
-    imported_file_chunk_size:
-      description: Stripe size in MiB of imported files.
-      returned: when not empty
-      type: int
-      sample: 1024
-    s3:
-      description: Automatic import and export settings, with C(auto_import_policy.events) and C(auto_export_policy.events).
-      returned: when AWS reports them
-      type: dict
-      sample: {"auto_import_policy": {"events": ["NEW", "CHANGED", "DELETED"]}}
-    tags:
-      description: The association's tags as a dict.
-      returned: when not empty
-      type: dict
-      sample: {"lsmc:purpose": "run-dir-mount"}
-    creation_time:
-      description: When the association was created (ISO 8601).
-      returned: when not empty
-      type: str
-      sample: "2026-01-31T12:00:00+00:00"
+  sample: {"association_id": "dra-0123456789abcdef0", "file_system_path": "/run_dir_mounts/run42/", "lifecycle": "AVAILABLE"}
 created:
   description:
     - Whether this run created the association (not in check mode). A role that attaches and then checks the mount

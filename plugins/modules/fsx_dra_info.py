@@ -15,10 +15,6 @@ description:
     C(parallelcluster:cluster-name=<cluster_name>). With neither, every association of the account in the region is listed.
   - O(association_ids) asks AWS for those associations only; IDs AWS does not know are skipped, not an error.
   - O(file_system_path), O(lifecycle) and O(tags) are applied to the answer; every given filter must match.
-  - Every page request is retried on throttling (including C(ThrottlingException)) and on transient FSx errors,
-    with jittered exponential backoff.
-  - This module only reads; it supports check mode and never reports a change.
-  - O(file_system_id) or O(cluster_name) limits the listing to the associations of that file system.
 author:
   - Daylily ephemeral cluster maintainers (!UNKNOWN)
 options:
@@ -50,6 +46,7 @@ notes:
 extends_documentation_fragment:
   - daylily.ephemeral_cluster.aws
   - daylily.ephemeral_cluster.fsx
+  - daylily.ephemeral_cluster.read_only
 """
 
 EXAMPLES = r"""
@@ -120,15 +117,10 @@ associations:
       type: str
       sample: AVAILABLE
     failure_details:
-      description: Why the association failed or is misconfigured.
+      description: Why the association failed or is misconfigured, in AWS's words (C(message)).
       returned: when AWS reports a failure
       type: dict
-      contains:
-        message:
-          description: AWS's explanation.
-          returned: always
-          type: str
-          sample: "Access denied to the S3 bucket"
+      sample: {"message": "Access denied to the S3 bucket"}
     file_system_path:
       description:
         - The linked directory in the FSx API form, without the C(/fsx) mount point. The headnode path is C(/fsx) followed by it.

@@ -135,23 +135,13 @@ EXAMPLES = r"""
     report_path: s3://daylily-analysis/derived/alice/run42/_daylily_monitor/fsx-export/20260131T120000Z/export-report/
   register: export
 
-- name: Start the export, record the task, then follow its progress
-  block:
-    - name: Start the export without waiting
-      daylily.ephemeral_cluster.fsx_export_task:
-        file_system_id: fs-0123456789abcdef0
-        paths: [/analysis_results/alice/run42/]
-        report_path: s3://daylily-analysis/derived/alice/run42/_daylily_monitor/fsx-export/20260131T120000Z/export-report/
-        wait: false
-      register: export
-
-    - name: Show progress until the export ends
-      daylily.ephemeral_cluster.fsx_data_repository_task_info:
-        task_ids: ["{{ export.task_id }}"]
-      register: progress
-      until: progress.tasks[0].lifecycle in ['SUCCEEDED', 'FAILED', 'CANCELED']
-      retries: 120
-      delay: 30
+- name: Start the export without waiting (follow it with fsx_data_repository_task_info, as its first example does)
+  daylily.ephemeral_cluster.fsx_export_task:
+    file_system_id: fs-0123456789abcdef0
+    paths: [/analysis_results/alice/run42/]
+    report_path: s3://daylily-analysis/derived/alice/run42/_daylily_monitor/fsx-export/20260131T120000Z/export-report/
+    wait: false
+  register: export
 
 - name: Export and keep going on failure, to record an error receipt
   daylily.ephemeral_cluster.fsx_export_task:

@@ -18,7 +18,6 @@ description:
   - Every check runs, whatever fails before it, and the result lists each one with its status, details and what to
     do about a failure, so one run shows everything that is wrong.
   - The module fails when a check fails, unless O(fail_on_not_ready=false); then it returns RV(ready=false).
-  - This module only reads; it supports check mode (where it runs the same checks) and never reports a change.
 author:
   - Daylily ephemeral cluster maintainers (!UNKNOWN)
 options:
@@ -85,6 +84,7 @@ options:
     default: true
 extends_documentation_fragment:
   - daylily.ephemeral_cluster.option_names
+  - daylily.ephemeral_cluster.read_only
 notes:
   - Runs on the headnode itself with Python 3.9 or later; it makes no AWS call.
 """
@@ -119,7 +119,7 @@ ready:
   type: bool
   sample: false
 checks:
-  description: Every check, in the order it ran.
+  description: Every check, in the order it ran; RV(failed_checks) names those that failed.
   returned: always
   type: list
   elements: dict

@@ -13,7 +13,6 @@ description:
     (C(pcluster describe-cluster-instances)); a cluster that does not exist gives an empty RV(clusters).
   - Without O(name), lists the clusters of the region (C(pcluster list-clusters)).
   - Answers are the CLI's JSON in snake_case. Loop on this module with C(until) to show a create's progress.
-  - This module only reads; it supports check mode and never reports a change.
 author:
   - Daylily ephemeral cluster maintainers (!UNKNOWN)
 options:
@@ -28,6 +27,8 @@ options:
   region:
     description: The AWS region, passed to C(pcluster --region). Defaults to E(AWS_REGION) or E(AWS_DEFAULT_REGION).
     type: str
+extends_documentation_fragment:
+  - daylily.ephemeral_cluster.read_only
 notes:
   - Needs the C(pcluster) CLI (PyPI C(aws-parallelcluster)); credentials and endpoints come from the environment.
 """

@@ -84,7 +84,7 @@ stage_uri:
   type: str
   sample: s3://my-omics-bucket/staged_external_data/remote_stage_20260101T120000Z_0a1b2c3d/
 stage_file_system_path:
-  description: The stage's FSx API path, where the staging association attaches it; null when O(stage_target) is
+  description: The FSx API path where the staging association attaches RV(stage_uri); null when O(stage_target) is
     outside O(fsx_mount_point).
   returned: always
   type: str
@@ -100,23 +100,14 @@ data_mode:
   type: str
   sample: ilmn_solo
 problems:
-  description: Every problem of the manifest and its sources; nothing is written when there is any.
+  description:
+    - Every problem of the manifest and its sources; nothing is written when there is any.
+    - Each names its manifest C(line), C(column) and C(message) as
+      RV(daylily.ephemeral_cluster.samples_manifest#module:problems) describes them.
   returned: always
   type: list
   elements: dict
-  contains:
-    line:
-      description: The manifest line (the header is line 1); null for the whole file.
-      returned: always
-      type: int
-    column:
-      description: The manifest column concerned, if one.
-      returned: always
-      type: str
-    message:
-      description: What is wrong and what to do.
-      returned: always
-      type: str
+  sample: [{"line": 2, "column": "LANE", "message": "'x' is not a lane number (0 for a sample without lanes)"}]
 sources_checked:
   description: Source objects and prefixes read by the precheck.
   returned: when the manifest is valid

@@ -17,7 +17,6 @@ description:
     With neither, every managed instance of the account in the region is listed. O(ping_status) narrows the list.
   - An instance that is not registered with SSM (its agent never connected) is simply absent from RV(instances).
   - Every request is retried on throttling and on transient AWS errors, with jittered exponential backoff.
-  - This module only reads; it supports check mode and never reports a change.
 author:
   - Daylily ephemeral cluster maintainers (!UNKNOWN)
 options:
@@ -45,6 +44,7 @@ notes:
   - To wait for an instance, loop on this module with C(until)/C(retries)/C(delay); see the examples.
 extends_documentation_fragment:
   - daylily.ephemeral_cluster.aws
+  - daylily.ephemeral_cluster.read_only
 """
 
 EXAMPLES = r"""
