@@ -57,6 +57,8 @@ options:
     description:
       - Import the metadata of the objects under the prefix when the association is created, so they appear as files.
       - Only used when the association is created; AWS cannot change it later.
+      - An association that was V(MISCONFIGURED) from its creation never imported. When O(state=present) recovers it,
+        with this option true, one import task on the prefix imports the listing, and the module waits for it.
     type: bool
     default: false
   imported_file_chunk_size:

@@ -27,6 +27,7 @@ from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.ass
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.associations import update_association
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.common import normalize_association
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.errors import AnsibleFSxError
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.errors import FSxErrorHandler
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.file_systems import describe_file_system
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.file_systems import (
     find_file_system_by_cluster,
@@ -35,7 +36,9 @@ from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.lif
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.lifecycles import (
     DRA_TRANSITIONAL_LIFECYCLES,
 )
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.lifecycles import TASK_TERMINAL_LIFECYCLES
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.lifecycles import is_active_association
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.tasks import describe_task
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import module_retry
 
 # Each re-attach within AWS's idempotency window adds one replayed association to skip; more means something is wrong.
@@ -48,6 +51,20 @@ _ASSOCIATION_ID_RE = re.compile(r"dra-[0-9a-f]{8,}")
 # --------------------------------------------------------------------------------------------------------------
 # options
 # --------------------------------------------------------------------------------------------------------------
+
+
+@FSxErrorHandler.common_error_handler(
+    "import the listing of a recovered association's prefix (CreateDataRepositoryTask)"
+)
+def import_prefix_listing(client, file_system_id, prefix):
+    """One IMPORT_METADATA_FROM_REPOSITORY task on an S3 prefix (import paths are S3 paths), without a report."""
+    request = {
+        "Type": "IMPORT_METADATA_FROM_REPOSITORY",
+        "FileSystemId": file_system_id,
+        "Paths": [prefix],
+        "Report": {"Enabled": False},
+    }
+    return client.create_data_repository_task(aws_retry=True, **request)["DataRepositoryTask"]
 
 
 def writeback_refusal(file_system_path, auto_export_events, allow_writeback, names):
@@ -409,7 +426,38 @@ class AssociationManager:
         persists the wait raises broken() and the association is kept."""
         update_association(self.client, {"AssociationId": current["AssociationId"]})
         self.changed = True
-        return self.wait_available(describe_association(self.client, current["AssociationId"]) or current)
+        recovered = self.wait_available(describe_association(self.client, current["AssociationId"]) or current)
+        if self.want["batch_import_meta_data_on_create"]:
+            self.import_listing(recovered)
+        return recovered
+
+    def import_listing(self, association):
+        """The batch import of a create runs when the association first becomes AVAILABLE: one created while its
+        cause made it MISCONFIGURED never imported, and the recovery does not import either. One import task on
+        its prefix does, waited for, so the mount shows its files."""
+        task = import_prefix_listing(self.client, association["FileSystemId"], association["DataRepositoryPath"])
+
+        def timed_out(current):
+            return self.error(
+                f"Timed out after {self.want['wait_timeout']} s waiting for import task {current['TaskId']} of "
+                f"association {association['AssociationId']}; re-run later, or raise {self.name('wait_timeout')}",
+                association,
+            )
+
+        ended = waits.wait_until(
+            task,
+            lambda current: current.get("Lifecycle") in TASK_TERMINAL_LIFECYCLES,
+            lambda current: describe_task(self.client, current["TaskId"]) or current,
+            self.deadline(),
+            timed_out,
+        )
+        if ended.get("Lifecycle") != "SUCCEEDED":
+            raise self.error(
+                f"Import task {ended['TaskId']} of the listing of {association['DataRepositoryPath']} ended "
+                f"{ended.get('Lifecycle')}: {(ended.get('FailureDetails') or {}).get('Message', 'no reason given')}. "
+                "Fix the cause and re-run",
+                association,
+            )
 
     def create(self, associations):
         path, prefix = self.want["file_system_path"], self.want["data_repository_path"]
