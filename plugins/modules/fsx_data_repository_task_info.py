@@ -16,13 +16,13 @@ description:
   - Select the file system by O(file_system_id), or by O(cluster_name), which finds the one file system tagged
     C(parallelcluster:cluster-name=<cluster_name>). With neither, the tasks of every file system in the region are listed.
   - O(task_ids), O(file_system_id)/O(cluster_name), O(lifecycle) and O(association_id) are sent to AWS as filters;
-    O(type) and O(paths) are applied to the answer. Every given filter must match. Unknown task IDs are skipped.
+    O(type) and O(paths) are applied to the answer. Every given filter must match.
 author:
   - Daylily ephemeral cluster maintainers (!UNKNOWN)
 options:
   task_ids:
     description:
-      - Only these task IDs, for example V(task-0123456789abcdef0).
+      - Only these tasks, for example V([task-0123456789abcdef0]). IDs AWS does not know are skipped, not an error.
     type: list
     elements: str
   lifecycle:

@@ -76,7 +76,7 @@ options:
   auto_export_events:
     description:
       - File system changes exported automatically to S3. Leave it unset for read-only mounts and export associations.
-      - V([]) turns automatic export off. When not given, a new association has none and an existing one keeps its own.
+      - V([]) and leaving it unset work as for O(auto_import_events).
     type: list
     elements: str
     choices: [NEW, CHANGED, DELETED]

@@ -13,14 +13,14 @@ description:
     as returned by the FSx C(DescribeDataRepositoryAssociations) API.
   - Select the file system by O(file_system_id), or by O(cluster_name), which finds the one file system tagged
     C(parallelcluster:cluster-name=<cluster_name>). With neither, every association of the account in the region is listed.
-  - O(association_ids) asks AWS for those associations only; IDs AWS does not know are skipped, not an error.
   - O(file_system_path), O(lifecycle) and O(tags) are applied to the answer; every given filter must match.
 author:
   - Daylily ephemeral cluster maintainers (!UNKNOWN)
 options:
   association_ids:
     description:
-      - Only these association IDs, for example V(dra-0123456789abcdef0).
+      - Only these associations, for example V([dra-0123456789abcdef0]); AWS is asked for these only.
+      - IDs AWS does not know are skipped, not an error.
     type: list
     elements: str
   file_system_path:

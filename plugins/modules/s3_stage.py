@@ -141,18 +141,12 @@ unfinished_copies_aborted:
   returned: when objects were copied
   type: int
 tables:
-  description: The S3 URIs of the stage's C(samples.tsv) and C(units.tsv).
+  description: The S3 URIs of the stage's C(<timestamp>_samples.tsv) (C(samples)) and C(<timestamp>_units.tsv) (C(units)).
   returned: when O(upload_tables) is true and the precheck passes
   type: dict
-  contains:
-    samples:
-      description: URI of C(<timestamp>_samples.tsv).
-      returned: always
-      type: str
-    units:
-      description: URI of C(<timestamp>_units.tsv).
-      returned: always
-      type: str
+  sample:
+    samples: s3://my-omics-bucket/staged_external_data/remote_stage_20260101T120000Z_0a1b2c3d/20260101T120000Z_samples.tsv
+    units: s3://my-omics-bucket/staged_external_data/remote_stage_20260101T120000Z_0a1b2c3d/20260101T120000Z_units.tsv
 failures:
   description: The copies that failed (the stage can be resumed with the same O(stage_name)).
   returned: when a copy failed
