@@ -58,6 +58,16 @@ def node(tmp_path):
     return run
 
 
+def write_shims(tmp_path, **scripts):
+    """Stand-ins for commands the node lacks (``name=body``, run by sh) in one directory; its path, for extra_path."""
+    shims = tmp_path / "shims"
+    shims.mkdir()
+    for name, body in scripts.items():
+        (shims / name).write_text("#!/bin/sh\n" + body)
+        (shims / name).chmod(0o755)
+    return shims
+
+
 def execute(node, command, token=TOKENS[0], **kwargs):
     """Run build_wrapper(command) on the fake node; return (Frame, stdout after the header, stderr)."""
     code, stdout, stderr = node(ssm.build_wrapper(command, token, run_as=kwargs.pop("run_as", ""), **kwargs))
@@ -132,12 +142,11 @@ def test_run_as_wraps_the_command_in_sudo_login_shell(node, tmp_path):
     assert 'chown -R ubuntu "$d"' in script
     assert "as ubuntu in a bash login shell (sudo -iu ubuntu bash -l)" in script
     # Run it with shims for sudo and chown (no sudo here): sudo -iu USER CMD... -> CMD..., recording its arguments.
-    shims = tmp_path / "shims"
-    shims.mkdir()
-    (shims / "sudo").write_text('#!/bin/sh\necho "$@" > "$TMPDIR/sudo.args"\n[ "$1" = -iu ] && shift 2\nexec "$@"\n')
-    (shims / "chown").write_text('#!/bin/sh\necho "$@" > "$TMPDIR/chown.args"\n')
-    for shim in shims.iterdir():
-        shim.chmod(0o755)
+    shims = write_shims(
+        tmp_path,
+        sudo='echo "$@" > "$TMPDIR/sudo.args"\n[ "$1" = -iu ] && shift 2\nexec "$@"\n',
+        chown='echo "$@" > "$TMPDIR/chown.args"\n',
+    )
     code, stdout, stderr = node(script, extra_path=shims)
     assert code == 0, stderr
     assert ssm.parse_frame(stdout, TOKENS[0]).rc == 0
@@ -158,12 +167,7 @@ def test_bad_run_as_is_refused(user):
 
 
 def test_a_failing_launch_reports_the_shell_error(node, tmp_path):
-    shims = tmp_path / "shims"
-    shims.mkdir()
-    (shims / "sudo").write_text('#!/bin/sh\necho "sudo: unknown user nobody2" >&2\nexit 1\n')
-    (shims / "chown").write_text("#!/bin/sh\n")
-    for shim in shims.iterdir():
-        shim.chmod(0o755)
+    shims = write_shims(tmp_path, sudo='echo "sudo: unknown user nobody2" >&2\nexit 1\n', chown="")
     code, stdout, stderr = node(ssm.build_wrapper("true", TOKENS[0], run_as="nobody2"), extra_path=shims)
     frame = ssm.parse_frame(stdout, TOKENS[0])
     assert code == 0 and frame.rc == 1 and frame.out_len == 0
@@ -582,20 +586,33 @@ def test_non_zero_exit_code_and_stderr_come_back():
     assert (result.rc, result.stdout, result.stderr) == (2, b"partial\n", b"boom\n")
 
 
-def test_a_wrapper_failure_without_header_is_an_error_with_its_stderr():
+@pytest.mark.parametrize(
+    "command, invocation, error, match",
+    [
+        (
+            "true",
+            {"status": "Failed", "code": 125, "stderr": "dayec-ssm: cannot create a temporary directory\n"},
+            ssm.SSMError,
+            "cannot create a temporary directory",
+        ),
+        (
+            "sleep 9999",
+            {"status": "TimedOut", "code": 137, "details": "ExecutionTimedOut"},
+            ssm.SSMTimeoutError,
+            "command_timeout",
+        ),
+    ],
+    ids=["wrapper_failure_with_its_stderr", "timed_out"],
+)
+def test_an_invocation_that_ends_without_header_is_an_error_that_says_why(command, invocation, error, match):
     with Harness() as h:
         h.expect_send("c-1")
-        h.expect_get("c-1", status="Failed", code=125, stderr="dayec-ssm: cannot create a temporary directory\n")
-        with pytest.raises(ssm.SSMError, match="cannot create a temporary directory"):
-            h.runner.run("true")
+        h.expect_get("c-1", **invocation)
+        with pytest.raises(error, match=match):
+            h.runner.run(command)
 
 
-def test_timed_out_and_undelivered_commands_fail_clearly():
-    with Harness() as h:
-        h.expect_send("c-1")
-        h.expect_get("c-1", status="TimedOut", code=137, details="ExecutionTimedOut")
-        with pytest.raises(ssm.SSMTimeoutError, match="command_timeout"):
-            h.runner.run("sleep 9999")
+def test_an_undelivered_command_fails_naming_the_agent_state():
     with Harness() as h:
         h.expect_send("c-2")
         h.expect_get("c-2", status="TimedOut", code=-1, details="DeliveryTimedOut")
