@@ -49,11 +49,9 @@ FAULT_KINDS = (
     "headnode_connection_lost",
 )
 
-# The steps a fault is armed before, where it can fire (any step for AWS throttling and 5xx). A MISCONFIGURED run mount
-# recovers once its cause is gone, but in the sandbox its batch import never ran: the mount stays empty and
-# mount_run.yml fails on every re-run (reported in issue 15); until that converges only export DRAs get it.
+# The steps a fault is armed before, where it can fire (any step for AWS throttling and 5xx).
 FAULT_STEPS = {
-    "dra_misconfigured": ("export",),
+    "dra_misconfigured": ("mount", "export"),
     "export_task_failed": ("export",),
     "dewey_5xx": ("register",),
     "dewey_dropped": ("register",),
@@ -91,17 +89,20 @@ def plan_scenario(seed, step_names):
     # Seeds 1-4 (and every 4 after) start with two kinds in turn, so the 5 seeds of `make test` meet every kind.
     kinds = [FAULT_KINDS[(2 * (seed - 1) + offset) % len(FAULT_KINDS)] for offset in (0, 1)]
     kinds += [rng.choice(FAULT_KINDS) for _extra in range(rng.randint(0, 1))]
-    faults = [_plan_fault(rng, kind, step_names) for kind in kinds]
+    faults = [plan_fault(rng, kind, step_names) for kind in kinds]
     kill = (rng.randrange(len(step_names)), round(rng.uniform(0.5, 12.0), 2)) if rng.random() < 1 / 3 else None
     return Scenario(seed, faults, kill)
 
 
-def _plan_fault(rng, kind, step_names):
-    steps = [name for name in FAULT_STEPS.get(kind, step_names) if name in step_names] or step_names
+def plan_fault(rng, kind, step_names, fault_steps=None, operations=None):
+    """One fault of `kind` armed before one of `step_names` (those `fault_steps` allow for the kind, FAULT_STEPS by
+    default); AWS faults pick a service and operation of `operations` (OPERATIONS by default)."""
+    fault_steps, operations = fault_steps or FAULT_STEPS, operations or OPERATIONS
+    steps = [name for name in fault_steps.get(kind, step_names) if name in step_names] or step_names
     fault = {"kind": kind, "count": rng.choice(COUNTS), "step": rng.choice(steps)}
     if kind in ("aws_throttle", "aws_5xx"):
-        service = rng.choice(sorted(OPERATIONS))
-        fault.update(service=service, operation=rng.choice(OPERATIONS[service]))
+        service = rng.choice(sorted(operations))
+        fault.update(service=service, operation=rng.choice(operations[service]))
         code, status = (
             THROTTLES.get(service, ("ThrottlingException", 400))
             if kind == "aws_throttle"
@@ -169,3 +170,13 @@ def operator_playbook(name):
 
 def replay_command(seed, test_path):
     return f"CHAOS_SEED={seed} pytest -q {test_path}"
+
+
+def seed_failure(seed, scenario, log, test_path, exc, where=""):
+    """The message of a failed seed: why, what it did step by step, and the command that replays it alone."""
+    return (
+        f"chaos seed {seed} failed: {exc}\nscenario: {scenario.describe()}\nsteps:\n  "
+        + "\n  ".join(log)
+        + where
+        + f"\nreplay it: {replay_command(seed, test_path)}"
+    )

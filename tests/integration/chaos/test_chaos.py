@@ -21,8 +21,8 @@ from testlib.chaos import inject
 from testlib.chaos import kill_after
 from testlib.chaos import operator_playbook
 from testlib.chaos import plan_scenario
-from testlib.chaos import replay_command
 from testlib.chaos import run_step
+from testlib.chaos import seed_failure
 from testlib.playbooks import ssm_inventory
 
 ENTITY, ANALYSIS = "chaos", "an-0001"
@@ -179,8 +179,4 @@ def test_chaos_seed_keeps_every_invariant_and_the_clean_rerun_converges(
         world.check_converged(world.check_invariants())
         print(f"chaos seed {seed}: {scenario.describe()}\n  " + "\n  ".join(log))  # shown with pytest -rP
     except Exception as exc:  # pylint: disable=broad-exception-caught  # any failure prints how to replay the seed
-        raise AssertionError(
-            f"chaos seed {seed} failed: {exc}\nscenario: {scenario.describe()}\nsteps:\n  "
-            + "\n  ".join(log)
-            + f"\nreplay it: {replay_command(seed, THIS_FILE)}"
-        ) from exc
+        raise AssertionError(seed_failure(seed, scenario, log, THIS_FILE, exc)) from exc
