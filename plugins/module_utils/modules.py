@@ -77,6 +77,11 @@ def module_retry(module):
     return aws_retry(retries=params.get("retries"), delay=params.get("retry_delay"))
 
 
+def module_options(params, *names):
+    """``{name: params[name]}`` for the options a module hands on unchanged, as keyword arguments of a service call."""
+    return {name: params[name] for name in names}
+
+
 class DaylilyAWSError(AnsibleAWSError):
     """An AWS failure of one service (``SERVICE``, its name in IAM actions and hints). ``operation`` and ``code`` name
     the AWS operation and error code when AWS answered.

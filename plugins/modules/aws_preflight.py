@@ -159,6 +159,7 @@ report_path:
 
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import preflight
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSModule
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import module_options
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import module_retry
 
 
@@ -197,12 +198,10 @@ def main():
         module.fail_json(msg="Nothing was checked: %s." % "; ".join(name_problems), problems=name_problems)
     config = dict(
         region=module.region,
-        cluster_inputs=params["cluster_inputs"],
         role_uris={role: params["%s_s3_uri" % role] for role in preflight.ROLES},
-        reference_version=params["reference_version"],
-        required_policies=params["required_policies"],
-        catalog_path=params["catalog_path"],
-        option_names=params["option_names"],
+        **module_options(
+            params, "cluster_inputs", "reference_version", "required_policies", "catalog_path", "option_names"
+        ),
     )
     checks = preflight.run_checks(client_factory(module), config, check_mode=module.check_mode)
     failed, problems = preflight.verdict(checks, params["pass_on_warn"])
