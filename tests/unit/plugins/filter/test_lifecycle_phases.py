@@ -11,41 +11,44 @@ def mark(phase, event, at):
     return {"phase": phase, "event": event, "at": at}
 
 
-def test_pairs_starts_with_ends_in_start_order():
-    marks = [
-        mark("create", "start", "2026-12-06T10:00:00Z"),
-        mark("create", "end", "2026-12-06T10:12:30Z"),
-        mark("export", "start", "2026-12-06T11:00:00Z"),
-        mark("export", "end", "2026-12-06T11:00:01.500000+00:00"),
-    ]
-    assert lifecycle_phases(marks) == [
-        dict(
-            name="create",
-            started_at="2026-12-06T10:00:00Z",
-            ended_at="2026-12-06T10:12:30Z",
-            status="ok",
+@pytest.mark.parametrize(
+    "marks, phases",
+    [
+        pytest.param(
+            [
+                mark("create", "start", "2026-12-06T10:00:00Z"),
+                mark("create", "end", "2026-12-06T10:12:30Z"),
+                mark("export", "start", "2026-12-06T11:00:00Z"),
+                mark("export", "end", "2026-12-06T11:00:01.500000+00:00"),
+            ],
+            [
+                dict(name="create", started_at="2026-12-06T10:00:00Z", ended_at="2026-12-06T10:12:30Z", status="ok"),
+                dict(
+                    name="export",
+                    started_at="2026-12-06T11:00:00Z",
+                    ended_at="2026-12-06T11:00:01.500000+00:00",
+                    status="ok",
+                ),
+            ],
+            id="pairs_starts_with_ends_in_start_order",
         ),
-        dict(
-            name="export",
-            started_at="2026-12-06T11:00:00Z",
-            ended_at="2026-12-06T11:00:01.500000+00:00",
-            status="ok",
+        pytest.param(
+            [
+                mark("launch", "start", "2026-12-06T10:00:00Z"),
+                mark("launch", "start", "2026-12-06T10:05:00Z"),
+                mark("launch", "end", "2026-12-06T10:05:10Z"),
+                mark("wait", "start", "2026-12-06T10:06:00Z"),
+            ],
+            [
+                dict(name="launch", started_at="2026-12-06T10:05:00Z", ended_at="2026-12-06T10:05:10Z", status="ok"),
+                {"name": "wait", "started_at": "2026-12-06T10:06:00Z", "status": "running"},
+            ],
+            id="a_phase_without_end_is_running_and_a_restarted_phase_counts_from_its_last_start",
         ),
-    ]
-
-
-def test_a_phase_without_end_is_running_and_a_restarted_phase_counts_from_its_last_start():
-    marks = [
-        mark("launch", "start", "2026-12-06T10:00:00Z"),
-        mark("launch", "start", "2026-12-06T10:05:00Z"),
-        mark("launch", "end", "2026-12-06T10:05:10Z"),
-        mark("wait", "start", "2026-12-06T10:06:00Z"),
-    ]
-    launch, wait = lifecycle_phases(marks)
-    assert launch == dict(
-        name="launch", started_at="2026-12-06T10:05:00Z", ended_at="2026-12-06T10:05:10Z", status="ok"
-    )
-    assert wait == {"name": "wait", "started_at": "2026-12-06T10:06:00Z", "status": "running"}
+    ],
+)
+def test_marks_become_phases(marks, phases):
+    assert lifecycle_phases(marks) == phases
 
 
 def test_an_end_without_start_is_ignored_and_no_marks_give_no_phases():
