@@ -158,25 +158,23 @@ def test_describe_tasks_by_id_skips_unknown_ids(client, stubber):
     ]
 
 
-def test_describe_associations_unknown_single_id_is_empty(client, stubber):
-    ids = [dra(9)["AssociationId"]]
+@pytest.mark.parametrize(
+    "error_code, request_params, options",
+    [
+        pytest.param(
+            "DataRepositoryAssociationNotFound",
+            {"AssociationIds": [dra(9)["AssociationId"]]},
+            {"association_ids": [dra(9)["AssociationId"]]},
+            id="unknown_single_id",
+        ),
+        pytest.param("FileSystemNotFound", {"Filters": FS_FILTER}, {"file_system_id": FS_ID}, id="missing_file_system"),
+    ],
+)
+def test_describe_associations_of_something_absent_is_empty(client, stubber, error_code, request_params, options):
     stubber.add_client_error(
-        "describe_data_repository_associations",
-        "DataRepositoryAssociationNotFound",
-        http_status_code=400,
-        expected_params={"AssociationIds": ids},
+        "describe_data_repository_associations", error_code, http_status_code=400, expected_params=request_params
     )
-    assert describe_associations(client, association_ids=ids, retry_decorator=FAST) == []
-
-
-def test_describe_associations_missing_file_system_is_empty(client, stubber):
-    stubber.add_client_error(
-        "describe_data_repository_associations",
-        "FileSystemNotFound",
-        http_status_code=400,
-        expected_params={"Filters": FS_FILTER},
-    )
-    assert describe_associations(client, file_system_id=FS_ID, retry_decorator=FAST) == []
+    assert describe_associations(client, retry_decorator=FAST, **options) == []
 
 
 # ----------------------------------------------------------------------------------------------------------------
