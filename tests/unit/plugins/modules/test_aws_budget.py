@@ -75,6 +75,15 @@ def existing(stubbers, budget=None, thresholds=(75, 100), subscribers=None):
         )
 
 
+def run_budget(capsys, monkeypatch, *answers, args=ARGS, **options):
+    """Run aws_budget.main() once with the caller's identity and then each of ``answers`` queued; (rc, result)."""
+    with stubbed_module_clients(monkeypatch, "sts", "budgets") as stubbers:
+        caller(stubbers)
+        for answer in answers:
+            answer(stubbers)
+        return execute_module(capsys, aws_budget.main, args, **options)
+
+
 def test_present_creates_the_budget_with_its_notifications_in_one_call(capsys, monkeypatch):
     with stubbed_module_clients(monkeypatch, "sts", "budgets") as stubbers:
         caller(stubbers)
@@ -106,18 +115,12 @@ def test_present_creates_the_budget_with_its_notifications_in_one_call(capsys, m
 
 
 def test_check_mode_makes_only_the_describe_calls(capsys, monkeypatch):
-    with stubbed_module_clients(monkeypatch, "sts", "budgets") as stubbers:
-        caller(stubbers)
-        missing(stubbers)
-        rc, result = execute_module(capsys, aws_budget.main, ARGS, check_mode=True)
+    rc, result = run_budget(capsys, monkeypatch, missing, check_mode=True)
     assert rc == 0 and result["changed"] is True, result
 
 
 def test_a_matching_budget_is_left_alone(capsys, monkeypatch):
-    with stubbed_module_clients(monkeypatch, "sts", "budgets") as stubbers:
-        caller(stubbers)
-        existing(stubbers)
-        rc, result = execute_module(capsys, aws_budget.main, ARGS, diff=True)
+    rc, result = run_budget(capsys, monkeypatch, existing, diff=True)
     assert rc == 0 and result["changed"] is False, result
     assert result["budget"]["actual_spend_usd"] == 12.5
     assert result["diff"]["before"] == result["diff"]["after"]
@@ -182,20 +185,14 @@ def test_absent_deletes_and_a_missing_budget_is_unchanged(capsys, monkeypatch):
     assert rc == 0 and deleted["changed"] is True and deleted["diff"]["after"] == {}, deleted
     assert deleted["budget"]["name"] == NAME
 
-    with stubbed_module_clients(monkeypatch, "sts", "budgets") as stubbers:
-        caller(stubbers)
-        missing(stubbers)
-        rc, again = execute_module(capsys, aws_budget.main, args)
+    rc, again = run_budget(capsys, monkeypatch, missing, args=args)
     assert rc == 0 and again["changed"] is False and again["budget"] == {}, again
 
 
 def test_absent_in_check_mode_deletes_nothing(capsys, monkeypatch):
-    with stubbed_module_clients(monkeypatch, "sts", "budgets") as stubbers:
-        caller(stubbers)
-        existing(stubbers)
-        rc, result = execute_module(
-            capsys, aws_budget.main, dict(CONNECTION, name=NAME, state="absent"), check_mode=True
-        )
+    rc, result = run_budget(
+        capsys, monkeypatch, existing, args=dict(CONNECTION, name=NAME, state="absent"), check_mode=True
+    )
     assert rc == 0 and result["changed"] is True, result
 
 
