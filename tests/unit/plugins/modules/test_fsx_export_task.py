@@ -274,13 +274,18 @@ def test_rerun_after_a_failed_export_starts_a_new_task(fsx, clock, capsys):
 IMPORT = {"kind": "IMPORT_METADATA_FROM_REPOSITORY", "paths_": ["s3://dayec-reference/genomic_data/"], "report": None}
 
 
-def test_task_executing_from_an_unrelated_task_waits_then_creates(fsx, clock, capsys):
-    stubber = fsx[0]
+def expect_create_refused_while_executing(stubber, other):
+    """The describes, then a create that FSx refuses because ``other`` is executing, then the describe that finds it."""
     expect_setup(stubber)
     stubber.add_client_error(
         CREATE, "DataRepositoryTaskExecuting", "A task is executing", 400, expected_params=create_request()
     )
-    stubber.add_response(TASKS, {"DataRepositoryTasks": [task(3, "EXECUTING", **IMPORT)]}, FS_FILTER)
+    stubber.add_response(TASKS, {"DataRepositoryTasks": [other]}, FS_FILTER)
+
+
+def test_task_executing_from_an_unrelated_task_waits_then_creates(fsx, clock, capsys):
+    stubber = fsx[0]
+    expect_create_refused_while_executing(stubber, task(3, "EXECUTING", **IMPORT))
     stubber.add_response(TASKS, {"DataRepositoryTasks": [task(3, "EXECUTING", **IMPORT)]}, FS_FILTER)
     stubber.add_response(TASKS, {"DataRepositoryTasks": [task(3, "SUCCEEDED", **IMPORT)]}, FS_FILTER)
     stubber.add_response(CREATE, {"DataRepositoryTask": task(9, "PENDING")}, create_request())
@@ -294,11 +299,7 @@ def test_task_executing_from_an_unrelated_task_waits_then_creates(fsx, clock, ca
 
 def test_task_executing_without_waiting_fails_naming_the_task_and_its_paths(fsx, clock, capsys):
     stubber = fsx[0]
-    expect_setup(stubber)
-    stubber.add_client_error(
-        CREATE, "DataRepositoryTaskExecuting", "A task is executing", 400, expected_params=create_request()
-    )
-    stubber.add_response(TASKS, {"DataRepositoryTasks": [task(3, "EXECUTING", **IMPORT)]}, FS_FILTER)
+    expect_create_refused_while_executing(stubber, task(3, "EXECUTING", **IMPORT))
 
     rc, result = run_module(capsys, dict(ARGS, wait_for_other_tasks=False))
 
