@@ -99,6 +99,14 @@ class Fsx:
     def create(self, request, answer):
         self.stubber.add_response(CREATE, {"Association": answer}, request)
 
+    def created_new(self, *lifecycles):
+        """No association yet: the file system, the create answered CREATING, then a describe per lifecycle."""
+        self.listing()
+        self.file_system()
+        self.create(None, new_dra("CREATING"))
+        for lifecycle in lifecycles:
+            self.by_id(new_dra(lifecycle))
+
     def update(self, request, answer):
         # No ClientRequestToken on purpose (see _fsx.attach.AssociationManager.existing); botocore adds a random one after this check.
         self.stubber.add_response(UPDATE, {"Association": answer}, request)
@@ -251,11 +259,7 @@ def test_cluster_name_resolves_the_file_system_once(fsx, capsys):
 
 
 def test_wait_reaches_available_over_several_describes(fsx, capsys):
-    fsx.listing()
-    fsx.file_system()
-    fsx.create(None, new_dra("CREATING"))
-    for lifecycle in ("CREATING", "CREATING", "CREATING", "AVAILABLE"):
-        fsx.by_id(new_dra(lifecycle))
+    fsx.created_new("CREATING", "CREATING", "CREATING", "AVAILABLE")
 
     rc, result = run_module(capsys, present())
 
@@ -264,10 +268,7 @@ def test_wait_reaches_available_over_several_describes(fsx, capsys):
 
 
 def test_misconfigured_during_wait_fails_with_details_and_the_association(fsx, capsys):
-    fsx.listing()
-    fsx.file_system()
-    fsx.create(None, new_dra("CREATING"))
-    fsx.by_id(new_dra("CREATING"))
+    fsx.created_new("CREATING")
     fsx.by_id(new_dra("MISCONFIGURED", failure="Amazon FSx cannot access the S3 bucket."))
 
     rc, result = run_module(capsys, present())
@@ -342,10 +343,7 @@ def test_defect_12_wait_timeout_hint_names_the_variable_the_role_sets(fsx, capsy
 
 
 def test_wait_timeout_names_the_association_and_its_last_lifecycle(fsx, capsys):
-    fsx.listing()
-    fsx.file_system()
-    fsx.create(None, new_dra("CREATING"))
-    fsx.by_id(new_dra("CREATING"))
+    fsx.created_new("CREATING")
 
     rc, result = run_module(capsys, present(wait_timeout=0))
 
@@ -356,10 +354,7 @@ def test_wait_timeout_names_the_association_and_its_last_lifecycle(fsx, capsys):
 
 
 def test_no_wait_returns_the_creating_association(fsx, capsys):
-    fsx.listing()
-    fsx.file_system()
-    fsx.create(None, new_dra("CREATING"))
-    fsx.by_id(new_dra("CREATING"))
+    fsx.created_new("CREATING")
 
     rc, result = run_module(capsys, present(wait=False))
 
