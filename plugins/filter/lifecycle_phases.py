@@ -17,6 +17,8 @@ description:
   - This filter pairs each start with the end that follows it, in the order the phases started, into the C(phases)
     input of the P(daylily.ephemeral_cluster.run_report#module) module. A phase that started but has no end (the run
     failed in it, or it is still running) is V(running); phases skipped by C(--tags)/C(--skip-tags) have no marks and are left out.
+  - An end mark with C(skipped=true) makes its phase V(skipped): lifecycle.yml marks so the steps it skips in check
+    mode because the cluster does not exist yet.
 options:
   _input:
     description: The marks, in the order they were recorded.
@@ -47,7 +49,7 @@ _value:
       description: When it ended; absent when it did not.
       type: str
     status:
-      description: V(ok) (ended) or V(running) (no end mark).
+      description: V(ok) (ended), V(skipped) (ended without running, see above) or V(running) (no end mark).
       type: str
 """
 
@@ -79,7 +81,7 @@ def lifecycle_phases(marks):
             phases[name] = dict(name=name, started_at=mark["at"], status="running")
         elif name in phases:
             _parse(mark["at"])
-            phases[name].update(ended_at=mark["at"], status="ok")
+            phases[name].update(ended_at=mark["at"], status="skipped" if mark.get("skipped") else "ok")
     return list(phases.values())
 
 

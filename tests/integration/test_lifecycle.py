@@ -188,7 +188,12 @@ def test_check_diff_on_a_fresh_account_plans_every_step_and_makes_no_mutating_ca
         "Wait for the workflow, failing when it failed (export it anyway with --tags export)",
     ):
         assert all(result.get("skipped") for result in run.task_results(task)), f"{task} ran in check mode"
-    assert run.task_results("Write the run report"), "--check shows no run report"
+    (report,) = run.task_results("Write the run report")
+    # The run report says so too: create planned (ok), every later step skipped, not "ok".
+    statuses = {phase["name"]: phase["status"] for phase in report["report"]["phases"]}
+    assert statuses == {phase: "ok" if phase == "create" else "skipped" for phase in PHASES}, statuses
+    (summary,) = run.task_results("Summary")
+    assert "Exported: nothing yet (no export receipt)" in summary["msg"], summary["msg"]
 
 
 # --- 2. interrupted at three steps, then resumed -------------------------------------------------------------------
