@@ -1,0 +1,25 @@
+"""The chaos suite's summary: each seed's time, outcome and what happened, after the test session (also under xdist:
+the workers send each report's user properties to the controller)."""
+
+SEEDS = []
+
+
+def pytest_runtest_logreport(report):
+    properties = dict(report.user_properties)
+    if report.when == "call" and "chaos_seconds" in properties:
+        SEEDS.append((report.nodeid, report.outcome, properties))
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not SEEDS:
+        return
+    terminalreporter.section("chaos seeds")
+    for nodeid, outcome, properties in sorted(SEEDS):
+        terminalreporter.write_line(
+            f"{nodeid.rsplit('/', 1)[-1]}: {outcome} in {properties['chaos_seconds']} s; {properties.get('chaos_log', '')}"
+        )
+    seconds = [properties["chaos_seconds"] for _nodeid, _outcome, properties in SEEDS]
+    terminalreporter.write_line(
+        f"{len(SEEDS)} seeds, {sum(outcome != 'passed' for _n, outcome, _p in SEEDS)} failed; "
+        f"per seed {min(seconds)}-{max(seconds)} s, mean {sum(seconds) / len(seconds):.0f} s"
+    )
