@@ -75,13 +75,10 @@ options:
         RV(daylily.ephemeral_cluster.pcluster_cluster_info#module:clusters)), which saves a C(pcluster describe-cluster).
         Described again when omitted or empty.
     type: dict
-  pcluster_command:
-    description: The C(pcluster) executable, a path or a name found on C(PATH).
-    type: str
-    default: pcluster
 extends_documentation_fragment:
   - daylily.ephemeral_cluster.aws
   - daylily.ephemeral_cluster.option_names
+  - daylily.ephemeral_cluster.pcluster
 notes:
   - Needs C(fsx:DescribeFileSystems), C(fsx:DescribeDataRepositoryAssociations), C(fsx:DescribeDataRepositoryTasks),
     and the C(pcluster) CLI with the permissions of C(describe-cluster) and C(list-clusters).

@@ -64,10 +64,6 @@ options:
       - How many hours the cluster may live; tags it with its expiry (see the description). Only with
         O(cluster_config). Without it the cluster has no expiry.
     type: float
-  pcluster_command:
-    description: The C(pcluster) executable, a path or a name found on C(PATH).
-    type: str
-    default: pcluster
   region:
     description:
       - The AWS region, passed to C(pcluster --region). Defaults to E(AWS_REGION) or E(AWS_DEFAULT_REGION), else the
@@ -92,6 +88,7 @@ options:
     default: 30
 extends_documentation_fragment:
   - daylily.ephemeral_cluster.option_names
+  - daylily.ephemeral_cluster.pcluster
 notes:
   - Needs the C(pcluster) CLI (PyPI C(aws-parallelcluster)) and, for the dry run and the create, Node.js.
   - Credentials and endpoints reach C(pcluster) through the environment (E(AWS_PROFILE), E(AWS_ENDPOINT_URL), ...).

@@ -20,14 +20,11 @@ options:
     description: The cluster to describe.
     type: str
     aliases: [cluster_name]
-  pcluster_command:
-    description: The C(pcluster) executable, a path or a name found on C(PATH).
-    type: str
-    default: pcluster
   region:
     description: The AWS region, passed to C(pcluster --region). Defaults to E(AWS_REGION) or E(AWS_DEFAULT_REGION).
     type: str
 extends_documentation_fragment:
+  - daylily.ephemeral_cluster.pcluster
   - daylily.ephemeral_cluster.read_only
 notes:
   - Needs the C(pcluster) CLI (PyPI C(aws-parallelcluster)); credentials and endpoints come from the environment.
