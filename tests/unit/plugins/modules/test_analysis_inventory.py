@@ -41,6 +41,14 @@ def make_tree(root):
     return files
 
 
+def data_with_links(root, links):
+    """data/real.txt (5 bytes) under ``root``, and the symlinks ``{relative path: target}``, made in that order."""
+    (root / "data").mkdir()
+    (root / "data" / "real.txt").write_bytes(b"12345")
+    for link, target in links.items():
+        os.symlink(target, root / link)
+
+
 def sha(data):
     return hashlib.sha256(data).hexdigest()
 
@@ -103,12 +111,7 @@ def test_empty_directory(tmp_path, capsys):
 
 
 def test_symlinks_are_listed_counted_and_not_followed(tmp_path, capsys):
-    (tmp_path / "data").mkdir()
-    (tmp_path / "data" / "real.txt").write_bytes(b"12345")
-    os.symlink("data/real.txt", tmp_path / "to_file")
-    os.symlink("data", tmp_path / "to_dir")
-    os.symlink("missing", tmp_path / "dangling")
-    os.symlink(".", tmp_path / "data" / "loop")
+    data_with_links(tmp_path, {"to_file": "data/real.txt", "to_dir": "data", "dangling": "missing", "data/loop": "."})
 
     rc, result = run_module(capsys, {"path": str(tmp_path), "checksum": True})
 
@@ -129,12 +132,9 @@ def test_symlinks_are_listed_counted_and_not_followed(tmp_path, capsys):
 
 
 def test_follow_symlinks_walks_links_once_and_cuts_loops(tmp_path, capsys):
-    (tmp_path / "data").mkdir()
-    (tmp_path / "data" / "real.txt").write_bytes(b"12345")
-    os.symlink("data/real.txt", tmp_path / "to_file")
-    os.symlink("data", tmp_path / "b_dir_link")
-    os.symlink("missing", tmp_path / "dangling")
-    os.symlink("..", tmp_path / "data" / "up")
+    data_with_links(
+        tmp_path, {"to_file": "data/real.txt", "b_dir_link": "data", "dangling": "missing", "data/up": ".."}
+    )
 
     rc, result = run_module(capsys, {"path": str(tmp_path), "checksum": True, "follow_symlinks": True})
 
