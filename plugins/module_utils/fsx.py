@@ -60,6 +60,7 @@ from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.rul
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.tasks import TASK_FILTER_NAMES  # noqa: F401
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.tasks import describe_task  # noqa: F401
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.tasks import describe_tasks  # noqa: F401
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.waits import wait_for_tasks  # noqa: F401
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.aws_errors import aws_error_code  # noqa: F401
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.aws_errors import remediation  # noqa: F401
 

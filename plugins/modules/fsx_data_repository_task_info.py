@@ -52,6 +52,18 @@ options:
       - A task created without C(Paths) works on the whole file system and matches V([/]).
     type: list
     elements: str
+  wait_seconds:
+    description:
+      - Wait up to this many seconds in this run for every matching task to end, then return what the last describe
+        showed; return as soon as they have all ended. V(0) describes once.
+      - The describes come shortly before the end each task's own pace predicts (its C(StartTime),
+        C(Status.LastUpdatedTime) and file counts while V(EXECUTING)), else on a schedule growing with the task's age
+        (1 s apart at first, then a tenth of its age); never more than 30 s apart.
+      - When the next describe would come after O(wait_seconds), the run sleeps out the rest and returns without it,
+        so an C(until) loop around the module (with a C(delay) of 0) describes again first thing in its next run.
+      - A task that leaves the O(lifecycle) filter by ending is no longer returned.
+    type: int
+    default: 0
 notes:
   - Needs the IAM action C(fsx:DescribeDataRepositoryTasks), and C(fsx:DescribeFileSystems) when O(cluster_name) is used.
   - FSx keeps ended tasks for a limited time, so old tasks may no longer be listed.
@@ -71,6 +83,15 @@ EXAMPLES = r"""
   until: progress.tasks[0].lifecycle in ['SUCCEEDED', 'FAILED', 'CANCELED']
   retries: 120
   delay: 30
+
+- name: Wait for an export task, up to 30 s per run so each retry shows its progress
+  daylily.ephemeral_cluster.fsx_data_repository_task_info:
+    task_ids: ["{{ export.task_id }}"]
+    wait_seconds: 30
+  register: progress
+  until: progress.tasks[0].lifecycle in ['SUCCEEDED', 'FAILED', 'CANCELED']
+  retries: 120
+  delay: 0
 
 - name: Export tasks still running on a cluster's file system (the delete gate)
   daylily.ephemeral_cluster.fsx_data_repository_task_info:
@@ -224,6 +245,7 @@ from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx impo
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import normalize_task
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import task_progress
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import task_rules
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import wait_for_tasks
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSModule
 
 
@@ -239,32 +261,39 @@ def requested_paths(params):
     return result
 
 
-def list_tasks(client, params):
-    """Return (file_system_id or None, [normalised tasks]) for the module parameters."""
+def list_tasks(client, params, sleep=None, clock=None, now=None):
+    """Return (file_system_id or None, [normalised tasks]) for the module parameters; with O(wait_seconds), what the
+    last describe showed after waiting for the tasks to end (``sleep``, ``clock`` and ``now`` replace the wait's time
+    functions in tests and the benchmark)."""
     wanted_paths = requested_paths(params)
 
     file_system_id = params.get("file_system_id")
     if params.get("cluster_name"):
         file_system_id = find_file_system_by_cluster(client, params["cluster_name"])["FileSystemId"]
 
-    raw = describe_tasks(
-        client,
-        task_ids=params.get("task_ids"),
-        file_system_id=file_system_id,
-        task_lifecycle=params.get("lifecycle"),
-        data_repository_association_id=params.get("association_id"),
-    )
-    matching = [
-        task
-        for task in raw
-        if task_rules.matches(
-            task,
-            types=params.get("type"),
-            paths=wanted_paths,
+    def describe_matching():
+        raw = describe_tasks(
+            client,
+            task_ids=params.get("task_ids"),
             file_system_id=file_system_id,
-            lifecycles=params.get("lifecycle"),
+            task_lifecycle=params.get("lifecycle"),
+            data_repository_association_id=params.get("association_id"),
         )
-    ]
+        return [
+            task
+            for task in raw
+            if task_rules.matches(
+                task,
+                types=params.get("type"),
+                paths=wanted_paths,
+                file_system_id=file_system_id,
+                lifecycles=params.get("lifecycle"),
+            )
+        ]
+
+    matching = describe_matching()
+    if params.get("wait_seconds"):
+        matching = wait_for_tasks(matching, describe_matching, params["wait_seconds"], sleep, clock, now)
     return file_system_id, [normalize_task(task) for task in matching]
 
 
@@ -275,6 +304,7 @@ def main():
         association_id=dict(type="str"),
         type=dict(type="list", elements="str", choices=list(task_rules.TASK_TYPES)),
         paths=dict(type="list", elements="str"),
+        wait_seconds=dict(type="int", default=0),
     )
     module = DaylilyAWSModule(
         argument_spec=argument_spec,
@@ -284,6 +314,8 @@ def main():
 
     with module.reporting_failures():
         requested_paths(module.params)  # bad input is refused before any AWS call
+        if module.params["wait_seconds"] < 0:
+            module.fail_json(msg="wait_seconds must be zero or positive (seconds to wait for the tasks to end)")
         file_system_id, tasks = list_tasks(fsx_client(module), module.params)
 
     result = dict(changed=False, tasks=tasks, progress="; ".join(task_progress(task) for task in tasks))

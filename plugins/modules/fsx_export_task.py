@@ -82,10 +82,20 @@ options:
   wait:
     description:
       - Wait until the export task is V(SUCCEEDED), V(FAILED) or V(CANCELED).
-      - When V(false), return as soon as the task is created or found; follow it with
+      - When V(false), return as soon as the task is created or found (or after O(wait_seconds)); follow it with
         M(daylily.ephemeral_cluster.fsx_data_repository_task_info) or re-run this module to attach to it.
     type: bool
     default: true
+  wait_seconds:
+    description:
+      - With O(wait=false), wait up to this many seconds (within O(wait_timeout)) for the task to end and return as
+        soon as it has, without failing when it has not; a task that ends in that time (a small export) then needs no
+        separate wait. V(0) does not wait.
+      - The describes come as with the O(wait_seconds) of M(daylily.ephemeral_cluster.fsx_data_repository_task_info),
+        shortly before the end the task's own pace predicts, else growing with its age, never more than 30 s apart.
+      - Check mode does not wait.
+    type: int
+    default: 0
   wait_timeout:
     description:
       - How many seconds the whole run may wait, for other tasks and for this task together.
@@ -287,6 +297,7 @@ def main():
         adopt_succeeded=dict(type="bool", default=True),
         wait_for_other_tasks=dict(type="bool", default=True),
         wait=dict(type="bool", default=True),
+        wait_seconds=dict(type="int", default=0),
         wait_timeout=dict(type="int", default=3600),
         poll_interval=dict(type="float", default=30),
         fail_on_task_failure=dict(type="bool", default=True),

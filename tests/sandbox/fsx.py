@@ -24,6 +24,12 @@ Control routes (JSON bodies; -1 as a count means "until cleared"):
                             in the next N EXPORT tasks that meet a matching file, the files whose namespace-relative
                             path matches a glob (fnmatch; "*" also crosses "/") fail to export.
                             GET shows the pending outcomes, DELETE clears them. Sandbox reset clears them too.
+  /_sandbox/fsx-task-timing POST {"seconds": S, "count": N}: the next N created tasks run on the sandbox's clock
+                            instead of the lifecycle model: EXECUTING from their creation for S seconds, SucceededCount
+                            and LastUpdatedTime advancing evenly (as a task of that many files and that pace shows
+                            them), then their work runs on the first look after the end.
+                            POST {"advance": T}: move the sandbox's clock (every FSx time it shows) T seconds on, for a
+                            client that simulates its waits. GET shows both, DELETE and sandbox reset clear both.
 """
 
 import base64
@@ -40,6 +46,7 @@ import string
 import threading
 from datetime import UTC
 from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
 
 from moto.core.base_backend import BackendDict
@@ -317,11 +324,14 @@ def _take(rules):
 
 
 class _Runtime:
-    """What the extension shares with the sandbox: its state (fsx_root) and the injected outcomes."""
+    """What the extension shares with the sandbox: its state (fsx_root), the injected outcomes, and the timing of
+    timed tasks with the clock offset (the fsx-task-timing control route)."""
 
     def __init__(self):
         self.state = None
         self.outcomes = Outcomes()
+        self.timed_tasks = []  # [{"seconds", "count"}]
+        self.clock_offset = 0.0
 
     def namespace(self, file_system_id):
         return Namespace(self.state.fsx_root / file_system_id)
@@ -339,7 +349,7 @@ class Phase(ManagedState):
 
 
 def _now():
-    return datetime.now(UTC)
+    return datetime.now(UTC) + timedelta(seconds=RUNTIME.clock_offset)
 
 
 def _hex17():
@@ -459,6 +469,7 @@ class Task:
             Phase(MODEL_TASK, "PENDING", "FAILED") if failure else Phase(MODEL_TASK, "PENDING", "EXECUTING", COMPLETING)
         )
         self.lifecycle = "PENDING"
+        self.seconds = None  # a timed task's duration (fsx-task-timing): it runs on the clock, not the model
 
     def count(self, total=None, succeeded=None, failed=None):
         self.total = self.total if total is None else total
@@ -847,6 +858,8 @@ class Tasks:
             failure=self._report_problem(request["Report"], available),
         )
         self.table[task.id] = task
+        timed = None if task.failure else _take(RUNTIME.timed_tasks)
+        task.seconds = timed and float(timed["seconds"])
         self.backend.tag(task, request.get("Tags"))
         self.backend.idempotency.remember("CreateDataRepositoryTask", request, task)
         shown = task.view(self.backend.tags(task), lifecycle="PENDING")
@@ -942,6 +955,9 @@ class Tasks:
         """Catch up with the state manager; the work runs when the task leaves EXECUTING."""
         if task.lifecycle in TASK_ENDED:
             return
+        if task.seconds is not None:
+            self.settle_timed(task)
+            return
         state = task.phase.status
         if state == task.lifecycle:
             if state == "EXECUTING" and observed:  # show progress while it runs
@@ -957,6 +973,22 @@ class Tasks:
             task.end_time = _now()
             task.count()
         task.lifecycle = state
+
+    def settle_timed(self, task):
+        """A timed task: EXECUTING from its creation for ``task.seconds``, its counts and LastUpdatedTime advancing
+        evenly; its work runs (and it ends) on the first look at or after the end."""
+        if task.start_time is None:
+            task.start_time, task.lifecycle = task.creation_time, "EXECUTING"
+            task.count(total=len(TaskWork.make(self.backend, task).items()))
+        elapsed = (_now() - task.start_time).total_seconds()
+        if elapsed >= task.seconds:
+            task.lifecycle = TaskWork.make(self.backend, task).run()
+            task.end_time = _now()
+            return
+        done = int(task.total * elapsed / task.seconds)
+        if done != task.succeeded:
+            task.count(succeeded=done)
+            task.updated = task.start_time + timedelta(seconds=task.seconds * done / task.total)
 
 
 # --- what tasks do -------------------------------------------------------------------------------------------------
@@ -1181,6 +1213,27 @@ def control_outcomes(method, payload):
         return 200, RUNTIME.outcomes.snapshot()
 
 
+def control_task_timing(method, payload):
+    with _LOCK:
+        if method == "POST":
+            if "advance" in payload:
+                RUNTIME.clock_offset += float(payload["advance"])
+            if "seconds" in payload:
+                if float(payload["seconds"]) <= 0:
+                    raise ValueError("seconds must be positive")
+                RUNTIME.timed_tasks.append({"seconds": payload["seconds"], "count": int(payload.get("count", 1))})
+            if "advance" not in payload and "seconds" not in payload:
+                raise ValueError("give seconds (the next tasks' duration) or advance (seconds to move the clock on)")
+        elif method == "DELETE":
+            _clear_task_timing()
+        return 200, {"timed_tasks": list(RUNTIME.timed_tasks), "clock_offset": RUNTIME.clock_offset}
+
+
+def _clear_task_timing():
+    RUNTIME.timed_tasks.clear()
+    RUNTIME.clock_offset = 0.0
+
+
 def _register_default_transitions():
     for model in MODELS:
         state_manager.unset_transition(model)
@@ -1191,6 +1244,7 @@ def _on_reset():
     with _LOCK:
         _register_default_transitions()
         RUNTIME.outcomes.clear()
+        _clear_task_timing()
 
 
 def install(state):
@@ -1203,5 +1257,6 @@ def install(state):
     _register_default_transitions()
     state.add_control("fsx-filesystem", control_file_system)
     state.add_control("fsx-outcomes", control_outcomes)
+    state.add_control("fsx-task-timing", control_task_timing)
     if _on_reset not in state.reset_hooks:
         state.on_reset(_on_reset)

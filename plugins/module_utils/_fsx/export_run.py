@@ -102,8 +102,8 @@ class ExportRun:
         """Refuse bad input before any AWS call."""
         if not (self.params["file_system_id"] or self.params["cluster_name"]):
             self.module.fail_json(msg="file_system_id or cluster_name is required (a non-empty value)")
-        if self.params["wait_timeout"] < 0 or self.params["poll_interval"] < 0:
-            self.module.fail_json(msg="wait_timeout and poll_interval must be zero or positive")
+        if self.params["wait_timeout"] < 0 or self.params["poll_interval"] < 0 or self.params["wait_seconds"] < 0:
+            self.module.fail_json(msg="wait_timeout, poll_interval and wait_seconds must be zero or positive")
         try:
             self.api_paths = task_rules.prepare_export_paths(
                 self.params["paths"], mount_point=self.params["mount_point"]
@@ -233,18 +233,35 @@ class ExportRun:
         self.pause()
         return True
 
+    def latest(self, current, flags):
+        """The task as FSx describes it now; raises when FSx no longer knows it."""
+        latest = describe_task(self.client, current["TaskId"])
+        if latest is None:
+            raise AnsibleFSxError(
+                message=f"Export task {current['TaskId']} is no longer described by FSx (DescribeDataRepositoryTasks); "
+                "check it in the FSx console",
+                **self.task_result(current, **flags),
+            )
+        return latest
+
+    def wait_briefly(self, task, flags):
+        """The task after up to wait_seconds (within the budget) waiting for it to end on the task schedule, as
+        described at the end: whether it has ended decides whether the caller waits on."""
+        seconds = max(0.0, min(self.params["wait_seconds"], self.remaining()))
+        return waits.wait_for_tasks(
+            [task],
+            lambda: [self.latest(task, flags)],
+            seconds,
+            self.budget.sleep,
+            self.budget.clock,
+            describe_at_end=True,
+        )[0]
+
     def wait_for(self, task, flags):
         """Poll until the task has ended; fails (with the task's state in the result) on timeout."""
 
         def refresh(current):
-            latest = describe_task(self.client, current["TaskId"])
-            if latest is None:
-                raise AnsibleFSxError(
-                    message=f"Export task {current['TaskId']} is no longer described by FSx (DescribeDataRepositoryTasks); "
-                    "check it in the FSx console",
-                    **self.task_result(current, **flags),
-                )
-            return latest
+            return self.latest(current, flags)
 
         def timed_out(current):
             return AnsibleFSxError(
@@ -292,6 +309,8 @@ class ExportRun:
         else:
             if self.params["wait"] and not self.check_mode:
                 task = self.wait_for(task, flags)
+            elif self.params["wait_seconds"] and not self.check_mode:
+                task = self.wait_briefly(task, flags)
             result = self.task_result(task, **flags)
         if self.module._diff:
             result["diff"] = {"before": before, "after": after}
