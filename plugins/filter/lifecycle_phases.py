@@ -17,7 +17,7 @@ description:
   - This filter pairs each start with the end that follows it, in the order the phases started, into the C(phases)
     input of the P(daylily.ephemeral_cluster.run_report#module) module. A phase that started but has no end (the run
     failed in it, or it is still running) is V(running); phases skipped by C(--tags)/C(--skip-tags) have no marks and are left out.
-  - An end mark with C(skipped=true) makes its phase V(skipped): lifecycle.yml marks so the steps it skips in check
+  - An end mark with C(skipped=true) makes its phase V(skipped); lifecycle.yml marks so the steps it skips in check
     mode because the cluster does not exist yet.
 options:
   _input:
