@@ -238,6 +238,7 @@ import os
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import catalog
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import dewey
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSModule
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import module_options
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import module_retry
 
 
@@ -426,24 +427,23 @@ def main():
     client = dewey.DeweyClient(
         params["dewey_url"],
         token,
-        timeout=params["timeout"],
         retries=params["http_retries"],
         retry_delay=params["http_retry_delay"],
-        validate_certs=params["validate_certs"],
-        ca_path=params["ca_path"],
-        use_proxy=params["use_proxy"],
-        send_idempotency_key=params["send_idempotency_key"],
+        **module_options(params, "timeout", "validate_certs", "ca_path", "use_proxy", "send_idempotency_key"),
     )
     try:
         plan = dewey.plan_registration(
             s3,
             _policy(module),
-            manifest_source=params["manifest_source"],
-            export_receipt_uri=params["export_receipt_uri"],
-            destination_s3_uri=params["destination_s3_uri"],
-            genome=params["genome"],
-            workflow=params["workflow"],
-            send_metadata=params["send_metadata"],
+            **module_options(
+                params,
+                "manifest_source",
+                "export_receipt_uri",
+                "destination_s3_uri",
+                "genome",
+                "workflow",
+                "send_metadata",
+            ),
         )
         result = ensure_present(module, s3, plan, client, module.check_mode)
     except (dewey.RegistrationError, dewey.ContractError) as err:
