@@ -21,7 +21,8 @@ from testlib.registration import check_registered_receipt
 from testlib.registration import dewey_variables
 from testlib.registration import gzipped_fastq
 from testlib.registration import load_receipt
-from testlib.staging import HEADER
+from testlib.staging import cluster_manifest
+from testlib.staging import stage_vars
 from testlib.workflow import SAMPLE_COMMAND
 from testlib.workflow import export_on_success
 from testlib.workflow import launch_vars
@@ -45,18 +46,7 @@ def dayoa_url(tmp_path_factory):
 
 def write_manifest(aws, cluster, tmp_path):
     """Two ILMN samples whose gzipped FASTQs are in the cluster's staging bucket."""
-    s3, bucket, rows = aws("s3"), cluster["buckets"][2], []
-    for sample, reads in READS.items():
-        keys = ["incoming/s%d_R%d.fastq.gz" % (sample, read) for read in (1, 2)]
-        for key in keys:
-            s3.put_object(Bucket=bucket, Key=key, Body=gzipped_fastq(reads))
-        rows.append(
-            "RUN_7\tHG00%d\tEXP1\tblood\tnoampwgs\tILMN\tNovaSeqX\t1\tBC%d\ts3://%s/%s\ts3://%s/%s"
-            % (sample, sample, bucket, keys[0], bucket, keys[1])
-        )
-    path = tmp_path / "analysis_samples.tsv"
-    path.write_text("\n".join([HEADER] + rows) + "\n")
-    return path
+    return cluster_manifest(aws, cluster, tmp_path, READS, lambda sample, _key: gzipped_fastq(READS[sample]))
 
 
 def tsv(path):
@@ -69,15 +59,7 @@ def test_launch_runs_the_sample_analysis_on_the_stage_then_exports_and_registers
     inventory = ssm_inventory(tmp_path, cluster)
     staged = run_playbook(
         STAGE_SAMPLES,
-        {
-            "cluster_name": cluster["cluster_name"],
-            "fsx_mount_point": cluster["fsx_mount"],
-            "manifest": str(write_manifest(aws, cluster, tmp_path)),
-            "stage_s3_uri": "s3://%s/staged_external_data/" % cluster["buckets"][2],
-            "stage_name": STAGE,
-            "command_id": SAMPLE_COMMAND,
-            "samples_poll_interval": 1,
-        },
+        stage_vars(cluster, write_manifest(aws, cluster, tmp_path), stage_name=STAGE, command_id=SAMPLE_COMMAND),
         inventory=inventory,
     )
     assert staged.rc == 0, staged.failures()

@@ -5,45 +5,17 @@ from pathlib import Path
 
 from testlib.playbooks import OPERATOR_PLAYBOOKS
 from testlib.playbooks import run_playbook
-from testlib.staging import HEADER
+from testlib.staging import STAGE
 from testlib.staging import body
+from testlib.staging import cluster_manifest
+from testlib.staging import stage_vars
 
 STAGE_SAMPLES = str(OPERATOR_PLAYBOOKS / "stage_samples.yml")
-STAGE = "remote_stage_20260101T120000Z_0a1b2c3d"
 SAMPLES = 3
 
 
-def stage_vars(cluster, manifest, **extra):
-    return dict(
-        {
-            "cluster_name": cluster["cluster_name"],
-            "fsx_mount_point": cluster["fsx_mount"],
-            "manifest": str(manifest),
-            "stage_s3_uri": "s3://%s/staged_external_data/" % cluster["buckets"][2],
-            "stage_name": STAGE,
-            "command_id": "ilmn_germline_wgs_align_qc",
-            "samples_poll_interval": 1,
-        },
-        **extra,
-    )
-
-
 def write_sources(aws, cluster, tmp_path, missing=()):
-    s3 = aws("s3")
-    bucket = cluster["buckets"][2]
-    rows = []
-    for i in range(SAMPLES):
-        keys = ["incoming/s%d_R%d.fastq.gz" % (i, read) for read in (1, 2)]
-        for key in keys:
-            if key not in missing:
-                s3.put_object(Bucket=bucket, Key=key, Body=body(key))
-        rows.append(
-            "RUN_7\tHG00%d\tEXP1\tblood\tnoampwgs\tILMN\tNovaSeqX\t1\tBC%d\ts3://%s/%s\ts3://%s/%s"
-            % (i, i, bucket, keys[0], bucket, keys[1])
-        )
-    path = tmp_path / "analysis_samples.tsv"
-    path.write_text("\n".join([HEADER] + rows) + "\n")
-    return path
+    return cluster_manifest(aws, cluster, tmp_path, range(SAMPLES), lambda _sample, key: body(key), missing)
 
 
 def test_stage_samples_attaches_a_read_only_stage_readable_on_the_headnode(sandbox, aws, cluster, tmp_path):

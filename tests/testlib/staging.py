@@ -1,4 +1,5 @@
-"""Sample staging tests against the sandbox's S3: buckets, sources, manifests and the s3_stage module."""
+"""Sample staging tests against the sandbox's S3: buckets, sources, manifests, the s3_stage module and the
+stage_samples.yml playbook."""
 
 import concurrent.futures
 
@@ -39,6 +40,40 @@ def manifest(tmp_path, count, prefix="in"):
     path = tmp_path / "analysis_samples.tsv"
     path.write_text("\n".join([HEADER] + rows) + "\n")
     return path
+
+
+def cluster_manifest(aws, cluster, tmp_path, samples, fastq, missing=()):
+    """A manifest of ILMN samples HG00<n> (n in ``samples``) whose R1/R2 FASTQs are uploaded to the cluster's staging
+    bucket under incoming/, each holding ``fastq(n, key)`` (but for the keys in ``missing``)."""
+    s3, bucket, rows = aws("s3"), cluster["buckets"][2], []
+    for n in samples:
+        keys = ["incoming/s%d_R%d.fastq.gz" % (n, read) for read in (1, 2)]
+        for key in keys:
+            if key not in missing:
+                s3.put_object(Bucket=bucket, Key=key, Body=fastq(n, key))
+        rows.append(
+            "RUN_7\tHG00%d\tEXP1\tblood\tnoampwgs\tILMN\tNovaSeqX\t1\tBC%d\ts3://%s/%s\ts3://%s/%s"
+            % (n, n, bucket, keys[0], bucket, keys[1])
+        )
+    path = tmp_path / "analysis_samples.tsv"
+    path.write_text("\n".join([HEADER] + rows) + "\n")
+    return path
+
+
+def stage_vars(cluster, manifest_path, stage_name=STAGE, command_id="ilmn_germline_wgs_align_qc", **extra):
+    """playbooks/stage_samples.yml's variables: stage ``manifest_path`` on ``cluster`` as ``stage_name``."""
+    return dict(
+        {
+            "cluster_name": cluster["cluster_name"],
+            "fsx_mount_point": cluster["fsx_mount"],
+            "manifest": str(manifest_path),
+            "stage_s3_uri": "s3://%s/staged_external_data/" % cluster["buckets"][2],
+            "stage_name": stage_name,
+            "command_id": command_id,
+            "samples_poll_interval": 1,
+        },
+        **extra,
+    )
 
 
 def upload_sources(s3, count, prefix="in"):
