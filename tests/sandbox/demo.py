@@ -28,6 +28,14 @@ def banner(text):
     print(f"\n=== {text}", flush=True)
 
 
+def start_process(start):
+    """Start one of the demo's background processes; one that does not start ends the demo with the reason."""
+    try:
+        return start()
+    except RuntimeError as err:
+        raise SystemExit(str(err)) from err
+
+
 def lifecycle(account, *extra):
     """lifecycle.yml with the demo's variables and the sandbox's clusters as the inventory; returns its output."""
     print("$ " + " ".join(account.command(*extra)), flush=True)
@@ -47,17 +55,11 @@ def main():
     account = LifecycleAccount(WORK)
     banner("Starting the local AWS sandbox")
     try:
-        try:
-            process = account.start_sandbox()
-        except RuntimeError as err:
-            raise SystemExit(str(err)) from err
+        process = start_process(account.start_sandbox)
         print(f"sandbox PID {process.pid} at {account.environment['AWS_ENDPOINT_URL']}")
 
         banner("Starting the sandbox Dewey registry")
-        try:
-            dewey = account.start_dewey()
-        except RuntimeError as err:
-            raise SystemExit(str(err)) from err
+        dewey = start_process(account.start_dewey)
         print(f"Dewey PID {dewey.pid} at {account.dewey_url}")
 
         banner("Seeding the account: network, role buckets with reference data, IAM policies, two samples in S3")
