@@ -217,6 +217,8 @@ class ControlPlane:
         }
         if service == "s3":  # path-style: the bucket names the resource (least-privilege IAM policies read it)
             entry["bucket"] = unquote(environ.get("PATH_INFO", "/")).lstrip("/").split("/", 1)[0]
+            # and the key the object (the invariant checkers tell which object a DeleteObject removed)
+            entry["key"] = unquote(environ.get("PATH_INFO", "/")).lstrip("/").partition("/")[2]
         if environ.get("HTTP_X_AMZ_TARGET") and len(body) <= MAX_RECORDED_BODY:
             entry["request"] = _json_or_none(body)  # JSON-protocol parameters, so tests can assert on them
         rule = self.state.take_fault(service, operation)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._preflight.checks import PROBE_PREFIX
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.receipt import DEWEY_FIELDS
 
 RECEIPT_NAME = "fsx_export.yaml"
@@ -87,11 +88,24 @@ def _successful(audit, service, operation):
 
 
 # --- invariant 1: S3 is durable, FSx is disposable -----------------------------------------------------------------
+def _preflight_probe(entry, before):
+    """A DeleteObject of preflight's write probe (put, then deleted, under <role prefix>dayec-preflight/): an object
+    the run wrote itself, never one that was there before."""
+    key = entry.get("key") or ""
+    return (
+        entry["operation"] == "DeleteObject"
+        and (key.startswith(PROBE_PREFIX) or f"/{PROBE_PREFIX}" in key)
+        and f"{entry.get('bucket')}/{key}" not in before
+    )
+
+
 def invariant_01_no_s3_object_deleted_or_overwritten(before, after, audit):
-    """Nothing deletes S3: no delete call succeeded, and every object of `before` is in `after` with the same body."""
+    """Nothing deletes S3: no delete call succeeded (but preflight's deletion of the write probe it had just put), and
+    every object of `before` is in `after` with the same body."""
     deletes = [
-        entry["operation"]
+        f"{entry['operation']} {entry.get('bucket')}/{entry.get('key', '')}"
         for entry in _successful(audit, "s3", "DeleteObject") + _successful(audit, "s3", "DeleteObjects")
+        if not _preflight_probe(entry, before)
     ]
     assert not deletes, f"invariant 1: S3 delete calls were made: {deletes}"
     gone = sorted(key for key in before if key not in after)

@@ -431,7 +431,9 @@ def test_lifecycle_chaos_seed_keeps_every_invariant_and_the_clean_rerun_converge
         assert rc == 0, f"the clean re-run did not converge; see {logs / 'clean.log'}:\n{_failures(logs / 'clean.log')}"
         run.check_converged(run.check_invariants())
     except Exception as exc:  # pylint: disable=broad-exception-caught  # any failure prints how to replay the seed
-        raise AssertionError(seed_failure(seed, scenario, log, THIS_FILE, exc, f"\nlogs: {logs}")) from exc
+        failure = seed_failure(seed, scenario, log, THIS_FILE, exc, f"\nlogs: {logs}")
+        (logs / "failure.txt").write_text(failure, encoding="utf-8")  # readable while the other seeds run
+        raise AssertionError(failure) from exc
     finally:
         seconds = round(time.monotonic() - began)
         record_property("chaos_seconds", seconds)

@@ -28,6 +28,21 @@ def test_invariant_01_an_overwritten_or_deleted_object_is_caught():
     invariants.invariant_01_no_s3_object_deleted_or_overwritten(before, dict(before, new="4"), [])
 
 
+def deletion(bucket, key):
+    return {"service": "s3", "operation": "DeleteObject", "status": 204, "bucket": bucket, "key": key}
+
+
+def test_invariant_01_only_the_preflight_write_probe_may_be_deleted():
+    """Preflight puts and deletes one probe under <role prefix>dayec-preflight/ (dayec_domain.md §21): found by the
+    lifecycle chaos (seed 1), which counted that delete as a violation."""
+    probe = "derived/dayec-preflight/write-check-0123.txt"
+    invariants.invariant_01_no_s3_object_deleted_or_overwritten({}, {}, [deletion("exp", probe)])
+    with pytest.raises(AssertionError, match="delete calls"):  # one that was there before the run
+        invariants.invariant_01_no_s3_object_deleted_or_overwritten({f"exp/{probe}": "1"}, {}, [deletion("exp", probe)])
+    with pytest.raises(AssertionError, match="delete calls"):
+        invariants.invariant_01_no_s3_object_deleted_or_overwritten({}, {}, [deletion("exp", "derived/a/b.txt")])
+
+
 def test_invariant_01_a_verified_receipt_may_only_gain_the_dewey_fields():
     verified = ("d1", {"verified": True, "status": "success"})
     registered = ("d2", {"verified": True, "status": "success", "dewey_registration_status": "success"})
