@@ -204,8 +204,13 @@ options:
     description:
       - Seconds before the first C(GetCommandInvocation); each later poll waits 1.5 times longer, up to
         O(poll_max_interval).
+      - With the defaults the polls come 1, 2.5, 4.75 and 7.75 seconds after C(SendCommand), then every 3 seconds.
+        A module task rarely ends before the first poll (Python alone takes about half a second to start on the
+        node); it takes two polls when it ends within 2.5 seconds and three within 4.75 seconds. An ended command
+        is noticed at most one wait late - 1.5 seconds in the first 2.5 seconds, 2.25 seconds until 4.75 seconds,
+        O(poll_max_interval) after that.
     type: float
-    default: 0.5
+    default: 1.0
     vars:
       - name: ansible_ssm_poll_interval
   poll_max_interval:

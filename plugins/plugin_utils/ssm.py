@@ -684,6 +684,27 @@ def unreachable_message(instance_id, region, refusal, information=None, lookup_e
 # --------------------------------------------------------------------------------------------------------------
 # The runner
 # --------------------------------------------------------------------------------------------------------------
+#: The GetCommandInvocation schedule: the first poll POLL_INTERVAL seconds after SendCommand, each later wait
+#: POLL_GROWTH times the one before, up to POLL_MAX_INTERVAL, so the polls come 1, 2.5, 4.75 and 7.75 s after the
+#: send, then every 3 s. A module task rarely ends before the first poll (Python alone takes ~0.5 s to start on the
+#: node), takes two polls when it ends within 2.5 s and three within 4.75 s; an ended command is noticed at most one
+#: wait late: 1.5 s in the first 2.5 s, 2.25 s until 4.75 s, POLL_MAX_INTERVAL after that.
+POLL_INTERVAL = 1.0
+POLL_GROWTH = 1.5
+POLL_MAX_INTERVAL = 3.0
+
+
+def poll_times(poll_interval=POLL_INTERVAL, poll_max_interval=POLL_MAX_INTERVAL, count=5):
+    """When the first ``count`` polls come, in seconds after SendCommand (the schedule :meth:`SSMCommandRunner._wait`
+    follows)."""
+    times, elapsed, interval = [], 0.0, poll_interval
+    for _poll in range(count):
+        elapsed += interval
+        times.append(elapsed)
+        interval = min(interval * POLL_GROWTH, poll_max_interval)
+    return times
+
+
 @dataclasses.dataclass
 class SSMSettings:
     """How commands reach one managed instance (the connection plugin's options)."""
@@ -696,8 +717,8 @@ class SSMSettings:
     sse_kms_key_id: str = ""
     command_timeout: int = 3600
     delivery_timeout: int = 60
-    poll_interval: float = 0.5
-    poll_max_interval: float = 3.0
+    poll_interval: float = POLL_INTERVAL
+    poll_max_interval: float = POLL_MAX_INTERVAL
     retries: int = 10
     retry_delay: float = 1.0
     max_command_size: int = DOCUMENT_SIZE_LIMIT
@@ -839,7 +860,7 @@ class SSMCommandRunner:
         interval = settings.poll_interval
         while True:
             self.sleep(interval)
-            interval = min(interval * 1.5, settings.poll_max_interval)
+            interval = min(interval * POLL_GROWTH, settings.poll_max_interval)
             try:
                 invocation = self._call(
                     "GetCommandInvocation",
