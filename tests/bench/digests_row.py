@@ -162,8 +162,9 @@ def _ours_timed(root):
 
 def bench_digests(_scratch, repeat=3):
     """Ours, the limit on all cores, one core and sha256sum, interleaved ``repeat`` times over the same files with
-    the page cache warm; each figure is the best of its attempts (the least disturbed run on a shared machine),
-    and the ratio of every attempt to the limit measured next to it is kept in the details."""
+    the page cache warm. Against the limit, each attempt is compared with the limit measured next to it and the
+    median attempt is reported (best against best swung from 0.61 to 0.83 between runs at load 13-16; the median
+    pair held within 0.73-0.76); against sha256sum, the best of each. Every attempt is kept in the details."""
     root = digest_tree()
     files = files_of(root)
     total = sum(os.path.getsize(path) for path in files)
@@ -195,20 +196,22 @@ def bench_digests(_scratch, repeat=3):
         if attempt < 2:  # single-threaded and slow: twice is enough
             elapsed, _none = best_of(lambda: sha256sum(files), repeat=1)
             baseline_s = elapsed if baseline_s is None else min(baseline_s, elapsed)
-    fastest = min(attempts, key=lambda attempt: attempt["ours_s"])
-    ours_s, ours_cpu = fastest["ours_s"], fastest["ours_cpu_s"]
-    limit = max(attempt["limit_bytes_per_s"] for attempt in attempts)
-    # per CPU-second: hashlib's best on one core alone or on all cores at once, whichever is higher
-    core_cpu_rate = max(max(a["one_core_bytes_per_cpu_s"], a["limit_bytes_per_cpu_s"]) for a in attempts)
-    ours_rate = total / ours_s
+    for attempt in attempts:
+        # per CPU-second: hashlib on one core alone or on all cores at once, whichever did better next to ours
+        attempt["hashlib_bytes_per_cpu_s"] = max(attempt["one_core_bytes_per_cpu_s"], attempt["limit_bytes_per_cpu_s"])
+        attempt["cpu_fraction"] = total / attempt["ours_cpu_s"] / attempt["hashlib_bytes_per_cpu_s"]
+    median = sorted(attempts, key=lambda attempt: attempt["fraction_of_limit"])[len(attempts) // 2]
+    ours_rate, limit = total / median["ours_s"], median["limit_bytes_per_s"]
+    cpu_median = sorted(attempts, key=lambda attempt: attempt["cpu_fraction"])[len(attempts) // 2]
+    ours_cpu, core_cpu_rate = cpu_median["ours_cpu_s"], cpu_median["hashlib_bytes_per_cpu_s"]
+    ours_s = min(attempt["ours_s"] for attempt in attempts)  # against sha256sum: best against best
     details = {
         "files": len(files),
         "bytes": total,
-        "ours_s": ours_s,
-        "ours_cpu_s": ours_cpu,
+        "ours_best_s": ours_s,
         "ours_bytes_per_s": ours_rate,
         "ours_bytes_per_cpu_s": total / ours_cpu,
-        "ours_parallelism": ours_cpu / ours_s,
+        "ours_parallelism": median["ours_cpu_s"] / median["ours_s"],
         "ours_workers": digests.default_workers(),
         "read_size": digests.CHUNK_SIZE,
         "sha256sum_s": baseline_s,
@@ -218,23 +221,26 @@ def bench_digests(_scratch, repeat=3):
         "hashlib_bytes_per_cpu_s": core_cpu_rate,
         "fraction_of_limit": ours_rate / limit,
         "fraction_of_limit_per_attempt": [attempt["fraction_of_limit"] for attempt in attempts],
+        "fraction_of_hashlib_per_cpu_s_per_attempt": [attempt["cpu_fraction"] for attempt in attempts],
         "attempts": attempts,
         "load_average": os.getloadavg(),
     }
     mb = 1e6
     fractions = ", ".join("%.2f" % attempt["fraction_of_limit"] for attempt in attempts)
+    cpu_fractions = ", ".join("%.2f" % attempt["cpu_fraction"] for attempt in attempts)
     print(
-        f"digests: {len(files)} files, {total / mb:,.0f} MB; ours {ours_rate / mb:,.0f} MB/s "
-        f"({total / ours_cpu / mb:,.0f} MB per CPU-second, {ours_cpu / ours_s:.2f} CPUs busy), limit on {cores} cores "
-        f"{limit / mb:,.0f} MB/s, hashlib {core_cpu_rate / mb:,.0f} MB per CPU-second; fraction of the limit per "
-        f"attempt: {fractions}",
+        f"digests: {len(files)} files, {total / mb:,.0f} MB, {digests.default_workers()} workers; median attempt: ours "
+        f"{ours_rate / mb:,.0f} MB/s against the limit on {cores} cores {limit / mb:,.0f} MB/s "
+        f"({details['ours_parallelism']:.2f} CPUs busy); ours {total / ours_cpu / mb:,.0f} MB per CPU-second against "
+        f"hashlib's {core_cpu_rate / mb:,.0f}; per attempt, fraction of the limit {fractions}, per CPU-second "
+        f"{cpu_fractions}",
         flush=True,
     )
     return [
         Row(
             "1a digests vs GNU sha256sum",
             "MB/s",
-            ours_rate / mb,
+            total / ours_s / mb,
             total / baseline_s / mb,
             "sha256sum (coreutils, one process)",
             higher_is_better=True,
@@ -245,7 +251,7 @@ def bench_digests(_scratch, repeat=3):
             "MB/s",
             ours_rate / mb,
             limit / mb,
-            f"{cores} threads of hashlib over memory at once",
+            f"{cores} threads of hashlib over memory at once, next to ours (median of {repeat} pairs)",
             target=">= 0.8 of the limit",
             met=ours_rate >= 0.8 * limit,
             higher_is_better=True,
@@ -256,7 +262,7 @@ def bench_digests(_scratch, repeat=3):
             "MB/CPU-s",
             total / ours_cpu / mb,
             core_cpu_rate / mb,
-            "hashlib over memory, per CPU-second (load-independent)",
+            f"hashlib over memory, per CPU-second, next to ours (median of {repeat} pairs)",
             target=">= 0.8",
             met=total / ours_cpu >= 0.8 * core_cpu_rate,
             higher_is_better=True,
