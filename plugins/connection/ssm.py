@@ -348,6 +348,17 @@ display = Display()
 
 # Keep in sync with galaxy.yml (module_utils/modules.py holds the same pair for modules).
 COLLECTION = "daylily.ephemeral_cluster/0.1.0"
+#: options passed to SSMSettings as they are, under the same name
+_SETTINGS_OPTIONS = (
+    "command_timeout",
+    "delivery_timeout",
+    "poll_interval",
+    "poll_max_interval",
+    "retries",
+    "retry_delay",
+    "max_command_size",
+    "defer_housekeeping",
+)
 
 
 def _option_or_none(value):
@@ -378,14 +389,7 @@ class Connection(ConnectionBase):
             bucket_prefix=self.get_option("bucket_prefix") or "",
             sse_mode=self.get_option("bucket_sse_mode") or "",
             sse_kms_key_id=self.get_option("bucket_sse_kms_key_id") or "",
-            command_timeout=self.get_option("command_timeout"),
-            delivery_timeout=self.get_option("delivery_timeout"),
-            poll_interval=self.get_option("poll_interval"),
-            poll_max_interval=self.get_option("poll_max_interval"),
-            retries=self.get_option("retries"),
-            retry_delay=self.get_option("retry_delay"),
-            max_command_size=self.get_option("max_command_size"),
-            defer_housekeeping=self.get_option("defer_housekeeping"),
+            **dict((name, self.get_option(name)) for name in _SETTINGS_OPTIONS),
         )
 
     def _session(self):

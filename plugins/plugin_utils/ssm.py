@@ -885,17 +885,21 @@ class SSMCommandRunner:
                     "it was cancelled. Raise command_timeout if the work needs longer."
                 )
 
-    def _cancel(self, command_id):
+    def _best_effort(self, operation, method, failure, **params):
+        """``_call`` a repeatable operation whose failure is logged (``failure: <error>``), not raised."""
         try:
-            self._call(
-                "CancelCommand",
-                self.ssm.cancel_command,
-                True,
-                CommandId=command_id,
-                InstanceIds=[self.settings.instance_id],
-            )
+            self._call(operation, method, True, **params)
         except SSMError as exc:
-            self.log(f"CancelCommand {command_id} failed: {exc}")
+            self.log(f"{failure}: {exc}")
+
+    def _cancel(self, command_id):
+        self._best_effort(
+            "CancelCommand",
+            self.ssm.cancel_command,
+            f"CancelCommand {command_id} failed",
+            CommandId=command_id,
+            InstanceIds=[self.settings.instance_id],
+        )
 
     def _finished(self, invocation, command_id):
         """Raise unless the invocation ran to completion (Success, or Failed with an exit code)."""
@@ -983,16 +987,13 @@ class SSMCommandRunner:
 
     def _delete(self, keys):
         """Best effort: transfers and command output may hold secrets, so they do not stay in the bucket."""
-        try:
-            self._call(
-                "DeleteObjects",
-                self.s3.delete_objects,
-                True,
-                Bucket=self.settings.bucket,
-                Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True},
-            )
-        except SSMError as exc:
-            self.log(f"could not delete {keys} from s3://{self.settings.bucket}: {exc}")
+        self._best_effort(
+            "DeleteObjects",
+            self.s3.delete_objects,
+            f"could not delete {keys} from s3://{self.settings.bucket}",
+            Bucket=self.settings.bucket,
+            Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True},
+        )
 
     def _get(self, key, missing_ok=False):
         try:

@@ -120,6 +120,22 @@ def _per_command(audit):
     }
 
 
+def _against_ansible(name, unit, call, measured, details, target="", limit=None):
+    """The row of ``call`` per task, ours against Ansible's own sequence: ``measured`` is (ours, Ansible's, tasks)."""
+    ours, ansible, tasks = measured
+    value = ours[call] / tasks
+    return Row(
+        name,
+        unit,
+        value,
+        ansible[call] / tasks,
+        "Ansible's own sequence over ssm",
+        target=target,
+        met=None if limit is None else value <= limit,
+        details=details,
+    )
+
+
 def bench_ssm(scratch):
     from sandbox.seed import seed_cluster  # noqa: PLC0415
 
@@ -140,7 +156,7 @@ def bench_ssm(scratch):
                 measured[playbook, defer] = _run(playbook, scratch, cluster, control, extra, defer)
     ours, ansible = measured["ssm_module_tasks.yml", True], measured["ssm_module_tasks.yml", False]
     files_ours, files_ansible = measured["ssm_file_tasks.yml", True], measured["ssm_file_tasks.yml", False]
-    per_task = {key: ours[key] / MODULE_TASKS for key in ("send_command", "get_command_invocation")}
+    modules, files = (ours, ansible, MODULE_TASKS), (files_ours, files_ansible, FILE_TASKS)
     first, longest = POLL_DEFAULTS["poll_interval"], POLL_DEFAULTS["poll_max_interval"]
     times = ", ".join(f"{moment:g}" for moment in ssm_runner.poll_times(first, longest, count=4))
     schedule = (
@@ -159,40 +175,25 @@ def bench_ssm(scratch):
     }
     aws_ssm_round_trips = AWS_SSM_PER_MODULE_TASK["session_commands"] + 2  # + the two S3 transfers' own requests
     return [
-        Row(
-            "3a SendCommand per module task",
-            "calls/task",
-            per_task["send_command"],
-            ansible["send_command"] / MODULE_TASKS,
-            "Ansible's own sequence over ssm",
-            target="1",
-            met=per_task["send_command"] <= 1,
-            details=details,
-        ),
-        Row(
+        _against_ansible("3a SendCommand per module task", "calls/task", "send_command", modules, details, "1", 1),
+        _against_ansible(
             "3b GetCommandInvocation per module task",
             "polls/task",
-            per_task["get_command_invocation"],
-            ansible["get_command_invocation"] / MODULE_TASKS,
-            "Ansible's own sequence over ssm",
-            target="<= 3 (" + schedule + ")",
-            met=per_task["get_command_invocation"] <= 3,
-            details=details,
+            "get_command_invocation",
+            modules,
+            details,
+            "<= 3 (" + schedule + ")",
+            3,
         ),
         Row(
             "3c round trips per module task vs aws_ssm",
             "round trips/task",
-            per_task["send_command"],
+            ours["send_command"] / MODULE_TASKS,
             aws_ssm_round_trips,
             "amazon.aws.aws_ssm documented design: 1 session, 4 commands in it, S3 put+delete (not measured)",
             details=details,
         ),
-        Row(
-            "3d SendCommand per file task (copy/template/script)",
-            "calls/task",
-            files_ours["send_command"] / FILE_TASKS,
-            files_ansible["send_command"] / FILE_TASKS,
-            "Ansible's own sequence over ssm",
-            details=details,
+        _against_ansible(
+            "3d SendCommand per file task (copy/template/script)", "calls/task", "send_command", files, details
         ),
     ]
