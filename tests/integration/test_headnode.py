@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from sandbox.dayoa_repo import REPOSITORY_NAME
-from sandbox.dayoa_repo import TAG
 from sandbox.dayoa_repo import build_repository
+from sandbox.dayoa_repo import day_clone_arguments
 from testlib.playbooks import OPERATOR_PLAYBOOKS
 from testlib.playbooks import REPO
 from testlib.playbooks import run_playbook
@@ -124,19 +124,7 @@ def test_headnode_playbook_installs_day_clone_and_is_ready(sandbox, cluster, tmp
     }
     environment["HOME"] = str(home(cluster))
     clone = subprocess.run(
-        [
-            str(files["day_clone"]),
-            "--destination",
-            "A1",
-            "--executing-entity",
-            "ubuntu",
-            "--repository",
-            REPOSITORY_NAME,
-            "--git-tag",
-            TAG,
-            "--analysis-root",
-            str(files["analysis_root"]),
-        ],
+        [str(files["day_clone"]), *day_clone_arguments("A1", files["analysis_root"])],
         capture_output=True,
         text=True,
         env=environment,

@@ -78,6 +78,14 @@ def _tagged_tree(git_dir):
         return ""
 
 
+def day_clone_arguments(destination, analysis_root, repository_url=None):
+    """day-clone's arguments that clone this repository at TAG into <analysis_root>/ubuntu/<destination>; the
+    repository's URL comes from day-clone's repository map unless ``repository_url`` is given."""
+    arguments = ["--destination", destination, "--executing-entity", "ubuntu"]
+    arguments += ["--repository", REPOSITORY_NAME, "--git-tag", TAG, "--analysis-root", str(analysis_root)]
+    return arguments + (["--repository-url", repository_url] if repository_url else [])
+
+
 def build_repository(dest_dir):
     """Create (or reuse) the bare DayOA repository under dest_dir; return its file:// URL."""
     bare = Path(dest_dir).resolve() / f"{REPOSITORY_NAME}.git"
