@@ -190,7 +190,8 @@ task_id:
 task_lifecycle:
   description:
     - The task's state when the module returned; V(SUCCEEDED), V(FAILED) or V(CANCELED) after a wait,
-      V(PENDING) or V(EXECUTING) with O(wait=false). Null in check mode when a task would be created.
+      V(PENDING) or V(EXECUTING) with O(wait=false) unless it ended within O(wait_seconds). Null in check mode when a
+      task would be created.
   returned: always
   type: str
   sample: SUCCEEDED

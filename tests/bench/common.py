@@ -49,6 +49,15 @@ class Row:
         return dict(asdict(self), ratio=self.ratio)
 
 
+def rows_against(baseline_name, details, *lines):
+    """Rows measured against one baseline, sharing one ``details`` dict; each line is
+    ``(name, unit, ours, baseline, target, met)``."""
+    return [
+        Row(name, unit, ours, baseline, baseline_name, target=target, met=met, details=details)
+        for name, unit, ours, baseline, target, met in lines
+    ]
+
+
 def best_of(function, repeat=3):
     """(fastest wall time, its result) of ``repeat`` calls: the least disturbed run on a shared machine."""
     best = None

@@ -17,8 +17,8 @@ from pathlib import Path
 import yaml
 
 from bench.common import REPO
-from bench.common import Row
 from bench.common import count_calls
+from bench.common import rows_against
 from bench.common import sandbox
 
 DAYEC = REPO / ".venv-dayec" / "bin" / "dyec"
@@ -179,35 +179,31 @@ def bench_dayec(scratch):
         for tool in ("ours", "dayec")
         if tool in results
     }
-    return [
-        Row(
+    return rows_against(
+        note,
+        details,
+        (
             "7a export of 200 files, wall time",
             "s",
             ours["seconds"],
             dayec["seconds"] if dayec else None,
-            note,
-            target="ours <= 5 s",
-            met=ours["seconds"] <= 5,
-            details=details,
+            "ours <= 5 s",
+            ours["seconds"] <= 5,
         ),
-        Row(
+        (
             "7b export of 200 files, AWS calls",
             "calls",
             ours["aws_calls"],
             dayec["aws_calls"] if dayec else None,
-            note,
-            target="no more than DayEC beyond verification",
-            met=(ours["calls_beyond_verification"] <= dayec["calls_beyond_verification"]) if dayec else None,
-            details=details,
+            "no more than DayEC beyond verification",
+            (ours["calls_beyond_verification"] <= dayec["calls_beyond_verification"]) if dayec else None,
         ),
-        Row(
+        (
             f"7c verified under {THROTTLES} FSx throttles",
             f"runs of {len(THROTTLE_SCENARIOS)} verified",
             verified["ours"],
             verified["dayec"] if dayec else None,
-            note,
-            target=f"ours {len(THROTTLE_SCENARIOS)} of {len(THROTTLE_SCENARIOS)}",
-            met=verified["ours"] == len(THROTTLE_SCENARIOS),
-            details=details,
+            f"ours {len(THROTTLE_SCENARIOS)} of {len(THROTTLE_SCENARIOS)}",
+            verified["ours"] == len(THROTTLE_SCENARIOS),
         ),
-    ]
+    )

@@ -14,9 +14,9 @@ not reached, ``60 / poll_interval`` per minute after that.
 
 Data repository tasks report their own pace (``StartTime``, ``Status.LastUpdatedTime`` and the file counts while
 EXECUTING): :func:`task_poll_interval` polls again shortly before the end that pace predicts, so a wait makes a few
-describes however long the task runs and still notices the end within a second or two; without a pace to go by it
-falls back to the growing schedule, measured from the task's own ``CreationTime`` so that it carries over from one
-module run to the next. :func:`wait_for_tasks` is the wait of one module run on that schedule, within a budget.
+describes however long the task runs and, while the pace holds, notices the end within about a second; without a pace
+to go by it falls back to the growing schedule, measured from the task's own ``CreationTime`` so that it carries over
+from one module run to the next. :func:`wait_for_tasks` is the wait of one module run on that schedule, within a budget.
 """
 
 import datetime
