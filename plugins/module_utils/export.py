@@ -28,6 +28,7 @@ import hashlib
 import json
 import os
 import re
+import sys
 from typing import NamedTuple
 
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths
@@ -254,10 +255,28 @@ def dump_manifest(entries):
     return "".join(json.dumps(entry, ensure_ascii=True, separators=(",", ":")) + "\n" for entry in entries)
 
 
+def manifest_by_path(entries):
+    """``{path: entry}`` of manifest entries: what :func:`load_manifest` reads back from their :func:`dump_manifest`,
+    without parsing a second copy of every entry."""
+    return {entry["path"]: entry for entry in entries}
+
+
+# what str.splitlines() splits on, matched one line at a time so a manifest is never held twice as a list of lines
+_LINE_BREAKS = r"\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029"
+_MANIFEST_LINE_RE = re.compile(r"([^%s]*)(\r\n|[%s]|\Z)" % (_LINE_BREAKS, _LINE_BREAKS))
+
+
+def _lines(text):
+    for match in _MANIFEST_LINE_RE.finditer(text):
+        if not match.group(0):
+            return  # the empty match at the end, after the last line break
+        yield match.group(1)
+
+
 def load_manifest(text):
     """``{path: entry}`` of a manifest; raises ValueError when a line is not an entry."""
     found = {}
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(_lines(text), 1):
         if not line.strip():
             continue
         entry = json.loads(line)
@@ -267,12 +286,62 @@ def load_manifest(text):
             or not isinstance(entry.get("size"), int)
         ):
             raise ValueError('line %d is not a manifest entry {"path", "size"}' % number)
-        found[entry["path"]] = entry
+        # json makes new key strings for every line; the interned ones are shared by all entries
+        found[entry["path"]] = {sys.intern(key): value for key, value in entry.items()}
     return found
 
 
 def manifest_sha256(text):
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+_ABSENT = object()
+
+
+def _in_path_order(pairs):
+    """``(path, value)`` pairs sorted by path, the last of equal paths kept (as a dict would): as given when they
+    already are sorted (a listing, a manifest and an inventory are), so nothing per file is copied; else sorted.
+
+    ``pairs`` is a callable giving a fresh iterator, read once to check the order and once to yield. Python orders
+    strings by code point, which is the UTF-8 byte order S3 lists keys in.
+    """
+    previous = None
+    for path, _value in pairs():
+        if previous is not None and path < previous:
+            by_path = dict(pairs())
+            return ((path, by_path[path]) for path in sorted(by_path))
+        previous = path
+    return _last_of_equal(pairs())
+
+
+def _last_of_equal(pairs):
+    pending = _ABSENT
+    for path, value in pairs:
+        if pending is not _ABSENT and pending[0] != path:
+            yield pending
+        pending = (path, value)
+    if pending is not _ABSENT:
+        yield pending
+
+
+def _merged(left, right):
+    """``(path, left value, right value)`` of two path-ordered pair streams, ``_ABSENT`` for the side without it."""
+    left, right = iter(left), iter(right)
+    next_left, next_right = next(left, _ABSENT), next(right, _ABSENT)
+    while next_left is not _ABSENT or next_right is not _ABSENT:
+        if next_right is _ABSENT or (next_left is not _ABSENT and next_left[0] < next_right[0]):
+            yield next_left[0], next_left[1], _ABSENT
+            next_left = next(left, _ABSENT)
+        elif next_left is _ABSENT or next_right[0] < next_left[0]:
+            yield next_right[0], _ABSENT, next_right[1]
+            next_right = next(right, _ABSENT)
+        else:
+            yield next_left[0], next_left[1], next_right[1]
+            next_left, next_right = next(left, _ABSENT), next(right, _ABSENT)
+
+
+def _mapping_in_order(mapping):
+    return _in_path_order(lambda: iter(mapping.items()))
 
 
 def _listed(names, limit=5):
@@ -282,11 +351,18 @@ def _listed(names, limit=5):
 
 def compare_with_s3(manifest, s3_objects):
     """Failures (receipt verification format) where the S3 listing ``{relative key: size}`` of the exported files
-    differs from the manifest ``{path: entry}``: a file missing from S3, an object no file explains, a size."""
+    differs from the manifest ``{path: entry}``: a file missing from S3, an object no file explains, a size.
+
+    Both sides are walked in path order side by side, so the comparison keeps only the differences."""
     failures = []
-    missing = sorted(set(manifest) - set(s3_objects))
-    unexpected = sorted(set(s3_objects) - set(manifest))
-    resized = sorted(path for path in set(manifest) & set(s3_objects) if manifest[path]["size"] != s3_objects[path])
+    missing, unexpected, resized = [], [], []
+    for path, entry, size in _merged(_mapping_in_order(manifest), _mapping_in_order(s3_objects)):
+        if size is _ABSENT:
+            missing.append(path)
+        elif entry is _ABSENT:
+            unexpected.append(path)
+        elif entry["size"] != size:
+            resized.append(path)
     if missing:
         failures.append(
             {
@@ -321,16 +397,20 @@ def compare_with_s3(manifest, s3_objects):
 
 def fsx_drift(manifest, entries):
     """What changed on FSx since a manifest: ``{"added", "changed", "removed"}`` lists of paths. A file changed when its
-    size differs, or its SHA-256 when both sides have one."""
-    now = {entry["path"]: entry for entry in entries}
-    changed = []
-    for path in sorted(set(manifest) & set(now)):
-        before, after = manifest[path], now[path]
-        if before["size"] != after["size"] or (
+    size differs, or its SHA-256 when both sides have one. Walked in path order side by side, like
+    :func:`compare_with_s3`."""
+    drift = {"added": [], "changed": [], "removed": []}
+    now = _in_path_order(lambda: ((entry["path"], entry) for entry in entries))
+    for path, before, after in _merged(_mapping_in_order(manifest), now):
+        if after is _ABSENT:
+            drift["removed"].append(path)
+        elif before is _ABSENT:
+            drift["added"].append(path)
+        elif before["size"] != after["size"] or (
             before.get("sha256") and after.get("sha256") and before["sha256"] != after["sha256"]
         ):
-            changed.append(path)
-    return {"added": sorted(set(now) - set(manifest)), "changed": changed, "removed": sorted(set(manifest) - set(now))}
+            drift["changed"].append(path)
+    return drift
 
 
 def describe_drift(drift):

@@ -406,10 +406,12 @@ def fsx_summary(inventory):
 
 
 def fsx_manifest(inventory):
-    """The manifest text of an analysis_inventory result that lists its files, else None."""
+    """``({path: entry}, text)`` of the manifest of an analysis_inventory result that lists its files, else
+    ``(None, None)``; the entries are shared, not parsed back from the text."""
     if not inventory or inventory.get("files") is None:
-        return None
-    return export.dump_manifest(export.manifest_entries(inventory["files"]))
+        return None, None
+    entries = export.manifest_entries(inventory["files"])
+    return export.manifest_by_path(entries), export.dump_manifest(entries)
 
 
 def destination_of(body, option=None):
@@ -689,7 +691,7 @@ def run_present(module):
         body = receipts.build_receipt(**planned_fields(params))
         destination, problem = destination_of(body, params["destination_s3_uri"])
         inventory = fsx_summary(params["fsx_inventory"])
-        manifest_text = fsx_manifest(params["fsx_inventory"])
+        manifest, manifest_text = fsx_manifest(params["fsx_inventory"])
         timestamp = attempt_timestamp(params, body)
         if timestamp is not None:
             export.check_timestamp(timestamp)
@@ -701,9 +703,8 @@ def run_present(module):
         module.fail_json(msg="nothing to write: set output_dir, or upload: true")
     s3 = S3(module)
 
-    manifest = manifest_target = None
+    manifest_target = None
     if manifest_text is not None:
-        manifest = export.load_manifest(manifest_text)
         fields = {"manifest_sha256": export.manifest_sha256(manifest_text)}
         if destination is not None and timestamp is not None:
             fields["manifest_s3_uri"] = export.export_manifest_uri(destination, timestamp)

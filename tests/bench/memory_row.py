@@ -186,7 +186,8 @@ MEASUREMENTS = (
         "export",
         FILES,
         "added",
-        "manifest text, its entries and the S3 and FSx comparisons are per file (export.py, export_receipt)",
+        "the manifest text, its entries and the entries read back from it are per file (export.py's {path: entry}"
+        " manifests, export_receipt's whole-text reads and writes); the S3 and FSx comparisons stream",
     ),
     (
         "6d RSS added registering {large} artifacts",
