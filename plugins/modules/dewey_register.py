@@ -237,6 +237,7 @@ import os
 
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import catalog
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import dewey
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import s3_objects
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSModule
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import module_options
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import module_retry
@@ -423,7 +424,8 @@ def main():
     if params["timeout"] <= 0 or params["http_retries"] < 0 or params["http_retry_delay"] < 0:
         module.fail_json(msg="timeout must be positive, http_retries and http_retry_delay zero or positive")
 
-    s3 = module.client("s3", retry_decorator=module_retry(module))
+    # the s3_inventory HEADs run side by side on this client: a pooled connection for each
+    s3 = module.client("s3", retry_decorator=module_retry(module), config=s3_objects.client_config())
     client = dewey.DeweyClient(
         params["dewey_url"],
         token,

@@ -10,8 +10,6 @@ only places S3 keeps a SHA-256 (an ETag is an MD5, or not a digest at all for mu
 
 from __future__ import annotations
 
-import concurrent.futures
-
 from ansible_collections.amazon.aws.plugins.module_utils.s3 import S3ErrorHandler
 
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import digests
@@ -22,9 +20,10 @@ put_text = s3_objects.put_text
 list_objects = s3_objects.list_objects
 AnsibleS3Error = s3_objects.AnsibleS3Error
 
-#: HEADs in flight at once: each costs one round trip to S3 (tens of ms) and almost no CPU, and S3 serves thousands
-#: of requests per second per prefix, so thousands of objects are read in a fraction of the sequential time.
-HEAD_CONCURRENCY = 16
+#: HEADs in flight at once (``s3_objects.in_parallel``): thousands of objects read in a fraction of the sequential
+#: time; the client comes from ``module.client("s3", config=client_config())``, one pooled connection per HEAD.
+HEAD_CONCURRENCY = s3_objects.CONCURRENCY
+client_config = s3_objects.client_config
 
 #: user-metadata keys that carry a hex SHA-256 (DayEC's and common tools' spellings)
 SHA256_METADATA_KEYS = ("sha256", "file-sha256", "checksum-sha256")
@@ -46,13 +45,9 @@ def head_object(client, bucket, key):
 
 
 def head_objects(client, bucket, keys, concurrency=HEAD_CONCURRENCY):
-    """``{key: head_object(...)}`` of every key, ``concurrency`` HEADs at a time on the one client (boto3 clients are
-    thread-safe); the first failure is raised as ``head_object`` raises it."""
-    keys = list(keys)
-    if concurrency <= 1 or len(keys) <= 1:
-        return dict((key, head_object(client, bucket, key)) for key in keys)
-    with concurrent.futures.ThreadPoolExecutor(max_workers=min(concurrency, len(keys))) as pool:
-        return dict(zip(keys, pool.map(lambda key: head_object(client, bucket, key), keys)))
+    """``{key: head_object(...)}`` of every key, ``concurrency`` HEADs at a time on the one client
+    (``s3_objects.in_parallel``); the first failure is raised as ``head_object`` raises it."""
+    return s3_objects.in_parallel(client, lambda key: head_object(client, bucket, key), keys, concurrency)
 
 
 def object_sha256(head):
