@@ -128,26 +128,12 @@ def test_invariant_05_mounts_are_read_only_and_writeback_needs_admin_and_marker(
     created = sandbox.calls("CreateDataRepositoryAssociation")[-1]["request"]
     assert "AutoExportPolicy" not in created.get("S3", {})
 
-    refused = run_playbook(
-        MOUNT,
-        mount_vars(
-            cluster,
-            run_mount_s3_uri=f"s3://{cluster['buckets'][2]}/other/",
-            run_mount_id="rw",
-            run_mount_read_only=False,
-        ),
+    writeback = mount_vars(
+        cluster, run_mount_s3_uri=f"s3://{cluster['buckets'][2]}/other/", run_mount_id="rw", run_mount_read_only=False
     )
+    refused = run_playbook(MOUNT, writeback)
     assert refused.rc != 0 and "allow_writeback_admin" in refused.stdout
-    no_marker = run_playbook(
-        MOUNT,
-        mount_vars(
-            cluster,
-            run_mount_s3_uri=f"s3://{cluster['buckets'][2]}/other/",
-            run_mount_id="rw",
-            run_mount_read_only=False,
-            run_mount_allow_writeback_admin=True,
-        ),
-    )
+    no_marker = run_playbook(MOUNT, dict(writeback, run_mount_allow_writeback_admin=True))
     assert no_marker.rc != 0 and ".atlas_rw" in no_marker.stdout
     assert len(sandbox.calls("CreateDataRepositoryAssociation")) == 1
 
