@@ -49,6 +49,7 @@ from pydantic import ValidationError
 from pydantic import field_validator
 from pydantic import model_validator
 
+from sandbox.process import ServedFromThread
 from sandbox.process import serve_until_terminated
 
 LOOPBACK = "127.0.0.1"
@@ -90,6 +91,11 @@ def _utc_iso(value):
     return parsed.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+def _normalising(normaliser, *fields, mode="before"):
+    """A validator running ``normaliser`` on ``fields``: before pydantic checks their type, unless ``mode`` is after."""
+    return field_validator(*fields, mode=mode)(classmethod(lambda cls, value: normaliser(value)))
+
+
 Text = Annotated[str, StringConstraints(min_length=1)]
 Sha256 = Annotated[str, StringConstraints(min_length=64, max_length=64)]
 
@@ -111,11 +117,11 @@ class FileArtifact(Strict):
     produced_by: Text
     parent_artifact_euids: list[str] = Field(default_factory=list)
 
-    _trim = field_validator(
-        "logical_name", "relative_path", "storage_uri", "mime_type", "artifact_role", "produced_by", mode="before"
-    )(classmethod(lambda cls, v: _text(v)))
-    _trim_optional = field_validator("parser_hint", mode="before")(classmethod(lambda cls, v: _optional_text(v)))
-    _sha = field_validator("sha256", mode="before")(classmethod(lambda cls, v: _sha256(v)))
+    _trim = _normalising(
+        _text, "logical_name", "relative_path", "storage_uri", "mime_type", "artifact_role", "produced_by"
+    )
+    _trim_optional = _normalising(_optional_text, "parser_hint")
+    _sha = _normalising(_sha256, "sha256")
 
     @field_validator("parent_artifact_euids", mode="before")
     @classmethod
@@ -149,8 +155,8 @@ class LineageRef(Strict):
     euid: Text
     role: str | None = None
 
-    _trim = field_validator("kind", "euid", mode="before")(classmethod(lambda cls, v: _text(v)))
-    _trim_optional = field_validator("role", mode="before")(classmethod(lambda cls, v: _optional_text(v)))
+    _trim = _normalising(_text, "kind", "euid")
+    _trim_optional = _normalising(_optional_text, "role")
 
 
 class AnalysisRequest(Strict):
@@ -178,7 +184,8 @@ class AnalysisRequest(Strict):
     local_only: bool = False
     parser_family_hint: str | None = None
 
-    _trim = field_validator(
+    _trim = _normalising(
+        _text,
         "schema_version",
         "analysis_euid",
         "run_euid",
@@ -190,21 +197,18 @@ class AnalysisRequest(Strict):
         "workflow_git_sha",
         "workflow_profile",
         "status",
-        mode="before",
-    )(classmethod(lambda cls, v: _text(v)))
-    _trim_optional = field_validator(
+    )
+    _trim_optional = _normalising(
+        _optional_text,
         "workset_euid",
         "project_euid",
         "assay_id",
         "parent_analysis_artifact_set_euid",
         "rerun_of",
         "parser_family_hint",
-        mode="before",
-    )(classmethod(lambda cls, v: _optional_text(v)))
-    _sha = field_validator("manifest_sha256", "workflow_config_sha256", mode="before")(
-        classmethod(lambda cls, v: _sha256(v))
     )
-    _when = field_validator("generated_at")(classmethod(lambda cls, v: _utc_iso(v)))
+    _sha = _normalising(_sha256, "manifest_sha256", "workflow_config_sha256")
+    _when = _normalising(_utc_iso, "generated_at", mode="after")
 
 
 class MultiQCRequest(Strict):
@@ -221,12 +225,10 @@ class MultiQCRequest(Strict):
     local_only: bool = False
     parser_family_hint: str | None = None
 
-    _trim = field_validator("schema_version", "analysis_euid", "report_kind", "multiqc_version", mode="before")(
-        classmethod(lambda cls, v: _text(v))
-    )
-    _trim_optional = field_validator("parser_family_hint", mode="before")(classmethod(lambda cls, v: _optional_text(v)))
-    _sha = field_validator("manifest_sha256", mode="before")(classmethod(lambda cls, v: _sha256(v)))
-    _when = field_validator("generated_at")(classmethod(lambda cls, v: _utc_iso(v)))
+    _trim = _normalising(_text, "schema_version", "analysis_euid", "report_kind", "multiqc_version")
+    _trim_optional = _normalising(_optional_text, "parser_family_hint")
+    _sha = _normalising(_sha256, "manifest_sha256")
+    _when = _normalising(_utc_iso, "generated_at", mode="after")
 
     @model_validator(mode="after")
     def _roles(self):
@@ -602,8 +604,10 @@ class DeweyHandler(BaseHTTPRequestHandler):
         return self._send(404, {"detail": "Not Found"})
 
 
-class DeweyStub:
+class DeweyStub(ServedFromThread):
     """The sandbox Dewey on 127.0.0.1 (port 0: any free port), served from a thread or the main loop."""
+
+    thread_name = "dewey-sandbox"
 
     def __init__(self, tokens, s3_endpoint=None, port=0, region="us-west-2"):
         if not tokens or not all(tokens):
@@ -618,7 +622,6 @@ class DeweyStub:
         self.httpd.daemon_threads = True
         self.httpd.stub = self
         self.url = "http://%s:%d" % self.httpd.server_address[:2]
-        self.thread = None
 
     def record(self, method, path, headers, raw):
         """Remember a request; the Authorization header only as present/valid, never its value."""
@@ -663,17 +666,6 @@ class DeweyStub:
         self.faults.clear()
         with self._requests_lock:
             self._requests = []
-
-    def start(self):
-        self.thread = threading.Thread(target=self.httpd.serve_forever, name="dewey-sandbox", daemon=True)
-        self.thread.start()
-        return self
-
-    def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        if self.thread:
-            self.thread.join(10)
 
 
 def token_from_file(path):

@@ -3,13 +3,13 @@
 import argparse
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
 from werkzeug.serving import make_server
 
 from sandbox.control import STATE
 from sandbox.control import ControlPlane
+from sandbox.process import ServedFromThread
 from sandbox.process import serve_until_terminated
 
 REGION = "us-west-2"
@@ -55,8 +55,10 @@ def client_environment(endpoint, root):
     }
 
 
-class SandboxServer:
+class SandboxServer(ServedFromThread):
     """moto + extensions behind the control plane, served by werkzeug on 127.0.0.1."""
+
+    thread_name = "dayec-sandbox"
 
     def __init__(self, root, port=0):
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication
@@ -69,22 +71,10 @@ class SandboxServer:
         self.httpd = make_server(LOOPBACK, port, app, threaded=True, request_handler=MotoRequestHandler)
         self.endpoint = "http://%s:%d" % self.httpd.server_address[:2]
         self.root = Path(root)
-        self.thread = None
 
     @property
     def environment(self):
         return client_environment(self.endpoint, self.root)
-
-    def start(self):
-        self.thread = threading.Thread(target=self.httpd.serve_forever, name="dayec-sandbox", daemon=True)
-        self.thread.start()
-        return self
-
-    def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        if self.thread:
-            self.thread.join(10)
 
 
 def write_env_file(path, environment):

@@ -27,14 +27,18 @@ REPORTS = "results/day/%s/reports/" % GENOME
 DATA_DIR = REPORTS + "DAY_final_multiqc_data/"
 
 
+def served_until_stopped(server):
+    """A session fixture's body: yield the started ``server``, then stop it however the session ends."""
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture(scope="session")
 def dewey_stub_server(sandbox_server):
     """The sandbox Dewey on 127.0.0.1, its HEADs going to the sandbox S3; stopped at the end of the session."""
-    stub = DeweyStub([TOKEN], s3_endpoint=sandbox_server.endpoint).start()
-    try:
-        yield stub
-    finally:
-        stub.stop()
+    yield from served_until_stopped(DeweyStub([TOKEN], s3_endpoint=sandbox_server.endpoint).start())
 
 
 @pytest.fixture
@@ -169,11 +173,9 @@ def live_dewey_server(sandbox_server, tmp_path_factory):
     from sandbox import dewey_live
 
     dewey_live.build_venv()  # once per requirements-dewey.txt content
-    server = dewey_live.LiveDewey(tmp_path_factory.mktemp("dewey-live"), sandbox_server.endpoint).start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from served_until_stopped(
+        dewey_live.LiveDewey(tmp_path_factory.mktemp("dewey-live"), sandbox_server.endpoint).start()
+    )
 
 
 @pytest.fixture
