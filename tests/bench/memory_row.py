@@ -11,8 +11,9 @@
   (that list is export_receipt's ``fsx_inventory`` option, i.e. the contract above);
 * registering 1,000 and 10,000 artifacts: Dewey records, the analysis request (``_dewey.build``), its contract check
   and ``manifest_sha256`` (``contract.finalise``) and the POST by ``DeweyClient``, counted from the moment the S3
-  inventory it is given is in memory. The POST goes to a local endpoint that reads the body and answers 201 (the
-  sandbox Dewey stub HEADs every artifact in S3, which would measure the stub rather than the client).
+  inventory it is given is in memory. The POST goes to a local endpoint in this process that reads the body in
+  64 KiB pieces, drops them and answers 201 (the sandbox Dewey stub HEADs every artifact in S3, which would measure
+  the stub rather than the client).
 
 "before" is the process's RSS once the code is imported (and, for the last two, once its input exists), so
 ``peak - before`` is what the work adds: rows 6c and 6d compare that, rows 6a and 6b the process's whole peak. The
@@ -98,28 +99,11 @@ def export_and_verify(root):
 
 
 def register(count):
-    import http.server  # noqa: PLC0415
-    import threading  # noqa: PLC0415
-
-    from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._dewey import build  # noqa: PLC0415
     from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._dewey import contract  # noqa: PLC0415
     from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._dewey.client import DeweyClient  # noqa: PLC0415
+    from testlib.dewey_sink import analysis_body  # noqa: PLC0415
+    from testlib.dewey_sink import post_sink  # noqa: PLC0415
 
-    class Sink(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802
-            self.rfile.read(int(self.headers["Content-Length"]))
-            body = json.dumps({"status_code": 201}).encode()
-            self.send_response(201)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *_args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Sink)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     objects = {
         f"results/S{index % 100:02d}/file{index:05d}.tsv": {
             "size": 100 + index,
@@ -128,28 +112,11 @@ def register(count):
         }
         for index in range(count)
     }
-    before = _rss()  # the S3 inventory (s3_inventory's result) is the input
-    records = build.inventory_records(objects, {})
-    workflow = {
-        "pipeline_name": "daylily-omics-analysis",
-        "pipeline_version": "2.0.26",
-        "git_sha": "0" * 40,
-        "snakemake_version": "9.0.0",
-        "workflow_config_hash": "1" * 64,
-        "workflow_profile": "slurm",
-    }
-    request = build.analysis_request(
-        records,
-        {"identity": {"analysis_euid": "AN-1", "run_euid": "RUN-1"}},
-        {"dayoa_s3_root": "s3://bench/derived/e/a/"},
-        workflow,
-        "2026-12-06T00:00:00Z",
-        "hg38",
-    )
-    body = contract.finalise("analysis", request)
-    client = DeweyClient(f"http://127.0.0.1:{server.server_address[1]}", "bench-token")
-    client.register("analysis", body, contract.idempotency_key(body))
-    server.shutdown()
+    with post_sink() as (url, _received):
+        before = _rss()  # the S3 inventory (s3_inventory's result) is the input
+        _records, body = analysis_body(objects)  # the plan keeps its selected records while it posts
+        client = DeweyClient(url, "bench-token")
+        client.register("analysis", body, contract.idempotency_key(body))
     return before, len(body["artifacts"])
 
 
@@ -194,7 +161,8 @@ MEASUREMENTS = (
         "register",
         ARTIFACTS,
         "added",
-        "one POST lists every artifact (Dewey's API); _dewey holds records, request and its canonical JSON",
+        "one POST lists every artifact (Dewey's API): the plan's records, the finalised request and its body are"
+        " per artifact; the digests are hashed as the JSON is encoded",
     ),
 )
 

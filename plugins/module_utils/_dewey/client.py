@@ -18,6 +18,8 @@ import time
 from ansible.module_utils.six.moves.urllib.error import HTTPError
 from ansible.module_utils.urls import Request
 
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._dewey import contract
+
 ROUTES = {
     "analysis": "/api/v1/artifact-sets/analysis/register",
     "multiqc": "/api/v1/artifact-sets/multiqc/register",
@@ -104,7 +106,7 @@ class DeweyClient:
         """POST one finalised request; return Dewey's response object (``status_code`` 201)."""
         route = ROUTES[kind]
         headers = {"Idempotency-Key": key} if self.send_idempotency_key and key else {}
-        data = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("utf-8")
+        data = contract.canonical_body(body)
         attempt = 0
         while True:
             attempt += 1

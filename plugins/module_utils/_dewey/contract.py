@@ -206,13 +206,30 @@ def _check_directory_rules(where, artifact):
         raise ContractError(where, "a storage_uri ending in '/' needs artifact_role directory")
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
 def canonical_json(value):
     """Dewey's canonical JSON: sorted keys, ``,``/``:`` separators, ASCII escapes."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return _CANONICAL.encode(value)
+
+
+def canonical_body(value):
+    """:func:`canonical_json` as the bytes of a request body, encoded piece by piece into one buffer, so the text and
+    its bytes are never both held."""
+    body = bytearray()
+    for chunk in _CANONICAL.iterencode(value):
+        body += chunk.encode("utf-8")
+    return body
 
 
 def canonical_sha256(value):
-    return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()
+    """The SHA-256 of :func:`canonical_json`, hashed piece by piece as it is encoded: a request listing every artifact
+    is never held as one string (and its bytes) just to be hashed."""
+    digest = hashlib.sha256()
+    for chunk in _CANONICAL.iterencode(value):
+        digest.update(chunk.encode("utf-8"))
+    return digest.hexdigest()
 
 
 def manifest_sha256(normalised):
