@@ -155,6 +155,7 @@ failures:
 """
 
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import s3_objects
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import samples
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import staging
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSModule
@@ -251,7 +252,9 @@ def main():
     if plan.problems:
         module.fail_json(msg=samples.problems_message(plan.problems, params["src"]), **result)
 
-    client = module.client("s3", retry_decorator=module_retry(module))
+    # a pooled connection per thread: beyond botocore's default pool of 10, each extra thread would open and drop one
+    config = s3_objects.client_config(params["concurrency"])
+    client = module.client("s3", retry_decorator=module_retry(module), config=config)
     try:
         result.update(ensure_present(client, plan, stage, params, module.check_mode))
     except StageRefused as refused:
