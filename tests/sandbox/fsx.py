@@ -1114,6 +1114,28 @@ def _serialized(method):
     return locked
 
 
+def _extension_action(collection, operation, key=None):
+    """A response action answering with the extension's ``<collection>.<operation>(request)``, under ``key`` if given."""
+
+    @_serialized
+    def action(self):
+        result = getattr(getattr(self.extension, collection), operation)(self._request())
+        return ActionResult(result if key is None else {key: result})
+
+    return action
+
+
+def _extension_page(collection, key):
+    """A Describe response action: one page of the extension's ``<collection>.describe(request)`` under ``key``."""
+
+    @_serialized
+    def action(self):
+        items, token = getattr(self.extension, collection).describe(self._request())
+        return ActionResult({key: items, "NextToken": token})
+
+    return action
+
+
 class FsxResponse(FSxResponse):
     """moto's FSx responses plus DRAs and tasks, and file systems shown the way AWS shows them."""
 
@@ -1145,35 +1167,14 @@ class FsxResponse(FSxResponse):
     def delete_file_system(self):
         return self.extension.delete_file_system(self._request().get("FileSystemId"), super().delete_file_system)
 
-    @_serialized
-    def create_data_repository_association(self):
-        return ActionResult({"Association": self.extension.associations.create(self._request())})
-
-    @_serialized
-    def describe_data_repository_associations(self):
-        associations, token = self.extension.associations.describe(self._request())
-        return ActionResult({"Associations": associations, "NextToken": token})
-
-    @_serialized
-    def update_data_repository_association(self):
-        return ActionResult({"Association": self.extension.associations.update(self._request())})
-
-    @_serialized
-    def delete_data_repository_association(self):
-        return ActionResult(self.extension.associations.delete(self._request()))
-
-    @_serialized
-    def create_data_repository_task(self):
-        return ActionResult({"DataRepositoryTask": self.extension.tasks.create(self._request())})
-
-    @_serialized
-    def describe_data_repository_tasks(self):
-        tasks, token = self.extension.tasks.describe(self._request())
-        return ActionResult({"DataRepositoryTasks": tasks, "NextToken": token})
-
-    @_serialized
-    def cancel_data_repository_task(self):
-        return ActionResult(self.extension.tasks.cancel(self._request()))
+    # The association and task actions hand the request to the extension and answer with what it returns.
+    create_data_repository_association = _extension_action("associations", "create", "Association")
+    describe_data_repository_associations = _extension_page("associations", "Associations")
+    update_data_repository_association = _extension_action("associations", "update", "Association")
+    delete_data_repository_association = _extension_action("associations", "delete")
+    create_data_repository_task = _extension_action("tasks", "create", "DataRepositoryTask")
+    describe_data_repository_tasks = _extension_page("tasks", "DataRepositoryTasks")
+    cancel_data_repository_task = _extension_action("tasks", "cancel")
 
 
 # --- control routes ------------------------------------------------------------------------------------------------
