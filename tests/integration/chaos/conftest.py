@@ -10,11 +10,17 @@ def pytest_runtest_logreport(report):
         SEEDS.append((report.nodeid, report.outcome, properties))
 
 
+def _by_seed(found):
+    """test_x.py::test_y[12] sorts after test_x.py::test_y[9]."""
+    name, _bracket, seed = found[0].rstrip("]").rpartition("[")
+    return (name, int(seed) if seed.isdigit() else 0)
+
+
 def pytest_terminal_summary(terminalreporter):
     if not SEEDS:
         return
     terminalreporter.section("chaos seeds")
-    for nodeid, outcome, properties in sorted(SEEDS):
+    for nodeid, outcome, properties in sorted(SEEDS, key=_by_seed):
         terminalreporter.write_line(
             f"{nodeid.rsplit('/', 1)[-1]}: {outcome} in {properties['chaos_seconds']} s; {properties.get('chaos_log', '')}"
         )
