@@ -4,7 +4,7 @@ The demo is run as it is, whatever it does today: its phases are its banners (li
 inside them, the plays of the playbooks it runs ("PLAY [...]" lines: lifecycle.yml's create, stage, launch, export,
 register, delete...), each timed until the next boundary; its AWS calls are read from its own sandbox's audit log
 (the sandbox URL is in the env file the demo writes under .build/demo/) at each boundary and attributed to the part
-that just ended. The table shows each banner, and the plays of the longest one.
+that just ended. The table shows each banner.
 """
 
 from __future__ import annotations
@@ -102,13 +102,15 @@ def bench_lifecycle(scratch):
             details={"aws_calls": part["aws_calls"]},
         )
 
-    longest = max(phases, key=lambda phase: phase["seconds"], default=None)
     rows = []
     for phase in phases:
         if phase["seconds"] < 0.05 and not phase["aws_calls"]:
             continue
         rows.append(row(f"5 demo: {phase['phase']}", phase))
-        if phase is longest:
-            rows += [row(f"5 demo:   play {play['play']}", play) for play in phase["plays"]]
-    rows.append(Row("5 demo: total", "s", total, None, f"no baseline; {calls} AWS calls", details=details))
+    # The demo prints each ansible-playbook run's output when the run ends, so its plays cannot be timed from it
+    # (they are kept in the JSON details, not shown); a part whose calls could not be read (the last run: the demo
+    # stops its sandbox before the next banner) is left out of the total, which says so.
+    unread = [phase["phase"] for phase in phases if phase["aws_calls"] is None and phase["seconds"] >= 0.05]
+    note = f"no baseline; {calls} AWS calls" + (f" (not read: {len(unread)} parts, see above)" if unread else "")
+    rows.append(Row("5 demo: total", "s", total, None, note, details=details))
     return rows
