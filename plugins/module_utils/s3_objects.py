@@ -140,4 +140,3 @@ def in_parallel(client, request, items, concurrency=CONCURRENCY):
         return dict((item, request(item)) for item in items)
     with concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="s3") as pool:
         return dict(zip(items, pool.map(request, items)))
-

@@ -77,7 +77,8 @@ def inventory_module(root, return_files, scratch):
         try:
             analysis_inventory.main()
         except SystemExit as exit_:
-            if exit_.code:
+            failed = exit_.code not in (None, 0)
+            if failed:
                 raise RuntimeError(f"analysis_inventory failed on {root}") from None
     return before, sum(1 for _line in open(args["manifest_path"], "rb"))  # noqa: SIM115
 

@@ -10,18 +10,36 @@ Each raises ``PreflightAWSError`` (``DaylilyAWSError``) naming the operation, th
 what ``module.client(service, retry_decorator=module_retry(module))`` returns.
 """
 
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._preflight.budgets import account_budgets  # noqa: F401
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._preflight.ec2 import latest_spot_prices  # noqa: F401
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._preflight.ec2 import vcpus_by_instance_type  # noqa: F401
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._preflight.errors import PreflightAWSError  # noqa: F401
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._preflight.iam import group_policy_names  # noqa: F401
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._preflight.iam import user_group_names  # noqa: F401
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._preflight.iam import user_policy_names  # noqa: F401
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._preflight.pricing import price_list  # noqa: F401
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._preflight.quotas import quota_value  # noqa: F401
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._preflight.s3 import delete_probe  # noqa: F401
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._preflight.s3 import has_objects_under  # noqa: F401
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._preflight.s3 import head_bucket  # noqa: F401
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._preflight.s3 import object_text  # noqa: F401
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._preflight.s3 import put_probe  # noqa: F401
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._preflight.sts import caller_identity  # noqa: F401
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._preflight.budgets import account_budgets
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._preflight.ec2 import latest_spot_prices
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._preflight.ec2 import vcpus_by_instance_type
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._preflight.errors import PreflightAWSError
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._preflight.iam import group_policy_names
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._preflight.iam import user_group_names
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._preflight.iam import user_policy_names
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._preflight.pricing import price_list
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._preflight.quotas import quota_value
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._preflight.s3 import delete_probe
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._preflight.s3 import has_objects_under
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._preflight.s3 import head_bucket
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._preflight.s3 import object_text
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._preflight.s3 import put_probe
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._preflight.sts import caller_identity
+
+__all__ = [
+    "PreflightAWSError",
+    "account_budgets",
+    "caller_identity",
+    "delete_probe",
+    "group_policy_names",
+    "has_objects_under",
+    "head_bucket",
+    "latest_spot_prices",
+    "object_text",
+    "price_list",
+    "put_probe",
+    "quota_value",
+    "user_group_names",
+    "user_policy_names",
+    "vcpus_by_instance_type",
+]

@@ -75,13 +75,13 @@ def existing(stubbers, budget=None, thresholds=(75, 100), subscribers=None):
         )
 
 
-def run_budget(capsys, monkeypatch, *answers, args=ARGS, **options):
+def run_budget(capsys, monkeypatch, *answers, args=None, **options):
     """Run aws_budget.main() once with the caller's identity and then each of ``answers`` queued; (rc, result)."""
     with stubbed_module_clients(monkeypatch, "sts", "budgets") as stubbers:
         caller(stubbers)
         for answer in answers:
             answer(stubbers)
-        return execute_module(capsys, aws_budget.main, args, **options)
+        return execute_module(capsys, aws_budget.main, ARGS if args is None else args, **options)
 
 
 def test_present_creates_the_budget_with_its_notifications_in_one_call(capsys, monkeypatch):
