@@ -3,16 +3,21 @@
 # Copyright: Contributors to the daylily.ephemeral_cluster project
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The options every AWS module of daylily.ephemeral_cluster adds to amazon.aws's (module_utils/modules.py
-DaylilyAWSModule: RETRY_ARGUMENT_SPEC). A module extends amazon.aws.common.modules, amazon.aws.region.modules and
-amazon.aws.boto3 (credentials, endpoint, region, the boto3 requirements) and this fragment.
+"""The options of every AWS module of daylily.ephemeral_cluster (module_utils/modules.py DaylilyAWSModule).
+
+DaylilyAWSModule is amazon.aws's AnsibleAWSModule plus the retry options, so its documentation is amazon.aws's own
+fragments for modules (credentials and endpoint, region, the boto3 requirements) with RETRIES added. They are read
+from the installed amazon.aws, so they always describe the version the module runs with.
 """
 
+import yaml
 
-class ModuleDocFragment:  # pylint: disable=too-few-public-methods
-    """The retries and retry_delay options."""
+from ansible_collections.amazon.aws.plugins.doc_fragments.boto3 import ModuleDocFragment as Boto3Fragment
+from ansible_collections.amazon.aws.plugins.doc_fragments.common import ModuleDocFragment as CommonFragment
+from ansible_collections.amazon.aws.plugins.doc_fragments.region import ModuleDocFragment as RegionFragment
 
-    DOCUMENTATION = r"""
+# RETRY_ARGUMENT_SPEC of module_utils/modules.py.
+RETRIES = r"""
 options:
   retries:
     description:
@@ -28,3 +33,27 @@ options:
     type: float
     default: 3.0
 """
+
+
+def merged(*fragments):
+    """One fragment of several, merged the way ansible-doc merges a module's fragments: options joined, notes and
+    requirements appended in order."""
+    result = {"options": {}}
+    for text in fragments:
+        fragment = yaml.safe_load(text)
+        result["options"].update(fragment.get("options") or {})
+        for key in ("notes", "requirements"):
+            if fragment.get(key):
+                result.setdefault(key, []).extend(fragment[key])
+    return yaml.safe_dump(result, sort_keys=False, width=120)
+
+
+class ModuleDocFragment:  # pylint: disable=too-few-public-methods
+    """amazon.aws.common.modules, amazon.aws.region.modules, amazon.aws.boto3 and the retries and retry_delay options."""
+
+
+# Set after the class body: ansible-test's yamllint reads a fragment class's body as string constants; the merged text
+# is YAML that ansible-doc, validate-modules and antsibull-docs load at run time like any fragment.
+ModuleDocFragment.DOCUMENTATION = merged(
+    CommonFragment.MODULES, RegionFragment.MODULES, Boto3Fragment().DOCUMENTATION, RETRIES
+)

@@ -82,9 +82,6 @@ notes:
     C(budgets:ViewBudget),
     C(s3:ListBucket), C(s3:GetObject), and C(s3:PutObject) with C(s3:DeleteObject) on the stage and export prefixes.
 extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
   - daylily.ephemeral_cluster.aws
   - daylily.ephemeral_cluster.option_names
 """

@@ -44,9 +44,6 @@ notes:
   - Needs C(pricing:GetProducts) and C(ec2:DescribeSpotPriceHistory).
   - O(region) is the region the cluster runs in, whose prices are looked up.
 extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
   - daylily.ephemeral_cluster.aws
   - daylily.ephemeral_cluster.option_names
   - daylily.ephemeral_cluster.read_only

@@ -76,9 +76,6 @@ options:
         Described again when omitted or empty.
     type: dict
 extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
   - daylily.ephemeral_cluster.aws
   - daylily.ephemeral_cluster.option_names
   - daylily.ephemeral_cluster.pcluster

@@ -54,9 +54,6 @@ options:
     type: bool
     default: true
 extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
   - daylily.ephemeral_cluster.aws
 notes:
   - Needs C(s3:GetObject) and C(s3:PutObject) under each export root's C(_daylily_monitor/cluster-deletion/).

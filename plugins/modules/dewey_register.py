@@ -144,9 +144,6 @@ notes:
   - Needs C(s3:ListBucket), C(s3:GetObject) and C(s3:PutObject) on the export destination.
   - Dewey itself HEADs every file artifact in S3, so it needs read access to the same bucket.
 extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
   - daylily.ephemeral_cluster.aws
   - daylily.ephemeral_cluster.option_names
 """

@@ -163,9 +163,6 @@ notes:
   - Run it on the controller (C(delegate_to=localhost)) when O(output_dir) should be a controller directory.
   - The receipt YAML is pure ASCII with every string double-quoted, so C(yq) and C(yaml.safe_load) read it unchanged.
 extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
   - daylily.ephemeral_cluster.aws
 """
 

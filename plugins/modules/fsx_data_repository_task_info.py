@@ -70,9 +70,6 @@ notes:
 seealso:
   - module: daylily.ephemeral_cluster.fsx_export_task
 extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
   - daylily.ephemeral_cluster.aws
   - daylily.ephemeral_cluster.fsx
   - daylily.ephemeral_cluster.read_only

@@ -132,9 +132,6 @@ notes:
     re-attach after a detach), the module derives a new token from that association's ID and creates a new one."
   - Tags whose keys start with C(aws:) are refused in O(tags) and never removed.
 extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
   - daylily.ephemeral_cluster.aws
   - amazon.aws.tags
   - daylily.ephemeral_cluster.fsx

@@ -44,9 +44,6 @@ options:
 notes:
   - Needs the IAM action C(fsx:DescribeDataRepositoryAssociations), and C(fsx:DescribeFileSystems) when O(cluster_name) is used.
 extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
   - daylily.ephemeral_cluster.aws
   - daylily.ephemeral_cluster.fsx
   - daylily.ephemeral_cluster.read_only

@@ -132,9 +132,6 @@ seealso:
   - module: daylily.ephemeral_cluster.fsx_data_repository_task_info
   - module: daylily.ephemeral_cluster.fsx_dra_info
 extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
   - daylily.ephemeral_cluster.aws
   - daylily.ephemeral_cluster.fsx
   - daylily.ephemeral_cluster.option_names

@@ -103,9 +103,6 @@ options:
 notes:
   - With O(s3_uri), needs C(s3:GetObject) and C(s3:PutObject) on the report's key. Without it no AWS call is made.
 extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
   - daylily.ephemeral_cluster.aws
 """
 

@@ -53,9 +53,6 @@ notes:
   - With C(--diff), shows the stage's complete objects before and after.
 extends_documentation_fragment:
   - daylily.ephemeral_cluster.sample_manifest
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
   - daylily.ephemeral_cluster.aws
   - daylily.ephemeral_cluster.option_names
 """

@@ -43,9 +43,6 @@ notes:
   - Needs the IAM action C(ssm:DescribeInstanceInformation), and C(ec2:DescribeInstances) when O(cluster_name) is used.
   - To wait for an instance, loop on this module with C(until)/C(retries)/C(delay); see the examples.
 extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
   - daylily.ephemeral_cluster.aws
   - daylily.ephemeral_cluster.read_only
 """
