@@ -43,6 +43,18 @@ def test_invariant_01_only_the_preflight_write_probe_may_be_deleted():
         invariants.invariant_01_no_s3_object_deleted_or_overwritten({}, {}, [deletion("exp", "derived/a/b.txt")])
 
 
+def test_invariant_01_parallelclusters_own_config_may_be_rewritten_but_nothing_else_in_a_lookalike_bucket():
+    """ParallelCluster rewrites a cluster's config in its own bucket when the cluster is created again: found by the
+    lifecycle chaos (seed 32, a cluster re-created after an earlier seed deleted it)."""
+    config = "parallelcluster-204fe0dacd9fa73b-v1-do-not-delete/parallelcluster/3.16.1/clusters/c/configs/c.yaml"
+    invariants.invariant_01_no_s3_object_deleted_or_overwritten({config: "1"}, {config: "2"}, [])
+    with pytest.raises(AssertionError, match="disappeared"):  # gone is still caught
+        invariants.invariant_01_no_s3_object_deleted_or_overwritten({config: "1"}, {}, [])
+    data = "parallelcluster-data/exports/a.txt"
+    with pytest.raises(AssertionError, match="overwritten"):
+        invariants.invariant_01_no_s3_object_deleted_or_overwritten({data: "1"}, {data: "2"}, [])
+
+
 def test_invariant_01_a_verified_receipt_may_only_gain_the_dewey_fields():
     verified = ("d1", {"verified": True, "status": "success"})
     registered = ("d2", {"verified": True, "status": "success", "dewey_registration_status": "success"})
