@@ -38,7 +38,9 @@ from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.lif
 )
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.lifecycles import TASK_TERMINAL_LIFECYCLES
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.lifecycles import is_active_association
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.tasks import create_task
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.tasks import describe_task
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.tasks import import_request
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import module_retry
 
 # Each re-attach within AWS's idempotency window adds one replayed association to skip; more means something is wrong.
@@ -56,17 +58,6 @@ _ASSOCIATION_ID_RE = re.compile(r"dra-[0-9a-f]{8,}")
 @FSxErrorHandler.common_error_handler(
     "import the listing of a recovered association's prefix (CreateDataRepositoryTask)"
 )
-def import_prefix_listing(client, file_system_id, prefix):
-    """One IMPORT_METADATA_FROM_REPOSITORY task on an S3 prefix (import paths are S3 paths), without a report."""
-    request = {
-        "Type": "IMPORT_METADATA_FROM_REPOSITORY",
-        "FileSystemId": file_system_id,
-        "Paths": [prefix],
-        "Report": {"Enabled": False},
-    }
-    return client.create_data_repository_task(aws_retry=True, **request)["DataRepositoryTask"]
-
-
 def writeback_refusal(file_system_path, auto_export_events, allow_writeback, names):
     """Why automatic export may not be turned on at ``file_system_path`` without the admin switch, else None."""
     root = rules.read_only_root(file_system_path)
@@ -435,7 +426,7 @@ class AssociationManager:
         """The batch import of a create runs when the association first becomes AVAILABLE: one created while its
         cause made it MISCONFIGURED never imported, and the recovery does not import either. One import task on
         its prefix does, waited for, so the mount shows its files."""
-        task = import_prefix_listing(self.client, association["FileSystemId"], association["DataRepositoryPath"])
+        task = create_task(self.client, import_request(association["FileSystemId"], association["DataRepositoryPath"]))
 
         def timed_out(current):
             return self.error(

@@ -32,6 +32,17 @@ def create_task(client, request):
     return client.create_data_repository_task(aws_retry=True, **request)["DataRepositoryTask"]
 
 
+def import_request(file_system_id, prefix):
+    """The request of one IMPORT_METADATA_FROM_REPOSITORY task on an S3 prefix (import paths are S3 paths), without a
+    report: a mount's listing imported again."""
+    return {
+        "Type": "IMPORT_METADATA_FROM_REPOSITORY",
+        "FileSystemId": file_system_id,
+        "Paths": [prefix],
+        "Report": {"Enabled": False},
+    }
+
+
 def describe_task(client, task_id):
     """The task, or None when AWS does not know it (any more)."""
     found = describe_tasks(client, task_ids=[task_id])
