@@ -27,7 +27,6 @@ from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.ass
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.associations import update_association
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.common import normalize_association
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.errors import AnsibleFSxError
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.errors import FSxErrorHandler
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.file_systems import describe_file_system
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.file_systems import (
     find_file_system_by_cluster,
@@ -55,9 +54,6 @@ _ASSOCIATION_ID_RE = re.compile(r"dra-[0-9a-f]{8,}")
 # --------------------------------------------------------------------------------------------------------------
 
 
-@FSxErrorHandler.common_error_handler(
-    "import the listing of a recovered association's prefix (CreateDataRepositoryTask)"
-)
 def writeback_refusal(file_system_path, auto_export_events, allow_writeback, names):
     """Why automatic export may not be turned on at ``file_system_path`` without the admin switch, else None."""
     root = rules.read_only_root(file_system_path)

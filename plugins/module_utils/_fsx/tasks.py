@@ -27,9 +27,22 @@ def describe_tasks(client, task_ids=None, retry_decorator=None, **filters):
     )
 
 
-@FSxErrorHandler.common_error_handler("create the FSx export task (CreateDataRepositoryTask)")
-def create_task(client, request):
+#: How an error names a task of each type (CreateDataRepositoryTask creates them all).
+TASK_KINDS = {
+    "EXPORT_TO_REPOSITORY": "export",
+    "IMPORT_METADATA_FROM_REPOSITORY": "import",
+    "RELEASE_DATA_FROM_FILESYSTEM": "release",
+}
+
+
+@FSxErrorHandler.common_error_handler("create the FSx {kind} task (CreateDataRepositoryTask, Type={request[Type]})")
+def _create_task(client, request, kind):
     return client.create_data_repository_task(aws_retry=True, **request)["DataRepositoryTask"]
+
+
+def create_task(client, request):
+    """The task AWS created from ``request``; a failure names the type requested (an import is not an export)."""
+    return _create_task(client, request, TASK_KINDS.get(request.get("Type"), "data repository"))
 
 
 def import_request(file_system_id, prefix):
