@@ -17,6 +17,7 @@ from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._staging
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._staging import transfer as _transfer
 
 AnsibleStagingError = _objects.AnsibleStagingError
+StageTablesDiffer = _transfer.StageTablesDiffer
 
 MAX_COPY_OBJECT_BYTES = _transfer.MAX_COPY_OBJECT_BYTES
 MAX_PART_BYTES = _transfer.MAX_PART_BYTES

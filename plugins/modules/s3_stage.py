@@ -24,6 +24,10 @@ description:
   - B(Idempotent and resumable.) Each staged object records the size and ETag of the sources it was made from; a run
     with the same O(stage_name) skips objects that are complete, aborts multipart copies an interrupted run left
     unfinished, and copies the rest. Objects appear whole or not at all.
+  - The stage's tables are never overwritten. When one already exists with other content than the manifest gives now
+    (the sheet changed since the stage was made), or without the digest this module writes, the module fails naming
+    it before anything is written (in check mode too). Stage the sheet under a new O(stage_name), or restore the sheet
+    the stage was made from. A missing table is written; an identical one is left alone.
   - Only writes under O(stage_s3_uri)/O(stage_name)/ and never deletes an object.
 author:
   - Daylily ephemeral cluster maintainers (!UNKNOWN)
@@ -180,18 +184,19 @@ class CopiesFailed(Exception):
         self.failures = failures
 
 
-def ensure_present(client, plan, stage, params, check_mode):
-    """Check every source, then copy what the stage lacks; returns the result fields. Raises StageRefused (nothing
-    written), CopiesFailed (some objects copied; the rest resumable) or AnsibleStagingError."""
+def ensure_present(client, plan, stage, params, check_mode, names=lambda option: option):
+    """Check every source, then copy what the stage lacks; returns the result fields. Raises StageRefused or
+    StageTablesDiffer (nothing written), CopiesFailed (some objects copied; the rest resumable) or
+    AnsibleStagingError. ``names`` says how a hint names an option (``DaylilyAWSModule.option_name``)."""
     concurrency = params["concurrency"]
     checked = staging.precheck(client, plan, stage, concurrency)
     if checked.problems:
         raise StageRefused(checked.problems, checked.sources_checked)
     pending, complete = staging.pending_jobs(client, stage, checked.jobs, concurrency)
     tables = staging.table_objects(stage, plan) if params["upload_tables"] else {}
-    stale_tables = staging.tables_to_write(client, stage, tables)
+    missing_tables = staging.tables_to_write(client, stage, tables, params["src"], names)
     result = dict(
-        changed=bool(pending or stale_tables),
+        changed=bool(pending or missing_tables),
         sources_checked=checked.sources_checked,
         objects_total=len(checked.jobs),
         objects_skipped=len(complete),
@@ -215,7 +220,7 @@ def ensure_present(client, plan, stage, params, check_mode):
     result.update(objects_copied=len(copied), bytes_copied=sum(job.size for job in copied))
     if failures:
         raise CopiesFailed(result, failures)
-    staging.write_tables(client, stage, stale_tables)
+    staging.write_tables(client, stage, missing_tables)
     return result
 
 
@@ -256,7 +261,7 @@ def main():
     config = s3_objects.client_config(params["concurrency"])
     client = module.client("s3", retry_decorator=module_retry(module), config=config)
     try:
-        result.update(ensure_present(client, plan, stage, params, module.check_mode))
+        result.update(ensure_present(client, plan, stage, params, module.check_mode, module.option_name))
     except StageRefused as refused:
         result.update(
             problems=[problem.as_dict() for problem in refused.problems], sources_checked=refused.sources_checked
@@ -281,6 +286,8 @@ def main():
             ),
             **result,
         )
+    except staging.StageTablesDiffer as differ:
+        module.fail_json(msg=str(differ), **result)
     except staging.AnsibleStagingError as err:
         module.fail_json_aws_error(err)
     diff = result.pop("diff")

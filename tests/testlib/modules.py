@@ -67,3 +67,17 @@ def stubbed_module_clients(monkeypatch, *services, region=REGION):
         yield stubbers
         for stubber in stubbers.values():
             stubber.assert_no_pending_responses()
+
+
+def stub_head_object(stubber, bucket, key, size=None, etag=None, metadata=None):
+    """Stub one HeadObject of ``bucket``/``key``: 404 when ``size`` is None, else an object of that size."""
+    if size is None:
+        stubber.add_client_error(
+            "head_object",
+            service_error_code="404",
+            http_status_code=404,
+            expected_params={"Bucket": bucket, "Key": key},
+        )
+        return
+    answer = {"ContentLength": size, "ETag": etag or '"e-%s"' % key, "Metadata": metadata or {}}
+    stubber.add_response("head_object", answer, {"Bucket": bucket, "Key": key})

@@ -278,20 +278,48 @@ def table_objects(stage, plan):
     return {stage.prefix + samples_name: plan.samples_tsv, stage.prefix + units_name: plan.units_tsv}
 
 
-def tables_to_write(client, stage, tables):
-    """The tables whose object is missing or holds other content."""
-    stale = {}
+class StageTablesDiffer(Exception):
+    """Tables of the stage hold other content than this run would write; raised before anything is written."""
+
+
+def table_digest(text):
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def tables_to_write(client, stage, tables, manifest, names=lambda option: option):
+    """The tables (made from the sample sheet ``manifest``) whose object is missing; an identical one is left alone. A table object with other content, or
+    without our digest, raises StageTablesDiffer: overwriting it would change an S3 object (invariant 1), and the
+    stage's tables would no longer describe the data copied from the sheet that wrote them."""
+    missing, differing = {}, []
     for key, text in tables.items():
         answer = objects.head_object(client, stage.bucket, key)
-        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-        if not answer or (answer.get("Metadata") or {}).get(TABLE_METADATA) != digest:
-            stale[key] = text
-    return stale
+        if not answer:
+            missing[key] = text
+            continue
+        stored = (answer.get("Metadata") or {}).get(TABLE_METADATA)
+        if stored != table_digest(text):
+            why = (
+                "stored sha256 %s" % stored if stored else "no %s metadata: not written by this module" % TABLE_METADATA
+            )
+            differing.append("s3://%s/%s (%s)" % (stage.bucket, key, why))
+    if differing:
+        raise StageTablesDiffer(
+            "Stage %s already holds tables that the sample sheet %s would now write differently: %s. A stage's tables "
+            "are never overwritten: they describe the data staged from the sheet that wrote them. To stage this sheet, "
+            "leave %s unset so that a new stage is made (or give a new remote_stage_<timestamp>_<hex> name); to resume "
+            "this stage, restore the sample sheet %s to the one it was made from. Nothing was written."
+            % (stage.uri, manifest, "; ".join(differing), names("stage_name"), manifest)
+        )
+    return missing
 
 
 def write_tables(client, stage, tables):
     for key, text in tables.items():
-        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
         objects.put_object(
-            client, stage.bucket, key, text.encode("utf-8"), "text/tab-separated-values", {TABLE_METADATA: digest}
+            client,
+            stage.bucket,
+            key,
+            text.encode("utf-8"),
+            "text/tab-separated-values",
+            {TABLE_METADATA: table_digest(text)},
         )

@@ -6,6 +6,7 @@ from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import s
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import staging
 from ansible_collections.daylily.ephemeral_cluster.plugins.modules import s3_stage
 from testlib.modules import execute_module
+from testlib.modules import stub_head_object
 from testlib.modules import stubbed_module_client
 
 STAGE = "remote_stage_20260101T120000Z_0a1b2c3d"
@@ -31,19 +32,7 @@ def run(capsys, src, check_mode=False, **args):
 
 
 def head(stubber, key, size=None, bucket="in-bucket", metadata=None):
-    if size is None:
-        stubber.add_client_error(
-            "head_object",
-            service_error_code="404",
-            http_status_code=404,
-            expected_params={"Bucket": bucket, "Key": key},
-        )
-    else:
-        stubber.add_response(
-            "head_object",
-            {"ContentLength": size, "ETag": '"e-%s"' % key, "Metadata": metadata or {}},
-            {"Bucket": bucket, "Key": key},
-        )
+    stub_head_object(stubber, bucket, key, size, metadata=metadata)
 
 
 def start_copy(stubber):
