@@ -8,7 +8,8 @@
 * ``_dewey.build`` -- decisions: verified export, file records per manifest source, selection, requests, receipt;
 * ``_dewey.plan`` -- reading the export's evidence from S3 and building every request before any is sent;
 * ``_dewey.record`` -- the registration recorded in the export's ``fsx_export.yaml`` (S3 and the controller);
-* ``_dewey.storage`` -- the S3 calls (list, read, write, HEAD with checksums), each behind an error handler.
+* ``_dewey.storage`` -- the S3 calls (list, with each object's LastModified too, read, write, HEAD with checksums),
+  each behind an error handler.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ mime_type = _build.mime_type
 analysis_request = _build.analysis_request
 multiqc_requests = _build.multiqc_requests
 listing_sha256 = _build.listing_sha256
+vouched_sha256 = _build.vouched_sha256
 registration_receipt = _build.registration_receipt
 same_registration = _build.same_registration
 export_receipt_fields = _build.export_receipt_fields
@@ -60,6 +62,7 @@ export_receipt_fields = _build.export_receipt_fields
 plan_registration = _plan.plan_registration
 previous_registration = _plan.previous_registration
 find_export_receipt = _plan.find_export_receipt
+s3_inventory_records = _plan.s3_inventory_records
 registration_receipt_uri = _plan.registration_receipt_uri
 
 # recording the registration in the export receipt
@@ -71,5 +74,7 @@ AnsibleS3Error = _storage.AnsibleS3Error
 head_object = _storage.head_object
 object_sha256 = _storage.object_sha256
 list_objects = _storage.list_objects
+list_object_details = _storage.list_object_details
+get_text_and_time = _storage.get_text_and_time
 get_text = _storage.get_text
 put_text = _storage.put_text

@@ -59,8 +59,10 @@ options:
     description:
       - Where each file's SHA-256 comes from.
       - V(dayoa_manifest), the DayOA evidence manifest at C(dayoa_s3_root) + the policy's C(evidence_manifest_path).
-      - V(s3_inventory), the objects under C(dayoa_s3_root) and S3's own C(ChecksumSHA256) or C(sha256) user
-        metadata (never an ETag).
+      - V(s3_inventory), the objects under C(dayoa_s3_root), from one listing, each with the SHA-256 of the export
+        manifest that was verified with the export (written with C(export_checksum=true)) where that manifest vouches
+        for the object as S3 holds it now, else S3's own C(ChecksumSHA256) or C(sha256) user metadata, read with one
+        HeadObject per object (never an ETag). See the notes for when the manifest vouches (RV(sha256_lookup)).
       - V(export_manifest), the export manifest the export wrote with C(export_checksum=true) (SHA-256s computed on
         FSx at export time; sizes re-checked against S3).
       - Defaults to the policy's C(manifest_source).
@@ -142,6 +144,16 @@ options:
     default: true
 notes:
   - Needs C(s3:ListBucket), C(s3:GetObject) and C(s3:PutObject) on the export destination.
+  - "With O(manifest_source=s3_inventory) a digest is never registered that S3's current object could contradict.
+    The export manifest named by the verified receipt (C(manifest_s3_uri)), read once and matching the receipt's
+    C(manifest_sha256), gives an object's SHA-256 only when the listing shows the object with the manifest's size,
+    last modified before the manifest itself (the export writes it right after its verification listing; both
+    times are S3's, in whole seconds, so a write in the manifest's own second does not count), and without a SHA-256
+    checksum of S3's own (C(ChecksumAlgorithm)). Any other object (not in the manifest, another size, changed since,
+    checksummed by S3, a manifest without SHA-256s or none at all) is read with HeadObject as before, and without a
+    SHA-256 there the module fails naming it. User metadata is written only with the object, so an object unchanged
+    since the export carries no digest but the exporter's (FSx writes none). The manifest records no ETag, so none is
+    compared."
   - Dewey itself HEADs every file artifact in S3, so it needs read access to the same bucket.
 extends_documentation_fragment:
   - daylily.ephemeral_cluster.aws
@@ -191,6 +203,14 @@ source_manifest_s3_uri:
   description: The manifest used, or C(dyec:s3_inventory).
   returned: success
   type: str
+sha256_lookup:
+  description:
+    - With O(manifest_source=s3_inventory), where the selected objects' SHA-256s came from - C(export_manifest), how
+      many the verified export manifest vouched for; C(s3_head), how many were read with HeadObject; and
+      C(manifest_unused), why the manifest vouched for none (null when it was used).
+  returned: success, with O(manifest_source=s3_inventory)
+  type: dict
+  sample: {"export_manifest": 9, "s3_head": 0, "manifest_unused": null}
 requests:
   description: The C(manifest_sha256) and C(idempotency_key) of each request, by kind.
   returned: success
@@ -270,6 +290,8 @@ def ensure_present(module, s3, plan, client, check_mode):
     )
     if local:
         result["export_receipt_path"] = local[0]
+    if plan["sha256_lookup"] is not None:
+        result["sha256_lookup"] = plan["sha256_lookup"]
     if check_mode:
         before = dict(_summary(previous), export_receipt_fields=before_fields)
         result["diff"] = dict(

@@ -198,6 +198,36 @@ def export_manifest_records(entries, described):
     return records
 
 
+def vouched_sha256(entry, listed, verified_at):
+    """The SHA-256 the export's verified manifest gives an object S3 lists now, or None: then S3 is asked (a HEAD).
+
+    ``entry`` is the manifest's ``{"path", "size", "sha256"?}`` (None: the manifest does not list the object);
+    ``listed`` the object in this run's listing, ``{"size", "last_modified", "checksum_algorithms"}``;
+    ``verified_at`` the manifest object's own LastModified. The export writes its manifest right after the
+    verification's listing (key by key, size by size), and S3 stamps both on its own clock, so:
+
+    * an object rewritten since, by anyone and with any content, is newer than the manifest: asked (a write in the
+      manifest's own second too, as S3's times count whole seconds);
+    * a size other than the manifest's: asked (and refused later when S3 confirms it);
+    * an object S3 keeps a SHA-256 checksum of (``ChecksumAlgorithm``): S3's own digest counts, and a HEAD reads it;
+    * no SHA-256 in the entry (an export without checksums): asked.
+
+    What is left is an object as the verification saw it, of which S3 holds no digest that could differ: S3 keeps
+    none, and user metadata (a ``sha256`` a HEAD would read) is written only with the object, so an object unchanged
+    since the export carries the exporter's (FSx writes none). The manifest records no ETag, so none is compared (an
+    ETag is no SHA-256 anyway). The digests are as good as the export's: computed on FSx just before its task, and
+    verified in S3 by key and size.
+    """
+    if entry is None or listed is None or verified_at is None:
+        return None
+    sha256 = str(entry.get("sha256") or "").strip().lower()
+    if not contract.SHA256_RE.match(sha256) or entry.get("size") != listed["size"]:
+        return None
+    if "SHA256" in listed["checksum_algorithms"] or not listed["last_modified"] < verified_at:
+        return None
+    return sha256
+
+
 # --------------------------------------------------------------------------------------------------------------
 # selection
 

@@ -4,9 +4,10 @@
 """Everything a registration needs, read from S3 and decided before anything is posted.
 
 :func:`plan_registration` reads the export receipt (it must verify), the DayOA evidence manifest, the S3 listing of
-the export and, per ``manifest_source``, the SHA-256 of each file (the manifest's, S3's own checksum or metadata, or
-our export manifest's), then builds and validates every request. Any problem raises ``RegistrationError`` (or
-``ContractError``) before Dewey hears of it; S3 failures arrive as ``AnsibleS3Error``.
+the export and, per ``manifest_source``, the SHA-256 of each file (the manifest's, our export manifest's, or for
+``s3_inventory`` the export manifest's where it vouches for the object as listed, else S3's own checksum or
+metadata by a HEAD: :func:`s3_inventory_records`), then builds and validates every request. Any problem raises
+``RegistrationError`` (or ``ContractError``) before Dewey hears of it; S3 failures arrive as ``AnsibleS3Error``.
 """
 
 from __future__ import annotations
@@ -73,7 +74,8 @@ def registration_receipt_uri(destination_s3_uri):
 
 def _lookup_sha256(s3, root, records):
     """Fill each record's SHA-256 from S3's HEAD (ChecksumSHA256 or sha256 user metadata); never an ETag. The HEADs
-    run side by side (``storage.head_objects``): one round trip each, thousands of them for a large analysis."""
+    run side by side (``storage.head_objects``): one round trip each, thousands of them for a large analysis.
+    Returns how many objects were HEADed."""
     bucket, prefix = build.split_s3_uri(root)
     missing = [record for record in records if not record["sha256"]]
     heads = storage.head_objects(s3, bucket, [prefix + record["relative_path"] for record in missing])
@@ -81,6 +83,61 @@ def _lookup_sha256(s3, root, records):
         head = heads[prefix + record["relative_path"]]
         if head is not None:
             record["sha256"], record["sha256_source"] = head["sha256"], head["sha256_source"]
+    return len(missing)
+
+
+def _vouching_manifest(s3, found_receipt, roots):
+    """``(entries by path relative to dayoa_s3_root, the manifest's LastModified, None)`` of the verified export's
+    manifest, or ``(None, None, why not)``: no manifest named, not the one whose digest the receipt recorded, or not
+    readable. Never an error: without it every object is HEADed, as without a manifest."""
+    uri, digest = found_receipt.get("manifest_s3_uri"), found_receipt.get("manifest_sha256")
+    if not uri or not digest:
+        return None, None, "the export receipt names no export manifest (manifest_s3_uri, manifest_sha256)"
+    if roots["dayoa_s3_root"] != roots["destination_s3_uri"] + build.DAYOA_DIRNAME:
+        return None, None, "the receipt's dayoa_s3_root is not the destination's %s" % build.DAYOA_DIRNAME
+    read = storage.get_text_and_time(s3, *build.split_s3_uri(uri))
+    if read is None:
+        return None, None, "the export manifest %s does not exist" % uri
+    text, verified_at = read
+    if export.manifest_sha256(text) != digest:
+        return None, None, "the export manifest %s is not the one the receipt's manifest_sha256 names" % uri
+    try:
+        entries = export.load_manifest(text)
+    except ValueError as err:
+        return None, None, "the export manifest %s cannot be read: %s" % (uri, err)
+    inside = len(build.DAYOA_DIRNAME)
+    return (
+        dict((path[inside:], entry) for path, entry in entries.items() if path.startswith(build.DAYOA_DIRNAME)),
+        verified_at,
+        None,
+    )
+
+
+def s3_inventory_records(s3, roots, found_receipt, described, policy):
+    """``manifest_source: s3_inventory``: ``(records, {relative_path: size}, lookup)`` of the objects under
+    ``dayoa_s3_root`` from ONE listing, each object the policy selects with its SHA-256.
+
+    The SHA-256 is the export manifest's where that manifest, verified with the export, vouches for the object as
+    this listing shows it (``build.vouched_sha256``: same size, not changed since, no SHA-256 of S3's own), else
+    S3's, by a HEAD, as without a manifest: nothing is guessed, and a digest S3 could contradict is never taken from
+    the manifest. ``lookup``: how many digests came from each (``export_manifest``, ``s3_head``) and, when the
+    manifest vouched for none, why."""
+    root = roots["dayoa_s3_root"]
+    bucket, prefix = build.split_s3_uri(root)
+    listed = dict((key[len(prefix) :], found) for key, found in storage.list_object_details(s3, bucket, prefix).items())
+    sizes = dict((path, found["size"]) for path, found in listed.items())
+    records = build.inventory_records(listed, described)
+    chosen = build.select(records, policy, root, sizes, require_sha256=False)
+    entries, verified_at, unused = _vouching_manifest(s3, found_receipt, roots)
+    vouched = 0
+    for record in chosen if entries is not None else ():
+        path = record["relative_path"]
+        sha256 = build.vouched_sha256(entries.get(path), listed.get(path), verified_at)
+        if sha256 is not None:
+            record["sha256"], record["sha256_source"] = sha256, "export_manifest"
+            vouched += 1
+    lookup = {"export_manifest": vouched, "s3_head": _lookup_sha256(s3, root, chosen), "manifest_unused": unused}
+    return records, sizes, lookup
 
 
 def _export_manifest(s3, found_receipt):
@@ -139,21 +196,21 @@ def plan_registration(
         raise build.RegistrationError("no genome build: the DayOA evidence manifest has none here, set genome")
     rendered = catalog.render_registration_policy(policy, dict(values, genome=genome))
 
-    bucket, prefix = build.split_s3_uri(root)
-    listing = storage.list_objects(s3, bucket, prefix)
-    sizes = dict((key[len(prefix) :], size) for key, size in listing.items())
     described = (
         dict((r["relative_path"], r) for r in build.manifest_records(manifest, manifest_uri)) if manifest else {}
     )
-    if mode == "dayoa_manifest":
-        records, source_uri = list(described.values()), manifest_uri
-    elif mode == "s3_inventory":
-        objects = dict((path, {"size": size}) for path, size in sizes.items())
-        records, source_uri = build.inventory_records(objects, described), build.INVENTORY_MANIFEST_URI
-        _lookup_sha256(s3, root, build.select(records, rendered, root, sizes, require_sha256=False))
+    lookup = None
+    if mode == "s3_inventory":
+        records, sizes, lookup = s3_inventory_records(s3, roots, found_receipt, described, rendered)
+        source_uri = build.INVENTORY_MANIFEST_URI
     else:
-        source_uri, entries = _export_manifest(s3, found_receipt)
-        records = build.export_manifest_records(entries, described)
+        bucket, prefix = build.split_s3_uri(root)
+        sizes = dict((key[len(prefix) :], size) for key, size in storage.list_objects(s3, bucket, prefix).items())
+        if mode == "dayoa_manifest":
+            records, source_uri = list(described.values()), manifest_uri
+        else:
+            source_uri, entries = _export_manifest(s3, found_receipt)
+            records = build.export_manifest_records(entries, described)
     selected = build.select(records, rendered, root, sizes)
 
     provenance = (manifest or {}).get("workflow") or workflow or {}
@@ -185,6 +242,7 @@ def plan_registration(
         "mode": mode,
         "source_manifest_uri": source_uri,
         "selected": selected,
+        "sha256_lookup": lookup,
         "analysis": analysis,
         "multiqc": multiqc,
         "receipt_uri": registration_receipt_uri(roots["destination_s3_uri"]),

@@ -5,7 +5,9 @@
 
 Listing, reading and writing small objects are the export receipts' own (``s3_objects``); this adds HeadObject
 with ``ChecksumMode=ENABLED``: the object's size, its full-object ``ChecksumSHA256`` and its user metadata, the
-only places S3 keeps a SHA-256 (an ETag is an MD5, or not a digest at all for multipart uploads).
+only places S3 keeps a SHA-256 (an ETag is an MD5, or not a digest at all for multipart uploads). The listing with
+each object's LastModified and the read of an object with its own (``list_object_details``, ``get_text_and_time``)
+tell whether an object changed since the export manifest vouched for it, so it needs no HEAD.
 """
 
 from __future__ import annotations
@@ -42,6 +44,32 @@ def head_object(client, bucket, key):
     head = client.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED", aws_retry=True)
     sha256, source = object_sha256(head)
     return {"size": head["ContentLength"], "sha256": sha256, "sha256_source": source}
+
+
+@S3ErrorHandler.common_error_handler("list the objects with their sizes and times")
+def list_object_details(client, bucket, prefix):
+    """``{key: {"size", "last_modified", "checksum_algorithms"}}`` of every object under ``prefix``, all pages (the
+    requests of ``s3_objects.list_objects``); ``checksum_algorithms``: those S3 keeps a checksum of the object in."""
+
+    def listing():
+        found = {}
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            for item in page.get("Contents") or []:
+                found[item["Key"]] = {
+                    "size": item["Size"],
+                    "last_modified": item["LastModified"],
+                    "checksum_algorithms": tuple(item.get("ChecksumAlgorithm") or ()),
+                }
+        return found
+
+    return client.retry(listing)()
+
+
+@s3_objects.ObjectErrorHandler.list_error_handler("read the object", default_value=None)
+def get_text_and_time(client, bucket, key):
+    """``(content as text, LastModified)`` of the object, or None when it does not exist."""
+    answer = client.get_object(Bucket=bucket, Key=key, aws_retry=True)
+    return answer["Body"].read().decode("utf-8"), answer["LastModified"]
 
 
 def head_objects(client, bucket, keys, concurrency=HEAD_CONCURRENCY):
