@@ -1,10 +1,12 @@
 """dewey_register with ``manifest_source: s3_inventory`` over the sandbox: the SHA-256s the verified export manifest
 vouches for need no HeadObject of ours (the only HEADs left are Dewey's own), and an object rewritten after the
-manifest was written is asked of S3 (invariant 25: a real SHA-256, never one S3's current object contradicts).
+manifest was written is asked of S3 (invariant 25: a real SHA-256, never one S3's current object contradicts). The
+last test takes the manifest from a real export (playbooks/export.yml with export_checksum) on the sandbox cluster.
 """
 
 import hashlib
 import time
+from pathlib import Path
 
 import pytest
 
@@ -15,7 +17,10 @@ from testlib.dewey import DAYOA_ROOT
 from testlib.dewey import DESTINATION
 from testlib.dewey import RECEIPT_KEY
 from testlib.dewey import TOKEN_ENV
+from testlib.playbooks import OPERATOR_PLAYBOOKS
 from testlib.playbooks import run_playbook
+from testlib.registration import dewey_variables
+from testlib.workflow import export_vars
 
 dewey_stub_server = dewey_testlib.dewey_stub_server  # fixtures
 dewey_stub = dewey_testlib.dewey_stub
@@ -116,3 +121,37 @@ def test_invariant_25_an_object_rewritten_after_the_manifest_is_headed_and_refus
     assert result["sha256_lookup"]["s3_head"] == 1
     assert dewey_stub.registry.artifacts[DAYOA_ROOT + rewritten]["sha256"] == digest
     assert result["sha256_lookup"]["export_manifest"] == result["selected_artifact_count"] - 1
+
+
+def test_invariant_25_an_export_with_checksums_registers_by_s3_inventory_without_a_head_of_ours(
+    dewey_stub, sandbox, aws, cluster, tmp_path
+):
+    entity, analysis_id = "lab9", "an-inventory"
+    root = Path(cluster["fsx_mount"]) / "analysis_results" / entity / analysis_id / "daylily-omics-analysis"
+    dewey_testlib.write_toy_analysis(root)
+    destination = "s3://%s/derived/%s/%s/" % (cluster["buckets"][1], entity, analysis_id)
+    variables = export_vars(
+        cluster,
+        entity,
+        analysis_id,
+        destination,
+        tmp_path / "exports",
+        export_checksum=True,
+        export_dewey_manifest_source="s3_inventory",
+        **dewey_variables(dewey_stub.url, TOKEN_ENV, command_id="ilmn_germline_wgs_align_qc"),
+    )
+    sandbox.clear_audit()
+    run = run_playbook(str(OPERATOR_PLAYBOOKS / "export.yml"), variables)
+    assert run.rc == 0, run.failures()
+    result = run.result("daylily.ephemeral_cluster.dewey : Register the exported analysis with Dewey")
+    assert result["manifest_source"] == "s3_inventory"
+    assert result["sha256_lookup"] == {
+        "export_manifest": result["selected_artifact_count"],
+        "s3_head": 0,
+        "manifest_unused": None,
+    }
+    assert our_heads(sandbox) == []
+    registered = dewey_stub.registry.artifacts
+    for path in ("config/samples.tsv", "config/units.tsv"):
+        digest = hashlib.sha256((root / path).read_bytes()).hexdigest()
+        assert registered[destination + "daylily-omics-analysis/" + path]["sha256"] == digest
