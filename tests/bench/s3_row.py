@@ -7,8 +7,9 @@
   S3's own), and a HEAD only for the others - against the same listing followed by one HEAD per object, one after
   the other (what registration did before, and what S3 needs when nothing vouches for an object: S3 keeps an
   object's SHA-256 only in its HEAD, ChecksumSHA256 or user metadata). The export is seeded as an export leaves it:
-  the data, then the manifest (with SHA-256s) and the verified receipt a second later. Also measured: the same with
-  1 % of the objects rewritten after the export (those are HEADed), and with a modelled round trip.
+  the data, then, a second later, the manifest (with SHA-256s); the verified receipt naming it is handed over as
+  registration has read it (the same GetObject before and after). Also measured: the same with 1 % of the objects
+  rewritten after the export (those are HEADed), and with a modelled round trip.
 * The fallback when no verified manifest vouches (an export without checksums, an older receipt): every object
   HEADed, 16 in flight (``_dewey.plan._lookup_sha256``: ``storage.head_objects`` through ``s3_objects.in_parallel``)
   on a client made as dewey_register makes it (``s3_objects.client_config()``: a pooled connection per HEAD).
@@ -123,8 +124,8 @@ def _put_object(raw, key):
 
 def _seed(client):
     """The 5,000 exported objects, the staging sources, then (in a later second, as S3 counts time) the export
-    manifest with SHA-256s and the verified receipt naming it, as export_receipt writes them after its verification.
-    Returns the flat receipt."""
+    manifest with SHA-256s, as export_receipt writes it after its verification. Returns the flat verified receipt
+    naming it."""
     raw = client.client
     raw.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": raw.meta.region_name})
     keys = [f"{PREFIX}results/S{index % 50:02d}/file{index:05d}.tsv" for index in range(OBJECTS)]
