@@ -59,6 +59,11 @@ options:
       - Only used when the association is created; AWS cannot change it later.
       - An association that was V(MISCONFIGURED) from its creation never imported. When O(state=present) recovers it,
         with this option true, one import task on the prefix imports the listing, and the module waits for it.
+      - That owed import is recorded on the association as the C(daylily:import-pending) tag (its value is when it was
+        set), set before the recovery and removed once the import task V(SUCCEEDED). Whenever O(state=present) finds
+        the tag on an V(AVAILABLE) association (a run was interrupted in between, or the import failed), it imports,
+        whatever this option says. The import task carries the same tag, so an import task an interrupted run created
+        for it is waited for (or, once V(SUCCEEDED), only the tag is removed) instead of a second import.
     type: bool
     default: false
   imported_file_chunk_size:
@@ -126,11 +131,13 @@ options:
 notes:
   - "IAM actions: C(fsx:DescribeDataRepositoryAssociations), C(fsx:DescribeFileSystems), C(fsx:CreateDataRepositoryAssociation),
     C(fsx:UpdateDataRepositoryAssociation), C(fsx:DeleteDataRepositoryAssociation), C(fsx:TagResource), C(fsx:UntagResource),
+    C(fsx:CreateDataRepositoryTask) and C(fsx:DescribeDataRepositoryTasks) (the import of a recovered association),
     plus the S3 permissions FSx needs to link the bucket; C(s3:GetObject) for O(allow_writeback) and C(s3:ListBucket)
     for O(require_objects)."
   - "If AWS answers a create with an association that this token created earlier and that has since been removed (a
     re-attach after a detach), the module derives a new token from that association's ID and creates a new one."
-  - Tags whose keys start with C(aws:) are refused in O(tags) and never removed.
+  - Tags whose keys start with C(aws:) are refused in O(tags) and never removed. So is C(daylily:import-pending), the
+    module's own record of an owed import (see O(batch_import_meta_data_on_create)); O(purge_tags) never removes it.
 extends_documentation_fragment:
   - daylily.ephemeral_cluster.aws
   - amazon.aws.tags
@@ -210,6 +217,39 @@ detach_lifecycle:
   returned: when O(state=absent)
   type: str
   sample: DELETED
+listing_import:
+  description:
+    - What the run did about the listing import the association owed (its C(daylily:import-pending) tag, see
+      O(batch_import_meta_data_on_create)); in check mode, what a run would do.
+  returned: when the association owed its listing import
+  type: dict
+  contains:
+    action:
+      description:
+        - V(import) creates one import task on the prefix; V(wait) waits for the running one an interrupted run
+          created for the same tag; V(finish) only removes the tag, that task having V(SUCCEEDED).
+      returned: always
+      type: str
+    data_repository_path:
+      description: The S3 prefix imported.
+      returned: always
+      type: str
+    pending_since:
+      description: The value of the tag, the time the import was found owed.
+      returned: always
+      type: str
+    task_id:
+      description: The import task (not in check mode before its creation).
+      returned: when there is one
+      type: str
+    lifecycle:
+      description:
+        - The import task's last lifecycle; the tag is removed only after V(SUCCEEDED). With O(wait=false) it may still
+          be running; a later run finishes it.
+      returned: when there is a task
+      type: str
+  sample: {"action": "import", "data_repository_path": "s3://daylily-runs/run42/", "pending_since": "2026-12-06T19:30:00.000000Z",
+           "task_id": "task-0123456789abcdef0", "lifecycle": "SUCCEEDED"}
 conflicting_associations:
   description: The active associations whose path or S3 prefix overlaps the requested ones, when that refused a creation.
   returned: on failure, when overlapping associations refused the creation

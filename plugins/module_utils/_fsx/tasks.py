@@ -45,15 +45,18 @@ def create_task(client, request):
     return _create_task(client, request, TASK_KINDS.get(request.get("Type"), "data repository"))
 
 
-def import_request(file_system_id, prefix):
+def import_request(file_system_id, prefix, tags=None):
     """The request of one IMPORT_METADATA_FROM_REPOSITORY task on an S3 prefix (import paths are S3 paths), without a
-    report: a mount's listing imported again."""
-    return {
+    report: a mount's listing imported again. ``tags``: a dict of the task's tags."""
+    request = {
         "Type": "IMPORT_METADATA_FROM_REPOSITORY",
         "FileSystemId": file_system_id,
         "Paths": [prefix],
         "Report": {"Enabled": False},
     }
+    if tags:
+        request["Tags"] = [{"Key": key, "Value": value} for key, value in sorted(tags.items())]
+    return request
 
 
 def describe_task(client, task_id):

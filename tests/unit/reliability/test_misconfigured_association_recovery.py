@@ -87,3 +87,85 @@ def test_defect_02_a_mount_recovered_from_misconfigured_imports_its_listing(caps
     again_code, again = mount(capsys, cluster, **RUN_MOUNT)
     assert again_code == 0 and again["changed"] is False
     assert not sandbox.mutating_calls(), "the second run imported again"
+
+
+# A run killed between the recovery and the import (found by the chaos suite) left an AVAILABLE association that every
+# re-run took as done: the owed import is recorded on the association (the daylily:import-pending tag, set before the
+# update and removed once the import SUCCEEDED), so the re-run imports, once, and clears it.
+MARKER = "daylily:import-pending"
+SINCE = "2026-12-06T19:30:00.000000Z"
+
+
+def described(aws, association_id):
+    (association,) = aws("fsx").describe_data_repository_associations(AssociationIds=[association_id])["Associations"]
+    return dict(association, Tags={tag["Key"]: tag["Value"] for tag in association.get("Tags", [])})
+
+
+def killed_after_the_recovery(capsys, sandbox, aws, cluster):
+    """A MISCONFIGURED run mount, then the recovering run as far as it got before it was killed: the marker, then the
+    update (AVAILABLE, nothing imported). Returns the association as AWS describes it."""
+    association_id = misconfigured_mount(capsys, sandbox, aws, cluster, **RUN_MOUNT)
+    arn = described(aws, association_id)["ResourceARN"]
+    aws("fsx").tag_resource(ResourceARN=arn, Tags=[{"Key": MARKER, "Value": SINCE}])
+    aws("fsx").update_data_repository_association(AssociationId=association_id)
+    association = described(aws, association_id)
+    assert association["Lifecycle"] == "AVAILABLE" and association["Tags"][MARKER] == SINCE
+    return association
+
+
+def test_defect_18_a_run_killed_between_the_recovery_and_the_import_imports_on_the_rerun(capsys, sandbox, aws, cluster):
+    association = killed_after_the_recovery(capsys, sandbox, aws, cluster)
+    mounted = Path(cluster["fsx_mount"]) / RUN_PATH
+    assert not (mounted / "RunInfo.xml").exists()
+
+    sandbox.clear_audit()
+    checked_code, checked = mount(capsys, cluster, check_mode=True, **RUN_MOUNT)
+    assert checked_code == 0 and checked["changed"] is True, checked
+    assert checked["listing_import"]["action"] == "import" and sandbox.mutating_calls() == []
+
+    code, result = mount(capsys, cluster, **RUN_MOUNT)
+    assert code == 0, result["msg"]
+    assert (mounted / "RunInfo.xml").read_bytes() == b"<RunInfo/>\n"
+    assert [entry["operation"] for entry in sandbox.mutating_calls()] == ["CreateDataRepositoryTask", "UntagResource"]
+    assert MARKER not in described(aws, association["AssociationId"])["Tags"]
+
+    sandbox.clear_audit()
+    again_code, again = mount(capsys, cluster, **RUN_MOUNT)
+    assert again_code == 0 and again["changed"] is False and "listing_import" not in again
+    assert sandbox.mutating_calls() == [], "the second re-run imported again"
+
+
+def test_a_recovery_whose_import_could_not_be_created_imports_on_the_rerun(capsys, sandbox, aws, cluster):
+    association_id = misconfigured_mount(capsys, sandbox, aws, cluster, **RUN_MOUNT)
+    sandbox.inject_fault("fsx", "CreateDataRepositoryTask", code="BadRequest", count=1)
+    code, result = mount(capsys, cluster, **RUN_MOUNT)
+    assert code != 0 and "create the FSx import task" in result["msg"], result
+    assert MARKER in described(aws, association_id)["Tags"]  # recovered, the import still owed
+
+    sandbox.clear_audit()
+    code, result = mount(capsys, cluster, **RUN_MOUNT)
+    assert code == 0, result["msg"]
+    assert (Path(cluster["fsx_mount"]) / RUN_PATH / "RunInfo.xml").read_bytes() == b"<RunInfo/>\n"
+    assert len(sandbox.calls("CreateDataRepositoryTask")) == 1
+    assert MARKER not in described(aws, association_id)["Tags"]
+
+
+def test_a_rerun_while_the_import_of_the_marker_runs_waits_for_it_instead_of_importing_twice(
+    capsys, sandbox, aws, cluster
+):
+    association = killed_after_the_recovery(capsys, sandbox, aws, cluster)
+    sandbox.slow_lifecycle("fsx::task", times=3)
+    aws("fsx").create_data_repository_task(  # the killed run had created its import task, which still runs
+        Type="IMPORT_METADATA_FROM_REPOSITORY",
+        FileSystemId=association["FileSystemId"],
+        Paths=[association["DataRepositoryPath"]],
+        Report={"Enabled": False},
+        Tags=[{"Key": MARKER, "Value": SINCE}],
+    )
+
+    sandbox.clear_audit()
+    code, result = mount(capsys, cluster, **RUN_MOUNT)
+    assert code == 0, result["msg"]
+    assert result["listing_import"]["action"] == "wait" and result["listing_import"]["lifecycle"] == "SUCCEEDED"
+    assert [entry["operation"] for entry in sandbox.mutating_calls()] == ["UntagResource"]
+    assert (Path(cluster["fsx_mount"]) / RUN_PATH / "RunInfo.xml").read_bytes() == b"<RunInfo/>\n"
