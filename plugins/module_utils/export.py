@@ -25,10 +25,12 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import heapq
 import json
 import os
 import re
 import sys
+import tempfile
 from typing import NamedTuple
 
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths
@@ -255,12 +257,6 @@ def dump_manifest(entries):
     return "".join(json.dumps(entry, ensure_ascii=True, separators=(",", ":")) + "\n" for entry in entries)
 
 
-def manifest_by_path(entries):
-    """``{path: entry}`` of manifest entries: what :func:`load_manifest` reads back from their :func:`dump_manifest`,
-    without parsing a second copy of every entry."""
-    return {entry["path"]: entry for entry in entries}
-
-
 # what str.splitlines() splits on, matched one line at a time so a manifest is never held twice as a list of lines
 _LINE_BREAKS = r"\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029"
 _MANIFEST_LINE_RE = re.compile(r"([^%s]*)(\r\n|[%s]|\Z)" % (_LINE_BREAKS, _LINE_BREAKS))
@@ -293,6 +289,132 @@ def load_manifest(text):
 
 def manifest_sha256(text):
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# --------------------------------------------------------------------------------------------------------------
+# manifests on disk: written, read back and compared one entry at a time, so verifying an export holds no per-file
+# state whatever its file count
+
+
+def _entry_line(entry):
+    return (json.dumps(entry, ensure_ascii=True, separators=(",", ":")) + "\n").encode("ascii")
+
+
+def _checked_entry(line, number):
+    entry = json.loads(line)
+    if not isinstance(entry, dict) or not isinstance(entry.get("path"), str) or not isinstance(entry.get("size"), int):
+        raise ValueError('line %d is not a manifest entry {"path", "size"}' % number)
+    return {sys.intern(key): value for key, value in entry.items()}
+
+
+class EntryFile:
+    """A JSON Lines file of ``{"path", "size", ...}`` entries (a manifest, or a listing kept by :func:`write_listing`)
+    and its SHA-256, read one line at a time. Like the ``{path: entry}`` of :func:`load_manifest` (the last of equal
+    paths counts), :meth:`items` gives ``(path, entry)`` pairs, here in path order; ``value`` names the one field
+    they give instead of the whole entry (a listing's ``size``)."""
+
+    def __init__(self, path, sha256, in_order, value=None):
+        self.path = path
+        self.sha256 = sha256
+        self.in_order = in_order
+        self.value = value
+
+    @classmethod
+    def read(cls, path, sha256=None):
+        """The entry file at ``path``, every line checked (ValueError when one is not an entry) and its order noted."""
+        previous, in_order = None, True
+        for entry in cls(path, sha256, False).entries():
+            in_order = in_order and (previous is None or previous <= entry["path"])
+            previous = entry["path"]
+        return cls(path, sha256, in_order)
+
+    def entries(self):
+        """The entries in file order; blank lines are skipped, and lines break where :func:`load_manifest`'s do."""
+        number = 0
+        with open(self.path, "rb") as handle:
+            for raw in handle:  # one b"\n"-ended line at a time; the rarer breaks within it are split below
+                for line in _lines(raw.decode("utf-8")):
+                    number += 1
+                    if line.strip():
+                        yield _checked_entry(line, number)
+
+    def items(self):
+        pairs = ((entry["path"], entry if self.value is None else entry[self.value]) for entry in self.entries())
+        if self.in_order:
+            return _last_of_equal(pairs)
+        by_path = dict(pairs)  # written elsewhere out of order: the only case held in memory
+        return ((path, by_path[path]) for path in sorted(by_path))
+
+    def __iter__(self):
+        return (path for path, _value in self.items())
+
+
+class FileRecords:
+    """The regular files of analysis_inventory ``files`` records in path order, read again on each iteration:
+    the FSx side of :func:`fsx_drift` and :func:`write_manifest` without a sorted copy (the inventory lists them
+    sorted; an unsorted list is sorted as :func:`manifest_entries` does)."""
+
+    def __init__(self, files):
+        """Raises KeyError or TypeError, as :func:`manifest_entries` does, when a record has no path or size."""
+        self.files = files
+        previous, self._sorted = None, True
+        for record in self._regular():
+            path, _size = record["path"], record["size"]
+            self._sorted = self._sorted and (previous is None or previous <= path)
+            previous = path
+
+    def _regular(self):
+        return (record for record in self.files if record.get("type", "file") == "file")
+
+    def __iter__(self):
+        return iter(self._regular() if self._sorted else manifest_entries(self.files))
+
+
+def write_manifest(files, directory):
+    """Write the manifest of analysis_inventory ``files`` records to a new file in ``directory``, one entry at a
+    time, hashing as it goes; return its :class:`EntryFile`. The bytes are those of
+    ``dump_manifest(manifest_entries(files))``."""
+    digest = hashlib.sha256()
+    handle = tempfile.NamedTemporaryFile("wb", prefix="manifest.", suffix=".jsonl", dir=directory, delete=False)
+    with handle:
+        for record in FileRecords(files):
+            entry = {"path": record["path"], "size": record["size"]}
+            if record.get("sha256"):
+                entry["sha256"] = record["sha256"]
+            line = _entry_line(entry)
+            digest.update(line)
+            handle.write(line)
+    return EntryFile(handle.name, digest.hexdigest(), True)
+
+
+class Listing(NamedTuple):
+    """Objects of a destination's listing (the exported files, unless said otherwise), kept in an :class:`EntryFile`
+    (``{relative key: size}``), with their count and bytes."""
+
+    objects: EntryFile
+    count: int
+    total_bytes: int
+
+
+def write_listing(pairs, prefix, directory, keep=is_exported_key):
+    """Keep the objects among ``(key, size)`` pairs of a listing under ``prefix`` whose key relative to it ``keep``
+    accepts (by default the exported files: directory markers and ``_daylily_monitor/`` left out) in a new file in
+    ``directory``, keys relative to ``prefix``; return a :class:`Listing`. S3 lists keys in UTF-8 byte order, which
+    is Python's code-point order, so :meth:`EntryFile.items` reads them back as they came; a listing out of that order
+    is noticed and sorted when read."""
+    count = total = 0
+    previous, in_order = None, True
+    handle = tempfile.NamedTemporaryFile("wb", prefix="listing.", suffix=".jsonl", dir=directory, delete=False)
+    with handle:
+        for key, size in pairs:
+            relative = key[len(prefix) :]
+            if not key.startswith(prefix) or not keep(relative):
+                continue
+            handle.write(_entry_line({"path": relative, "size": size}))
+            count, total = count + 1, total + size
+            in_order = in_order and (previous is None or previous <= relative)
+            previous = relative
+    return Listing(EntryFile(handle.name, None, in_order, value="size"), count, total)
 
 
 _ABSENT = object()
@@ -341,6 +463,8 @@ def _merged(left, right):
 
 
 def _mapping_in_order(mapping):
+    if isinstance(mapping, EntryFile):
+        return mapping.items()  # in path order already, read once
     return _in_path_order(lambda: iter(mapping.items()))
 
 
@@ -351,7 +475,8 @@ def _listed(names, limit=5):
 
 def compare_with_s3(manifest, s3_objects):
     """Failures (receipt verification format) where the S3 listing ``{relative key: size}`` of the exported files
-    differs from the manifest ``{path: entry}``: a file missing from S3, an object no file explains, a size.
+    differs from the manifest ``{path: entry}``: a file missing from S3, an object no file explains, a size. Either
+    side may be an :class:`EntryFile` (a manifest, a listing kept by :func:`write_listing`) instead of a dict.
 
     Both sides are walked in path order side by side, so the comparison keeps only the differences."""
     failures = []
@@ -362,7 +487,7 @@ def compare_with_s3(manifest, s3_objects):
         elif entry is _ABSENT:
             unexpected.append(path)
         elif entry["size"] != size:
-            resized.append(path)
+            resized.append((path, entry["size"], size))
     if missing:
         failures.append(
             {
@@ -383,12 +508,12 @@ def compare_with_s3(manifest, s3_objects):
             }
         )
     if resized:
-        sizes = ["%s (manifest %d, S3 %d bytes)" % (path, manifest[path]["size"], s3_objects[path]) for path in resized]
+        sizes = ["%s (manifest %d, S3 %d bytes)" % found for found in resized]
         failures.append(
             {
                 "field": "manifest",
                 "expected": None,
-                "actual": resized,
+                "actual": [path for path, _listed_size, _s3_size in resized],
                 "message": "manifest: %d object(s) differ in size: %s" % (len(resized), _listed(sizes)),
             }
         )
@@ -396,8 +521,9 @@ def compare_with_s3(manifest, s3_objects):
 
 
 def fsx_drift(manifest, entries):
-    """What changed on FSx since a manifest: ``{"added", "changed", "removed"}`` lists of paths. A file changed when its
-    size differs, or its SHA-256 when both sides have one. Walked in path order side by side, like
+    """What changed on FSx since a manifest (``{path: entry}`` or an :class:`EntryFile`): ``{"added", "changed",
+    "removed"}`` lists of paths. ``entries`` are manifest entries or :class:`FileRecords`, read twice. A file changed
+    when its size differs, or its SHA-256 when both sides have one. Walked in path order side by side, like
     :func:`compare_with_s3`."""
     drift = {"added": [], "changed": [], "removed": []}
     now = _in_path_order(lambda: ((entry["path"], entry) for entry in entries))
@@ -427,11 +553,12 @@ def describe_drift(drift):
 
 
 class Attempt(NamedTuple):
-    """An earlier attempt found under the destination: its timestamp, receipt and manifest (``{path: entry}``)."""
+    """An earlier attempt found under the destination: its timestamp, receipt and manifest (an :class:`EntryFile`, or
+    ``{path: entry}``)."""
 
     timestamp: str
     receipt: dict
-    manifest: dict | None
+    manifest: EntryFile | dict | None
 
 
 class Decision(NamedTuple):
@@ -481,22 +608,33 @@ def foreign_receipt(destination, source_path, attempts):
     return None
 
 
+def _written_paths(attempts, fsx_entries):
+    """``(path, True)`` of every file an earlier attempt wrote, in path order, each once: the attempts' manifests (the
+    files on FSx now for an attempt without one) merged side by side."""
+    streams = []
+    for attempt in attempts:
+        if attempt.manifest is not None:
+            streams.append(path for path, _entry in _mapping_in_order(attempt.manifest))
+        else:
+            now = _in_path_order(lambda: ((entry["path"], entry) for entry in fsx_entries))
+            streams.append(path for path, _entry in now)
+    return _last_of_equal((path, True) for path in heapq.merge(*streams))
+
+
 def foreign_objects(listing, attempts, fsx_entries):
-    """The keys (relative to the destination) that no earlier attempt of this export wrote.
+    """The keys (relative to the destination) that no earlier attempt of this export wrote, in key order.
 
     An attempt wrote the files of its manifest (an attempt without a manifest, from an older version, the files now on
     FSx) and its own ``_daylily_monitor/fsx-export/<timestamp>/`` folder; a verified attempt may also have been
     registered with Dewey, whose receipt is under ``_daylily_monitor/dewey/``. Directory markers are ignored.
+    ``listing`` (``{key: size}`` or an :class:`EntryFile`) and the written files are walked side by side in key order.
     """
     known = {attempt.timestamp for attempt in attempts}
     registered = any(is_verified(attempt.receipt) for attempt in attempts)
-    written = set()
-    for attempt in attempts:
-        written.update(attempt.manifest if attempt.manifest is not None else (entry["path"] for entry in fsx_entries))
     monitor = MONITOR_DIR + "/fsx-export/"
     foreign = []
-    for key in sorted(listing):
-        if key.endswith("/"):
+    for key, size, written in _merged(_mapping_in_order(listing), _written_paths(attempts, fsx_entries)):
+        if size is _ABSENT or key.endswith("/"):
             continue
         if registered and key.startswith(REGISTRATION_PREFIX):
             continue
@@ -504,7 +642,7 @@ def foreign_objects(listing, attempts, fsx_entries):
             found = attempt_of_key(key[len(monitor) :])
             if found is None or found[0] not in known:
                 foreign.append(key)
-        elif key not in written:
+        elif written is _ABSENT:
             foreign.append(key)
     return foreign
 
@@ -512,7 +650,7 @@ def foreign_objects(listing, attempts, fsx_entries):
 def decide(destination, source_path, listing, attempts, fsx_entries, resuming, update_existing, s3_failures_of):
     """What this run does, from what the destination holds and what FSx holds now.
 
-    ``listing`` is ``{key relative to the destination: size}``; ``attempts`` the :class:`Attempt` of every receipt
+    ``listing`` is ``{key relative to the destination: size}`` (or an :class:`EntryFile` of it); ``attempts`` the :class:`Attempt` of every receipt
     under the destination (another export's receipt is refused at once); ``fsx_entries`` the manifest entries of FSx
     now; ``resuming`` whether an association of this export is still attached (an interrupted run, which may have
     written before it could record anything); ``s3_failures_of(attempt)`` the verification failures of an attempt's

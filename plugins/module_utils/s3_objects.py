@@ -3,7 +3,8 @@
 # Copyright: Contributors to the daylily.ephemeral_cluster project
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The S3 object calls of the export receipts: list a prefix, read and write small text objects.
+"""The S3 object calls of the export receipts: list a prefix, read and write small text objects, and stream a
+listing or a big object (a manifest) through without holding it.
 
 Each call is one small function wrapped in amazon.aws's ``S3ErrorHandler``, so a botocore failure arrives as an
 ``AnsibleS3Error`` (a missing object as ``None``) whose message names the call, the object and what to do
@@ -13,6 +14,7 @@ the module's back-off (``aws_retry=True``); a listing is retried as a whole.
 
 import concurrent.futures
 import functools
+import hashlib
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.s3 import AnsibleS3Error
@@ -22,7 +24,18 @@ from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import d
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.aws_errors import THROTTLE_CODES
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.aws_errors import aws_error_code
 
-__all__ = ("AnsibleS3Error", "client_config", "failure_message", "get_text", "in_parallel", "list_objects", "put_text")
+__all__ = (
+    "AnsibleS3Error",
+    "client_config",
+    "failure_message",
+    "get_text",
+    "in_parallel",
+    "list_objects",
+    "put_file",
+    "put_text",
+    "read_object",
+    "scan_objects",
+)
 
 _ACCESS_CODES = ("AccessDenied", "AllAccessDisabled", "InvalidAccessKeyId", "SignatureDoesNotMatch")
 
@@ -66,6 +79,57 @@ def list_objects(client, bucket, prefix):
         return found
 
     return client.retry(listing)()
+
+
+@_described("ListObjectsV2", "ListBucket")
+@S3ErrorHandler.common_error_handler("list the objects")
+def scan_objects(client, bucket, prefix, consume):
+    """``consume(pairs)`` of ``(key, size)`` of every object under ``prefix``, read page by page as ``consume`` asks
+    (nothing is kept here), in S3's order (UTF-8 byte order of the keys); what it returns is returned. A throttle
+    restarts the listing from the first page and calls ``consume`` again."""
+
+    def listing():
+        pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        return consume((item["Key"], item["Size"]) for page in pages for item in page.get("Contents") or [])
+
+    return client.retry(listing)()
+
+
+#: The pieces :func:`read_object` reads an object in
+TRANSFER_CHUNK = 64 * 1024
+
+
+@_described("GetObject", "GetObject")
+@ObjectErrorHandler.list_error_handler("read the object", default_value=None)
+def read_object(client, bucket, key, write=None):
+    """Read the object a piece at a time, handing each to ``write`` (when given), and return its SHA-256 (hex), or
+    None when it does not exist."""
+    body = client.get_object(Bucket=bucket, Key=key, aws_retry=True)["Body"]
+    digest = hashlib.sha256()
+    for chunk in body.iter_chunks(TRANSFER_CHUNK):
+        digest.update(chunk)
+        if write is not None:
+            write(chunk)
+    return digest.hexdigest()
+
+
+@_described("PutObject", "PutObject")
+@S3ErrorHandler.common_error_handler("write the object")
+def put_file(client, bucket, key, path, sha256, content_type):
+    """Write the file at ``path`` (botocore sends it in pieces) with its SHA-256 (hex), so S3 refuses a body damaged
+    on the way; a retry sends the file again from its start."""
+
+    def put():
+        with open(path, "rb") as body:
+            client.put_object(
+                Bucket=bucket,
+                Key=key,
+                Body=body,
+                ContentType=content_type,
+                ChecksumSHA256=digests.hex_to_base64(sha256),
+            )
+
+    client.retry(put)()
 
 
 @_described("GetObject", "GetObject")

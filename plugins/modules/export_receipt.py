@@ -159,6 +159,10 @@ options:
     default: false
 notes:
   - Needs C(s3:ListBucket) on the destination bucket and C(s3:GetObject) and C(s3:PutObject) on the destination prefix.
+  - The manifest is written to a temporary file as it is made, uploaded from it and read back from S3 into one; the
+    destination's listing goes page by page to another; they are compared with each other and with FSx side by side
+    in key order. So the memory of a verification does not grow with the number of files, beyond the O(fsx_inventory)
+    it is given.
   - Reads receipts with PyYAML, which ansible-core already needs on the controller.
   - Run it on the controller (C(delegate_to=localhost)) when O(output_dir) should be a controller directory.
   - The receipt YAML is pure ASCII with every string double-quoted, so C(yq) and C(yaml.safe_load) read it unchanged.
@@ -363,8 +367,11 @@ failed_files:
 
 import os
 import re
+import tempfile
 import time
+from typing import NamedTuple
 
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import digests
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import export
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import local_files
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths
@@ -405,13 +412,12 @@ def fsx_summary(inventory):
     return {"file_count": count, "total_bytes": total}
 
 
-def fsx_manifest(inventory):
-    """``({path: entry}, text)`` of the manifest of an analysis_inventory result that lists its files, else
-    ``(None, None)``; the entries are shared, not parsed back from the text."""
+def fsx_manifest(inventory, scratch):
+    """The manifest (:class:`export.EntryFile`, written to a file in ``scratch``) of an analysis_inventory result that
+    lists its files, else None."""
     if not inventory or inventory.get("files") is None:
-        return None, None
-    entries = export.manifest_entries(inventory["files"])
-    return export.manifest_by_path(entries), export.dump_manifest(entries)
+        return None
+    return export.write_manifest(inventory["files"], scratch)
 
 
 def destination_of(body, option=None):
@@ -525,10 +531,15 @@ def _evidence_failure(field, err):
     }
 
 
-def exported_objects(listing, location):
-    """``{key relative to the destination: size}`` of the exported files in a listing of the destination."""
-    relative = ((key[len(location.prefix) :], size) for key, size in listing.items() if key.startswith(location.prefix))
-    return {key: size for key, size in relative if export.is_exported_key(key)}
+def list_destination(s3, location, scratch, keep=export.is_exported_key):
+    """The objects under the destination that ``keep`` accepts (by default the exported files) as an
+    :class:`export.Listing`, listed page by page into a file in ``scratch``, never held."""
+    return s3_objects.scan_objects(
+        s3(),
+        location.bucket,
+        location.prefix,
+        lambda pairs: export.write_listing(pairs, location.prefix, scratch, keep),
+    )
 
 
 def read_report_rows(s3, body):
@@ -540,11 +551,12 @@ def read_report_rows(s3, body):
     return [] if text is None else receipts.parse_failure_report(text)
 
 
-def verify(s3, body, fsx_inventory, destination, problem=None, listing=None, manifest=None):
+def verify(s3, body, fsx_inventory, destination, problem=None, manifest=None, scratch=None, listed=None):
     """Return ``(verified receipt, failures, s3 summary or None)``; S3 errors become failures, never exceptions.
 
-    ``listing`` (``{key: size}`` of the destination) is read when not given; ``manifest`` (``{path: entry}``) makes
-    the comparison key by key.
+    ``listed`` (the destination's exported files, :class:`export.Listing`), when not given, is listed into a file in
+    ``scratch``; ``manifest`` (an :class:`export.EntryFile` or ``{path: entry}``) makes the comparison key by key,
+    both sides read in path order side by side.
     """
     failures = []
     summary = objects = rows = None
@@ -560,10 +572,9 @@ def verify(s3, body, fsx_inventory, destination, problem=None, listing=None, man
     else:
         location = paths.parse_s3_uri(destination, field="destination_s3_uri")
         try:
-            if listing is None:
-                listing = s3_objects.list_objects(s3(), location.bucket, location.prefix)
-            objects = exported_objects(listing, location)
-            summary = {"count": len(objects), "total_bytes": sum(objects.values())}
+            if listed is None:
+                listed = list_destination(s3, location, scratch)
+            objects, summary = listed.objects, {"count": listed.count, "total_bytes": listed.total_bytes}
         except AnsibleS3Error as err:
             failures.append(_evidence_failure("s3_object_count", err))
     try:
@@ -624,10 +635,17 @@ def _timestamp_of(body, path):
     return time.strftime(export.EXPORT_TIMESTAMP_FORMAT, time.gmtime(os.path.getmtime(path)))
 
 
-class LocalPlan:
-    """Which local files this attempt writes (``writes``: ``[(path, before, after)]``); computed without writing."""
+class FileCopy(NamedTuple):
+    """A local write that copies the file ``source`` (a manifest), a piece at a time."""
 
-    def __init__(self, output_dir, body, text, manifest_text, timestamp):
+    source: str
+
+
+class LocalPlan:
+    """Which local files this attempt writes (``writes``: ``[(path, before, after)]``, ``after`` a text, or a
+    :class:`FileCopy` of a manifest with ``before`` None); computed without writing."""
+
+    def __init__(self, output_dir, body, text, manifest, timestamp):
         self.writes = []
         current = os.path.join(output_dir, export.RECEIPT_FILENAME)
         current_manifest = os.path.join(output_dir, export.MANIFEST_FILENAME)
@@ -641,12 +659,11 @@ class LocalPlan:
             elif not same_attempt:
                 kept = export.attempt_dir(output_dir, _timestamp_of(existing, current))
                 self._add(os.path.join(kept, export.RECEIPT_FILENAME), before)
-                old_manifest = _read_local(current_manifest)
-                if old_manifest is not None:
-                    self._add(os.path.join(kept, export.MANIFEST_FILENAME), old_manifest)
+                if os.path.isfile(current_manifest):  # copied before this attempt's manifest replaces it
+                    self._add_copy(os.path.join(kept, export.MANIFEST_FILENAME), current_manifest)
         self.receipt_path = os.path.join(target, export.RECEIPT_FILENAME)
-        if manifest_text is not None:
-            self._add(os.path.join(target, export.MANIFEST_FILENAME), manifest_text)
+        if manifest is not None:
+            self._add_copy(os.path.join(target, export.MANIFEST_FILENAME), manifest.path, manifest.sha256)
         self._add(self.receipt_path, text)
 
     def _add(self, path, text):
@@ -654,9 +671,19 @@ class LocalPlan:
         if before != text:
             self.writes.append((path, before, text))
 
+    def _add_copy(self, path, source, sha256=None):
+        """Copy ``source`` to ``path`` unless ``path`` holds the same bytes (compared by SHA-256, file by file)."""
+        if sha256 is None:
+            sha256 = digests.sha256_file(source)
+        if not os.path.isfile(path) or digests.sha256_file(path) != sha256:
+            self.writes.append((path, None, FileCopy(source)))
+
     def apply(self, module):
-        for path, _before, text in self.writes:
-            _write_local(module, path, text)
+        for path, _before, after in self.writes:
+            if isinstance(after, FileCopy):
+                local_files.copy_file(module, after.source, path)
+            else:
+                _write_local(module, path, after)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -685,13 +712,22 @@ def _put_if_changed(s3, bucket, key, text, content_type, check_mode):
     return before != text, before
 
 
-def run_present(module):
+def _put_file_if_changed(s3, bucket, key, entry_file, content_type, check_mode):
+    """Whether the object changes: upload ``entry_file`` from disk unless the object's SHA-256, read as it streams
+    by, is already the file's."""
+    changed = s3_objects.read_object(s3(), bucket, key) != entry_file.sha256
+    if changed and not check_mode:
+        s3_objects.put_file(s3(), bucket, key, entry_file.path, entry_file.sha256, content_type)
+    return changed
+
+
+def run_present(module, scratch):
     params = module.params
     try:
         body = receipts.build_receipt(**planned_fields(params))
         destination, problem = destination_of(body, params["destination_s3_uri"])
         inventory = fsx_summary(params["fsx_inventory"])
-        manifest, manifest_text = fsx_manifest(params["fsx_inventory"])
+        manifest = fsx_manifest(params["fsx_inventory"], scratch)
         timestamp = attempt_timestamp(params, body)
         if timestamp is not None:
             export.check_timestamp(timestamp)
@@ -704,19 +740,21 @@ def run_present(module):
     s3 = S3(module)
 
     manifest_target = None
-    if manifest_text is not None:
-        fields = {"manifest_sha256": export.manifest_sha256(manifest_text)}
+    if manifest is not None:
+        fields = {"manifest_sha256": manifest.sha256}
         if destination is not None and timestamp is not None:
             fields["manifest_s3_uri"] = export.export_manifest_uri(destination, timestamp)
             manifest_target = paths.s3_uri_to_key(fields["manifest_s3_uri"])
         body = receipts.update_receipt(body, **fields)
     if params["verify"]:
-        body, failures, s3_summary = verify(s3, body, inventory, destination, problem, manifest=manifest)
+        body, failures, s3_summary = verify(
+            s3, body, inventory, destination, problem, manifest=manifest, scratch=scratch
+        )
     else:
         body, failures, s3_summary = skip_verification(body, inventory)
     text = receipts.dump_receipt(body)
 
-    local = LocalPlan(output_dir, body, text, manifest_text, timestamp) if output_dir else None
+    local = LocalPlan(output_dir, body, text, manifest, timestamp) if output_dir else None
     if local is not None and not module.check_mode:
         local.apply(module)  # first: the evidence exists even if S3 refuses the upload
 
@@ -728,8 +766,8 @@ def run_present(module):
     changed = bool(local and local.writes)
     if target is not None:
         if manifest_target is not None:
-            manifest_changed, _before = _put_if_changed(
-                s3, *manifest_target, manifest_text, MANIFEST_CONTENT_TYPE, module.check_mode
+            manifest_changed = _put_file_if_changed(
+                s3, *manifest_target, manifest, MANIFEST_CONTENT_TYPE, module.check_mode
             )
             changed = changed or manifest_changed
         bucket, key, uri = target
@@ -772,28 +810,31 @@ def read_receipt(s3, bucket, key):
     return receipts.update_receipt(receipts.load_receipt(s3_objects.get_text(s3(), bucket, key) or ""))
 
 
-def read_attempt(s3, bucket, key, timestamp, body=None):
-    """An :class:`export.Attempt` from its receipt object (and its manifest, when the receipt names one); raises
-    ReceiptError when the receipt cannot be read or the manifest does not match the digest the receipt holds."""
+def read_attempt(s3, bucket, key, timestamp, scratch, body=None):
+    """An :class:`export.Attempt` from its receipt object (and its manifest, when the receipt names one, streamed to
+    a file in ``scratch``); raises ReceiptError when the receipt cannot be read or the manifest does not match the
+    digest the receipt holds, ValueError when a manifest line is not an entry."""
     body = read_receipt(s3, bucket, key) if body is None else body
     manifest = None
     if body.get("manifest_sha256"):
         manifest_key = key[: -len(export.RECEIPT_FILENAME)] + export.MANIFEST_FILENAME
-        text = s3_objects.get_text(s3(), bucket, manifest_key)
-        if text is None or export.manifest_sha256(text) != body["manifest_sha256"]:
+        handle = tempfile.NamedTemporaryFile("wb", prefix="manifest.", suffix=".jsonl", dir=scratch, delete=False)
+        with handle:
+            sha256 = s3_objects.read_object(s3(), bucket, manifest_key, handle.write)
+        if sha256 != body["manifest_sha256"]:
             raise receipts.ReceiptError(
                 "the manifest s3://%s/%s is %s"
                 % (
                     bucket,
                     manifest_key,
-                    "missing" if text is None else "not the one the receipt's manifest_sha256 names",
+                    "missing" if sha256 is None else "not the one the receipt's manifest_sha256 names",
                 )
             )
-        manifest = export.load_manifest(text)
+        manifest = export.EntryFile.read(handle.name, sha256)
     return export.Attempt(timestamp, body, manifest)
 
 
-def run_verified(module):
+def run_verified(module, scratch):
     params = module.params
     try:
         recorded = receipts.build_receipt(**(params["receipt"] or {})) if params["receipt"] else {}
@@ -832,7 +873,7 @@ def run_verified(module):
     for timestamp in sorted(found, reverse=True):  # the newest verified receipt, else the newest one
         uri = "s3://%s/%s" % (location.bucket, found[timestamp])
         try:
-            attempt = read_attempt(s3, location.bucket, found[timestamp], timestamp)
+            attempt = read_attempt(s3, location.bucket, found[timestamp], timestamp, scratch)
         except (receipts.ReceiptError, ValueError) as err:
             attempt = err
         newest = newest or (uri, attempt)
@@ -854,11 +895,13 @@ def run_verified(module):
             "failed_files": [],
             "receipt_s3_uri": uri,
         }
-    body, failures, s3_summary = verify(s3, attempt.receipt, inventory, destination, manifest=attempt.manifest)
+    body, failures, s3_summary = verify(
+        s3, attempt.receipt, inventory, destination, manifest=attempt.manifest, scratch=scratch
+    )
     files = (params["fsx_inventory"] or {}).get("files")
     drift = None
     if files is not None and attempt.manifest is not None:
-        drift = export.fsx_drift(attempt.manifest, export.manifest_entries(files))
+        drift = export.fsx_drift(attempt.manifest, export.FileRecords(files))
         if any(drift.values()):
             failures.append(
                 {
@@ -884,7 +927,7 @@ def _is_resumable(association, plan):
     )
 
 
-def run_preflight(module):
+def run_preflight(module, scratch):
     """Decide what this run does (see export.decide); a refusal records the attempt locally, never in S3, and fails."""
     params = module.params
     plan = params["plan"]
@@ -896,22 +939,24 @@ def run_preflight(module):
         files = params["fsx_inventory"].get("files")
         if files is None:
             raise ValueError("fsx_inventory lists no files; register analysis_inventory with return_files: true")
-        entries = export.manifest_entries(files)
+        entries = export.FileRecords(files)
     except (paths.PathRuleError, KeyError, TypeError, ValueError) as err:
         module.fail_json(msg="invalid preflight options: %s" % err)
     s3 = S3(module)
     location = paths.parse_s3_uri(destination)
-    listing = s3_objects.list_objects(s3(), location.bucket, location.prefix)
-    relative = {key[len(location.prefix) :]: size for key, size in listing.items()}
+    # everything under the destination, relative to it, page by page into a file
+    everything = list_destination(s3, location, scratch, keep=lambda _key: True).objects
     monitor_prefix = paths.parse_s3_uri(export.export_monitor_root(destination)).prefix
+    monitor = monitor_prefix[len(location.prefix) :]
+    monitor_keys = (location.prefix + key for key in everything if key.startswith(monitor))
     attempts = []
-    for timestamp, key in sorted(receipt_keys(listing, monitor_prefix).items()):
+    for timestamp, key in sorted(receipt_keys(monitor_keys, monitor_prefix).items()):
         try:
             body = read_receipt(s3, location.bucket, key)
             # another export's receipt is refused as it is; only this export's manifests are read
             manifest_of = export.is_same_export(body, plan["source_path"], destination)
             attempts.append(
-                read_attempt(s3, location.bucket, key, timestamp, body)
+                read_attempt(s3, location.bucket, key, timestamp, scratch, body)
                 if manifest_of
                 else export.Attempt(timestamp, body, None)
             )
@@ -923,12 +968,14 @@ def run_preflight(module):
     resuming = any(_is_resumable(association, plan) for association in params["associations"] or [])
 
     def s3_failures_of(attempt):
-        return verify(s3, attempt.receipt, None, destination, listing=listing, manifest=attempt.manifest)[1]
+        relisted = ((location.prefix + key, size) for key, size in everything.items())  # not listed a second time
+        listed = export.write_listing(relisted, location.prefix, scratch)
+        return verify(s3, attempt.receipt, None, destination, manifest=attempt.manifest, listed=listed)[1]
 
     decision = export.decide(
         destination,
         plan["source_path"],
-        relative,
+        everything,
         attempts,
         entries,
         resuming,
@@ -1016,7 +1063,9 @@ def main():
     )
     runs = {"present": run_present, "verified": run_verified, "preflight": run_preflight}
     try:
-        result = runs[module.params["state"]](module)
+        # manifests and listings pass through files here, one entry at a time, never held whole
+        with tempfile.TemporaryDirectory(prefix="export_receipt.") as scratch:
+            result = runs[module.params["state"]](module, scratch)
     except AnsibleS3Error as err:
         message = err.message
         output_dir = module.params["output_dir"] or (module.params["plan"] or {}).get("output_dir")

@@ -48,6 +48,42 @@ def stubbed_module_client(monkeypatch, service, region=REGION):
 
 
 @contextlib.contextmanager
+def stubbed_client(service, region=REGION):
+    """``(stubber, client)``: a Stubber-validated client wrapped with the modules' retries (no back-off delay), for
+    service functions called directly; every queued response must be used."""
+    client = boto3.client(service, region_name=region, aws_access_key_id="testing", aws_secret_access_key="testing")
+    with Stubber(client) as stubber:
+        yield stubber, RetryingBotoClientWrapper(client, aws_retry(delay=0))
+        stubber.assert_no_pending_responses()
+
+
+class FileBody:
+    """A Stubber ``expected_params`` value for a ``Body`` sent from a file: equal to a file positioned at its start
+    whose content is ``data`` (its position is left as it was)."""
+
+    def __init__(self, data):
+        self.data = data
+
+    def __eq__(self, other):
+        if not hasattr(other, "read"):
+            return NotImplemented
+        position = other.tell()
+        try:
+            return position == 0 and other.read() == self.data
+        finally:
+            other.seek(position)
+
+    def __ne__(self, other):
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = None
+
+    def __repr__(self):
+        return "FileBody(%r)" % self.data
+
+
+@contextlib.contextmanager
 def stubbed_module_clients(monkeypatch, *services, region=REGION):
     """Like :func:`stubbed_module_client` for a module that asks for several services: one Stubber-validated client
     per service; yields ``{service: stubber}`` (a service not listed fails the test when the module asks for it)."""

@@ -86,7 +86,7 @@ def test_load_manifest_reads_what_it_read_before(index):
     assert loaded == GOLDEN["load"][index]
 
 
-def test_export_receipt_shares_the_manifest_entries_instead_of_parsing_its_own_text_back():
+def test_export_receipt_writes_the_manifest_it_wrote_before_to_a_file_and_reads_back_the_same_entries(tmp_path):
     from ansible_collections.daylily.ephemeral_cluster.plugins.modules import export_receipt  # noqa: PLC0415
 
     files = [
@@ -96,13 +96,13 @@ def test_export_receipt_shares_the_manifest_entries_instead_of_parsing_its_own_t
         {"path": "dir", "size": 0, "type": "directory"},
         {"path": "a", "size": 7, "type": "file"},
     ]
-    manifest, text = export_receipt.fsx_manifest({"file_count": 4, "total_bytes": 19, "files": files})
+    manifest = export_receipt.fsx_manifest({"file_count": 4, "total_bytes": 19, "files": files}, str(tmp_path))
+    text = Path(manifest.path).read_text(encoding="ascii")
     # the text and digest recorded before the change
     assert text == (
         '{"path":"Z","size":2}\n{"path":"a","size":7}\n{"path":"bad-\\udcff.bin","size":0}\n'
         '{"path":"r\\u00e9sum\\u00e9/\\ud83d\\ude00.txt","size":10,"sha256":"%s"}\n' % ("c" * 64)
     )
-    assert export.manifest_sha256(text) == "16cffb8cf0e61bd5d72a485c031d537a67aa52983fb9162bd04d6d9cb3ee841e"
-    assert manifest == export.load_manifest(text)
-    assert list(manifest) == list(export.load_manifest(text))
-    assert export_receipt.fsx_manifest({"file_count": 0, "total_bytes": 0}) == (None, None)
+    assert manifest.sha256 == "16cffb8cf0e61bd5d72a485c031d537a67aa52983fb9162bd04d6d9cb3ee841e"
+    assert list(manifest.items()) == sorted(export.load_manifest(text).items())
+    assert export_receipt.fsx_manifest({"file_count": 0, "total_bytes": 0}, str(tmp_path)) is None

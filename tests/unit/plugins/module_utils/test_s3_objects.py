@@ -2,25 +2,19 @@
 
 import io
 
-import boto3
 import pytest
 from botocore.response import StreamingBody
-from botocore.stub import Stubber
-
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import s3_objects
-from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import aws_retry
+from testlib.modules import stubbed_client
 
 BUCKET = "dayec-analysis"
 
 
 @pytest.fixture
 def s3():
-    client = boto3.client("s3", region_name="us-west-2", aws_access_key_id="testing", aws_secret_access_key="testing")
-    with Stubber(client) as stubber:
-        yield stubber, RetryingBotoClientWrapper(client, aws_retry(delay=0))
-        stubber.assert_no_pending_responses()
+    with stubbed_client("s3") as stubbed:
+        yield stubbed
 
 
 def test_list_objects_follows_every_page_and_restarts_after_a_throttle(s3):

@@ -19,6 +19,7 @@ from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import e
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import receipt
 from ansible_collections.daylily.ephemeral_cluster.plugins.modules import export_receipt
 from testlib import receipts
+from testlib.modules import FileBody
 from testlib.modules import execute_module
 from testlib.modules import stubbed_module_client
 
@@ -739,7 +740,7 @@ def expect_put_key(stubber, key, text, content_type):
     stubber.add_response(
         "put_object",
         {"ETag": '"etag"'},
-        {"Bucket": BUCKET, "Key": key, "Body": data, "ContentType": content_type, "ChecksumSHA256": checksum},
+        {"Bucket": BUCKET, "Key": key, "Body": FileBody(data), "ContentType": content_type, "ChecksumSHA256": checksum},
     )
 
 
