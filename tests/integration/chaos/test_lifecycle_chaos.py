@@ -211,7 +211,8 @@ class ChaosAccount:
     def stage_name(self):
         """One stage per cluster, shared by its seeds (staging again is a no-op). A new cluster gets a new stage: the
         sandbox's stage tables name the headnode's paths, which contain its instance id, so staging the same name
-        for another cluster would rewrite them in S3 (on AWS the paths are the same /fsx/...)."""
+        for another cluster would ask to rewrite them in S3, which s3_stage refuses (on AWS the paths are the same
+        /fsx/...)."""
         return f"remote_stage_20261206T000000Z_{0xC4A05000 + self.stages:08x}"
 
     @property
