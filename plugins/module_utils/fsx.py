@@ -18,6 +18,7 @@ A public facade over the private ``_fsx`` package (the amazon.aws ``autoscaling.
 * ``_fsx.waits``: the one wait loop.
 * ``_fsx.attach`` and ``_fsx.export_run``: what ``fsx_dra`` and ``fsx_export_task`` do, so the modules keep only
   their argument spec, ``ensure_present``/``ensure_absent`` and ``main``.
+* ``_fsx.temporary_export``: what ``fsx_export`` does, composing the two in one run (attach, export, detach).
 """
 
 # pylint: disable=unused-import  # a facade: these names are its public interface
@@ -60,6 +61,10 @@ from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.rul
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.tasks import TASK_FILTER_NAMES  # noqa: F401
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.tasks import describe_task  # noqa: F401
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.tasks import describe_tasks  # noqa: F401
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.temporary_export import TemporaryExport  # noqa: F401
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.temporary_export import (
+    normalize_file_system,  # noqa: F401
+)
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.waits import wait_for_tasks  # noqa: F401
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.aws_errors import aws_error_code  # noqa: F401
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.aws_errors import remediation  # noqa: F401

@@ -89,6 +89,13 @@ file_system_id:
   returned: when O(file_system_id) or O(cluster_name) is given
   type: str
   sample: fs-0123456789abcdef0
+file_system:
+  description:
+    - The file system found by O(cluster_name), as C(DescribeFileSystems) described it (snake_case), so that a later
+      task (M(daylily.ephemeral_cluster.fsx_export)) checks it without describing it again.
+  returned: when O(cluster_name) is given
+  type: dict
+  sample: {"file_system_id": "fs-0123456789abcdef0", "file_system_type": "LUSTRE", "lifecycle": "AVAILABLE"}
 associations:
   description: The matching data repository associations, in the order AWS returned them.
   returned: always
@@ -189,19 +196,21 @@ from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx impo
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import find_file_system_by_cluster
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import fsx_client
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import normalize_association
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import normalize_file_system
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.fsx import normalize_file_system_path
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import DaylilyAWSModule
 
 
 def list_associations(client, params):
-    """Return (file_system_id or None, [normalised associations]) for the module parameters."""
+    """Return (file_system_id or None, [normalised associations], the file system found by cluster_name or None)."""
     file_system_path = None
     if params.get("file_system_path"):
         file_system_path = normalize_file_system_path(params["file_system_path"], mount_point=params.get("mount_point"))
 
-    file_system_id = params.get("file_system_id")
+    file_system_id, file_system = params.get("file_system_id"), None
     if params.get("cluster_name"):
-        file_system_id = find_file_system_by_cluster(client, params["cluster_name"])["FileSystemId"]
+        file_system = find_file_system_by_cluster(client, params["cluster_name"])
+        file_system_id = file_system["FileSystemId"]
 
     if params.get("association_ids"):
         # Ask by ID only; the file system is checked on the answer.
@@ -216,7 +225,7 @@ def list_associations(client, params):
         lifecycles=params.get("lifecycle"),
         tags=params.get("tags"),
     )
-    return file_system_id, [normalize_association(dra) for dra in matching]
+    return file_system_id, [normalize_association(dra) for dra in matching], file_system
 
 
 def main():
@@ -233,11 +242,13 @@ def main():
     )
 
     with module.reporting_failures():
-        file_system_id, associations = list_associations(fsx_client(module), module.params)
+        file_system_id, associations, file_system = list_associations(fsx_client(module), module.params)
 
     result = dict(changed=False, associations=associations)
     if file_system_id:
         result["file_system_id"] = file_system_id
+    if file_system:
+        result["file_system"] = normalize_file_system(file_system)
     module.exit_json(**result)
 
 

@@ -1,7 +1,7 @@
-"""roles/export's wait for the export task (playbooks/export.yml on the sandbox): fsx_export_task waits up to
-export_poll_interval after the create, so an export that ends in that time needs no wait loop; a longer one is
-followed by fsx_data_repository_task_info with wait_seconds in an until: loop, which reports its progress each
-round. Either way the receipt is verified."""
+"""roles/export's wait for the export task (playbooks/export.yml on the sandbox): fsx_export waits up to
+export_poll_interval after the create, so an export that ends in that time is detached in the same run and needs no
+wait loop; a longer one keeps its association and is followed by fsx_export with task_id in an until: loop, which
+reports its progress each round and detaches once the task has ended. Either way the receipt is verified."""
 
 from pathlib import Path
 
@@ -13,9 +13,13 @@ from testlib.workflow import export_vars
 
 EXPORT = str(OPERATOR_PLAYBOOKS / "export.yml")
 ENTITY, ANALYSIS = "waiter", "run_wait"
-WAIT_TASK = "daylily.ephemeral_cluster.export : Wait for the export task (run with -v to see the counts advance)"
+WAIT_TASK = (
+    "daylily.ephemeral_cluster.export : Wait for the export task, then detach its association (run with -v to see the "
+    "counts advance)"
+)
 START_TASK = (
-    "daylily.ephemeral_cluster.export : Start one export task on the analysis directory (or attach to the running one)"
+    "daylily.ephemeral_cluster.export : Export the analysis directory through a temporary association (attach, one "
+    "export task, detach)"
 )
 
 
@@ -55,7 +59,7 @@ def test_a_longer_export_is_waited_for_with_wait_seconds_until_it_ends(sandbox, 
     assert run.result(START_TASK)["task_lifecycle"] == "EXECUTING"
     waited = run.result(WAIT_TASK)
     assert waited.get("skipped") is not True
-    assert waited["tasks"][0]["lifecycle"] == "SUCCEEDED"
+    assert waited["task_lifecycle"] == "SUCCEEDED" and waited["detach"]["detach_lifecycle"] == "DELETED"
     assert waited["progress"].endswith("SUCCEEDED: 20 of 20 files done, 0 failed")
     found = receipt(tmp_path)
     assert found["verified"] is True and found["task_lifecycle"] == "SUCCEEDED" and found["status"] == "success"

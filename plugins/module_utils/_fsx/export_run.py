@@ -34,10 +34,11 @@ from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.paths im
 class ExportRun:
     """One run of the module: resolve, check, find or create the task, wait, report."""
 
-    def __init__(self, module, client=None, sleep=None, clock=None):
+    def __init__(self, module, client=None, sleep=None, clock=None, params=None):
         self.module = module
         self.client = client
-        self.params = module.params
+        # ``params``: fsx_export_task's options when another module drives the run (_fsx.temporary_export)
+        self.params = module.params if params is None else params
         self.check_mode = module.check_mode
         self.budget = waits.Deadline(
             self.params["wait_timeout"], self.params["poll_interval"], sleep=sleep, clock=clock
@@ -83,8 +84,9 @@ class ExportRun:
 
     def fail_blocked(self, blockers, problem):
         listed = "; ".join(task_rules.describe_task(task) for task in blockers)
-        self.module.fail_json(
-            msg=(
+        # raised, not fail_json: a caller holding an association detaches it before the module fails
+        raise AnsibleFSxError(
+            message=(
                 f"{problem}: file system {self.file_system_id} is busy with data repository task {listed}. FSx runs one "
                 "task at a time per file system; re-run when it has ended"
                 + (
@@ -162,15 +164,16 @@ class ExportRun:
         except ValueError as e:
             self.module.fail_json(msg=str(e), file_system_id=self.file_system_id)
 
-    def find_or_create(self):
+    def find_or_create(self, tasks=None):
         """Return (task or None, result flags, create request or None); waits for unrelated tasks when allowed.
 
         The task is None only in check mode, when one would be created; the request is set when a task was (or
-        would be) created.
+        would be) created. ``tasks``: the file system's tasks as the caller just described them, for the first look.
         """
         prefix = self.association.get("DataRepositoryPath")
         while True:
-            tasks = describe_tasks(self.client, file_system_id=self.file_system_id)
+            if tasks is None:
+                tasks = describe_tasks(self.client, file_system_id=self.file_system_id)
             task = task_rules.find_attachable(tasks, self.file_system_id, self.api_paths)
             if task:
                 return task, dict(changed=False, attached=True), None
@@ -180,6 +183,7 @@ class ExportRun:
                     return task, dict(changed=False, adopted=True), None
             blockers = task_rules.blocking_tasks(tasks, self.file_system_id)
             if blockers and self.wait_or_fail(blockers):
+                tasks = None
                 continue
             previous = task_rules.previous_attempt(tasks, self.file_system_id, self.api_paths)
             token = task_rules.export_token(self.file_system_id, self.api_paths, self.report_uri, previous)
@@ -204,6 +208,7 @@ class ExportRun:
                     self.pause()  # AWS sees a task the describe did not show yet
                 else:
                     raise
+                tasks = None
                 continue
             if created.get("TaskId") in {t.get("TaskId") for t in tasks}:
                 return created, dict(changed=False, attached=True), None  # the token replayed a task we had seen
@@ -286,10 +291,40 @@ class ExportRun:
         self.resolve()
         self.check_writeback_marker()
         task, flags, request = self.find_or_create()
+        diff = self.diff(task, request)
+        if task is not None and not self.check_mode:
+            if self.params["wait"]:
+                task = self.wait_for(task, flags)
+            elif self.params["wait_seconds"]:
+                task = self.wait_briefly(task, flags)
+        result = self.outcome(task, flags, diff)
+        lifecycle = result["task_lifecycle"]
+        if lifecycle in TASK_UNSUCCESSFUL_LIFECYCLES and self.params["fail_on_task_failure"]:
+            self.module.fail_json(msg=self.task_failure_message(result), **result)
+        return result
+
+    @staticmethod
+    def task_failure_message(result):
+        """What an export task that ended FAILED or CANCELED tells the operator (``result``: an ``outcome``)."""
+        message = result["failure_details"].get("message") or "no failure details"
+        where = f"; the failed files are listed in {result['report_path']}" if result["report_path"] else ""
+        return (
+            f"Export task {result['task_id']} ended {result['task_lifecycle']}: {message} ({result['failed_count']} of "
+            f"{result['total_count']} files failed{where}). Fix the cause and re-run: a new export task is started"
+        )
+
+    @staticmethod
+    def diff(task, request):
+        """(before, after) of ``find_or_create``'s answer: the task created (or that would be), else the one found."""
         if request:
-            before, after = {}, task_rules.request_summary(request)
-        else:
-            before = after = task_rules.task_summary(task)
+            return {}, task_rules.request_summary(request)
+        summary = task_rules.task_summary(task)
+        return summary, summary
+
+    def outcome(self, task, flags, diff):
+        """The module result for ``task`` as found, created or waited for (None: check mode would create one);
+        ``diff``: what ``diff()`` said before any wait."""
+        before, after = diff
         if task is None:  # check mode: a task would be created
             result = dict(
                 self.base_result(),
@@ -307,22 +342,7 @@ class ExportRun:
                 **flags,
             )
         else:
-            if self.params["wait"] and not self.check_mode:
-                task = self.wait_for(task, flags)
-            elif self.params["wait_seconds"] and not self.check_mode:
-                task = self.wait_briefly(task, flags)
             result = self.task_result(task, **flags)
         if self.module._diff:
             result["diff"] = {"before": before, "after": after}
-        lifecycle = result["task_lifecycle"]
-        if lifecycle in TASK_UNSUCCESSFUL_LIFECYCLES and self.params["fail_on_task_failure"]:
-            message = result["failure_details"].get("message") or "no failure details"
-            where = f"; the failed files are listed in {result['report_path']}" if result["report_path"] else ""
-            self.module.fail_json(
-                msg=(
-                    f"Export task {result['task_id']} ended {lifecycle}: {message} ({result['failed_count']} of "
-                    f"{result['total_count']} files failed{where}). Fix the cause and re-run: a new export task is started"
-                ),
-                **result,
-            )
         return result
