@@ -7,6 +7,7 @@
 the manager that brings the association to the wanted state with the association calls, the association rules and
 the one wait loop. The module keeps only its argument spec, ``ensure_present``/``ensure_absent`` and ``main``."""
 
+import datetime
 import re
 
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
@@ -35,10 +36,14 @@ from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.lif
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.lifecycles import (
     DRA_TRANSITIONAL_LIFECYCLES,
 )
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.lifecycles import (
+    TASK_ATTACHABLE_LIFECYCLES,
+)
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.lifecycles import TASK_TERMINAL_LIFECYCLES
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.lifecycles import is_active_association
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.tasks import create_task
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.tasks import describe_task
+from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.tasks import describe_tasks
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._fsx.tasks import import_request
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils.modules import module_retry
 
@@ -47,6 +52,21 @@ MAX_CREATE_TOKENS = 10
 MAX_CHUNK_SIZE = 512000
 _FILE_SYSTEM_ID_RE = re.compile(r"fs-[0-9a-f]{8,}")
 _ASSOCIATION_ID_RE = re.compile(r"dra-[0-9a-f]{8,}")
+# The listing import a recovered association still owes, durable on the association itself: set (to the time it was
+# set) before the recovery's update, removed only once the import task SUCCEEDED. The import task carries it too.
+IMPORT_PENDING_TAG = "daylily:import-pending"
+IMPORT_TASK_TYPE = "IMPORT_METADATA_FROM_REPOSITORY"
+
+
+def import_pending_since(association):
+    """When the association's listing import was found owed (its IMPORT_PENDING_TAG), or None."""
+    return association_rules.tag_dict(association.get("Tags")).get(IMPORT_PENDING_TAG)
+
+
+def without_import_marker(association):
+    """The association as the module manages it: its tags without IMPORT_PENDING_TAG."""
+    tags = [tag for tag in association.get("Tags") or [] if tag["Key"] != IMPORT_PENDING_TAG]
+    return dict(association, Tags=tags)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -110,6 +130,11 @@ def read_association_params(params, names=lambda option: option):
             raise ValueError(
                 f"tag keys starting with 'aws:' are reserved by AWS and cannot be set: {', '.join(reserved)}"
             )
+        if IMPORT_PENDING_TAG in params["tags"]:
+            raise ValueError(
+                f"the tag key {IMPORT_PENDING_TAG} is the module's own record of a listing import still to run; "
+                f"leave it out of {names('tags')}"
+            )
         want["tags"] = {str(key): "" if value is None else str(value) for key, value in params["tags"].items()}
     if params["wait_timeout"] < 0:
         raise ValueError("wait_timeout must be zero or positive (seconds)")
@@ -146,6 +171,7 @@ class AssociationManager:
         self.check_mode = False
         self.file_system_id = want["file_system_id"]
         self.file_system = None
+        self.listing_import = None  # what a run did (or would do) about an owed listing import
         self.association = None
 
     # --- helpers ------------------------------------------------------------------------------------------------
@@ -158,12 +184,15 @@ class AssociationManager:
     def result(self, association, before, after, **extra):
         would_change = extra.pop("would_change", False)
         self.association = association  # raw, for a caller that goes on with it (_fsx.temporary_export)
+        owed = self.check_mode and bool(self.listing_import)
         result = dict(
-            changed=self.changed or would_change,
+            changed=self.changed or would_change or owed,
             created=extra.pop("created", False),
             association=normalize_association(association) if association else {},
             **extra,
         )
+        if self.listing_import:
+            result["listing_import"] = self.listing_import
         if self.file_system_id:
             result["file_system_id"] = self.file_system_id
         if self.module._diff:  # pylint: disable=protected-access
@@ -354,6 +383,9 @@ class AssociationManager:
             current = self.recheck(current)
         if current.get("Lifecycle") in DRA_BROKEN_LIFECYCLES:
             raise self.broken(current)
+        if import_pending_since(current) and current.get("Lifecycle") == "AVAILABLE":
+            current = self.finish_import(current)
+        managed = without_import_marker(current)  # the marker is never compared, purged or diffed as a wanted tag
 
         update = association_rules.build_update_request(
             current,
@@ -361,13 +393,13 @@ class AssociationManager:
             self.want["auto_import_events"],
             self.want["auto_export_events"],
         )
-        current_tags = association_rules.tag_dict(current.get("Tags"))
+        current_tags = association_rules.tag_dict(managed.get("Tags"))
         to_set, to_unset = {}, []
         if self.want["tags"] is not None:
             to_set, to_unset = compare_aws_tags(current_tags, self.want["tags"], self.want["purge_tags"])
         after_tags = dict({key: value for key, value in current_tags.items() if key not in to_unset}, **to_set)
 
-        before = association_rules.summarize(current)
+        before = association_rules.summarize(managed)
         after = association_rules.desired_summary(
             before,
             imported_file_chunk_size=self.want["imported_file_chunk_size"],
@@ -415,41 +447,88 @@ class AssociationManager:
     def recheck(self, current):
         """AWS re-checks a MISCONFIGURED association when it is updated (it would by itself within 15 minutes once
         the cause is fixed): one update with its own settings, then the wait, so a re-run converges; while the cause
-        persists the wait raises broken() and the association is kept."""
+        persists the wait raises broken() and the association is kept.
+
+        With batch import, the listing import a recovery owes (see finish_import) is first recorded on the association
+        (IMPORT_PENDING_TAG), so a run killed after the update and before the import leaves it for the re-run."""
+        if self.want["batch_import_meta_data_on_create"] and not import_pending_since(current):
+            since = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            tag_association(self.client, current["ResourceARN"], {IMPORT_PENDING_TAG: since})
+            self.changed = True
         update_association(self.client, {"AssociationId": current["AssociationId"]})
         self.changed = True
-        recovered = self.wait_available(describe_association(self.client, current["AssociationId"]) or current)
-        if self.want["batch_import_meta_data_on_create"]:
-            self.import_listing(recovered)
-        return recovered
+        return self.wait_available(describe_association(self.client, current["AssociationId"]) or current)
 
-    def import_listing(self, association):
+    def finish_import(self, association):
         """The batch import of a create runs when the association first becomes AVAILABLE: one created while its
-        cause made it MISCONFIGURED never imported, and the recovery does not import either. One import task on
-        its prefix does, waited for, so the mount shows its files."""
-        task = create_task(self.client, import_request(association["FileSystemId"], association["DataRepositoryPath"]))
+        cause made it MISCONFIGURED never imported, and the recovery does not import either. One import task on its
+        prefix does, waited for, so the mount shows its files; then IMPORT_PENDING_TAG is removed.
+
+        The task carries the tag's value, so a task an interrupted run created for the same marker is found instead
+        of a second import: a PENDING/EXECUTING one is waited for, a SUCCEEDED one only leaves the tag to remove; a
+        FAILED or CANCELED one is replaced. A failure keeps the tag, so a re-run imports again. Check mode only reads
+        and says in ``listing_import`` what a run would do. Returns the association as it is afterwards."""
+        since = import_pending_since(association)
+        prefix = association["DataRepositoryPath"]
+        task = self.import_task_of(association, since)
+        action = "import" if task is None else ("finish" if task.get("Lifecycle") == "SUCCEEDED" else "wait")
+        self.listing_import = dict(action=action, data_repository_path=prefix, pending_since=since)
+        if task is None and not self.check_mode:
+            request = import_request(association["FileSystemId"], prefix, tags={IMPORT_PENDING_TAG: since})
+            task = create_task(self.client, request)
+            self.changed = True
+        if task is not None and not self.check_mode and self.want["wait"]:
+            task = self.wait_import(association, task)  # at once when it has ended
+        if task is not None:
+            self.listing_import.update(task_id=task["TaskId"], lifecycle=task.get("Lifecycle"))
+        if self.check_mode or task.get("Lifecycle") not in TASK_TERMINAL_LIFECYCLES:
+            return association  # the tag stays until a run sees the import SUCCEEDED (wait=false: a later run)
+        if task.get("Lifecycle") != "SUCCEEDED":
+            raise self.error(
+                f"Import task {task['TaskId']} of the listing of {prefix} ended {task.get('Lifecycle')}: "
+                f"{(task.get('FailureDetails') or {}).get('Message', 'no reason given')}. Fix the cause and re-run: "
+                f"association {association['AssociationId']} keeps its {IMPORT_PENDING_TAG} tag, so the re-run "
+                "imports again",
+                association,
+                listing_import=self.listing_import,
+            )
+        untag_association(self.client, association["ResourceARN"], [IMPORT_PENDING_TAG])
+        self.changed = True
+        return without_import_marker(association)
+
+    def import_task_of(self, association, since):
+        """The newest import task created for the association's marker ``since`` on its prefix that is running or
+        SUCCEEDED, or None."""
+        prefix = association_rules.comparable_s3(association["DataRepositoryPath"])
+        found = [
+            task
+            for task in describe_tasks(self.client, file_system_id=association["FileSystemId"])
+            if task.get("Type") == IMPORT_TASK_TYPE
+            and association_rules.tag_dict(task.get("Tags")).get(IMPORT_PENDING_TAG) == since
+            and [association_rules.comparable_s3(path) for path in task.get("Paths") or []] == [prefix]
+            and task.get("Lifecycle") in TASK_ATTACHABLE_LIFECYCLES + ("SUCCEEDED",)
+        ]
+        return max(found, key=lambda task: task["CreationTime"]) if found else None
+
+    def wait_import(self, association, task):
+        """Poll the import task until it ends; a timeout raises (the association keeps its marker)."""
 
         def timed_out(current):
             return self.error(
                 f"Timed out after {self.want['wait_timeout']} s waiting for import task {current['TaskId']} of "
-                f"association {association['AssociationId']}; re-run later, or raise {self.name('wait_timeout')}",
+                f"association {association['AssociationId']}; re-run later (the re-run waits for the same task), or "
+                f"raise {self.name('wait_timeout')}",
                 association,
+                listing_import=dict(self.listing_import, task_id=current["TaskId"], lifecycle=current.get("Lifecycle")),
             )
 
-        ended = waits.wait_until(
+        return waits.wait_until(
             task,
             lambda current: current.get("Lifecycle") in TASK_TERMINAL_LIFECYCLES,
             lambda current: describe_task(self.client, current["TaskId"]) or current,
             self.deadline(),
             timed_out,
         )
-        if ended.get("Lifecycle") != "SUCCEEDED":
-            raise self.error(
-                f"Import task {ended['TaskId']} of the listing of {association['DataRepositoryPath']} ended "
-                f"{ended.get('Lifecycle')}: {(ended.get('FailureDetails') or {}).get('Message', 'no reason given')}. "
-                "Fix the cause and re-run",
-                association,
-            )
 
     def create(self, associations):
         path, prefix = self.want["file_system_path"], self.want["data_repository_path"]
