@@ -18,6 +18,7 @@ from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils._staging
 
 AnsibleStagingError = _objects.AnsibleStagingError
 StageTablesDiffer = _transfer.StageTablesDiffer
+StageObjectsDiffer = _transfer.StageObjectsDiffer
 
 MAX_COPY_OBJECT_BYTES = _transfer.MAX_COPY_OBJECT_BYTES
 MAX_PART_BYTES = _transfer.MAX_PART_BYTES

@@ -24,6 +24,11 @@ description:
   - B(Idempotent and resumable.) Each staged object records the size and ETag of the sources it was made from; a run
     with the same O(stage_name) skips objects that are complete, aborts multipart copies an interrupted run left
     unfinished, and copies the rest. Objects appear whole or not at all.
+  - A staged object is never copied over. When the stage holds an object made from other sources than the manifest
+    gives now (a source re-uploaded under the same key, a merged sample that gained or lost a lane, so another size
+    or ETag), or one without the source digest this module writes, the module fails listing every such object (its
+    sources, its key in the stage, what differs; also in RV(differing_objects)) before anything is written, in check
+    mode too. Stage the sources under a new O(stage_name), or restore the original sources. A missing object is copied.
   - The stage's tables are never overwritten. When one already exists with other content than the manifest gives now
     (the sheet changed since the stage was made), or without the digest this module writes, the module fails naming
     it before anything is written (in check mode too). Stage the sheet under a new O(stage_name), or restore the sheet
@@ -156,6 +161,25 @@ failures:
   returned: when a copy failed
   type: list
   elements: dict
+differing_objects:
+  description:
+    - The objects the stage holds that the sources would now make differently, for which nothing was written.
+    - Each has C(key) and C(uri) in the stage, C(sources) (their S3 URIs), the manifest C(line) and C(column),
+      C(staged_size) and C(staged_source_digest) (null when the object lacks this module's metadata) of the object,
+      and C(size) and C(source_digest) of what the sources make now.
+  returned: when the stage holds an object made from other sources
+  type: list
+  elements: dict
+  sample:
+    - key: staged_external_data/remote_stage_20260101T120000Z_0a1b2c3d/R_S-NOVASEQ-PF-blood-E_B_0/a.fq.gz
+      uri: s3://my-omics-bucket/staged_external_data/remote_stage_20260101T120000Z_0a1b2c3d/R_S-NOVASEQ-PF-blood-E_B_0/a.fq.gz
+      sources: [s3://my-runs/a.fq.gz]
+      line: 2
+      column: ILMN_R1_FQ
+      staged_size: 100
+      staged_source_digest: 5d41402abc4b2a76b9719d911017c592a1b2c3d4e5f60718293a4b5c6d7e8f90
+      size: 120
+      source_digest: 7c211433f02071597741e6ff5a8ea34789abad5d0f1b2c3d4e5f60718293a4b5
 """
 
 from ansible_collections.daylily.ephemeral_cluster.plugins.module_utils import paths
@@ -185,14 +209,14 @@ class CopiesFailed(Exception):
 
 
 def ensure_present(client, plan, stage, params, check_mode, names=lambda option: option):
-    """Check every source, then copy what the stage lacks; returns the result fields. Raises StageRefused or
-    StageTablesDiffer (nothing written), CopiesFailed (some objects copied; the rest resumable) or
+    """Check every source, then copy what the stage lacks; returns the result fields. Raises StageRefused,
+    StageObjectsDiffer or StageTablesDiffer (nothing written), CopiesFailed (some objects copied; the rest resumable) or
     AnsibleStagingError. ``names`` says how a hint names an option (``DaylilyAWSModule.option_name``)."""
     concurrency = params["concurrency"]
     checked = staging.precheck(client, plan, stage, concurrency)
     if checked.problems:
         raise StageRefused(checked.problems, checked.sources_checked)
-    pending, complete = staging.pending_jobs(client, stage, checked.jobs, concurrency)
+    pending, complete = staging.pending_jobs(client, stage, checked.jobs, concurrency, params["src"], names)
     tables = staging.table_objects(stage, plan) if params["upload_tables"] else {}
     missing_tables = staging.tables_to_write(client, stage, tables, params["src"], names)
     result = dict(
@@ -286,6 +310,8 @@ def main():
             ),
             **result,
         )
+    except staging.StageObjectsDiffer as differ:
+        module.fail_json(msg=str(differ), differing_objects=differ.objects, **result)
     except staging.StageTablesDiffer as differ:
         module.fail_json(msg=str(differ), **result)
     except staging.AnsibleStagingError as err:

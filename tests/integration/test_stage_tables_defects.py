@@ -7,15 +7,9 @@ from testlib.playbooks import run_playbook
 from testlib.staging import body
 from testlib.staging import cluster_manifest
 from testlib.staging import stage_vars
+from testlib.staging import staged_contents
 
 STAGE_SAMPLES = str(OPERATOR_PLAYBOOKS / "stage_samples.yml")
-
-
-def stage_objects(aws, cluster):
-    """{key: (ETag, body)} of everything under the cluster's staging prefix."""
-    s3, bucket = aws("s3"), cluster["buckets"][2]
-    listed = s3.list_objects_v2(Bucket=bucket, Prefix="staged_external_data/").get("Contents", [])
-    return {o["Key"]: (o["ETag"], s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read()) for o in listed}
 
 
 def test_defect_19_invariant_01_a_stage_resumed_with_another_sheet_is_refused_and_its_tables_kept(
@@ -24,7 +18,7 @@ def test_defect_19_invariant_01_a_stage_resumed_with_another_sheet_is_refused_an
     original = cluster_manifest(aws, cluster, tmp_path, range(2), lambda _sample, key: body(key))
     staged = run_playbook(STAGE_SAMPLES, stage_vars(cluster, original))
     assert staged.rc == 0, staged.failures()
-    before = stage_objects(aws, cluster)
+    before = staged_contents(aws, cluster)
     assert any(key.endswith("_samples.tsv") for key in before)
 
     grown = cluster_manifest(aws, cluster, tmp_path, range(3), lambda _sample, key: body(key))  # a sample added
@@ -35,7 +29,7 @@ def test_defect_19_invariant_01_a_stage_resumed_with_another_sheet_is_refused_an
     assert "_samples.tsv (stored sha256" in message and "would now write differently" in message, message
     assert "leave stage_name unset" in message, message  # the playbook's variable, not the role's
     assert sandbox.mutating_calls() == []
-    assert stage_objects(aws, cluster) == before
+    assert staged_contents(aws, cluster) == before
 
     restored = cluster_manifest(aws, cluster, tmp_path, range(2), lambda _sample, key: body(key))
     again = run_playbook(STAGE_SAMPLES, stage_vars(cluster, restored))  # the original sheet resumes as a no-op

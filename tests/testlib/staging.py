@@ -95,3 +95,10 @@ def stage_objects(s3):
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=STAGE_BUCKET):
         found.update((item["Key"], item["Size"]) for item in page.get("Contents") or [])
     return found
+
+
+def staged_contents(aws, cluster):
+    """``{key: (ETag, body)}`` of everything under the cluster's staging prefix (``staged_external_data/``)."""
+    s3, bucket = aws("s3"), cluster["buckets"][2]
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix="staged_external_data/").get("Contents", [])
+    return {o["Key"]: (o["ETag"], s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read()) for o in listed}

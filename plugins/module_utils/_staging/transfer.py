@@ -10,7 +10,8 @@ stage already holds, and how an object is copied (CopyObject, or UploadPartCopy 
 A staged object carries the digest of the sources it was made from (size and ETag of each, in order) in its
 metadata, so a re-run of the same stage skips what is already complete and copies the rest: objects appear whole
 (CopyObject and CompleteMultipartUpload are atomic), never partial, and a copy a killed run left unfinished is
-aborted before it is made again.
+aborted before it is made again. An object the stage holds from other sources is never copied over (see
+pending_jobs).
 """
 
 import concurrent.futures
@@ -212,14 +213,76 @@ def is_complete(job, answer):
     )
 
 
-def pending_jobs(client, stage, jobs, concurrency):
-    """(jobs still to copy, jobs already complete) after reading every destination in parallel."""
+class StageObjectsDiffer(Exception):
+    """Objects of the stage were made from other sources than this run's; raised before anything is written.
+    ``objects``: one dict per such object (key, sources, what the stage holds, what the sources make now)."""
+
+    def __init__(self, message, objects_differing):
+        super().__init__(message)
+        self.objects = objects_differing
+
+
+def new_stage_hint(names):
+    """How the operator stages other content: in a new stage, never over the one that exists."""
+    return "leave %s unset so that a new stage is made (or give a new remote_stage_<timestamp>_<hex> name)" % names(
+        "stage_name"
+    )
+
+
+def differing_object(stage, job, answer):
+    """What the stage's object ``answer`` holds and the job would now make of its sources."""
+    stored = (answer.get("Metadata") or {}).get(SOURCE_METADATA)
+    return dict(
+        key=job.key,
+        uri="s3://%s/%s" % (stage.bucket, job.key),
+        sources=[source.uri for source in job.sources],
+        line=job.line,
+        column=job.column,
+        staged_size=answer.get("ContentLength"),
+        staged_source_digest=stored,
+        size=job.size,
+        source_digest=job.digest,
+    )
+
+
+def describe_differing(item):
+    """One object of the refusal: its sources -> the staged object (what differs)."""
+    if not item["staged_source_digest"]:
+        why = "no %s metadata: not staged by this module" % SOURCE_METADATA
+    else:
+        why = "source digest %s staged, %s now; %d bytes staged, %d now" % (
+            item["staged_source_digest"][:12],
+            item["source_digest"][:12],
+            item["staged_size"],
+            item["size"],
+        )
+    return "%s -> %s (%s)" % (" + ".join(item["sources"]), item["uri"], why)
+
+
+def pending_jobs(client, stage, jobs, concurrency, manifest="", names=lambda option: option):
+    """(jobs still to copy, jobs already complete) after reading every destination in parallel. A job whose object
+    exists but is not complete (made from sources of another size or ETag, or not by this module) raises
+    StageObjectsDiffer naming every such object: copying over it would change an S3 object (invariant 1) that the
+    stage's tables describe. A missing object (a copy a killed run never completed) is pending."""
     answers = run_parallel(lambda job: objects.head_object(client, stage.bucket, job.key), jobs, concurrency)
     for answer in answers.values():
         if isinstance(answer, objects.AnsibleStagingError):
             raise answer
-    pending = [job for job in jobs if not is_complete(job, answers[job])]
-    return pending, [job for job in jobs if is_complete(job, answers[job])]
+    differing = [
+        differing_object(stage, job, answers[job])
+        for job in jobs
+        if answers[job] and not is_complete(job, answers[job])
+    ]
+    if differing:
+        raise StageObjectsDiffer(
+            "Stage %s already holds objects that the sources of the sample sheet %s would now stage differently (a "
+            "source re-uploaded under the same key, or a sample merged from other files): %s. A staged object is "
+            "never overwritten: it is the data the stage's tables describe. To stage these sources, %s; to resume "
+            "this stage, restore the original sources (the same objects under the same S3 keys). Nothing was written."
+            % (stage.uri, manifest, "; ".join(describe_differing(item) for item in differing), new_stage_hint(names)),
+            differing,
+        )
+    return [job for job in jobs if not answers[job]], [job for job in jobs if answers[job]]
 
 
 def copy_job(client, stage, job, part_size):
@@ -306,9 +369,8 @@ def tables_to_write(client, stage, tables, manifest, names=lambda option: option
         raise StageTablesDiffer(
             "Stage %s already holds tables that the sample sheet %s would now write differently: %s. A stage's tables "
             "are never overwritten: they describe the data staged from the sheet that wrote them. To stage this sheet, "
-            "leave %s unset so that a new stage is made (or give a new remote_stage_<timestamp>_<hex> name); to resume "
-            "this stage, restore the sample sheet %s to the one it was made from. Nothing was written."
-            % (stage.uri, manifest, "; ".join(differing), names("stage_name"), manifest)
+            "%s; to resume this stage, restore the sample sheet %s to the one it was made from. Nothing was written."
+            % (stage.uri, manifest, "; ".join(differing), new_stage_hint(names), manifest)
         )
     return missing
 

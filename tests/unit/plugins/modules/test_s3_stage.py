@@ -143,9 +143,14 @@ def test_complete_objects_are_skipped_and_check_mode_only_reads(capsys, monkeypa
     assert code == 0 and result["changed"] is False and result["objects_skipped"] == 1
     with stubbed_module_client(monkeypatch, "s3") as (stubber, _calls):
         head(stubber, "a.fq.gz", 100)
-        head(stubber, key, 99, bucket="stage-bucket", metadata={staging.SOURCE_METADATA: job.digest})  # truncated
+        head(stubber, key, bucket="stage-bucket")  # a killed run's copy never completed
         code, result = run(capsys, src, check_mode=True)
     assert code == 0 and result["changed"] is True and result["objects_pending"] == 1
+    with stubbed_module_client(monkeypatch, "s3") as (stubber, _calls):
+        head(stubber, "a.fq.gz", 100)
+        head(stubber, key, 99, bucket="stage-bucket", metadata={staging.SOURCE_METADATA: job.digest})  # truncated
+        code, result = run(capsys, src, check_mode=True)
+    assert code == 1 and "99 bytes staged, 100 now" in result["msg"]  # never copied over (invariant 1)
 
 
 def test_slowdown_is_retried(capsys, monkeypatch, tmp_path):
@@ -153,7 +158,7 @@ def test_slowdown_is_retried(capsys, monkeypatch, tmp_path):
     with stubbed_module_client(monkeypatch, "s3") as (stubber, _calls):
         stubber.add_client_error("head_object", service_error_code="SlowDown", http_status_code=503)
         head(stubber, "a.fq.gz", 100)
-        head(stubber, PREFIX + SAMPLE_DIR + "a.fq.gz", 100, bucket="stage-bucket")
+        head(stubber, PREFIX + SAMPLE_DIR + "a.fq.gz", bucket="stage-bucket")
         code, result = run(capsys, src, check_mode=True)
     assert code == 0 and result["objects_pending"] == 1
 
