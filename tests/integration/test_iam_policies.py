@@ -1,5 +1,6 @@
 """Least-privilege IAM (issue 14): every operator playbook, run once on the sandbox in the order of a lifecycle, may
-use only the AWS actions its committed policy (catalog/iam/<playbook>.json) grants.
+use only the AWS actions its committed policy (catalog/iam/<playbook>.json) grants. The playbooks that attach an
+association (mount_run, stage_samples) run first with it going MISCONFIGURED and then again, recovering it.
 
 The sandbox's audit log of each run is turned into IAM actions by tests/tools/iam_policies.py (the generator), so a
 playbook that starts calling something new fails here, naming the playbook, the action and the command that
@@ -26,6 +27,7 @@ RUN_ID = "230101_A0001"
 ROLES = ("reference", "control", "stage", "export")
 # The operator playbooks playbooks/lifecycle.yml runs as its steps.
 LIFECYCLE_STEPS = ("preflight", "create", "stage_samples", "launch", "export", "register", "delete")
+STAGE_TASK = "daylily.ephemeral_cluster.samples : Check every source in S3, then stage the samples (all or nothing)"
 
 
 def fact(run, name):
@@ -46,9 +48,10 @@ class Recorder:
         self.account, self.inventory = account, inventory
         self.audits = {}
 
-    def run(self, playbook, extra=None, tags=None):
+    def run(self, playbook, extra=None, tags=None, failing=False):
         """``playbooks/<playbook>.yml`` with the lifecycle variables and ``extra`` (only the plays tagged ``tags``);
-        its audit log added to the playbook's."""
+        its audit log added to the playbook's. It must succeed unless ``failing``: the calls of a run that fails
+        need their permissions too."""
         control = self.account.control
         control.clear_audit()
         env = dict(self.account.environment, **({"ANSIBLE_RUN_TAGS": tags} if tags else {}))
@@ -58,9 +61,23 @@ class Recorder:
             env=env,
             inventory=self.inventory,
         )
-        assert run.rc == 0, f"{playbook}.yml (rc={run.rc}): {run.failures()}"
         self.audits.setdefault(playbook, []).extend(control.audit())
+        if not failing:
+            assert run.rc == 0, f"{playbook}.yml (rc={run.rc}): {run.failures()}"
         return run
+
+    def recovered(self, playbook, extra, resume=lambda run: {}):
+        """``playbooks/<playbook>.yml`` whose new association goes MISCONFIGURED (the sandbox's injected outcome: the
+        run fails, keeping it), then re-run (with what ``resume`` takes from the failed run) once the cause is gone:
+        the re-run recovers the association (UpdateDataRepositoryAssociation, its import-pending tag, the import
+        task), so the playbook's policy covers the recovery as well as the first attach."""
+        self.account.control.inject_fsx_outcome(association_lifecycle="MISCONFIGURED", count=1)
+        failed = self.run(playbook, extra, failing=True)
+        assert failed.rc != 0 and "MISCONFIGURED" in failed.failures(), failed.failures()
+        rerun = self.run(playbook, dict(extra, **resume(failed)))
+        recovery = [entry["operation"] for entry in self.audits[playbook] if entry["service"] == "fsx"]
+        assert {"UpdateDataRepositoryAssociation", "CreateDataRepositoryTask"} <= set(recovery), recovery
+        return rerun
 
 
 @pytest.fixture(scope="module")
@@ -81,13 +98,14 @@ def recorded(tmp_path_factory):
 
         recorder.run("preflight")
         recorder.run("create", on_headnode)
-        staged = recorder.run(
+        staged = recorder.recovered(
             "stage_samples",
             dict(
                 on_headnode,
                 command_id=variables["workflow_command_id"],
                 control_data_s3_uri=variables["control_s3_uri"],
             ),
+            resume=lambda failed: {"stage_name": failed.result(STAGE_TASK)["stage_name"]},
         )
         stage_dir = fact(staged, "samples_stage_dir")
         recorder.run(
@@ -115,7 +133,7 @@ def recorded(tmp_path_factory):
         stage_bucket = variables["stage_s3_uri"].split("/")[2]
         account.aws("s3").put_object(Bucket=stage_bucket, Key=f"runs/{RUN_ID}/RunInfo.xml", Body=b"<RunInfo/>")
         mount = dict(on_headnode, run_mount_poll_interval=1)
-        recorder.run("mount_run", dict(mount, run_mount_s3_uri=f"s3://{stage_bucket}/runs/{RUN_ID}/"))
+        recorder.recovered("mount_run", dict(mount, run_mount_s3_uri=f"s3://{stage_bucket}/runs/{RUN_ID}/"))
         recorder.run("mount_run", dict(mount, run_mount_id=RUN_ID, run_mount_state="absent"))
         recorder.run("delete", on_headnode)
         recorder.run("lifecycle", lifecycle_only, tags="report")

@@ -54,6 +54,9 @@ ACTIONS = {
     **{("budgets", operation): ("budgets:ViewBudget",) for operation in BUDGET_READS},
     **{("budgets", operation): ("budgets:ModifyBudget",) for operation in BUDGET_CHANGES},
 }
+# Services whose create calls authorize the tags they carry ("Tags" in the request) with the TagResource action too
+# (FSx: "Grant permission to tag resources during creation" of the FSx for Lustre User Guide).
+TAG_ON_CREATE = {"fsx": "fsx:TagResource"}
 # Where an action's resources can be named (Service Authorization Reference). Each entry: the statement's Sid
 # suffix, its resources and its condition; an action not listed here supports no resource-level permission.
 PARALLELCLUSTER_TAGGED = {"StringLike": {"aws:ResourceTag/parallelcluster:cluster-name": "*"}}
@@ -67,6 +70,7 @@ SCOPES = {
     "fsx:CreateDataRepositoryTask": (FSX_FILE_SYSTEM, FSX_TASKS),
     "fsx:CancelDataRepositoryTask": (FSX_TASKS,),
     "fsx:TagResource": (FSX_FILE_SYSTEM, FSX_ASSOCIATIONS, FSX_TASKS),
+    "fsx:UntagResource": (FSX_ASSOCIATIONS, FSX_TASKS),
     "ssm:SendCommand": (
         (
             "HeadNodes",
@@ -95,9 +99,12 @@ def is_operator_call(entry):
 
 
 def actions_of(entry):
-    """The IAM actions that authorize one audited call."""
+    """The IAM actions that authorize one audited call (a create carrying tags needs the tagging action too)."""
     service, operation = entry["service"], entry["operation"]
-    return ACTIONS.get((service, operation), (f"{SERVICE_PREFIXES.get(service, service)}:{operation}",))
+    actions = ACTIONS.get((service, operation), (f"{SERVICE_PREFIXES.get(service, service)}:{operation}",))
+    if service in TAG_ON_CREATE and (entry.get("request") or {}).get("Tags"):
+        actions += (TAG_ON_CREATE[service],)
+    return actions
 
 
 def operator_actions(audit):

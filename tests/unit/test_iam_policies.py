@@ -137,3 +137,36 @@ def test_a_bucket_the_policy_does_not_name_is_missing_too(tmp_path):
     generated = iam_policies.policy({"s3:PutObject"}, iam_policies.s3_access(both, roles))
     (line,) = iam_policies.missing_grants({"export": generated}, tmp_path)
     assert line.startswith("playbooks/export.yml used s3:PutObject on arn:aws:s3:::DAYLILY_STAGE_BUCKET/*")
+
+
+def test_defect_22_an_fsx_create_carrying_tags_needs_tag_resource_and_untagging_is_scoped():
+    """FSx authorizes the tags of a create (the import task's daylily:import-pending marker, a mount's lsmc:purpose)
+    with fsx:TagResource; the marker's removal is fsx:UntagResource, on associations and tasks, never on "*"."""
+    tagged = call(
+        "fsx", "CreateDataRepositoryTask", request={"Tags": [{"Key": "daylily:import-pending", "Value": "t"}]}
+    )
+    assert iam_policies.operator_actions([tagged]) == {"fsx:CreateDataRepositoryTask", "fsx:TagResource"}
+    untagged = call("fsx", "CreateDataRepositoryTask", request={"Type": "EXPORT_TO_REPOSITORY"})
+    assert iam_policies.operator_actions([untagged]) == {"fsx:CreateDataRepositoryTask"}
+    document = iam_policies.policy({"fsx:UntagResource"})
+    assert {resource for statement in document["Statement"] for resource in statement["Resource"]} == {
+        "arn:aws:fsx:*:*:association/*",
+        "arn:aws:fsx:*:*:task/*",
+    }
+
+
+# What recovering a MISCONFIGURED association calls (fsx_dra state=present: the re-check, the import-pending marker
+# on the association, the listing import tagged with it, its wait, the marker's removal).
+RECOVERY = {
+    "fsx:UpdateDataRepositoryAssociation",
+    "fsx:CreateDataRepositoryTask",
+    "fsx:DescribeDataRepositoryTasks",
+    "fsx:TagResource",
+    "fsx:UntagResource",
+}
+
+
+@pytest.mark.parametrize("playbook", ["mount_run", "stage_samples", "lifecycle"])
+def test_defect_22_playbooks_attaching_an_association_grant_its_recovery_from_misconfigured(playbook):
+    document = json.loads((iam_policies.CATALOG / f"{playbook}.json").read_text(encoding="utf-8"))
+    assert RECOVERY <= iam_policies.granted_actions(document), sorted(RECOVERY - iam_policies.granted_actions(document))
