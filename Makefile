@@ -139,13 +139,14 @@ sandbox-down:
 
 # `make chaos`: the long part of the reliability suite (issue 15). The integration suite runs seeds 1-5 of
 # tests/integration/chaos (lifecycle.yml, and the operator playbooks mount_run/export/register); this runs
-# CHAOS_SEEDS of each (a failing seed prints the command that replays it alone; the summary prints each seed's time;
-# the playbook logs of each lifecycle seed are kept in .build/chaos/), then the bad-input properties of
-# tests/unit/reliability with 20 times their examples.
+# CHAOS_SEEDS of each, the lifecycle's (the longer seeds) first (a failing seed prints the command that replays it
+# alone; the summary prints each seed's time; the playbook logs of each lifecycle seed are kept in .build/chaos/),
+# then the bad-input properties of tests/unit/reliability with 20 times their examples.
 CHAOS_SEEDS ?= 50
 .PHONY: chaos
 chaos: link
-	CHAOS_SEEDS=$(CHAOS_SEEDS) $(BIN)/pytest -n $(PYTEST_WORKERS) tests/integration/chaos
+	CHAOS_SEEDS=$(CHAOS_SEEDS) $(BIN)/pytest -n $(PYTEST_WORKERS) tests/integration/chaos/test_lifecycle_chaos.py \
+	  tests/integration/chaos/test_chaos.py
 	DAYEC_FUZZ=1 $(BIN)/pytest -n $(PYTEST_WORKERS) tests/unit/reliability
 
 # `make bench`: a table (ours, baseline, ratio) and bench-results/latest.json + latest.md (tests/bench/run.py); no
