@@ -47,8 +47,10 @@ def sha256(data):
     return hashlib.sha256(data).hexdigest()
 
 
-def manifest_text(files=FILES, **entries):
-    """The export manifest of ``files`` (paths relative to the destination), entries overridden by ``entries``."""
+def manifest_text(files=None, **entries):
+    """The export manifest of ``files`` (paths relative to the destination; FILES by default), entries overridden by
+    ``entries``."""
+    files = FILES if files is None else files
     records = [
         {"path": "daylily-omics-analysis/" + path, "size": len(body), "sha256": sha256(body)}
         for path, body in files.items()
