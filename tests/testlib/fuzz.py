@@ -61,6 +61,15 @@ def must_refuse_segment(text):
     return not isinstance(text, str) or not _SEGMENT.fullmatch(text) or ".." in text
 
 
+_MOUNT_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+
+
+def must_refuse_mount_id(text):
+    """A mount id no rule may accept (dayec_domain.md §2: ^[A-Za-z0-9._-]+$, at most 128, not '.'/'..', no '..'); unlike
+    an analysis segment it may start with '.' or '-' (a run folder's own name)."""
+    return not isinstance(text, str) or not _MOUNT_ID.fullmatch(text) or ".." in text or text == "."
+
+
 def must_refuse_s3_uri(text):
     """A location no rule may accept: not s3://<bucket>[/<key>], a bad bucket name, '..' or '//' or control text."""
     if not isinstance(text, str) or not text.startswith("s3://"):

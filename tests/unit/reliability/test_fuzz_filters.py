@@ -13,6 +13,7 @@ from ansible_collections.daylily.ephemeral_cluster.plugins.filter.mount_plan imp
 from ansible_collections.daylily.ephemeral_cluster.plugins.filter.run_context import run_context
 from ansible_collections.daylily.ephemeral_cluster.plugins.filter.workflow_session import workflow_session
 from testlib.fuzz import fuzz_settings
+from testlib.fuzz import must_refuse_mount_id
 from testlib.fuzz import must_refuse_s3_uri
 from testlib.fuzz import must_refuse_segment
 from testlib.fuzz import nasty_text
@@ -47,7 +48,8 @@ def test_invariant_09_export_plan_refuses_unsafe_destinations_and_segments(desti
         assert not accepted, result
     if accepted:
         assert result["destination_s3_uri"].rstrip("/").endswith("%s/%s" % (entity, analysis_id)), result
-        assert result["source_path"] == "/analysis_results/%s/%s" % (entity, analysis_id), result
+        # FSx API paths end with a slash (dayec_domain.md §2; the receipt's source_path, §9)
+        assert result["source_path"] == "/analysis_results/%s/%s/" % (entity, analysis_id), result
 
 
 @fuzz_settings(100)
@@ -62,11 +64,15 @@ def test_workflow_session_is_tmux_safe_or_refused(analysis_id, session):
 @given(s3_uris(), st.one_of(st.none(), segments()))
 def test_invariant_06_mount_plan_gives_one_safe_segment_or_refuses(uri, mount_id):
     accepted, result = outcome(mount_plan, uri, mount_id=mount_id)
-    if must_refuse_s3_uri(uri):
+    if not uri:
+        # No location at all is the detach plan (a mount id finds the association): it names no S3 location, which
+        # run_mount's attach refuses before any call.
+        assert not accepted or result["s3_uri"] is None, result
+    elif must_refuse_s3_uri(uri):
         assert not accepted, result
     if accepted:
         assert result["file_system_path"].startswith("/run_dir_mounts/"), result
-        assert not must_refuse_segment(result["mount_id"]), result
+        assert not must_refuse_mount_id(result["mount_id"]), result
         assert not result["file_system_path"].startswith("/fsx"), result
 
 
@@ -80,4 +86,4 @@ def test_any_runs_tsv_gives_runs_or_a_clear_error(rows, newline):
     accepted, result = outcome(run_context, newline.join([header] + rows) + newline)
     if accepted:
         for run in result.get("runs", []):
-            assert not must_refuse_segment(run["mount_id"]), run
+            assert not must_refuse_mount_id(run["mount_id"]), run
