@@ -204,8 +204,10 @@ def _name_problems(inputs, problems):
 
 
 def _network_problems(inputs, problems):
-    if isinstance(inputs["region"], str) and not REGION_RE.match(inputs["region"]):
-        problems.append(ConfigProblem("region", "%r is not an AWS region name" % inputs["region"], "e.g. us-west-2"))
+    region = inputs["region"]
+    # None and "" are reported as missing; anything else must be a region name (a YAML 0 or a list is not)
+    if region not in (None, "") and not (isinstance(region, str) and REGION_RE.match(region)):
+        problems.append(ConfigProblem("region", "%r is not an AWS region name" % (region,), "e.g. us-west-2"))
     if inputs["headnode_subnet_id"] is not None and not SUBNET_RE.match(str(inputs["headnode_subnet_id"])):
         problems.append(
             ConfigProblem(

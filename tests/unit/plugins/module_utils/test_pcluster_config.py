@@ -276,6 +276,16 @@ def test_missing_required_inputs_are_named_together():
     ]
 
 
+@pytest.mark.parametrize("region", [0, 12, ["us-west-2"], {"name": "us-west-2"}, True])
+def test_defect_23_a_region_that_is_not_text_is_a_problem_not_a_traceback(region):
+    """Found by make chaos's 20x fuzzing: region 0 passed the checks (only text was matched against the region
+    pattern) and crashed later in ssm_policy_arn with AttributeError."""
+    problems = pcluster.input_problems(dict(BASE, cluster_name="dayec-one", region=region))
+    assert [(p.field, p.problem) for p in problems] == [("region", "%r is not an AWS region name" % (region,))]
+    with pytest.raises(pcluster.ClusterConfigError, match="region"):
+        pcluster.render_cluster_config(dict(BASE, cluster_name="dayec-one", region=region), None)
+
+
 def _template_with(tmp_path, edit):
     text = edit(open(pcluster.default_template_path(), encoding="utf-8").read())
     path = tmp_path / "cluster_config.yaml.j2"
